@@ -1,0 +1,130 @@
+//! Comparing rendered files with a folder on disk: the heart of `imggen check` and the
+//! snapshot tests, which use exactly this code.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest};
+use crate::render::Files;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub path: String,
+    pub on_disk: Vec<u8>,
+    pub rendered: Vec<u8>,
+    /// The file on disk is not what imggen last wrote there: someone edited it.
+    pub hand_edited: bool,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub changed: Vec<Changed>,
+    pub missing: Vec<String>,
+    /// Files imggen generated earlier that the current render no longer produces.
+    pub stale: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.missing.is_empty() && self.stale.is_empty()
+    }
+}
+
+pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
+    let previous = Manifest::read(dir)?.unwrap_or_default();
+    let mut drift = Drift::default();
+    for (path, file) in files {
+        let target = dir.join(path);
+        match std::fs::read(&target) {
+            Ok(on_disk) if on_disk == file.contents => {}
+            Ok(on_disk) => {
+                let hand_edited = previous
+                    .files
+                    .get(path)
+                    .is_some_and(|written| *written != manifest::hash(&on_disk));
+                drift.changed.push(Changed {
+                    path: path.clone(),
+                    on_disk,
+                    rendered: file.contents.clone(),
+                    hand_edited,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => drift.missing.push(path.clone()),
+            Err(e) => return Err(Error::read(target, e)),
+        }
+    }
+    for path in previous.files.keys() {
+        if !files.contains_key(path) && dir.join(path).exists() {
+            drift.stale.push(path.clone());
+        }
+    }
+    Ok(drift)
+}
+
+/// A readable report: one line per drifted file, then a unified diff for each changed one.
+pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
+    let mut out = String::new();
+    let shown = dir.display();
+    for changed in &drift.changed {
+        let why = if changed.hand_edited { "hand-edited since last render" } else { "differs from render" };
+        let _ = writeln!(out, "changed: {shown}/{} ({why})", changed.path);
+    }
+    for path in &drift.missing {
+        let _ = writeln!(out, "missing: {shown}/{path} (the profile renders it; run `imggen render`)");
+    }
+    for path in &drift.stale {
+        let _ = writeln!(out, "stale:   {shown}/{path} (generated earlier, no longer rendered)");
+    }
+    for changed in &drift.changed {
+        out.push('\n');
+        out.push_str(&unified_diff(
+            &String::from_utf8_lossy(&changed.on_disk),
+            &String::from_utf8_lossy(&changed.rendered),
+            &format!("{shown}/{} (on disk)", changed.path),
+            &format!("{shown}/{} (rendered)", changed.path),
+            color,
+        ));
+    }
+    out
+}
+
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, color: bool) -> String {
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    let _ = writeln!(out, "--- {old_name}\n+++ {new_name}");
+    for group in diff.grouped_ops(3) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        let _ = writeln!(
+            out,
+            "@@ -{},{} +{},{} @@",
+            old_range.start + 1,
+            old_range.len(),
+            new_range.start + 1,
+            new_range.len()
+        );
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (sign, style) = match change.tag() {
+                    ChangeTag::Delete => ('-', "\x1b[31m"),
+                    ChangeTag::Insert => ('+', "\x1b[32m"),
+                    ChangeTag::Equal => (' ', ""),
+                };
+                let line = change.value().trim_end_matches('\n');
+                if color && !style.is_empty() {
+                    let _ = writeln!(out, "{style}{sign}{line}\x1b[0m");
+                } else {
+                    let _ = writeln!(out, "{sign}{line}");
+                }
+                if change.missing_newline() {
+                    out.push_str("\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}

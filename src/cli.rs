@@ -1,0 +1,103 @@
+//! The command line (clap lives here and nowhere else): parsed, then turned into plain requests.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::{CheckRequest, Command, ListWhat, RenderRequest, Target};
+use crate::profile::Selection;
+
+#[derive(Parser)]
+#[command(name = "imggen", version, about = "Render the Dockerfiles, compose override and .env \
+    for the data platform's custom images from small profile files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Args)]
+struct Select {
+    /// Profile to render: a built-in name, a name in ./profiles/, or a path. Repeat to stack
+    /// profiles (later ones win). Default: alpine-layered
+    #[arg(short, long = "profile", value_name = "PROFILE")]
+    profiles: Vec<String>,
+    /// Override one value, e.g. `--set python.tag=myorg/python:3.11`. Repeatable; wins over
+    /// every profile
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+#[derive(Args)]
+struct Out {
+    /// Output folder
+    #[arg(short, long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    /// Every known profile (built-in and ./profiles/), each into DIR/<profile>/
+    #[arg(long, conflicts_with_all = ["profiles", "sets"])]
+    all: bool,
+}
+
+#[derive(Subcommand)]
+enum Sub {
+    /// Render every output of the selected profile into the output folder
+    Render {
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        out: Out,
+        /// Overwrite or remove files in the output folder that imggen did not generate
+        #[arg(long)]
+        force: bool,
+        /// Print what would be written, changed and removed; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check that the output folder holds exactly what the profile renders (exit 1 if not)
+    Check {
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Print the resolved profile, each value annotated with where it was set
+    Show {
+        #[command(flatten)]
+        select: Select,
+    },
+    /// List the built-in and local profiles, or the template packs
+    List {
+        #[arg(value_enum)]
+        what: List,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum List {
+    Profiles,
+    Packs,
+}
+
+impl Select {
+    fn into_selection(self) -> Selection {
+        Selection { profiles: self.profiles, sets: self.sets }
+    }
+}
+
+fn target(select: Select, out: Out) -> Target {
+    Target { selection: (!out.all).then(|| select.into_selection()), out: out.out }
+}
+
+/// Parses `args`; `Err` carries clap's own message (help and version included).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::Error> {
+    let cli = Cli::try_parse_from(args)?;
+    Ok(match cli.command {
+        Sub::Render { select, out, force, dry_run } => {
+            Command::Render(RenderRequest { target: target(select, out), force, dry_run })
+        }
+        Sub::Check { select, out } => Command::Check(CheckRequest { target: target(select, out) }),
+        Sub::Show { select } => Command::Show(select.into_selection()),
+        Sub::List { what: List::Profiles } => Command::List(ListWhat::Profiles),
+        Sub::List { what: List::Packs } => Command::List(ListWhat::Packs),
+    })
+}

@@ -1,0 +1,193 @@
+//! Each command as a short composition of the pipeline: load → resolve → render → check or write.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::pack::Packs;
+use crate::profile::{self, Selection, source};
+use crate::render::Files;
+
+pub enum Command {
+    Render(RenderRequest),
+    Check(CheckRequest),
+    Show(Selection),
+    List(ListWhat),
+}
+
+/// What to render and where: one selection into `out`, or (`None`) every known profile
+/// into `out/<profile>/`.
+pub struct Target {
+    pub selection: Option<Selection>,
+    pub out: PathBuf,
+}
+
+pub struct RenderRequest {
+    pub target: Target,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+pub struct CheckRequest {
+    pub target: Target,
+}
+
+pub enum ListWhat {
+    Profiles,
+    Packs,
+}
+
+/// Writes to stdout; a closed pipe (`imggen show | head`) is not an error.
+fn emit(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+pub fn execute(command: Command) -> Result<u8> {
+    match command {
+        Command::Render(request) => render(&request),
+        Command::Check(request) => check(&request),
+        Command::Show(selection) => {
+            let stack = profile::load(&selection)?;
+            crate::resolve::resolve(&stack)?;
+            emit(&crate::show::annotated(&stack));
+            Ok(0)
+        }
+        Command::List(what) => list(what),
+    }
+}
+
+/// One rendered profile, ready to compare or write.
+pub struct Rendered {
+    pub dir: PathBuf,
+    pub files: Files,
+    pub manifest: Manifest,
+}
+
+/// Every known profile: built-in ones and those in `./profiles/`, sorted, each once.
+pub fn all_profiles() -> Vec<String> {
+    let mut names = source::builtin_names();
+    if let Ok(entries) = std::fs::read_dir(source::LOCAL_DIR) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+            {
+                names.push(stem.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Renders the target in memory: nothing is written here.
+pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
+    let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
+        Some(selection) => vec![(selection.clone(), target.out.clone())],
+        None => all_profiles()
+            .into_iter()
+            .map(|name| {
+                let dir = target.out.join(&name);
+                (Selection::of(&name), dir)
+            })
+            .collect(),
+    };
+    jobs.into_iter()
+        .map(|(selection, dir)| {
+            let stack = profile::load(&selection)?;
+            let resolved = crate::resolve::resolve(&stack)?;
+            let files = crate::render::render(packs, &resolved)?;
+            let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
+            Ok(Rendered { dir, files, manifest })
+        })
+        .collect()
+}
+
+fn render(request: &RenderRequest) -> Result<u8> {
+    let packs = Packs::builtin()?;
+    let rendered = render_target(&packs, &request.target)?;
+    let plans = rendered
+        .iter()
+        .map(|r| crate::write::plan(&r.files, &r.dir, request.force))
+        .collect::<Result<Vec<_>>>()?;
+    for (r, plan) in rendered.iter().zip(&plans) {
+        if request.dry_run {
+            emit(&describe_plan(plan, &r.dir));
+            continue;
+        }
+        crate::write::execute(plan, &r.files, &r.manifest, &r.dir)?;
+        let mut line = format!(
+            "rendered `{}` into {}: {} created, {} updated, {} unchanged, {} removed\n",
+            r.manifest.profile,
+            r.dir.display(),
+            plan.create.len(),
+            plan.update.len(),
+            plan.unchanged.len(),
+            plan.remove.len()
+        );
+        for path in &plan.keep {
+            line.push_str(&format!(
+                "kept {}: no longer rendered, but edited by hand (delete it yourself)\n",
+                r.dir.join(path).display()
+            ));
+        }
+        emit(&line);
+    }
+    Ok(0)
+}
+
+fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
+    let mut out = String::new();
+    for (verb, paths) in [
+        ("create", &plan.create),
+        ("update", &plan.update),
+        ("remove", &plan.remove),
+        ("keep (hand-edited, no longer rendered)", &plan.keep),
+    ] {
+        for path in paths {
+            out.push_str(&format!("{verb}: {}\n", dir.join(path).display()));
+        }
+    }
+    if out.is_empty() {
+        out = format!("{}: up to date\n", dir.display());
+    }
+    out
+}
+
+fn check(request: &CheckRequest) -> Result<u8> {
+    let packs = Packs::builtin()?;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut status = 0;
+    for r in render_target(&packs, &request.target)? {
+        let drift = crate::check::compare(&r.files, &r.dir)?;
+        if drift.is_clean() {
+            emit(&format!("{}: up to date ({} files)\n", r.dir.display(), r.files.len()));
+        } else {
+            emit(&crate::check::report(&drift, &r.dir, color));
+            status = 1;
+        }
+    }
+    Ok(status)
+}
+
+fn list(what: ListWhat) -> Result<u8> {
+    let mut out = String::new();
+    match what {
+        ListWhat::Profiles => {
+            for name in all_profiles() {
+                let stack = profile::load(&Selection::of(&name))?;
+                out.push_str(&format!("{name:<22} {}\n", stack.profile.description));
+            }
+        }
+        ListWhat::Packs => {
+            for pack in Packs::builtin()?.all() {
+                let m = &pack.manifest;
+                out.push_str(&format!("{:<16} {:<7} {}\n", m.name, m.version, m.description));
+            }
+        }
+    }
+    emit(&out);
+    Ok(0)
+}

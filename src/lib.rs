@@ -1,0 +1,58 @@
+//! imggen: profile files in, Dockerfiles, a compose override and `.env` out.
+//!
+//! The pipeline: profile files → [`profile::Stack`] → [`resolve::Resolved`] → packs →
+//! [`render::Files`] in memory → either compared with disk ([`check`]) or written ([`write`]).
+
+mod check;
+mod cli;
+mod commands;
+mod error;
+mod filters;
+mod header;
+mod manifest;
+mod pack;
+mod profile;
+mod render;
+mod resolve;
+mod show;
+mod suggest;
+mod validate;
+mod write;
+
+use std::ffi::OsString;
+
+pub use error::Error;
+
+/// Runs imggen with `args` (program name first); returns the exit status:
+/// 0 success, 1 drift found, 2 error.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let command = match cli::parse(args) {
+        Ok(command) => command,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match commands::execute(command) {
+        Ok(status) => status,
+        Err(error) => {
+            report(&error);
+            2
+        }
+    }
+}
+
+fn report(error: &Error) {
+    match error {
+        // Tera's report already starts with `error:` and points at the template.
+        Error::Template(e) => {
+            eprintln!("{e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                eprintln!("caused by: {cause}");
+                source = cause.source();
+            }
+        }
+        other => eprintln!("error: {other}"),
+    }
+}

@@ -1,0 +1,74 @@
+//! The manifest `render` leaves in the output folder: which files imggen wrote, and their hashes.
+//!
+//! It is how imggen tells its own files (safe to replace or remove) from a user's, and a file
+//! edited by hand since the last render from one a template change would alter.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::render::Files;
+
+pub const FILE_NAME: &str = ".imggen-manifest.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub profile: String,
+    pub chain: Vec<String>,
+    /// Pack name → version.
+    pub packs: BTreeMap<String, String>,
+    /// Output path → `sha256:<hex>` of what imggen wrote.
+    pub files: BTreeMap<String, String>,
+}
+
+pub fn hash(contents: &[u8]) -> String {
+    let digest = Sha256::digest(contents);
+    let mut out = String::from("sha256:");
+    for byte in digest.iter() {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+impl Manifest {
+    pub fn of(files: &Files, profile: &str, chain: &[String], packs: &crate::pack::Packs) -> Self {
+        let mut versions = BTreeMap::new();
+        for file in files.values() {
+            if let Ok(pack) = packs.get(&file.pack) {
+                versions.insert(file.pack.clone(), pack.manifest.version.clone());
+            }
+        }
+        Self {
+            profile: profile.to_string(),
+            chain: chain.to_vec(),
+            packs: versions,
+            files: files.iter().map(|(path, f)| (path.clone(), hash(&f.contents))).collect(),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        let body = toml_edit::ser::to_string_pretty(self).expect("the manifest is plain data");
+        format!(
+            "# Written by imggen: the files it generated in this folder, with their hashes.\n\
+             # Do not edit by hand; `imggen render` rewrites it.\n{body}"
+        )
+    }
+
+    /// The manifest in `dir`, or `None` when there is none.
+    pub fn read(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(FILE_NAME);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::read(path, e)),
+        };
+        toml_edit::de::from_str(&text).map(Some).map_err(|e| Error::Toml {
+            location: path.display().to_string(),
+            message: format!("{} (delete it and render again)", e.message().trim()),
+        })
+    }
+}

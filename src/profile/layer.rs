@@ -1,0 +1,211 @@
+//! Layering: how profile files and `--set`s combine into one profile, and where each value came from.
+//!
+//! Precedence, lowest first:
+//! 1. built-in defaults (the `Default`s of the typed model),
+//! 2. each `--profile`'s `extends` chain, parent before child,
+//! 3. each later `--profile` (left to right on the command line),
+//! 4. `--set`, in the order given.
+//!
+//! Merge rule: tables (including inline tables) merge key by key, recursively; every other value
+//! (string, number, boolean, array, array of tables) in a later layer replaces the earlier one
+//! whole. A layer already applied earlier in the stack is not applied again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Item, Table, Value};
+
+/// Where one value was set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `corporate-hardened.toml:14`, or `--set`.
+    pub label: String,
+    /// Folder that relative paths in this value are resolved against.
+    pub base_dir: PathBuf,
+    /// Set by a built-in profile: its relative paths name files embedded in the binary.
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Table(BTreeMap<String, Node>),
+    Leaf { item: Item, origin: Origin },
+}
+
+/// The merged tree of every layer applied so far.
+#[derive(Debug, Default)]
+pub struct Layers {
+    root: BTreeMap<String, Node>,
+}
+
+/// How to label a value: given the byte offset of its key in the source, the label to record.
+pub trait Labeler {
+    fn label(&self, key_offset: Option<usize>) -> Origin;
+}
+
+impl Layers {
+    /// Merges `table` on top of what is there.
+    pub fn apply(&mut self, table: &Table, labeler: &dyn Labeler) {
+        merge_table(&mut self.root, table, labeler);
+    }
+
+    /// The merged values as a TOML document, ready to deserialize into the typed profile.
+    pub fn to_document(&self) -> toml_edit::DocumentMut {
+        let mut doc = toml_edit::DocumentMut::new();
+        *doc.as_table_mut() = to_table(&self.root);
+        doc
+    }
+
+    /// Where the value at `path` (e.g. `["python", "tag"]`) was set; `None` for a default.
+    pub fn origin(&self, path: &[&str]) -> Option<&Origin> {
+        let (last, parents) = path.split_last()?;
+        let mut table = &self.root;
+        for key in parents {
+            match table.get(*key)? {
+                Node::Table(inner) => table = inner,
+                Node::Leaf { origin, .. } => return Some(origin),
+            }
+        }
+        match table.get(*last)? {
+            Node::Leaf { origin, .. } => Some(origin),
+            Node::Table(_) => None,
+        }
+    }
+
+    /// Resolves a path-valued setting against the folder of the file that set it; `true` when
+    /// that file is a built-in profile (the path is then inside the embedded profiles).
+    pub fn resolve_path(&self, key: &[&str], value: &str) -> (PathBuf, bool) {
+        match self.origin(key) {
+            Some(origin) if origin.builtin => (PathBuf::from(value), true),
+            Some(origin) => (origin.base_dir.join(value), false),
+            None => (Path::new(".").join(value), false),
+        }
+    }
+}
+
+fn merge_table(into: &mut BTreeMap<String, Node>, table: &Table, labeler: &dyn Labeler) {
+    for (key, item) in table.iter() {
+        let offset = table.key(key).and_then(|k| k.span()).map(|span| span.start);
+        merge_item(into, key, item, offset, labeler);
+    }
+}
+
+fn merge_item(
+    into: &mut BTreeMap<String, Node>,
+    key: &str,
+    item: &Item,
+    offset: Option<usize>,
+    labeler: &dyn Labeler,
+) {
+    let sub_table = match item {
+        Item::Table(t) => Some(t.clone()),
+        Item::Value(Value::InlineTable(t)) => Some(t.clone().into_table()),
+        _ => None,
+    };
+    match sub_table {
+        Some(table) => {
+            let entry = into.entry(key.to_string()).or_insert_with(|| Node::Table(BTreeMap::new()));
+            if let Node::Leaf { .. } = entry {
+                *entry = Node::Table(BTreeMap::new());
+            }
+            if let Node::Table(inner) = entry {
+                // Inline tables lose their spans when converted; label them by their own key.
+                for (k, v) in table.iter() {
+                    let inner_offset = table.key(k).and_then(|k| k.span()).map(|s| s.start);
+                    merge_item(inner, k, v, inner_offset.or(offset), labeler);
+                }
+            }
+        }
+        None => {
+            into.insert(key.to_string(), Node::Leaf { item: item.clone(), origin: labeler.label(offset) });
+        }
+    }
+}
+
+fn to_table(nodes: &BTreeMap<String, Node>) -> Table {
+    let mut table = Table::new();
+    for (key, node) in nodes {
+        let item = match node {
+            Node::Table(inner) => Item::Table(to_table(inner)),
+            Node::Leaf { item, .. } => item.clone(),
+        };
+        table.insert(key, item);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed(&'static str);
+
+    impl Labeler for Fixed {
+        fn label(&self, _: Option<usize>) -> Origin {
+            Origin { label: self.0.into(), base_dir: PathBuf::from(self.0), builtin: false }
+        }
+    }
+
+    fn layers(sources: &[(&'static str, &str)]) -> Layers {
+        let mut layers = Layers::default();
+        for (name, text) in sources {
+            let doc = toml_edit::Document::parse(text.to_string()).expect("test TOML parses");
+            layers.apply(doc.as_table(), &Fixed(name));
+        }
+        layers
+    }
+
+    #[test]
+    fn tables_merge_and_scalars_replace() {
+        let merged = layers(&[
+            ("parent", "mode = 'layered'\n[python]\ntag = 'a'\ntoolchain = true\n"),
+            ("child", "[python]\ntag = 'b'\n"),
+        ]);
+        let doc = merged.to_document().to_string();
+        assert!(doc.contains("tag = \"b\""), "{doc}");
+        assert!(doc.contains("toolchain = true"), "{doc}");
+        assert!(doc.contains("mode = \"layered\""), "{doc}");
+        assert_eq!(merged.origin(&["python", "tag"]).map(|o| o.label.as_str()), Some("child"));
+        assert_eq!(merged.origin(&["python", "toolchain"]).map(|o| o.label.as_str()), Some("parent"));
+    }
+
+    #[test]
+    fn lists_replace_whole() {
+        let merged = layers(&[
+            ("parent", "[python]\npip_packages = ['a', 'b']\n"),
+            ("child", "[python]\npip_packages = ['c']\n"),
+        ]);
+        let doc = merged.to_document().to_string();
+        assert!(doc.contains("pip_packages = [\"c\"]"), "{doc}");
+        assert!(!doc.contains("\"a\""), "{doc}");
+    }
+
+    #[test]
+    fn inline_tables_merge_like_tables() {
+        let merged = layers(&[
+            ("parent", "labels = { a = '1', b = '2' }\n"),
+            ("child", "[labels]\nb = '3'\n"),
+        ]);
+        assert_eq!(merged.origin(&["labels", "a"]).map(|o| o.label.as_str()), Some("parent"));
+        assert_eq!(merged.origin(&["labels", "b"]).map(|o| o.label.as_str()), Some("child"));
+    }
+
+    #[test]
+    fn arrays_of_tables_replace_whole() {
+        let merged = layers(&[
+            ("parent", "[[postgres.databases]]\nname = 'a'\n[[postgres.databases]]\nname = 'b'\n"),
+            ("child", "[[postgres.databases]]\nname = 'c'\n"),
+        ]);
+        let doc = merged.to_document().to_string();
+        assert_eq!(doc.matches("[[postgres.databases]]").count(), 1, "{doc}");
+        assert!(doc.contains("name = \"c\""), "{doc}");
+    }
+
+    #[test]
+    fn unset_values_have_no_origin() {
+        let merged = layers(&[("only", "mode = 'prebuilt'\n")]);
+        assert!(merged.origin(&["python", "tag"]).is_none());
+        let (path, builtin) = merged.resolve_path(&["python", "requirements"], "r.txt");
+        assert_eq!((path.as_path(), builtin), (Path::new("./r.txt"), false));
+    }
+}

@@ -1,0 +1,271 @@
+//! Profiles: loading the selected stack of profile files and `--set`s into one typed profile.
+//!
+//! The precedence and merge rules are documented and implemented once, in [`layer`].
+
+pub mod layer;
+pub mod model;
+pub mod set;
+pub mod source;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use layer::{Labeler, Layers, Origin};
+pub use model::Profile;
+use set::Set;
+use source::Source;
+
+/// The profile used when none is selected.
+pub const DEFAULT_PROFILE: &str = "alpine-layered";
+
+/// Which profiles to stack, and the `--set`s that go on top.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub profiles: Vec<String>,
+    pub sets: Vec<String>,
+}
+
+impl Selection {
+    pub fn of(profile: &str) -> Self {
+        Self { profiles: vec![profile.to_string()], sets: Vec::new() }
+    }
+}
+
+/// A selection, loaded: the typed profile plus what is needed to explain it.
+#[derive(Debug)]
+pub struct Stack {
+    pub profile: Profile,
+    pub layers: Layers,
+    /// The profile files applied, parent first.
+    pub chain: Vec<String>,
+    /// The profiles as selected (what headers and folder names use).
+    pub selected: Vec<String>,
+    pub sets: Vec<Set>,
+}
+
+impl Stack {
+    /// A short name for the selection: `corporate-hardened`, or `a+b` for a stack.
+    pub fn title(&self) -> String {
+        self.selected.join("+")
+    }
+}
+
+struct FileLabel<'a> {
+    source: &'a Source,
+}
+
+impl Labeler for FileLabel<'_> {
+    fn label(&self, key_offset: Option<usize>) -> Origin {
+        let label = match key_offset {
+            Some(offset) => format!("{}:{}", self.source.label, line_col(&self.source.text, offset).0),
+            None => self.source.label.clone(),
+        };
+        Origin { label, base_dir: self.source.base_dir.clone(), builtin: self.source.builtin }
+    }
+}
+
+struct SetLabel;
+
+impl Labeler for SetLabel {
+    fn label(&self, _: Option<usize>) -> Origin {
+        Origin { label: "--set".into(), base_dir: ".".into(), builtin: false }
+    }
+}
+
+pub fn load(selection: &Selection) -> Result<Stack> {
+    let selected = if selection.profiles.is_empty() {
+        vec![DEFAULT_PROFILE.to_string()]
+    } else {
+        selection.profiles.clone()
+    };
+    let mut layers = Layers::default();
+    let mut applied = BTreeSet::new();
+    let mut chain = Vec::new();
+    let mut names = Vec::new();
+    for reference in &selected {
+        let sources = extends_chain(reference)?;
+        if let Some(first) = sources.first() {
+            names.push(first.name.clone());
+        }
+        for source in sources.iter().rev() {
+            if applied.insert(source.id.clone()) {
+                let doc = parse_layer(source)?;
+                layers.apply(doc.as_table(), &FileLabel { source });
+                chain.push(source.name.clone());
+            }
+        }
+    }
+    let sets = selection.sets.iter().map(|arg| Set::parse(arg)).collect::<Result<Vec<_>>>()?;
+    for set in &sets {
+        layers.apply(&checked_set_table(set)?, &SetLabel);
+    }
+    let mut profile: Profile = toml_edit::de::from_document(layers.to_document())
+        .map_err(|e| Error::Toml { location: "merged profile".into(), message: e.message().into() })?;
+    profile.extends = None;
+    Ok(Stack { profile, layers, chain, selected: names, sets })
+}
+
+/// Follows `extends` from `reference`; returns the chain child first. Iterative, so a very deep
+/// chain cannot overflow the stack.
+fn extends_chain(reference: &str) -> Result<Vec<Source>> {
+    let mut chain: Vec<Source> = vec![source::find(reference, Path::new("."), None)?];
+    loop {
+        let current = chain.last().expect("chain starts with one source");
+        let profile = validate_layer(current)?;
+        let Some(parent_ref) = profile.extends else { return Ok(chain) };
+        let parent = source::find(&parent_ref, &current.base_dir, Some(&current.id))?;
+        if let Some(start) = chain.iter().position(|s| s.id == parent.id) {
+            let mut cycle: Vec<String> = chain[start..].iter().map(|s| s.label.clone()).collect();
+            cycle.push(parent.label);
+            return Err(Error::ExtendsCycle { chain: cycle });
+        }
+        chain.push(parent);
+    }
+}
+
+fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
+    toml_edit::Document::parse(source.text.clone()).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let message = e.message().trim().to_string();
+        Error::Toml { location: location(source, offset), message }
+    })
+}
+
+/// Checks one file against the schema on its own, so errors carry its own line numbers.
+fn validate_layer(source: &Source) -> Result<Profile> {
+    parse_layer(source)?;
+    toml_edit::de::from_str::<Profile>(&source.text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        Error::Toml { location: location(source, offset), message: reword(e.message()) }
+    })
+}
+
+/// A `--set` as a table, typed by the schema: read as TOML first, then as a plain string.
+fn checked_set_table(set: &Set) -> Result<toml_edit::Table> {
+    let mut last_error = String::new();
+    for typed in [true, false] {
+        if typed && set.typed.is_none() {
+            continue;
+        }
+        let table = set.to_table(typed);
+        let mut doc = toml_edit::DocumentMut::new();
+        *doc.as_table_mut() = table.clone();
+        match toml_edit::de::from_document::<Profile>(doc) {
+            Ok(_) => return Ok(table),
+            Err(e) if last_error.is_empty() => last_error = reword(e.message()),
+            Err(_) => {}
+        }
+    }
+    Err(Error::BadSet { arg: set.arg.clone(), reason: last_error })
+}
+
+fn location(source: &Source, offset: usize) -> String {
+    let (line, column) = line_col(&source.text, offset);
+    format!("{}:{line}:{column}", source.label)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, column)
+}
+
+/// Turns serde's wording into imggen's: keys, not fields, and a suggestion where one is close.
+fn reword(message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((key, expected)) = rest.split_once('`')
+    {
+        let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return match crate::suggest::closest(key, allowed.iter().copied()) {
+            Some(near) => format!("unknown key `{key}` (did you mean `{near}`?)"),
+            None if allowed.is_empty() => format!("unknown key `{key}`"),
+            None => format!("unknown key `{key}` (allowed here: `{}`)", allowed.join("`, `")),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once('`')
+    {
+        let expected = expected.trim_start_matches(", expected ").trim_start_matches("one of ");
+        return format!("`{value}` is not allowed here (expected {expected})");
+    }
+    message.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("a\nbc\n", 0), (1, 1));
+        assert_eq!(line_col("a\nbc\n", 3), (2, 2));
+    }
+
+    #[test]
+    fn reword_suggests_a_close_key() {
+        let text = reword("unknown field `imagez`, expected one of `images`, `mode`");
+        assert_eq!(text, "unknown key `imagez` (did you mean `images`?)");
+    }
+
+    #[test]
+    fn reword_lists_allowed_variants() {
+        let text = reword("unknown variant `prebuild`, expected `layered` or `prebuilt`");
+        assert_eq!(text, "`prebuild` is not allowed here (expected `layered` or `prebuilt`)");
+    }
+
+    #[test]
+    fn default_profile_is_the_platform_defaults() {
+        let stack = load(&Selection::default()).expect("built-in default loads");
+        assert_eq!(stack.selected, [DEFAULT_PROFILE]);
+        assert_eq!(stack.profile.images, model::Images::default());
+        assert_eq!(stack.profile.mode, model::Mode::Layered);
+    }
+
+    #[test]
+    fn set_wins_over_profiles_and_is_typed_by_the_schema() {
+        let selection = Selection {
+            profiles: vec!["debian-prebuilt".into()],
+            sets: vec!["mode=layered".into(), "python.tag=3.12".into(), "hardening.non_root=true".into()],
+        };
+        let stack = load(&selection).expect("loads");
+        assert_eq!(stack.profile.mode, model::Mode::Layered);
+        assert_eq!(stack.profile.python.tag.as_deref(), Some("3.12"));
+        assert!(stack.profile.hardening.non_root);
+        assert_eq!(stack.layers.origin(&["mode"]).map(|o| o.label.as_str()), Some("--set"));
+    }
+
+    #[test]
+    fn set_with_a_wrong_type_is_refused() {
+        let selection = Selection { profiles: vec![], sets: vec!["hardening.non_root=maybe".into()] };
+        let error = load(&selection).expect_err("a string is not a bool").to_string();
+        assert!(error.starts_with("bad `--set hardening.non_root=maybe`"), "{error}");
+    }
+
+    #[test]
+    fn extends_applies_the_parent_first() {
+        let stack = load(&Selection::of("corporate-hardened")).expect("loads");
+        let chain = ["alpine-layered", "debian-layered", "debian-prebuilt", "corporate-hardened"];
+        assert_eq!(stack.chain, chain);
+        assert_eq!(stack.profile.distro, model::Distro::Debian);
+        let origin = stack.layers.origin(&["distro"]).expect("set by a file");
+        // `debian-layered.toml:4`, or `profiles/…` where the repository's own folder shadows it.
+        assert!(origin.label.contains("debian-layered.toml:4"), "{}", origin.label);
+    }
+
+    #[test]
+    fn a_repeated_base_is_applied_once() {
+        let selection = Selection {
+            profiles: vec!["corporate-hardened".into(), "debian-prebuilt".into()],
+            sets: vec![],
+        };
+        let stack = load(&selection).expect("loads");
+        let chain = ["alpine-layered", "debian-layered", "debian-prebuilt", "corporate-hardened"];
+        assert_eq!(stack.chain, chain);
+        assert_eq!(stack.selected, ["corporate-hardened", "debian-prebuilt"]);
+        assert!(stack.profile.hardening.non_root, "the base must not undo the child");
+    }
+}

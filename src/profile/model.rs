@@ -1,0 +1,310 @@
+//! The typed profile: every knob a profile file may set, with the platform's defaults.
+//!
+//! Every field has a default, so any single profile file (or `--set`) is a valid partial
+//! profile on its own; that is what lets each layer be checked, with its own line numbers,
+//! before the layers are merged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Profile {
+    /// One line shown by `imggen list profiles`.
+    pub description: String,
+    /// The profile this one builds on (a built-in name, a name in `./profiles/`, or a path).
+    pub extends: Option<String>,
+    /// Marks a profile for local development only; required for `trust` PostgreSQL auth.
+    pub development: bool,
+    pub mode: Mode,
+    pub distro: Distro,
+    /// Template packs this profile renders, in order.
+    pub packs: Vec<String>,
+    pub images: Images,
+    pub digests: Digests,
+    pub labels: BTreeMap<String, String>,
+    pub corporate: Corporate,
+    pub hardening: Hardening,
+    pub python: Python,
+    pub kerberos: Kerberos,
+    pub postgres: Postgres,
+    pub compose: Compose,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            extends: None,
+            development: false,
+            mode: Mode::default(),
+            distro: Distro::default(),
+            packs: DEFAULT_PACKS.iter().map(|p| p.to_string()).collect(),
+            images: Images::default(),
+            digests: Digests::default(),
+            labels: BTreeMap::new(),
+            corporate: Corporate::default(),
+            hardening: Hardening::default(),
+            python: Python::default(),
+            kerberos: Kerberos::default(),
+            postgres: Postgres::default(),
+            compose: Compose::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Layered,
+    Prebuilt,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distro {
+    #[default]
+    Alpine,
+    Debian,
+}
+
+/// The upstream images, as the platform's compose files name them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Images {
+    pub python: String,
+    /// Unset means: the same as `python`.
+    pub kerberos_test: Option<String>,
+    pub postgres: String,
+    pub openmetadata_server: String,
+    pub opensearch: String,
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Self {
+            python: "python:3.11-alpine".into(),
+            kerberos_test: None,
+            postgres: "postgres:17.5-alpine".into(),
+            openmetadata_server: "docker.getcollate.io/openmetadata/server:1.10.1".into(),
+            opensearch: "opensearchproject/opensearch:2.19.2".into(),
+        }
+    }
+}
+
+/// Optional digest pins (`sha256:<64 hex>`), one per image.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Digests {
+    pub python: Option<String>,
+    pub kerberos_test: Option<String>,
+    pub postgres: Option<String>,
+    pub openmetadata_server: Option<String>,
+    pub opensearch: Option<String>,
+}
+
+/// Corporate network settings: trust, registries, mirrors, proxies.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Corporate {
+    /// PEM files (paths relative to the profile file) installed into every image's trust store.
+    pub ca_certificates: Vec<String>,
+    /// A `host[:port][/path]` put in front of every upstream image reference.
+    pub registry: Option<String>,
+    pub pip_index_url: Option<String>,
+    pub pip_trusted_host: Option<String>,
+    /// Replaces the Alpine package repositories (`/etc/apk/repositories`).
+    pub apk_repositories: Vec<String>,
+    /// Replaces `http://deb.debian.org` in the apt sources.
+    pub apt_mirror: Option<String>,
+    /// Build-time proxy; passed as build arguments, never baked into an image.
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Hardening {
+    /// Run the Python and Kerberos test images as their non-root `user`.
+    pub non_root: bool,
+    /// Remove package caches and `.pyc` files in the same layer that made them.
+    pub clean_caches: bool,
+    /// Add `HEALTHCHECK`s where the image has something to check.
+    pub healthchecks: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl User {
+    fn named(name: &str) -> Self {
+        Self { name: name.into(), uid: 1000, gid: 1000 }
+    }
+}
+
+impl Default for User {
+    fn default() -> Self {
+        Self::named("appuser")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Python {
+    /// Name of the built image (e.g. `myorg/python:3.11-custom`); unset: the upstream image is used as is.
+    pub tag: Option<String>,
+    /// gcc and headers for building wheels.
+    pub toolchain: bool,
+    /// pandas, numpy, requests, sqlalchemy, psycopg2-binary (and scipy, scikit-learn on Debian).
+    pub data_science: bool,
+    /// libkrb5-dev, git, the Airflow postgres/http/ssh providers and the Airflow `PYTHONPATH`.
+    pub airflow: bool,
+    /// Remove the toolchain again after the pip install (keeps the image small).
+    pub remove_build_deps: bool,
+    pub system_packages: Vec<String>,
+    pub pip_packages: Vec<String>,
+    /// A requirements file (path relative to the profile file) installed with pip.
+    pub requirements: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub workdir: String,
+    pub user: User,
+}
+
+impl Default for Python {
+    fn default() -> Self {
+        Self {
+            tag: None,
+            toolchain: false,
+            data_science: false,
+            airflow: false,
+            remove_build_deps: true,
+            system_packages: Vec::new(),
+            pip_packages: Vec::new(),
+            requirements: None,
+            env: BTreeMap::new(),
+            workdir: "/app".into(),
+            user: User::named("appuser"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kerberos {
+    pub tag: Option<String>,
+    /// A `krb5.conf` (path relative to the profile file) copied to `/etc/krb5.conf`.
+    pub krb5_conf: Option<String>,
+    /// Run `klist -V` while building a prebuilt image, so a missing krb5 fails the build.
+    pub build_check: bool,
+    pub user: User,
+}
+
+impl Default for Kerberos {
+    fn default() -> Self {
+        Self { tag: None, krb5_conf: None, build_check: true, user: User::named("testuser") }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum AuthMethod {
+    #[serde(rename = "trust")]
+    Trust,
+    #[serde(rename = "scram-sha-256")]
+    ScramSha256,
+    #[serde(rename = "md5")]
+    Md5,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Postgres {
+    pub tag: Option<String>,
+    /// PostgreSQL major version; unset: read from the image tag (`postgres:17.5-alpine` → 17).
+    pub major: Option<u32>,
+    /// `POSTGRES_HOST_AUTH_METHOD`; `trust` only in a `development = true` profile.
+    pub auth_method: Option<AuthMethod>,
+    /// Install PL/Python (`plpython3u`); Debian only.
+    pub plpython3: bool,
+    /// Extra OS packages for the PostgreSQL image.
+    pub packages: Vec<String>,
+    /// `postgresql.conf` settings appended to the image's sample configuration.
+    pub settings: BTreeMap<String, SettingValue>,
+    /// `pg_hba.conf` rules; when given they replace the default rules.
+    pub hba: Vec<HbaRule>,
+    /// Databases the init script creates, with their owners.
+    pub databases: Vec<Database>,
+}
+
+/// A `postgresql.conf` value: written as a number, a boolean, or a quoted string.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HbaRule {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub database: String,
+    pub user: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub name: String,
+    pub owner: String,
+    /// Name of the environment variable holding the owner's password (never the password).
+    pub password_env: String,
+    #[serde(default)]
+    pub extensions: Vec<String>,
+}
+
+/// Names in the platform's compose files, for teams that renamed them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Compose {
+    pub postgres_service: String,
+    pub openmetadata_migrate_service: String,
+    pub openmetadata_server_service: String,
+    pub opensearch_service: String,
+    pub kerberos_test_service: String,
+    pub kerberos_cache_volume: String,
+    pub network: String,
+    /// Host path of the Kerberos test script, relative to the compose override.
+    pub kerberos_test_script: String,
+}
+
+impl Default for Compose {
+    fn default() -> Self {
+        Self {
+            postgres_service: "platform-postgres".into(),
+            openmetadata_migrate_service: "openmetadata-migrate".into(),
+            openmetadata_server_service: "openmetadata-server".into(),
+            opensearch_service: "openmetadata-opensearch".into(),
+            kerberos_test_service: "kerberos-test".into(),
+            kerberos_cache_volume: "platform_kerberos_cache".into(),
+            network: "platform_network".into(),
+            kerberos_test_script: "./kerberos-test/test.py".into(),
+        }
+    }
+}
+
+/// The packs a profile renders when it names none.
+pub const DEFAULT_PACKS: [&str; 4] = ["python-runtime", "postgres", "kerberos-test", "compose"];

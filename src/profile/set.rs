@@ -1,0 +1,92 @@
+//! `--set dotted.key=value`: one value, typed by the profile schema.
+
+use toml_edit::{Item, Table, Value};
+
+use crate::error::{Error, Result};
+
+/// One parsed `--set`.
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub arg: String,
+    pub path: Vec<String>,
+    /// The value read as TOML (`true`, `3`, `["a", "b"]`, `"x"`), when it is valid TOML.
+    pub typed: Option<Value>,
+    /// The value as a plain string; used when the typed reading does not fit the key.
+    pub raw: String,
+}
+
+impl Set {
+    pub fn parse(arg: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::BadSet { arg: arg.to_string(), reason: reason.to_string() };
+        let (key, raw) = arg.split_once('=').ok_or_else(|| bad("expected `dotted.key=value`"))?;
+        let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
+        let valid_segment = |s: &String| {
+            !s.is_empty()
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        if !path.iter().all(valid_segment) {
+            return Err(bad("the key must be dotted names such as `python.tag`"));
+        }
+        let typed = raw.parse::<Value>().ok();
+        Ok(Self { arg: arg.to_string(), path, typed, raw: raw.to_string() })
+    }
+
+    /// The `--set` as a one-value TOML table, reading the value as TOML when `typed`.
+    pub fn to_table(&self, typed: bool) -> Table {
+        let value = match (&self.typed, typed) {
+            (Some(value), true) => value.clone(),
+            _ => Value::from(self.raw.as_str()),
+        };
+        let mut table = Table::new();
+        let (last, parents) = self.path.split_last().expect("parse rejects an empty key");
+        let mut cursor = &mut table;
+        for key in parents {
+            let entry = cursor.entry(key).or_insert(Item::Table(Table::new()));
+            cursor = entry.as_table_mut().expect("just inserted as a table");
+        }
+        cursor.insert(last, Item::Value(value));
+        table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(table: Table) -> String {
+        let mut doc = toml_edit::DocumentMut::new();
+        *doc.as_table_mut() = table;
+        doc.to_string()
+    }
+
+    #[test]
+    fn splits_on_the_first_equals_sign() {
+        let set = Set::parse("python.env.A=b=c").expect("valid");
+        assert_eq!(set.path, ["python", "env", "A"]);
+        assert_eq!(set.raw, "b=c");
+    }
+
+    #[test]
+    fn reads_toml_values_when_they_parse() {
+        let set = Set::parse("python.pip_packages=[\"a\", \"b\"]").expect("valid");
+        assert!(set.typed.as_ref().is_some_and(Value::is_array));
+        let set = Set::parse("images.python=python:3.12").expect("valid");
+        assert!(set.typed.is_none());
+        assert_eq!(text(set.to_table(true)), "[images]\npython = \"python:3.12\"\n");
+    }
+
+    #[test]
+    fn nests_the_value_under_its_dotted_key() {
+        let set = Set::parse("hardening.non_root=true").expect("valid");
+        assert_eq!(text(set.to_table(true)), "[hardening]\nnon_root = true\n");
+        assert_eq!(text(set.to_table(false)), "[hardening]\nnon_root = \"true\"\n");
+    }
+
+    #[test]
+    fn refuses_a_missing_equals_sign_and_bad_keys() {
+        for arg in ["python.tag", "=x", "python..tag=x", "py thon=x"] {
+            let error = Set::parse(arg).expect_err(arg).to_string();
+            assert!(error.starts_with(&format!("bad `--set {arg}`")), "{error}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Finding profile files: built-in ones embedded in the binary, and ones on disk that shadow them.
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use crate::error::{Error, Result};
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/profiles");
+
+/// The folder, relative to the working directory, whose profiles shadow the built-in ones.
+pub const LOCAL_DIR: &str = "profiles";
+
+/// One profile file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Name shown in headers and `list` (the file stem).
+    pub name: String,
+    /// Label used in messages and provenance: `corporate-hardened.toml` or the path on disk.
+    pub label: String,
+    /// Identity used to detect cycles and repeated layers.
+    pub id: String,
+    /// Folder that relative paths in the file are resolved against (`.` for built-ins).
+    pub base_dir: PathBuf,
+    pub text: String,
+    pub builtin: bool,
+}
+
+/// Names of the built-in profiles, sorted.
+pub fn builtin_names() -> Vec<String> {
+    let mut names: Vec<String> = BUILTIN
+        .files()
+        .filter_map(|f| f.path().to_str()?.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn builtin(name: &str) -> Option<Source> {
+    let file = BUILTIN.get_file(format!("{name}.toml"))?;
+    let text = file.contents_utf8()?.to_string();
+    Some(Source {
+        name: name.to_string(),
+        label: format!("{name}.toml"),
+        id: format!("builtin:{name}"),
+        base_dir: PathBuf::from("."),
+        text,
+        builtin: true,
+    })
+}
+
+/// A file shipped beside the built-in profiles (e.g. the example CA certificate).
+pub fn builtin_file(path: &Path) -> Option<&'static [u8]> {
+    BUILTIN.get_file(path).map(|f| f.contents())
+}
+
+/// Whether a reference is a path (contains a separator or ends in `.toml`) rather than a name.
+fn is_path(reference: &str) -> bool {
+    reference.contains('/') || reference.contains('\\') || reference.ends_with(".toml")
+}
+
+/// Finds the profile `reference` names.
+///
+/// A path is read from disk, relative to `relative_to`. A name is looked up in `./profiles/` first,
+/// then among the built-ins; `builtin:NAME` skips the disk. A disk profile that extends its own
+/// name (`profiles/debian-prebuilt.toml` with `extends = "debian-prebuilt"`) gets the built-in.
+pub fn find(reference: &str, relative_to: &Path, from_id: Option<&str>) -> Result<Source> {
+    if let Some(name) = reference.strip_prefix("builtin:") {
+        return builtin(name).ok_or_else(|| unknown(name));
+    }
+    if is_path(reference) {
+        return from_disk(&relative_to.join(reference));
+    }
+    let local = Path::new(LOCAL_DIR).join(format!("{reference}.toml"));
+    if local.is_file() {
+        let source = from_disk(&local)?;
+        if Some(source.id.as_str()) != from_id {
+            return Ok(source);
+        }
+    }
+    builtin(reference).ok_or_else(|| unknown(reference))
+}
+
+fn unknown(name: &str) -> Error {
+    let mut available = builtin_names();
+    if let Ok(entries) = std::fs::read_dir(LOCAL_DIR) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+            {
+                available.push(stem.to_string());
+            }
+        }
+    }
+    available.sort();
+    available.dedup();
+    Error::UnknownProfile { name: name.to_string(), available }
+}
+
+fn from_disk(path: &Path) -> Result<Source> {
+    if !path.exists() {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        return Err(match unknown(name) {
+            Error::UnknownProfile { available, .. } => {
+                Error::UnknownProfile { name: path.display().to_string(), available }
+            }
+            other => other,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    let id = std::fs::canonicalize(path).map_err(|e| Error::read(path, e))?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Source {
+        name,
+        label: clean(path),
+        id: id.display().to_string(),
+        base_dir: if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir },
+        text,
+        builtin: false,
+    })
+}
+
+/// A path as the user would write it: without a leading `./`.
+fn clean(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}

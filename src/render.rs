@@ -1,0 +1,162 @@
+//! Rendering: a resolved profile and the packs it lists become files in memory.
+//!
+//! Pure: reads nothing, writes nothing. The result is an ordered map, so everything downstream
+//! (write, check, snapshots) sees files in the same order every time.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::pack::{Pack, Packs};
+use crate::resolve::Resolved;
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub contents: Vec<u8>,
+    /// The pack that produced it.
+    pub pack: String,
+    pub executable: bool,
+}
+
+/// Output path (relative, `/`-separated) → file.
+pub type Files = BTreeMap<String, File>;
+
+#[derive(Serialize)]
+struct PackInfo<'a> {
+    name: &'a str,
+    version: &'a str,
+    vars: &'a BTreeMap<String, crate::pack::Data>,
+}
+
+pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
+    let mut files = Files::new();
+    for name in &resolved.stack.profile.packs {
+        let pack = packs.get(name)?;
+        let mut context = resolved.context.clone();
+        let m = &pack.manifest;
+        context.insert("pack", &PackInfo { name: &m.name, version: &m.version, vars: &m.vars });
+        let mut condition = 0;
+        for output in &m.outputs {
+            let index = condition;
+            condition += 1;
+            if !holds(packs, pack, "outputs", index, output.when.is_some(), &context)? {
+                continue;
+            }
+            let text = packs.tera.render(&pack.template_name(&output.template), &context)?;
+            let text = crate::header::add(&normalize(&text), resolved.stack, pack);
+            let file = File { contents: text.into_bytes(), pack: name.clone(), executable: output.executable };
+            insert(&mut files, &output.path, file, name)?;
+        }
+        for copy in &m.copies {
+            let index = condition;
+            condition += 1;
+            if !holds(packs, pack, "copies", index, copy.when.is_some(), &context)? {
+                continue;
+            }
+            let Some(group) = resolved.files.get(copy.files.as_str()) else {
+                return Err(Error::Pack {
+                    pack: name.clone(),
+                    reason: format!(
+                        "copies unknown file group `{}` (known: `ca_certificates`, `krb5_conf`, \
+                         `requirements`)",
+                        copy.files
+                    ),
+                });
+            };
+            for source in group {
+                let file = File { contents: source.contents.clone(), pack: name.clone(), executable: false };
+                insert(&mut files, &format!("{}/{}", copy.into, source.name), file, name)?;
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn holds(
+    packs: &Packs,
+    pack: &Pack,
+    kind: &str,
+    index: usize,
+    has_condition: bool,
+    context: &tera::Context,
+) -> Result<bool> {
+    if !has_condition {
+        return Ok(true);
+    }
+    Ok(packs.tera.render(&pack.condition_name(kind, index), context)? == "true")
+}
+
+fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
+    if let Some(first) = files.get(path) {
+        return Err(Error::DuplicateOutput {
+            path: path.to_string(),
+            first: format!("pack `{}`", first.pack),
+            second: format!("pack `{pack}`"),
+        });
+    }
+    files.insert(path.to_string(), file);
+    Ok(())
+}
+
+/// LF line endings, no trailing spaces, no runs of blank lines, exactly one final newline.
+/// Lets templates use readable block tags without their whitespace leaking into the output.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.replace("\r\n", "\n").lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Selection, load};
+
+    #[test]
+    fn normalize_collapses_blank_runs_and_ends_with_one_newline() {
+        assert_eq!(normalize("\n\na  \r\n\n\n\nb\n\n\n"), "a\n\nb\n");
+        assert_eq!(normalize("x"), "x\n");
+    }
+
+    #[test]
+    fn strict_rendering_refuses_undefined_variables() {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_template("t", "{{ profile.nope }}").expect("parses");
+        let mut context = tera::Context::new();
+        context.insert("profile", &crate::profile::Profile::default());
+        let error = tera.render("t", &context).expect_err("undefined is an error");
+        assert!(error.to_string().contains("nope"), "{error}");
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let packs = Packs::builtin().expect("packs load");
+        let stack = load(&Selection::of("corporate-hardened")).expect("loads");
+        let resolved = crate::resolve::resolve(&stack).expect("resolves");
+        let first = render(&packs, &resolved).expect("renders");
+        let second = render(&packs, &resolved).expect("renders");
+        assert_eq!(first, second);
+        assert!(first.contains_key("python-runtime/Dockerfile"));
+        assert!(first.contains_key(".env"));
+    }
+}

@@ -1,0 +1,381 @@
+//! Checks on profile values that parse but could still break or inject into generated files.
+//!
+//! Identifiers that end up in shell or SQL are checked against what the field allows; quoting
+//! in the templates is the second line of defence, never the only one.
+
+use crate::error::{Error, Result};
+use crate::profile::Stack;
+use crate::profile::model::{AuthMethod, Mode};
+
+/// What a field may contain.
+#[derive(Clone, Copy)]
+enum Rule {
+    Image,
+    Registry,
+    Digest,
+    Url,
+    OsPackage,
+    PipPackage,
+    UserName,
+    SqlName,
+    Extension,
+    EnvName,
+    LabelKey,
+    Text,
+    ComposeName,
+    AbsPath,
+    ConfKey,
+    HbaToken,
+}
+
+impl Rule {
+    /// `None` when the value is fine, otherwise why not.
+    fn check(self, value: &str) -> Option<String> {
+        fn lower_alnum(c: char) -> bool {
+            c.is_ascii_lowercase() || c.is_ascii_digit()
+        }
+        let all = |allowed: fn(char) -> bool| value.chars().all(allowed);
+        let ok = match self {
+            Self::Image => return image_problem(value),
+            Self::Registry => return registry_problem(value),
+            Self::Digest => {
+                value.strip_prefix("sha256:").is_some_and(|hex| {
+                    hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                })
+            }
+            Self::Url => {
+                (value.starts_with("http://") || value.starts_with("https://"))
+                    && all(|c| c.is_ascii_graphic() && !"\"'`$\\<>{}|^".contains(c))
+            }
+            Self::OsPackage => {
+                value.starts_with(|c: char| lower_alnum(c))
+                    && all(|c| lower_alnum(c) || ".+-_:=~".contains(c))
+            }
+            Self::PipPackage => {
+                value.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && all(|c| c.is_ascii_alphanumeric() || "._-[],<>=!~".contains(c))
+            }
+            Self::UserName => {
+                value.len() <= 32
+                    && value.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && all(|c| lower_alnum(c) || c == '_' || c == '-')
+            }
+            Self::SqlName => {
+                value.len() <= 63
+                    && value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && all(|c| c.is_ascii_alphanumeric() || c == '_')
+            }
+            Self::Extension => !value.is_empty() && all(|c| lower_alnum(c) || c == '_' || c == '-'),
+            Self::EnvName => {
+                value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && all(|c| c.is_ascii_alphanumeric() || c == '_')
+            }
+            Self::LabelKey => {
+                value.starts_with(|c: char| lower_alnum(c)) && all(|c| lower_alnum(c) || ".-".contains(c))
+            }
+            Self::Text => !value.chars().any(|c| c.is_control()),
+            Self::ComposeName => {
+                value.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            }
+            Self::AbsPath => {
+                value.starts_with('/') && all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+            }
+            Self::ConfKey => {
+                value.starts_with(|c: char| c.is_ascii_lowercase())
+                    && all(|c| lower_alnum(c) || c == '_' || c == '.')
+            }
+            Self::HbaToken => {
+                !value.is_empty() && all(|c| c.is_ascii_alphanumeric() || "_.-/:+@,".contains(c))
+            }
+        };
+        (!ok).then(|| self.expected().to_string())
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Self::Image | Self::Registry => "not a valid image reference",
+            Self::Digest => "a digest is `sha256:` and 64 lowercase hex digits",
+            Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
+            Self::OsPackage => "package names use lowercase letters, digits and `.+-_:=~`",
+            Self::PipPackage => "pip requirements use letters, digits and `._-[],<>=!~`, no spaces",
+            Self::UserName => "user names are up to 32 lowercase letters, digits, `_` or `-`, starting with a letter or `_`",
+            Self::SqlName => "names are up to 63 letters, digits or `_`, starting with a letter or `_`",
+            Self::Extension => "extension names use lowercase letters, digits, `_` and `-`",
+            Self::EnvName => "variable names use letters, digits and `_`, not starting with a digit",
+            Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
+            Self::Text => "it contains a line break or control character",
+            Self::ComposeName => "compose names use letters, digits and `_.-`, starting with a letter or digit",
+            Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
+            Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
+            Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
+        }
+    }
+}
+
+/// Docker's reference grammar: `[host[:port]/]path[:tag][@digest]`, lowercase path components.
+fn image_problem(value: &str) -> Option<String> {
+    let (rest, digest) = match value.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (value, None),
+    };
+    if let Some(digest) = digest
+        && Rule::Digest.check(digest).is_some()
+    {
+        return Some(format!("malformed digest `{digest}` (expected `sha256:` and 64 hex digits)"));
+    }
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(colon) => (&rest[..last_slash + colon], Some(&rest[last_slash + colon + 1..])),
+        None => (rest, None),
+    };
+    if let Some(tag) = tag {
+        let valid = !tag.is_empty()
+            && tag.len() <= 128
+            && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !valid {
+            return Some(format!("invalid tag `{tag}` (letters, digits, `_.-`, at most 128)"));
+        }
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        if let Some(problem) = registry_problem(parts[0]) {
+            return Some(problem);
+        }
+        parts.remove(0);
+    }
+    for part in parts {
+        if !path_component_ok(part) {
+            return Some(format!(
+                "invalid repository name part `{part}` (lowercase letters and digits, separated by \
+                 `.`, `_`, `__` or dashes)"
+            ));
+        }
+    }
+    None
+}
+
+fn path_component_ok(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if bytes.is_empty() || !alnum(&bytes[0]) || !alnum(&bytes[bytes.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(&bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(&bytes[i]) {
+            i += 1;
+        }
+        let sep = &part[start..i];
+        if !(sep == "." || sep == "_" || sep == "__" || sep.chars().all(|c| c == '-')) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `host[:port][/path]`.
+fn registry_problem(value: &str) -> Option<String> {
+    let (host_port, path) = value.split_once('/').unwrap_or((value, ""));
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
+    let host_ok = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    let port_ok = port.is_empty() && !host_port.contains(':')
+        || (!port.is_empty() && port.len() <= 5 && port.chars().all(|c| c.is_ascii_digit()));
+    let path_ok = path.is_empty() || path.split('/').all(path_component_ok);
+    if host_ok && port_ok && path_ok {
+        None
+    } else {
+        Some(format!("`{value}` is not a registry `host[:port][/path]`"))
+    }
+}
+
+struct Checker<'a> {
+    stack: &'a Stack,
+}
+
+impl Checker<'_> {
+    fn location(&self, key: &[&str]) -> String {
+        self.stack.layers.origin(key).map_or_else(|| "built-in defaults".into(), |o| o.label.clone())
+    }
+
+    fn one(&self, key: &[&str], value: &str, rule: Rule) -> Result<()> {
+        match rule.check(value) {
+            None => Ok(()),
+            Some(reason) => Err(Error::invalid(self.location(key), key.join("."), value, reason)),
+        }
+    }
+
+    fn opt(&self, key: &[&str], value: &Option<String>, rule: Rule) -> Result<()> {
+        value.as_deref().map_or(Ok(()), |v| self.one(key, v, rule))
+    }
+
+    fn each<'v>(&self, key: &[&str], values: impl IntoIterator<Item = &'v String>, rule: Rule) -> Result<()> {
+        values.into_iter().try_for_each(|v| self.one(key, v, rule))
+    }
+}
+
+pub fn check(stack: &Stack) -> Result<()> {
+    let c = Checker { stack };
+    let p = &stack.profile;
+    let images = &p.images;
+    c.one(&["images", "python"], &images.python, Rule::Image)?;
+    c.opt(&["images", "kerberos_test"], &images.kerberos_test, Rule::Image)?;
+    c.one(&["images", "postgres"], &images.postgres, Rule::Image)?;
+    c.one(&["images", "openmetadata_server"], &images.openmetadata_server, Rule::Image)?;
+    c.one(&["images", "opensearch"], &images.opensearch, Rule::Image)?;
+    let d = &p.digests;
+    for (key, digest) in [
+        ("python", &d.python),
+        ("kerberos_test", &d.kerberos_test),
+        ("postgres", &d.postgres),
+        ("openmetadata_server", &d.openmetadata_server),
+        ("opensearch", &d.opensearch),
+    ] {
+        c.opt(&["digests", key], digest, Rule::Digest)?;
+    }
+    c.opt(&["python", "tag"], &p.python.tag, Rule::Image)?;
+    c.opt(&["kerberos", "tag"], &p.kerberos.tag, Rule::Image)?;
+    c.opt(&["postgres", "tag"], &p.postgres.tag, Rule::Image)?;
+    for (key, value) in &p.labels {
+        c.one(&["labels"], key, Rule::LabelKey)?;
+        c.one(&["labels", key], value, Rule::Text)?;
+    }
+    let corp = &p.corporate;
+    c.opt(&["corporate", "registry"], &corp.registry, Rule::Registry)?;
+    c.opt(&["corporate", "pip_index_url"], &corp.pip_index_url, Rule::Url)?;
+    c.opt(&["corporate", "pip_trusted_host"], &corp.pip_trusted_host, Rule::HbaToken)?;
+    c.each(&["corporate", "apk_repositories"], &corp.apk_repositories, Rule::Url)?;
+    c.opt(&["corporate", "apt_mirror"], &corp.apt_mirror, Rule::Url)?;
+    c.opt(&["corporate", "http_proxy"], &corp.http_proxy, Rule::Url)?;
+    c.opt(&["corporate", "https_proxy"], &corp.https_proxy, Rule::Url)?;
+    c.opt(&["corporate", "no_proxy"], &corp.no_proxy, Rule::HbaToken)?;
+    let py = &p.python;
+    c.each(&["python", "system_packages"], &py.system_packages, Rule::OsPackage)?;
+    c.each(&["python", "pip_packages"], &py.pip_packages, Rule::PipPackage)?;
+    for (key, value) in &py.env {
+        c.one(&["python", "env"], key, Rule::EnvName)?;
+        c.one(&["python", "env", key], value, Rule::Text)?;
+    }
+    c.one(&["python", "workdir"], &py.workdir, Rule::AbsPath)?;
+    c.one(&["python", "user", "name"], &py.user.name, Rule::UserName)?;
+    c.one(&["kerberos", "user", "name"], &p.kerberos.user.name, Rule::UserName)?;
+    let pg = &p.postgres;
+    c.each(&["postgres", "packages"], &pg.packages, Rule::OsPackage)?;
+    for key in pg.settings.keys() {
+        c.one(&["postgres", "settings"], key, Rule::ConfKey)?;
+    }
+    for rule in &pg.hba {
+        let address = rule.address.iter();
+        let fields = [&rule.kind, &rule.database, &rule.user, &rule.method].into_iter().chain(address);
+        c.each(&["postgres", "hba"], fields, Rule::HbaToken)?;
+    }
+    for db in &pg.databases {
+        c.one(&["postgres", "databases"], &db.name, Rule::SqlName)?;
+        c.one(&["postgres", "databases"], &db.owner, Rule::SqlName)?;
+        c.one(&["postgres", "databases"], &db.password_env, Rule::EnvName)?;
+        c.each(&["postgres", "databases"], &db.extensions, Rule::Extension)?;
+    }
+    let compose = &p.compose;
+    for (key, value) in [
+        ("postgres_service", &compose.postgres_service),
+        ("openmetadata_migrate_service", &compose.openmetadata_migrate_service),
+        ("openmetadata_server_service", &compose.openmetadata_server_service),
+        ("opensearch_service", &compose.opensearch_service),
+        ("kerberos_test_service", &compose.kerberos_test_service),
+        ("kerberos_cache_volume", &compose.kerberos_cache_volume),
+        ("network", &compose.network),
+    ] {
+        c.one(&["compose", key], value, Rule::ComposeName)?;
+    }
+    c.one(&["compose", "kerberos_test_script"], &compose.kerberos_test_script, Rule::Text)?;
+    if pg.auth_method == Some(AuthMethod::Trust) && !p.development {
+        return Err(Error::invalid(
+            c.location(&["postgres", "auth_method"]),
+            "postgres.auth_method",
+            "trust",
+            "password-less `trust` auth is only for development; add `development = true` to \
+             the profile, or use `scram-sha-256`",
+        ));
+    }
+    if p.hardening.non_root && p.mode == Mode::Layered {
+        return Err(Error::invalid(
+            c.location(&["hardening", "non_root"]),
+            "hardening.non_root",
+            "true",
+            "in layered mode the platform installs packages when a container starts, which needs \
+             root; use `mode = \"prebuilt\"` with a non-root user",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_real_image_references() {
+        for image in [
+            "python:3.11-alpine",
+            "postgres:17.5-bookworm",
+            "docker.getcollate.io/openmetadata/server:1.10.1",
+            "opensearchproject/opensearch:2.19.2",
+            "localhost:5000/my_org/py__thon:1",
+            "registry.corp.example:8443/mirror/python:3.11-slim-bookworm",
+            &format!("python:3.11@sha256:{}", "a".repeat(64)),
+        ] {
+            assert_eq!(image_problem(image), None, "{image}");
+        }
+    }
+
+    #[test]
+    fn refuses_broken_image_references() {
+        for image in [
+            "Python:3.11",
+            "python: 3.11",
+            "python:",
+            "python:3.11@sha256:abc",
+            "my org/python",
+            "python:-x",
+            "-python",
+            "a//b",
+            "python:3.11\nRUN id",
+        ] {
+            assert!(image_problem(image).is_some(), "{image}");
+        }
+    }
+
+    #[test]
+    fn registry_is_host_port_path() {
+        assert_eq!(registry_problem("registry.corp.example"), None);
+        assert_eq!(registry_problem("registry.corp.example:5000/mirror/hub"), None);
+        for bad in ["https://registry", "reg istry", "host:port", "host/Upper", "host:"] {
+            assert!(registry_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identifiers_refuse_shell_and_sql_metacharacters() {
+        for value in ["a b", "a;b", "$(id)", "a'b", "a\"b", "a\nb"] {
+            assert!(Rule::SqlName.check(value).is_some(), "{value}");
+            assert!(Rule::OsPackage.check(value).is_some(), "{value}");
+            assert!(Rule::UserName.check(value).is_some(), "{value}");
+            assert!(Rule::PipPackage.check(value).is_some(), "{value}");
+        }
+        assert!(Rule::PipPackage.check("apache-airflow-providers-ssh>=3.0").is_none());
+        assert!(Rule::SqlName.check("openmetadata_db").is_none());
+        assert!(Rule::Extension.check("uuid-ossp").is_none());
+    }
+}

@@ -1,0 +1,128 @@
+//! Writing rendered files into the output folder without losing anything a user wrote.
+//!
+//! First a plan is made and every refusal found (a file imggen did not write is never
+//! overwritten without `--force`); only then is anything written. Each file is written to a
+//! temporary file beside it and renamed into place, so no file is ever half-written.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest};
+use crate::render::Files;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub create: Vec<String>,
+    pub update: Vec<String>,
+    pub unchanged: Vec<String>,
+    /// imggen's files the current render no longer produces.
+    pub remove: Vec<String>,
+    /// Files no longer produced that were edited by hand: kept.
+    pub keep: Vec<String>,
+}
+
+pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::OutNotDir { path: dir.to_path_buf() });
+    }
+    let previous = Manifest::read(dir)?.unwrap_or_default();
+    let mut plan = Plan::default();
+    for (path, file) in files {
+        let target = dir.join(path);
+        match read_optional(&target)? {
+            None => plan.create.push(path.clone()),
+            Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
+            Some(existing) => {
+                let ours = previous.files.contains_key(path) || crate::header::is_generated(&existing);
+                if !ours && !force {
+                    return Err(Error::NotOurs { path: target });
+                }
+                plan.update.push(path.clone());
+            }
+        }
+    }
+    for (path, hash) in &previous.files {
+        if files.contains_key(path) {
+            continue;
+        }
+        match read_optional(&dir.join(path))? {
+            None => {}
+            Some(existing) if force || manifest::hash(&existing) == *hash => {
+                plan.remove.push(path.clone())
+            }
+            Some(_) => plan.keep.push(path.clone()),
+        }
+    }
+    Ok(plan)
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(contents) => Ok(Some(contents)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::read(path, e)),
+    }
+}
+
+/// Carries out `plan`, then writes the manifest.
+pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> Result<()> {
+    for path in plan.create.iter().chain(&plan.update) {
+        let file = &files[path];
+        write_atomic(&dir.join(path), &file.contents, file.executable)?;
+    }
+    for path in &plan.remove {
+        let target = dir.join(path);
+        std::fs::remove_file(&target).map_err(|e| Error::Write { path: target.clone(), source: e })?;
+        remove_empty_parents(&target, dir);
+    }
+    let mut manifest = manifest.clone();
+    for path in &plan.keep {
+        // Still listed, so a later render or check keeps recognising it as imggen's.
+        if let Some(old) = Manifest::read(dir)?.and_then(|m| m.files.get(path).cloned()) {
+            manifest.files.insert(path.clone(), old);
+        }
+    }
+    write_atomic(&dir.join(manifest::FILE_NAME), manifest.to_text().as_bytes(), false)
+}
+
+fn remove_empty_parents(file: &Path, root: &Path) {
+    let mut current = file.parent();
+    while let Some(folder) = current {
+        if folder == root || std::fs::remove_dir(folder).is_err() {
+            break;
+        }
+        current = folder.parent();
+    }
+}
+
+fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<()> {
+    let fail = |e| Error::Write { path: target.to_path_buf(), source: e };
+    let folder = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&folder).map_err(fail)?;
+    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temp = folder.join(format!(".{name}.imggen-tmp"));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        set_mode(&temp, executable)?;
+        std::fs::rename(&temp, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(fail)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, executable: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: bool) -> std::io::Result<()> {
+    Ok(())
+}

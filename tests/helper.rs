@@ -1,0 +1,145 @@
+//! A test reads like the user's session: files in a temporary folder, a command, what it printed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    status: i32,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    stdout_contains: Vec<String>,
+    stderr_contains: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+pub struct Output {
+    pub dir: PathBuf,
+    pub stdout: String,
+    pub stderr: String,
+    /// Kept so the folder lives as long as the output is inspected.
+    _dir: tempfile::TempDir,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+            status: 0,
+            stdout: None,
+            stderr: None,
+            stdout_contains: Vec::new(),
+            stderr_contains: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn file(self, path: &str, contents: &str) -> Self {
+        let target = self.dir.path().join(path);
+        std::fs::create_dir_all(target.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(target, contents).expect("write fixture");
+        self
+    }
+
+    pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Self {
+        self.stdout = Some(text.into());
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Self {
+        self.stderr = Some(text.into());
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: &str) -> Self {
+        self.stdout_contains.push(text.into());
+        self
+    }
+
+    pub fn stderr_contains(mut self, text: &str) -> Self {
+        self.stderr_contains.push(text.into());
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn run(self) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_imggen"));
+        command.args(&self.args).current_dir(self.dir.path()).env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("imggen runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let shown = format!("args: {:?}\n--- stdout\n{stdout}--- stderr\n{stderr}", self.args);
+        assert_eq!(output.status.code(), Some(self.status), "unexpected status\n{shown}");
+        if let Some(expected) = &self.stdout {
+            assert_eq!(&stdout, expected, "stdout differs\n{shown}");
+        }
+        if let Some(expected) = &self.stderr {
+            assert_eq!(&stderr, expected, "stderr differs\n{shown}");
+        }
+        for part in &self.stdout_contains {
+            assert!(stdout.contains(part.as_str()), "stdout lacks {part:?}\n{shown}");
+        }
+        for part in &self.stderr_contains {
+            assert!(stderr.contains(part.as_str()), "stderr lacks {part:?}\n{shown}");
+        }
+        Output { dir: self.dir.path().to_path_buf(), stdout, stderr, _dir: self.dir }
+    }
+}
+
+impl Output {
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.dir.join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    }
+
+    pub fn exists(&self, path: &str) -> bool {
+        self.dir.join(path).exists()
+    }
+
+    /// Every file under `path`, relative, sorted, with its contents.
+    pub fn tree(&self, path: &str) -> Vec<(String, Vec<u8>)> {
+        let root = self.dir.join(path);
+        let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let relative = e.path().strip_prefix(&root).expect("under root");
+                (relative.display().to_string(), std::fs::read(e.path()).expect("read"))
+            })
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+impl Output {
+    /// Another command in the same folder.
+    pub fn then(self) -> Test {
+        let mut test = Test::new();
+        test.dir = self._dir;
+        test
+    }
+}
