@@ -69,14 +69,24 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     let mut out = String::new();
     let shown = dir.display();
     for changed in &drift.changed {
-        let why = if changed.hand_edited { "hand-edited since last render" } else { "differs from render" };
+        let why = if changed.hand_edited {
+            "hand-edited since last render"
+        } else {
+            "differs from render"
+        };
         let _ = writeln!(out, "changed: {shown}/{} ({why})", changed.path);
     }
     for path in &drift.missing {
-        let _ = writeln!(out, "missing: {shown}/{path} (the profile renders it; run `imggen render`)");
+        let _ = writeln!(
+            out,
+            "missing: {shown}/{path} (the profile renders it; run `imggen render`)"
+        );
     }
     for path in &drift.stale {
-        let _ = writeln!(out, "stale:   {shown}/{path} (generated earlier, no longer rendered)");
+        let _ = writeln!(
+            out,
+            "stale:   {shown}/{path} (generated earlier, no longer rendered)"
+        );
     }
     for changed in &drift.changed {
         out.push('\n');

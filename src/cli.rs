@@ -9,8 +9,12 @@ use crate::commands::{CheckRequest, Command, ListWhat, RenderRequest, Target};
 use crate::profile::Selection;
 
 #[derive(Parser)]
-#[command(name = "imggen", version, about = "Render the Dockerfiles, compose override and .env \
-    for the data platform's custom images from small profile files")]
+#[command(
+    name = "imggen",
+    version,
+    about = "Render the Dockerfiles, compose override and .env \
+    for the data platform's custom images from small profile files"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Sub,
@@ -80,24 +84,41 @@ enum List {
 
 impl Select {
     fn into_selection(self) -> Selection {
-        Selection { profiles: self.profiles, sets: self.sets }
+        Selection {
+            profiles: self.profiles,
+            sets: self.sets,
+        }
     }
 }
 
 fn target(select: Select, out: Out) -> Target {
-    Target { selection: (!out.all).then(|| select.into_selection()), out: out.out }
+    Target {
+        selection: (!out.all).then(|| select.into_selection()),
+        out: out.out,
+    }
 }
 
 /// Parses `args`; `Err` carries clap's own message (help and version included).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::Error> {
     let cli = Cli::try_parse_from(args)?;
     Ok(match cli.command {
-        Sub::Render { select, out, force, dry_run } => {
-            Command::Render(RenderRequest { target: target(select, out), force, dry_run })
-        }
-        Sub::Check { select, out } => Command::Check(CheckRequest { target: target(select, out) }),
+        Sub::Render {
+            select,
+            out,
+            force,
+            dry_run,
+        } => Command::Render(RenderRequest {
+            target: target(select, out),
+            force,
+            dry_run,
+        }),
+        Sub::Check { select, out } => Command::Check(CheckRequest {
+            target: target(select, out),
+        }),
         Sub::Show { select } => Command::Show(select.into_selection()),
-        Sub::List { what: List::Profiles } => Command::List(ListWhat::Profiles),
+        Sub::List {
+            what: List::Profiles,
+        } => Command::List(ListWhat::Profiles),
         Sub::List { what: List::Packs } => Command::List(ListWhat::Packs),
     })
 }

@@ -100,7 +100,11 @@ pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
             let resolved = crate::resolve::resolve(&stack)?;
             let files = crate::render::render(packs, &resolved)?;
             let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
-            Ok(Rendered { dir, files, manifest })
+            Ok(Rendered {
+                dir,
+                files,
+                manifest,
+            })
         })
         .collect()
 }
@@ -163,7 +167,11 @@ fn check(request: &CheckRequest) -> Result<u8> {
     for r in render_target(&packs, &request.target)? {
         let drift = crate::check::compare(&r.files, &r.dir)?;
         if drift.is_clean() {
-            emit(&format!("{}: up to date ({} files)\n", r.dir.display(), r.files.len()));
+            emit(&format!(
+                "{}: up to date ({} files)\n",
+                r.dir.display(),
+                r.files.len()
+            ));
         } else {
             emit(&crate::check::report(&drift, &r.dir, color));
             status = 1;
@@ -184,7 +192,10 @@ fn list(what: ListWhat) -> Result<u8> {
         ListWhat::Packs => {
             for pack in Packs::builtin()?.all() {
                 let m = &pack.manifest;
-                out.push_str(&format!("{:<16} {:<7} {}\n", m.name, m.version, m.description));
+                out.push_str(&format!(
+                    "{:<16} {:<7} {}\n",
+                    m.name, m.version, m.description
+                ));
             }
         }
     }

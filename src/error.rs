@@ -13,36 +13,80 @@ pub type Location = String;
 #[derive(Debug)]
 pub enum Error {
     /// Reading a file or folder failed.
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        path: PathBuf,
+        source: io::Error,
+    },
     /// Writing into the output folder failed; earlier files of this render may be written.
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        path: PathBuf,
+        source: io::Error,
+    },
     /// A TOML file (profile or `pack.toml`) that does not parse or does not fit its schema.
-    Toml { location: Location, message: String },
-    UnknownProfile { name: String, available: Vec<String> },
-    ExtendsCycle { chain: Vec<String> },
-    BadSet { arg: String, reason: String },
+    Toml {
+        location: Location,
+        message: String,
+    },
+    UnknownProfile {
+        name: String,
+        available: Vec<String>,
+    },
+    ExtendsCycle {
+        chain: Vec<String>,
+    },
+    BadSet {
+        arg: String,
+        reason: String,
+    },
     /// A value that parses but is not allowed (bad image reference, unsafe name, ...).
-    Invalid { location: Location, key: String, value: String, reason: String },
+    Invalid {
+        location: Location,
+        key: String,
+        value: String,
+        reason: String,
+    },
     /// A file the profile names (CA certificate, krb5.conf, requirements) that cannot be used.
-    ProfileFile { location: Location, key: String, path: PathBuf, reason: String },
-    UnknownPack { name: String, available: Vec<String> },
+    ProfileFile {
+        location: Location,
+        key: String,
+        path: PathBuf,
+        reason: String,
+    },
+    UnknownPack {
+        name: String,
+        available: Vec<String>,
+    },
     /// A pack folder or `pack.toml` that is not usable.
-    Pack { pack: String, reason: String },
+    Pack {
+        pack: String,
+        reason: String,
+    },
     /// Tera's own report (it already names the template file, line and column).
     Template(tera::Error),
     /// An output path that two packs, or a pack and a copied file, both produce.
-    DuplicateOutput { path: String, first: String, second: String },
+    DuplicateOutput {
+        path: String,
+        first: String,
+        second: String,
+    },
     /// A file in the output folder that imggen did not write.
-    NotOurs { path: PathBuf },
+    NotOurs {
+        path: PathBuf,
+    },
     /// `--out` points at a file, not a folder.
-    OutNotDir { path: PathBuf },
+    OutNotDir {
+        path: PathBuf,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Self::Read { path: path.into(), source }
+        Self::Read {
+            path: path.into(),
+            source,
+        }
     }
 
     pub fn invalid(
@@ -61,7 +105,11 @@ impl Error {
 }
 
 fn list(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for Error {
@@ -87,19 +135,48 @@ impl fmt::Display for Error {
                 write!(f, "`extends` forms a cycle: {}", chain.join(" -> "))
             }
             Self::BadSet { arg, reason } => write!(f, "bad `--set {arg}`: {reason}"),
-            Self::Invalid { location, key, value, reason } => {
-                write!(f, "{location}: `{key}` = `{}` is not allowed: {reason}", value.escape_debug())
+            Self::Invalid {
+                location,
+                key,
+                value,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "{location}: `{key}` = `{}` is not allowed: {reason}",
+                    value.escape_debug()
+                )
             }
-            Self::ProfileFile { location, key, path, reason } => {
-                write!(f, "{location}: `{key}` names `{}`, which {reason}", path.display())
+            Self::ProfileFile {
+                location,
+                key,
+                path,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "{location}: `{key}` names `{}`, which {reason}",
+                    path.display()
+                )
             }
             Self::UnknownPack { name, available } => {
-                write!(f, "unknown template pack `{name}` (available: {})", list(available))
+                write!(
+                    f,
+                    "unknown template pack `{name}` (available: {})",
+                    list(available)
+                )
             }
             Self::Pack { pack, reason } => write!(f, "template pack `{pack}`: {reason}"),
             Self::Template(error) => write!(f, "{error}"),
-            Self::DuplicateOutput { path, first, second } => {
-                write!(f, "output `{path}` is produced twice, by {first} and by {second}")
+            Self::DuplicateOutput {
+                path,
+                first,
+                second,
+            } => {
+                write!(
+                    f,
+                    "output `{path}` is produced twice, by {first} and by {second}"
+                )
             }
             Self::NotOurs { path } => write!(
                 f,
@@ -108,14 +185,18 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Self::OutNotDir { path } => {
-                write!(f, "output folder `{}` exists and is not a folder", path.display())
+                write!(
+                    f,
+                    "output folder `{}` exists and is not a folder",
+                    path.display()
+                )
             }
         }
     }
 }
 
 /// The OS error without Rust's `(os error N)` suffix.
-fn io_reason(error: &io::Error) -> String {
+pub fn io_reason(error: &io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {
         Some(end) => text[..end].to_lowercase(),

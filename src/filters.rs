@@ -7,14 +7,19 @@ use tera::{Kwargs, State, Tera, TeraResult};
 pub fn register(tera: &mut Tera) {
     tera.register_filter("sh", |v: &str, _: Kwargs, _: &State| sh(v));
     tera.register_filter("docker", |v: &str, _: Kwargs, _: &State| docker(v));
-    tera.register_filter("yaml", |v: &str, _: Kwargs, _: &State| Ok::<_, tera::Error>(yaml(v)));
+    tera.register_filter("yaml", |v: &str, _: Kwargs, _: &State| {
+        Ok::<_, tera::Error>(yaml(v))
+    });
     tera.register_filter("env", |v: &str, _: Kwargs, _: &State| env(v));
     tera.register_filter("sql_ident", |v: &str, _: Kwargs, _: &State| sql_ident(v));
     tera.register_filter("pgconf", |v: tera::Value, _: Kwargs, _: &State| pgconf(&v));
 }
 
 fn refuse(what: &str, value: &str, why: &str) -> tera::Error {
-    tera::Error::message(format!("cannot put `{}` into {what}: {why}", value.escape_debug()))
+    tera::Error::message(format!(
+        "cannot put `{}` into {what}: {why}",
+        value.escape_debug()
+    ))
 }
 
 fn has_line_break(value: &str) -> bool {
@@ -29,7 +34,11 @@ fn is_plain(c: char) -> bool {
 /// One POSIX shell word: bare when it is plain, otherwise single-quoted.
 pub fn sh(value: &str) -> TeraResult<String> {
     if has_line_break(value) {
-        return Err(refuse("a shell command", value, "it contains a line break or control character"));
+        return Err(refuse(
+            "a shell command",
+            value,
+            "it contains a line break or control character",
+        ));
     }
     if !value.is_empty() && value.chars().all(is_plain) {
         return Ok(value.to_string());
@@ -40,7 +49,11 @@ pub fn sh(value: &str) -> TeraResult<String> {
 /// A double-quoted Dockerfile word (`ENV`, `LABEL`, `ARG`), with `$` kept literal.
 pub fn docker(value: &str) -> TeraResult<String> {
     if has_line_break(value) {
-        return Err(refuse("a Dockerfile", value, "it contains a line break or control character"));
+        return Err(refuse(
+            "a Dockerfile",
+            value,
+            "it contains a line break or control character",
+        ));
     }
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -93,7 +106,11 @@ pub fn env(value: &str) -> TeraResult<String> {
 /// A double-quoted SQL identifier.
 pub fn sql_ident(value: &str) -> TeraResult<String> {
     if has_line_break(value) || value.is_empty() {
-        return Err(refuse("an SQL identifier", value, "it is empty or has a control character"));
+        return Err(refuse(
+            "an SQL identifier",
+            value,
+            "it is empty or has a control character",
+        ));
     }
     Ok(format!("\"{}\"", value.replace('"', "\"\"")))
 }
@@ -108,7 +125,11 @@ pub fn pgconf(value: &tera::Value) -> TeraResult<String> {
     }
     let text = value.as_str().unwrap_or_default();
     if has_line_break(text) {
-        return Err(refuse("`postgresql.conf`", text, "it contains a line break"));
+        return Err(refuse(
+            "`postgresql.conf`",
+            text,
+            "it contains a line break",
+        ));
     }
     Ok(format!("'{}'", text.replace('\'', "''")))
 }
@@ -149,12 +170,18 @@ mod tests {
 
     #[test]
     fn docker_escapes_quotes_backslashes_and_dollars() {
-        assert_eq!(docker(r#"a "b" \ $HOME"#).expect("ok"), r#""a \"b\" \\ \$HOME""#);
+        assert_eq!(
+            docker(r#"a "b" \ $HOME"#).expect("ok"),
+            r#""a \"b\" \\ \$HOME""#
+        );
     }
 
     #[test]
     fn yaml_round_trips_through_a_yaml_parser() {
-        for value in HOSTILE.iter().chain(&["line\nbreak", "tab\there", "#comment", ": colon"]) {
+        for value in HOSTILE
+            .iter()
+            .chain(&["line\nbreak", "tab\there", "#comment", ": colon"])
+        {
             let parsed: String = serde_yaml::from_str(&yaml(value)).expect("valid YAML");
             // Compose turns `$$` back into `$`; the YAML layer keeps it doubled.
             assert_eq!(parsed.replace("$$", "$"), *value);
@@ -163,8 +190,14 @@ mod tests {
 
     #[test]
     fn env_refuses_what_compose_and_docker_run_read_differently() {
-        assert_eq!(env("python:3.11-alpine").expect("plain"), "python:3.11-alpine");
-        assert_eq!(env("https://pypi.corp.example/simple").expect("plain"), "https://pypi.corp.example/simple");
+        assert_eq!(
+            env("python:3.11-alpine").expect("plain"),
+            "python:3.11-alpine"
+        );
+        assert_eq!(
+            env("https://pypi.corp.example/simple").expect("plain"),
+            "https://pypi.corp.example/simple"
+        );
         for value in HOSTILE.iter().chain(&["a#b", "\"q\"", "x y"]) {
             assert!(env(value).is_err(), "{value}");
         }

@@ -14,7 +14,12 @@ pub fn add(text: &str, stack: &Stack, pack: &Pack) -> String {
     let mut header = format!(
         "{MARKER} from profile `{}` ({}), template pack `{}` {}.\n",
         safe(&stack.title()),
-        stack.chain.iter().map(|n| safe(n)).collect::<Vec<_>>().join(" < "),
+        stack
+            .chain
+            .iter()
+            .map(|n| safe(n))
+            .collect::<Vec<_>>()
+            .join(" < "),
         pack.manifest.name,
         pack.manifest.version,
     );
@@ -32,13 +37,20 @@ pub fn add(text: &str, stack: &Stack, pack: &Pack) -> String {
 
 /// Whether `text` starts with a Dockerfile parser directive (`# syntax=`, `# escape=`).
 fn is_parser_directive(text: &str) -> bool {
-    let first = text.lines().next().unwrap_or_default().trim_start_matches('#').trim_start();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .trim_start();
     first.starts_with("syntax=") || first.starts_with("escape=") || first.starts_with("check=")
 }
 
 /// Profile names come from file names; keep the header on one line whatever they contain.
 fn safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    name.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// Whether a file on disk carries imggen's header (in its first three lines).

@@ -46,7 +46,10 @@ impl Manifest {
             profile: profile.to_string(),
             chain: chain.to_vec(),
             packs: versions,
-            files: files.iter().map(|(path, f)| (path.clone(), hash(&f.contents))).collect(),
+            files: files
+                .iter()
+                .map(|(path, f)| (path.clone(), hash(&f.contents)))
+                .collect(),
         }
     }
 
@@ -66,9 +69,11 @@ impl Manifest {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::read(path, e)),
         };
-        toml_edit::de::from_str(&text).map(Some).map_err(|e| Error::Toml {
-            location: path.display().to_string(),
-            message: format!("{} (delete it and render again)", e.message().trim()),
-        })
+        toml_edit::de::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Toml {
+                location: path.display().to_string(),
+                message: format!("{} (delete it and render again)", e.message().trim()),
+            })
     }
 }

@@ -77,7 +77,10 @@ pub struct Pack {
 
 impl Pack {
     fn from_files(folder: &str, files: Vec<(String, String)>) -> Result<Self> {
-        let bad = |reason: String| Error::Pack { pack: folder.to_string(), reason };
+        let bad = |reason: String| Error::Pack {
+            pack: folder.to_string(),
+            reason,
+        };
         let text = files
             .iter()
             .find(|(path, _)| path == "pack.toml")
@@ -123,7 +126,9 @@ fn check_output_path(pack: &str, path: &str) -> Result<()> {
         || path.starts_with('/')
         || path.starts_with('\\')
         || path.contains(':')
-        || path.split(['/', '\\']).any(|part| part == ".." || part == "." || part.is_empty());
+        || path
+            .split(['/', '\\'])
+            .any(|part| part == ".." || part == "." || part.is_empty());
     if bad {
         return Err(Error::Pack {
             pack: pack.to_string(),
@@ -188,7 +193,10 @@ impl Packs {
 
     /// Names of the packs a profile can list (every pack but the shared components).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.packs.keys().map(String::as_str).filter(|n| *n != COMMON)
+        self.packs
+            .keys()
+            .map(String::as_str)
+            .filter(|n| *n != COMMON)
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Pack> {
@@ -215,12 +223,23 @@ mod tests {
     fn builtin_packs_load() {
         let packs = Packs::builtin().expect("built-in packs are valid");
         let names: Vec<&str> = packs.names().collect();
-        assert_eq!(names, ["compose", "kerberos-test", "postgres", "python-runtime"]);
+        assert_eq!(
+            names,
+            ["compose", "kerberos-test", "postgres", "python-runtime"]
+        );
     }
 
     #[test]
     fn output_paths_stay_inside_the_output_folder() {
-        for path in ["/etc/passwd", "../x", "a/../../x", "a//b", "./a", "", "C:/x"] {
+        for path in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "./a",
+            "",
+            "C:/x",
+        ] {
             assert!(check_output_path("p", path).is_err(), "{path}");
         }
         assert!(check_output_path("p", "python-runtime/Dockerfile").is_ok());

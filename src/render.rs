@@ -36,17 +36,37 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         let pack = packs.get(name)?;
         let mut context = resolved.context.clone();
         let m = &pack.manifest;
-        context.insert("pack", &PackInfo { name: &m.name, version: &m.version, vars: &m.vars });
+        context.insert(
+            "pack",
+            &PackInfo {
+                name: &m.name,
+                version: &m.version,
+                vars: &m.vars,
+            },
+        );
         let mut condition = 0;
         for output in &m.outputs {
             let index = condition;
             condition += 1;
-            if !holds(packs, pack, "outputs", index, output.when.is_some(), &context)? {
+            if !holds(
+                packs,
+                pack,
+                "outputs",
+                index,
+                output.when.is_some(),
+                &context,
+            )? {
                 continue;
             }
-            let text = packs.tera.render(&pack.template_name(&output.template), &context)?;
+            let text = packs
+                .tera
+                .render(&pack.template_name(&output.template), &context)?;
             let text = crate::header::add(&normalize(&text), resolved.stack, pack);
-            let file = File { contents: text.into_bytes(), pack: name.clone(), executable: output.executable };
+            let file = File {
+                contents: text.into_bytes(),
+                pack: name.clone(),
+                executable: output.executable,
+            };
             insert(&mut files, &output.path, file, name)?;
         }
         for copy in &m.copies {
@@ -66,8 +86,17 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
                 });
             };
             for source in group {
-                let file = File { contents: source.contents.clone(), pack: name.clone(), executable: false };
-                insert(&mut files, &format!("{}/{}", copy.into, source.name), file, name)?;
+                let file = File {
+                    contents: source.contents.clone(),
+                    pack: name.clone(),
+                    executable: false,
+                };
+                insert(
+                    &mut files,
+                    &format!("{}/{}", copy.into, source.name),
+                    file,
+                    name,
+                )?;
             }
         }
     }
@@ -85,7 +114,10 @@ fn holds(
     if !has_condition {
         return Ok(true);
     }
-    Ok(packs.tera.render(&pack.condition_name(kind, index), context)? == "true")
+    Ok(packs
+        .tera
+        .render(&pack.condition_name(kind, index), context)?
+        == "true")
 }
 
 fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
@@ -141,10 +173,13 @@ mod tests {
     #[test]
     fn strict_rendering_refuses_undefined_variables() {
         let mut tera = tera::Tera::new();
-        tera.add_raw_template("t", "{{ profile.nope }}").expect("parses");
+        tera.add_raw_template("t", "{{ profile.nope }}")
+            .expect("parses");
         let mut context = tera::Context::new();
         context.insert("profile", &crate::profile::Profile::default());
-        let error = tera.render("t", &context).expect_err("undefined is an error");
+        let error = tera
+            .render("t", &context)
+            .expect_err("undefined is an error");
         assert!(error.to_string().contains("nope"), "{error}");
     }
 

@@ -80,7 +80,11 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
         .map(|(group, list)| (*group, list.iter().map(|f| f.name.as_str()).collect()))
         .collect();
     context.insert("files", &names);
-    Ok(Resolved { stack, context, files })
+    Ok(Resolved {
+        stack,
+        context,
+        files,
+    })
 }
 
 fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
@@ -101,13 +105,27 @@ fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
     let image = |upstream: &str, digest: &Option<String>, built: &Option<String>, default: &str| {
         let reference = reference(upstream, digest);
         let env = built.clone().unwrap_or_else(|| reference.clone());
-        Image { upstream: upstream.into(), customised: env != default, reference, built: built.clone(), env }
+        Image {
+            upstream: upstream.into(),
+            customised: env != default,
+            reference,
+            built: built.clone(),
+            env,
+        }
     };
     let python = image(&i.python, &d.python, &profile.python.tag, &defaults.python);
     let kerberos_upstream = i.kerberos_test.clone().unwrap_or_else(|| i.python.clone());
-    let kerberos_digest = if i.kerberos_test.is_some() { &d.kerberos_test } else { &d.python };
-    let mut kerberos =
-        image(&kerberos_upstream, kerberos_digest, &profile.kerberos.tag, &defaults.python);
+    let kerberos_digest = if i.kerberos_test.is_some() {
+        &d.kerberos_test
+    } else {
+        &d.python
+    };
+    let mut kerberos = image(
+        &kerberos_upstream,
+        kerberos_digest,
+        &profile.kerberos.tag,
+        &defaults.python,
+    );
     if profile.kerberos.tag.is_none() && i.kerberos_test.is_none() {
         // The platform's default: the Kerberos test runs in whatever IMAGE_PYTHON is.
         kerberos.env = python.env.clone();
@@ -116,12 +134,28 @@ fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
     let mut map = BTreeMap::new();
     map.insert("python", python);
     map.insert("kerberos_test", kerberos);
-    map.insert("postgres", image(&i.postgres, &d.postgres, &profile.postgres.tag, &defaults.postgres));
+    map.insert(
+        "postgres",
+        image(
+            &i.postgres,
+            &d.postgres,
+            &profile.postgres.tag,
+            &defaults.postgres,
+        ),
+    );
     map.insert(
         "openmetadata_server",
-        image(&i.openmetadata_server, &d.openmetadata_server, &None, &defaults.openmetadata_server),
+        image(
+            &i.openmetadata_server,
+            &d.openmetadata_server,
+            &None,
+            &defaults.openmetadata_server,
+        ),
     );
-    map.insert("opensearch", image(&i.opensearch, &d.opensearch, &None, &defaults.opensearch));
+    map.insert(
+        "opensearch",
+        image(&i.opensearch, &d.opensearch, &None, &defaults.opensearch),
+    );
     map
 }
 
@@ -135,7 +169,10 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
     let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or_default();
     let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().map_err(|_| {
-        let location = stack.layers.origin(&["images", "postgres"]).map(|o| o.label.clone());
+        let location = stack
+            .layers
+            .origin(&["images", "postgres"])
+            .map(|o| o.label.clone());
         Error::invalid(
             location.unwrap_or_else(|| "built-in defaults".into()),
             "images.postgres",
@@ -153,13 +190,27 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
         let key = ["corporate", "ca_certificates"];
         let (path, contents) = read_one(stack, &key, cert)?;
         if !String::from_utf8_lossy(&contents).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(file_error(stack, &key, path, "is not a PEM certificate (no `-----BEGIN CERTIFICATE-----`)"));
+            return Err(file_error(
+                stack,
+                &key,
+                path,
+                "is not a PEM certificate (no `-----BEGIN CERTIFICATE-----`)",
+            ));
         }
         // update-ca-certificates only picks up files ending in `.crt`.
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("ca").to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("ca")
+            .to_string();
         let name = format!("{stem}.crt");
         if certs.iter().any(|f: &ProfileFile| f.name == name) {
-            return Err(file_error(stack, &key, path, "has the same file name as another certificate"));
+            return Err(file_error(
+                stack,
+                &key,
+                path,
+                "has the same file name as another certificate",
+            ));
         }
         certs.push(ProfileFile { name, contents });
     }
@@ -168,15 +219,29 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
         match value {
             Some(v) => {
                 let (_, contents) = read_one(stack, &key, v)?;
-                Ok(vec![ProfileFile { name: name.into(), contents }])
+                Ok(vec![ProfileFile {
+                    name: name.into(),
+                    contents,
+                }])
             }
             None => Ok(Vec::new()),
         }
     };
-    groups.insert("krb5_conf", single(["kerberos", "krb5_conf"], &p.kerberos.krb5_conf, "krb5.conf")?);
+    groups.insert(
+        "krb5_conf",
+        single(
+            ["kerberos", "krb5_conf"],
+            &p.kerberos.krb5_conf,
+            "krb5.conf",
+        )?,
+    );
     groups.insert(
         "requirements",
-        single(["python", "requirements"], &p.python.requirements, "requirements.txt")?,
+        single(
+            ["python", "requirements"],
+            &p.python.requirements,
+            "requirements.txt",
+        )?,
     );
     Ok(groups)
 }
@@ -192,7 +257,7 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
     match std::fs::read(&path) {
         Ok(contents) => Ok((path, contents)),
         Err(e) => {
-            let reason = format!("cannot be read: {}", e.to_string().to_lowercase());
+            let reason = format!("cannot be read: {}", crate::error::io_reason(&e));
             Err(file_error(stack, key, path, &reason))
         }
     }
@@ -200,7 +265,10 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
 
 fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: &str) -> Error {
     Error::ProfileFile {
-        location: stack.layers.origin(key).map_or_else(|| "--set".into(), |o| o.label.clone()),
+        location: stack
+            .layers
+            .origin(key)
+            .map_or_else(|| "--set".into(), |o| o.label.clone()),
         key: key.join("."),
         path,
         reason: reason.to_string(),

@@ -20,7 +20,9 @@ pub fn annotated(stack: &Stack) -> String {
 fn expand(table: &mut Table) {
     let keys: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
     for key in keys {
-        let Some(item) = table.get_mut(&key) else { continue };
+        let Some(item) = table.get_mut(&key) else {
+            continue;
+        };
         let replacement = match item {
             Item::Value(toml_edit::Value::InlineTable(inline)) => {
                 let mut inner = inline.clone().into_table();
@@ -50,7 +52,9 @@ fn expand(table: &mut Table) {
 
 fn label(layers: &Layers, path: &[String]) -> String {
     let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-    layers.origin(&keys).map_or_else(|| "default".to_string(), |o| o.label.clone())
+    layers
+        .origin(&keys)
+        .map_or_else(|| "default".to_string(), |o| o.label.clone())
 }
 
 fn annotate(table: &mut Table, path: &mut Vec<String>, layers: &Layers) {

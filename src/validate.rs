@@ -38,11 +38,12 @@ impl Rule {
         let ok = match self {
             Self::Image => return image_problem(value),
             Self::Registry => return registry_problem(value),
-            Self::Digest => {
-                value.strip_prefix("sha256:").is_some_and(|hex| {
-                    hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-                })
-            }
+            Self::Digest => value.strip_prefix("sha256:").is_some_and(|hex| {
+                hex.len() == 64
+                    && hex
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            }),
             Self::Url => {
                 (value.starts_with("http://") || value.starts_with("https://"))
                     && all(|c| c.is_ascii_graphic() && !"\"'`$\\<>{}|^".contains(c))
@@ -71,7 +72,8 @@ impl Rule {
                     && all(|c| c.is_ascii_alphanumeric() || c == '_')
             }
             Self::LabelKey => {
-                value.starts_with(|c: char| lower_alnum(c)) && all(|c| lower_alnum(c) || ".-".contains(c))
+                value.starts_with(|c: char| lower_alnum(c))
+                    && all(|c| lower_alnum(c) || ".-".contains(c))
             }
             Self::Text => !value.chars().any(|c| c.is_control()),
             Self::ComposeName => {
@@ -99,13 +101,21 @@ impl Rule {
             Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
             Self::OsPackage => "package names use lowercase letters, digits and `.+-_:=~`",
             Self::PipPackage => "pip requirements use letters, digits and `._-[],<>=!~`, no spaces",
-            Self::UserName => "user names are up to 32 lowercase letters, digits, `_` or `-`, starting with a letter or `_`",
-            Self::SqlName => "names are up to 63 letters, digits or `_`, starting with a letter or `_`",
+            Self::UserName => {
+                "user names are up to 32 lowercase letters, digits, `_` or `-`, starting with a letter or `_`"
+            }
+            Self::SqlName => {
+                "names are up to 63 letters, digits or `_`, starting with a letter or `_`"
+            }
             Self::Extension => "extension names use lowercase letters, digits, `_` and `-`",
-            Self::EnvName => "variable names use letters, digits and `_`, not starting with a digit",
+            Self::EnvName => {
+                "variable names use letters, digits and `_`, not starting with a digit"
+            }
             Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
             Self::Text => "it contains a line break or control character",
-            Self::ComposeName => "compose names use letters, digits and `_.-`, starting with a letter or digit",
+            Self::ComposeName => {
+                "compose names use letters, digits and `_.-`, starting with a letter or digit"
+            }
             Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
             Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
             Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
@@ -122,20 +132,29 @@ fn image_problem(value: &str) -> Option<String> {
     if let Some(digest) = digest
         && Rule::Digest.check(digest).is_some()
     {
-        return Some(format!("malformed digest `{digest}` (expected `sha256:` and 64 hex digits)"));
+        return Some(format!(
+            "malformed digest `{digest}` (expected `sha256:` and 64 hex digits)"
+        ));
     }
     let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
     let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(colon) => (&rest[..last_slash + colon], Some(&rest[last_slash + colon + 1..])),
+        Some(colon) => (
+            &rest[..last_slash + colon],
+            Some(&rest[last_slash + colon + 1..]),
+        ),
         None => (rest, None),
     };
     if let Some(tag) = tag {
         let valid = !tag.is_empty()
             && tag.len() <= 128
             && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-            && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !valid {
-            return Some(format!("invalid tag `{tag}` (letters, digits, `_.-`, at most 128)"));
+            return Some(format!(
+                "invalid tag `{tag}` (letters, digits, `_.-`, at most 128)"
+            ));
         }
     }
     let mut parts: Vec<&str> = name.split('/').collect();
@@ -207,13 +226,21 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn location(&self, key: &[&str]) -> String {
-        self.stack.layers.origin(key).map_or_else(|| "built-in defaults".into(), |o| o.label.clone())
+        self.stack
+            .layers
+            .origin(key)
+            .map_or_else(|| "built-in defaults".into(), |o| o.label.clone())
     }
 
     fn one(&self, key: &[&str], value: &str, rule: Rule) -> Result<()> {
         match rule.check(value) {
             None => Ok(()),
-            Some(reason) => Err(Error::invalid(self.location(key), key.join("."), value, reason)),
+            Some(reason) => Err(Error::invalid(
+                self.location(key),
+                key.join("."),
+                value,
+                reason,
+            )),
         }
     }
 
@@ -221,7 +248,12 @@ impl Checker<'_> {
         value.as_deref().map_or(Ok(()), |v| self.one(key, v, rule))
     }
 
-    fn each<'v>(&self, key: &[&str], values: impl IntoIterator<Item = &'v String>, rule: Rule) -> Result<()> {
+    fn each<'v>(
+        &self,
+        key: &[&str],
+        values: impl IntoIterator<Item = &'v String>,
+        rule: Rule,
+    ) -> Result<()> {
         values.into_iter().try_for_each(|v| self.one(key, v, rule))
     }
 }
@@ -231,9 +263,17 @@ pub fn check(stack: &Stack) -> Result<()> {
     let p = &stack.profile;
     let images = &p.images;
     c.one(&["images", "python"], &images.python, Rule::Image)?;
-    c.opt(&["images", "kerberos_test"], &images.kerberos_test, Rule::Image)?;
+    c.opt(
+        &["images", "kerberos_test"],
+        &images.kerberos_test,
+        Rule::Image,
+    )?;
     c.one(&["images", "postgres"], &images.postgres, Rule::Image)?;
-    c.one(&["images", "openmetadata_server"], &images.openmetadata_server, Rule::Image)?;
+    c.one(
+        &["images", "openmetadata_server"],
+        &images.openmetadata_server,
+        Rule::Image,
+    )?;
     c.one(&["images", "opensearch"], &images.opensearch, Rule::Image)?;
     let d = &p.digests;
     for (key, digest) in [
@@ -254,23 +294,47 @@ pub fn check(stack: &Stack) -> Result<()> {
     }
     let corp = &p.corporate;
     c.opt(&["corporate", "registry"], &corp.registry, Rule::Registry)?;
-    c.opt(&["corporate", "pip_index_url"], &corp.pip_index_url, Rule::Url)?;
-    c.opt(&["corporate", "pip_trusted_host"], &corp.pip_trusted_host, Rule::HbaToken)?;
-    c.each(&["corporate", "apk_repositories"], &corp.apk_repositories, Rule::Url)?;
+    c.opt(
+        &["corporate", "pip_index_url"],
+        &corp.pip_index_url,
+        Rule::Url,
+    )?;
+    c.opt(
+        &["corporate", "pip_trusted_host"],
+        &corp.pip_trusted_host,
+        Rule::HbaToken,
+    )?;
+    c.each(
+        &["corporate", "apk_repositories"],
+        &corp.apk_repositories,
+        Rule::Url,
+    )?;
     c.opt(&["corporate", "apt_mirror"], &corp.apt_mirror, Rule::Url)?;
     c.opt(&["corporate", "http_proxy"], &corp.http_proxy, Rule::Url)?;
     c.opt(&["corporate", "https_proxy"], &corp.https_proxy, Rule::Url)?;
     c.opt(&["corporate", "no_proxy"], &corp.no_proxy, Rule::HbaToken)?;
     let py = &p.python;
-    c.each(&["python", "system_packages"], &py.system_packages, Rule::OsPackage)?;
-    c.each(&["python", "pip_packages"], &py.pip_packages, Rule::PipPackage)?;
+    c.each(
+        &["python", "system_packages"],
+        &py.system_packages,
+        Rule::OsPackage,
+    )?;
+    c.each(
+        &["python", "pip_packages"],
+        &py.pip_packages,
+        Rule::PipPackage,
+    )?;
     for (key, value) in &py.env {
         c.one(&["python", "env"], key, Rule::EnvName)?;
         c.one(&["python", "env", key], value, Rule::Text)?;
     }
     c.one(&["python", "workdir"], &py.workdir, Rule::AbsPath)?;
     c.one(&["python", "user", "name"], &py.user.name, Rule::UserName)?;
-    c.one(&["kerberos", "user", "name"], &p.kerberos.user.name, Rule::UserName)?;
+    c.one(
+        &["kerberos", "user", "name"],
+        &p.kerberos.user.name,
+        Rule::UserName,
+    )?;
     let pg = &p.postgres;
     c.each(&["postgres", "packages"], &pg.packages, Rule::OsPackage)?;
     for key in pg.settings.keys() {
@@ -278,7 +342,9 @@ pub fn check(stack: &Stack) -> Result<()> {
     }
     for rule in &pg.hba {
         let address = rule.address.iter();
-        let fields = [&rule.kind, &rule.database, &rule.user, &rule.method].into_iter().chain(address);
+        let fields = [&rule.kind, &rule.database, &rule.user, &rule.method]
+            .into_iter()
+            .chain(address);
         c.each(&["postgres", "hba"], fields, Rule::HbaToken)?;
     }
     for db in &pg.databases {
@@ -290,8 +356,14 @@ pub fn check(stack: &Stack) -> Result<()> {
     let compose = &p.compose;
     for (key, value) in [
         ("postgres_service", &compose.postgres_service),
-        ("openmetadata_migrate_service", &compose.openmetadata_migrate_service),
-        ("openmetadata_server_service", &compose.openmetadata_server_service),
+        (
+            "openmetadata_migrate_service",
+            &compose.openmetadata_migrate_service,
+        ),
+        (
+            "openmetadata_server_service",
+            &compose.openmetadata_server_service,
+        ),
         ("opensearch_service", &compose.opensearch_service),
         ("kerberos_test_service", &compose.kerberos_test_service),
         ("kerberos_cache_volume", &compose.kerberos_cache_volume),
@@ -299,7 +371,11 @@ pub fn check(stack: &Stack) -> Result<()> {
     ] {
         c.one(&["compose", key], value, Rule::ComposeName)?;
     }
-    c.one(&["compose", "kerberos_test_script"], &compose.kerberos_test_script, Rule::Text)?;
+    c.one(
+        &["compose", "kerberos_test_script"],
+        &compose.kerberos_test_script,
+        Rule::Text,
+    )?;
     if pg.auth_method == Some(AuthMethod::Trust) && !p.development {
         return Err(Error::invalid(
             c.location(&["postgres", "auth_method"]),
@@ -360,8 +436,17 @@ mod tests {
     #[test]
     fn registry_is_host_port_path() {
         assert_eq!(registry_problem("registry.corp.example"), None);
-        assert_eq!(registry_problem("registry.corp.example:5000/mirror/hub"), None);
-        for bad in ["https://registry", "reg istry", "host:port", "host/Upper", "host:"] {
+        assert_eq!(
+            registry_problem("registry.corp.example:5000/mirror/hub"),
+            None
+        );
+        for bad in [
+            "https://registry",
+            "reg istry",
+            "host:port",
+            "host/Upper",
+            "host:",
+        ] {
             assert!(registry_problem(bad).is_some(), "{bad}");
         }
     }
@@ -374,7 +459,11 @@ mod tests {
             assert!(Rule::UserName.check(value).is_some(), "{value}");
             assert!(Rule::PipPackage.check(value).is_some(), "{value}");
         }
-        assert!(Rule::PipPackage.check("apache-airflow-providers-ssh>=3.0").is_none());
+        assert!(
+            Rule::PipPackage
+                .check("apache-airflow-providers-ssh>=3.0")
+                .is_none()
+        );
         assert!(Rule::SqlName.check("openmetadata_db").is_none());
         assert!(Rule::Extension.check("uuid-ossp").is_none());
     }

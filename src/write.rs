@@ -24,7 +24,9 @@ pub struct Plan {
 
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::OutNotDir { path: dir.to_path_buf() });
+        return Err(Error::OutNotDir {
+            path: dir.to_path_buf(),
+        });
     }
     let previous = Manifest::read(dir)?.unwrap_or_default();
     let mut plan = Plan::default();
@@ -34,7 +36,8 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
             None => plan.create.push(path.clone()),
             Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
             Some(existing) => {
-                let ours = previous.files.contains_key(path) || crate::header::is_generated(&existing);
+                let ours =
+                    previous.files.contains_key(path) || crate::header::is_generated(&existing);
                 if !ours && !force {
                     return Err(Error::NotOurs { path: target });
                 }
@@ -73,7 +76,10 @@ pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> R
     }
     for path in &plan.remove {
         let target = dir.join(path);
-        std::fs::remove_file(&target).map_err(|e| Error::Write { path: target.clone(), source: e })?;
+        std::fs::remove_file(&target).map_err(|e| Error::Write {
+            path: target.clone(),
+            source: e,
+        })?;
         remove_empty_parents(&target, dir);
     }
     let mut manifest = manifest.clone();
@@ -83,7 +89,11 @@ pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> R
             manifest.files.insert(path.clone(), old);
         }
     }
-    write_atomic(&dir.join(manifest::FILE_NAME), manifest.to_text().as_bytes(), false)
+    write_atomic(
+        &dir.join(manifest::FILE_NAME),
+        manifest.to_text().as_bytes(),
+        false,
+    )
 }
 
 fn remove_empty_parents(file: &Path, root: &Path) {
@@ -97,10 +107,19 @@ fn remove_empty_parents(file: &Path, root: &Path) {
 }
 
 fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<()> {
-    let fail = |e| Error::Write { path: target.to_path_buf(), source: e };
-    let folder = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let fail = |e| Error::Write {
+        path: target.to_path_buf(),
+        source: e,
+    };
+    let folder = target
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&folder).map_err(fail)?;
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     let temp = folder.join(format!(".{name}.imggen-tmp"));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;

@@ -1,6 +1,6 @@
 //! A test reads like the user's session: files in a temporary folder, a command, what it printed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Test {
@@ -11,13 +11,10 @@ pub struct Test {
     stderr: Option<String>,
     stdout_contains: Vec<String>,
     stderr_contains: Vec<String>,
-    env: Vec<(String, String)>,
 }
 
 pub struct Output {
     pub dir: PathBuf,
-    pub stdout: String,
-    pub stderr: String,
     /// Kept so the folder lives as long as the output is inspected.
     _dir: tempfile::TempDir,
 }
@@ -32,7 +29,6 @@ impl Test {
             stderr: None,
             stdout_contains: Vec::new(),
             stderr_contains: Vec::new(),
-            env: Vec::new(),
         }
     }
 
@@ -45,11 +41,6 @@ impl Test {
 
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
-        self
-    }
-
-    pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -78,21 +69,24 @@ impl Test {
         self
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
     pub fn run(self) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_imggen"));
-        command.args(&self.args).current_dir(self.dir.path()).env("NO_COLOR", "1");
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
+        command
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1");
         let output = command.output().expect("imggen runs");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let shown = format!("args: {:?}\n--- stdout\n{stdout}--- stderr\n{stderr}", self.args);
-        assert_eq!(output.status.code(), Some(self.status), "unexpected status\n{shown}");
+        let shown = format!(
+            "args: {:?}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+            self.args
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "unexpected status\n{shown}"
+        );
         if let Some(expected) = &self.stdout {
             assert_eq!(&stdout, expected, "stdout differs\n{shown}");
         }
@@ -100,12 +94,23 @@ impl Test {
             assert_eq!(&stderr, expected, "stderr differs\n{shown}");
         }
         for part in &self.stdout_contains {
-            assert!(stdout.contains(part.as_str()), "stdout lacks {part:?}\n{shown}");
+            assert!(
+                stdout.contains(part.as_str()),
+                "stdout lacks {part:?}\n{shown}"
+            );
         }
         for part in &self.stderr_contains {
-            assert!(stderr.contains(part.as_str()), "stderr lacks {part:?}\n{shown}");
+            assert!(
+                stderr.contains(part.as_str()),
+                "stderr lacks {part:?}\n{shown}"
+            );
         }
-        Output { dir: self.dir.path().to_path_buf(), stdout, stderr, _dir: self.dir }
+        Output {
+            dir: self.dir.path().to_path_buf(),
+            stdout,
+            stderr,
+            _dir: self.dir,
+        }
     }
 }
 
@@ -127,7 +132,10 @@ impl Output {
             .filter(|e| e.file_type().is_file())
             .map(|e| {
                 let relative = e.path().strip_prefix(&root).expect("under root");
-                (relative.display().to_string(), std::fs::read(e.path()).expect("read"))
+                (
+                    relative.display().to_string(),
+                    std::fs::read(e.path()).expect("read"),
+                )
             })
             .collect();
         files.sort();

@@ -18,7 +18,11 @@ fn imggen(args: &[&str]) -> std::process::Output {
 fn every_builtin_profile_matches_its_snapshot() {
     if std::env::var_os("IMGGEN_UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
         let output = imggen(&["render", "--all", "--out", "snapshots"]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let output = imggen(&["check", "--all", "--out", "snapshots"]);
     assert!(
@@ -39,10 +43,20 @@ fn every_snapshot_folder_is_a_known_profile() {
         .collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
     for entry in std::fs::read_dir(&root).expect("snapshots/ exists") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
-        assert!(names.contains(&name), "snapshots/{name} has no profile; delete it");
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            names.contains(&name),
+            "snapshots/{name} has no profile; delete it"
+        );
     }
     for name in &names {
-        assert!(root.join(name).is_dir(), "profile `{name}` has no snapshot folder");
+        assert!(
+            root.join(name).is_dir(),
+            "profile `{name}` has no snapshot folder"
+        );
     }
 }

@@ -29,7 +29,7 @@ pub struct Origin {
 #[derive(Debug, Clone)]
 enum Node {
     Table(BTreeMap<String, Node>),
-    Leaf { item: Item, origin: Origin },
+    Leaf { item: Box<Item>, origin: Origin },
 }
 
 /// The merged tree of every layer applied so far.
@@ -104,7 +104,9 @@ fn merge_item(
     };
     match sub_table {
         Some(table) => {
-            let entry = into.entry(key.to_string()).or_insert_with(|| Node::Table(BTreeMap::new()));
+            let entry = into
+                .entry(key.to_string())
+                .or_insert_with(|| Node::Table(BTreeMap::new()));
             if let Node::Leaf { .. } = entry {
                 *entry = Node::Table(BTreeMap::new());
             }
@@ -117,7 +119,13 @@ fn merge_item(
             }
         }
         None => {
-            into.insert(key.to_string(), Node::Leaf { item: item.clone(), origin: labeler.label(offset) });
+            into.insert(
+                key.to_string(),
+                Node::Leaf {
+                    item: Box::new(item.clone()),
+                    origin: labeler.label(offset),
+                },
+            );
         }
     }
 }
@@ -127,7 +135,7 @@ fn to_table(nodes: &BTreeMap<String, Node>) -> Table {
     for (key, node) in nodes {
         let item = match node {
             Node::Table(inner) => Item::Table(to_table(inner)),
-            Node::Leaf { item, .. } => item.clone(),
+            Node::Leaf { item, .. } => (**item).clone(),
         };
         table.insert(key, item);
     }
@@ -142,7 +150,11 @@ mod tests {
 
     impl Labeler for Fixed {
         fn label(&self, _: Option<usize>) -> Origin {
-            Origin { label: self.0.into(), base_dir: PathBuf::from(self.0), builtin: false }
+            Origin {
+                label: self.0.into(),
+                base_dir: PathBuf::from(self.0),
+                builtin: false,
+            }
         }
     }
 
@@ -158,15 +170,26 @@ mod tests {
     #[test]
     fn tables_merge_and_scalars_replace() {
         let merged = layers(&[
-            ("parent", "mode = 'layered'\n[python]\ntag = 'a'\ntoolchain = true\n"),
+            (
+                "parent",
+                "mode = 'layered'\n[python]\ntag = 'a'\ntoolchain = true\n",
+            ),
             ("child", "[python]\ntag = 'b'\n"),
         ]);
         let doc = merged.to_document().to_string();
         assert!(doc.contains("tag = \"b\""), "{doc}");
         assert!(doc.contains("toolchain = true"), "{doc}");
         assert!(doc.contains("mode = \"layered\""), "{doc}");
-        assert_eq!(merged.origin(&["python", "tag"]).map(|o| o.label.as_str()), Some("child"));
-        assert_eq!(merged.origin(&["python", "toolchain"]).map(|o| o.label.as_str()), Some("parent"));
+        assert_eq!(
+            merged.origin(&["python", "tag"]).map(|o| o.label.as_str()),
+            Some("child")
+        );
+        assert_eq!(
+            merged
+                .origin(&["python", "toolchain"])
+                .map(|o| o.label.as_str()),
+            Some("parent")
+        );
     }
 
     #[test]
@@ -186,14 +209,23 @@ mod tests {
             ("parent", "labels = { a = '1', b = '2' }\n"),
             ("child", "[labels]\nb = '3'\n"),
         ]);
-        assert_eq!(merged.origin(&["labels", "a"]).map(|o| o.label.as_str()), Some("parent"));
-        assert_eq!(merged.origin(&["labels", "b"]).map(|o| o.label.as_str()), Some("child"));
+        assert_eq!(
+            merged.origin(&["labels", "a"]).map(|o| o.label.as_str()),
+            Some("parent")
+        );
+        assert_eq!(
+            merged.origin(&["labels", "b"]).map(|o| o.label.as_str()),
+            Some("child")
+        );
     }
 
     #[test]
     fn arrays_of_tables_replace_whole() {
         let merged = layers(&[
-            ("parent", "[[postgres.databases]]\nname = 'a'\n[[postgres.databases]]\nname = 'b'\n"),
+            (
+                "parent",
+                "[[postgres.databases]]\nname = 'a'\n[[postgres.databases]]\nname = 'b'\n",
+            ),
             ("child", "[[postgres.databases]]\nname = 'c'\n"),
         ]);
         let doc = merged.to_document().to_string();

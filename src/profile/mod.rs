@@ -28,7 +28,10 @@ pub struct Selection {
 
 impl Selection {
     pub fn of(profile: &str) -> Self {
-        Self { profiles: vec![profile.to_string()], sets: Vec::new() }
+        Self {
+            profiles: vec![profile.to_string()],
+            sets: Vec::new(),
+        }
     }
 }
 
@@ -58,10 +61,18 @@ struct FileLabel<'a> {
 impl Labeler for FileLabel<'_> {
     fn label(&self, key_offset: Option<usize>) -> Origin {
         let label = match key_offset {
-            Some(offset) => format!("{}:{}", self.source.label, line_col(&self.source.text, offset).0),
+            Some(offset) => format!(
+                "{}:{}",
+                self.source.label,
+                line_col(&self.source.text, offset).0
+            ),
             None => self.source.label.clone(),
         };
-        Origin { label, base_dir: self.source.base_dir.clone(), builtin: self.source.builtin }
+        Origin {
+            label,
+            base_dir: self.source.base_dir.clone(),
+            builtin: self.source.builtin,
+        }
     }
 }
 
@@ -69,7 +80,11 @@ struct SetLabel;
 
 impl Labeler for SetLabel {
     fn label(&self, _: Option<usize>) -> Origin {
-        Origin { label: "--set".into(), base_dir: ".".into(), builtin: false }
+        Origin {
+            label: "--set".into(),
+            base_dir: ".".into(),
+            builtin: false,
+        }
     }
 }
 
@@ -96,14 +111,27 @@ pub fn load(selection: &Selection) -> Result<Stack> {
             }
         }
     }
-    let sets = selection.sets.iter().map(|arg| Set::parse(arg)).collect::<Result<Vec<_>>>()?;
+    let sets = selection
+        .sets
+        .iter()
+        .map(|arg| Set::parse(arg))
+        .collect::<Result<Vec<_>>>()?;
     for set in &sets {
         layers.apply(&checked_set_table(set)?, &SetLabel);
     }
-    let mut profile: Profile = toml_edit::de::from_document(layers.to_document())
-        .map_err(|e| Error::Toml { location: "merged profile".into(), message: e.message().into() })?;
+    let mut profile: Profile =
+        toml_edit::de::from_document(layers.to_document()).map_err(|e| Error::Toml {
+            location: "merged profile".into(),
+            message: e.message().into(),
+        })?;
     profile.extends = None;
-    Ok(Stack { profile, layers, chain, selected: names, sets })
+    Ok(Stack {
+        profile,
+        layers,
+        chain,
+        selected: names,
+        sets,
+    })
 }
 
 /// Follows `extends` from `reference`; returns the chain child first. Iterative, so a very deep
@@ -113,7 +141,9 @@ fn extends_chain(reference: &str) -> Result<Vec<Source>> {
     loop {
         let current = chain.last().expect("chain starts with one source");
         let profile = validate_layer(current)?;
-        let Some(parent_ref) = profile.extends else { return Ok(chain) };
+        let Some(parent_ref) = profile.extends else {
+            return Ok(chain);
+        };
         let parent = source::find(&parent_ref, &current.base_dir, Some(&current.id))?;
         if let Some(start) = chain.iter().position(|s| s.id == parent.id) {
             let mut cycle: Vec<String> = chain[start..].iter().map(|s| s.label.clone()).collect();
@@ -128,7 +158,10 @@ fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
     toml_edit::Document::parse(source.text.clone()).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let message = e.message().trim().to_string();
-        Error::Toml { location: location(source, offset), message }
+        Error::Toml {
+            location: location(source, offset),
+            message,
+        }
     })
 }
 
@@ -137,7 +170,10 @@ fn validate_layer(source: &Source) -> Result<Profile> {
     parse_layer(source)?;
     toml_edit::de::from_str::<Profile>(&source.text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        Error::Toml { location: location(source, offset), message: reword(e.message()) }
+        Error::Toml {
+            location: location(source, offset),
+            message: reword(e.message()),
+        }
     })
 }
 
@@ -157,7 +193,10 @@ fn checked_set_table(set: &Set) -> Result<toml_edit::Table> {
             Err(_) => {}
         }
     }
-    Err(Error::BadSet { arg: set.arg.clone(), reason: last_error })
+    Err(Error::BadSet {
+        arg: set.arg.clone(),
+        reason: last_error,
+    })
 }
 
 fn location(source: &Source, offset: usize) -> String {
@@ -169,7 +208,10 @@ fn location(source: &Source, offset: usize) -> String {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, column)
 }
 
@@ -183,13 +225,18 @@ fn reword(message: &str) -> String {
         return match crate::suggest::closest(key, allowed.iter().copied()) {
             Some(near) => format!("unknown key `{key}` (did you mean `{near}`?)"),
             None if allowed.is_empty() => format!("unknown key `{key}`"),
-            None => format!("unknown key `{key}` (allowed here: `{}`)", allowed.join("`, `")),
+            None => format!(
+                "unknown key `{key}` (allowed here: `{}`)",
+                allowed.join("`, `")
+            ),
         };
     }
     if let Some(rest) = message.strip_prefix("unknown variant `")
         && let Some((value, expected)) = rest.split_once('`')
     {
-        let expected = expected.trim_start_matches(", expected ").trim_start_matches("one of ");
+        let expected = expected
+            .trim_start_matches(", expected ")
+            .trim_start_matches("one of ");
         return format!("`{value}` is not allowed here (expected {expected})");
     }
     message.to_string()
@@ -214,7 +261,10 @@ mod tests {
     #[test]
     fn reword_lists_allowed_variants() {
         let text = reword("unknown variant `prebuild`, expected `layered` or `prebuilt`");
-        assert_eq!(text, "`prebuild` is not allowed here (expected `layered` or `prebuilt`)");
+        assert_eq!(
+            text,
+            "`prebuild` is not allowed here (expected `layered` or `prebuilt`)"
+        );
     }
 
     #[test]
@@ -229,31 +279,55 @@ mod tests {
     fn set_wins_over_profiles_and_is_typed_by_the_schema() {
         let selection = Selection {
             profiles: vec!["debian-prebuilt".into()],
-            sets: vec!["mode=layered".into(), "python.tag=3.12".into(), "hardening.non_root=true".into()],
+            sets: vec![
+                "mode=layered".into(),
+                "python.tag=3.12".into(),
+                "hardening.non_root=true".into(),
+            ],
         };
         let stack = load(&selection).expect("loads");
         assert_eq!(stack.profile.mode, model::Mode::Layered);
         assert_eq!(stack.profile.python.tag.as_deref(), Some("3.12"));
         assert!(stack.profile.hardening.non_root);
-        assert_eq!(stack.layers.origin(&["mode"]).map(|o| o.label.as_str()), Some("--set"));
+        assert_eq!(
+            stack.layers.origin(&["mode"]).map(|o| o.label.as_str()),
+            Some("--set")
+        );
     }
 
     #[test]
     fn set_with_a_wrong_type_is_refused() {
-        let selection = Selection { profiles: vec![], sets: vec!["hardening.non_root=maybe".into()] };
-        let error = load(&selection).expect_err("a string is not a bool").to_string();
-        assert!(error.starts_with("bad `--set hardening.non_root=maybe`"), "{error}");
+        let selection = Selection {
+            profiles: vec![],
+            sets: vec!["hardening.non_root=maybe".into()],
+        };
+        let error = load(&selection)
+            .expect_err("a string is not a bool")
+            .to_string();
+        assert!(
+            error.starts_with("bad `--set hardening.non_root=maybe`"),
+            "{error}"
+        );
     }
 
     #[test]
     fn extends_applies_the_parent_first() {
         let stack = load(&Selection::of("corporate-hardened")).expect("loads");
-        let chain = ["alpine-layered", "debian-layered", "debian-prebuilt", "corporate-hardened"];
+        let chain = [
+            "alpine-layered",
+            "debian-layered",
+            "debian-prebuilt",
+            "corporate-hardened",
+        ];
         assert_eq!(stack.chain, chain);
         assert_eq!(stack.profile.distro, model::Distro::Debian);
         let origin = stack.layers.origin(&["distro"]).expect("set by a file");
         // `debian-layered.toml:4`, or `profiles/…` where the repository's own folder shadows it.
-        assert!(origin.label.contains("debian-layered.toml:4"), "{}", origin.label);
+        assert!(
+            origin.label.contains("debian-layered.toml:4"),
+            "{}",
+            origin.label
+        );
     }
 
     #[test]
@@ -263,9 +337,17 @@ mod tests {
             sets: vec![],
         };
         let stack = load(&selection).expect("loads");
-        let chain = ["alpine-layered", "debian-layered", "debian-prebuilt", "corporate-hardened"];
+        let chain = [
+            "alpine-layered",
+            "debian-layered",
+            "debian-prebuilt",
+            "corporate-hardened",
+        ];
         assert_eq!(stack.chain, chain);
         assert_eq!(stack.selected, ["corporate-hardened", "debian-prebuilt"]);
-        assert!(stack.profile.hardening.non_root, "the base must not undo the child");
+        assert!(
+            stack.profile.hardening.non_root,
+            "the base must not undo the child"
+        );
     }
 }

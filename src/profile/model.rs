@@ -146,7 +146,11 @@ pub struct User {
 
 impl User {
     fn named(name: &str) -> Self {
-        Self { name: name.into(), uid: 1000, gid: 1000 }
+        Self {
+            name: name.into(),
+            uid: 1000,
+            gid: 1000,
+        }
     }
 }
 
@@ -209,7 +213,12 @@ pub struct Kerberos {
 
 impl Default for Kerberos {
     fn default() -> Self {
-        Self { tag: None, krb5_conf: None, build_check: true, user: User::named("testuser") }
+        Self {
+            tag: None,
+            krb5_conf: None,
+            build_check: true,
+            user: User::named("testuser"),
+        }
     }
 }
 

@@ -17,18 +17,29 @@ pub struct Set {
 
 impl Set {
     pub fn parse(arg: &str) -> Result<Self> {
-        let bad = |reason: &str| Error::BadSet { arg: arg.to_string(), reason: reason.to_string() };
-        let (key, raw) = arg.split_once('=').ok_or_else(|| bad("expected `dotted.key=value`"))?;
+        let bad = |reason: &str| Error::BadSet {
+            arg: arg.to_string(),
+            reason: reason.to_string(),
+        };
+        let (key, raw) = arg
+            .split_once('=')
+            .ok_or_else(|| bad("expected `dotted.key=value`"))?;
         let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
         let valid_segment = |s: &String| {
             !s.is_empty()
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         };
         if !path.iter().all(valid_segment) {
             return Err(bad("the key must be dotted names such as `python.tag`"));
         }
         let typed = raw.parse::<Value>().ok();
-        Ok(Self { arg: arg.to_string(), path, typed, raw: raw.to_string() })
+        Ok(Self {
+            arg: arg.to_string(),
+            path,
+            typed,
+            raw: raw.to_string(),
+        })
     }
 
     /// The `--set` as a one-value TOML table, reading the value as TOML when `typed`.
@@ -72,14 +83,20 @@ mod tests {
         assert!(set.typed.as_ref().is_some_and(Value::is_array));
         let set = Set::parse("images.python=python:3.12").expect("valid");
         assert!(set.typed.is_none());
-        assert_eq!(text(set.to_table(true)), "[images]\npython = \"python:3.12\"\n");
+        assert_eq!(
+            text(set.to_table(true)),
+            "[images]\npython = \"python:3.12\"\n"
+        );
     }
 
     #[test]
     fn nests_the_value_under_its_dotted_key() {
         let set = Set::parse("hardening.non_root=true").expect("valid");
         assert_eq!(text(set.to_table(true)), "[hardening]\nnon_root = true\n");
-        assert_eq!(text(set.to_table(false)), "[hardening]\nnon_root = \"true\"\n");
+        assert_eq!(
+            text(set.to_table(false)),
+            "[hardening]\nnon_root = \"true\"\n"
+        );
     }
 
     #[test]

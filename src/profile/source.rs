@@ -95,28 +95,43 @@ fn unknown(name: &str) -> Error {
     }
     available.sort();
     available.dedup();
-    Error::UnknownProfile { name: name.to_string(), available }
+    Error::UnknownProfile {
+        name: name.to_string(),
+        available,
+    }
 }
 
 fn from_disk(path: &Path) -> Result<Source> {
     if !path.exists() {
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         return Err(match unknown(name) {
-            Error::UnknownProfile { available, .. } => {
-                Error::UnknownProfile { name: path.display().to_string(), available }
-            }
+            Error::UnknownProfile { available, .. } => Error::UnknownProfile {
+                name: path.display().to_string(),
+                available,
+            },
             other => other,
         });
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
     let id = std::fs::canonicalize(path).map_err(|e| Error::read(path, e))?;
-    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("profile")
+        .to_string();
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Source {
         name,
         label: clean(path),
         id: id.display().to_string(),
-        base_dir: if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir },
+        base_dir: if base_dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base_dir
+        },
         text,
         builtin: false,
     })
@@ -124,6 +139,9 @@ fn from_disk(path: &Path) -> Result<Source> {
 
 /// A path as the user would write it: without a leading `./`.
 fn clean(path: &Path) -> String {
-    let text = path.display().to_string();
-    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+    let mut text = path.display().to_string();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest.to_string();
+    }
+    text
 }

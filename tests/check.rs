@@ -1,0 +1,60 @@
+//! `check`: exit 0 in sync, 1 with each drifted file named and diffed.
+
+use crate::helper::Test;
+
+fn rendered() -> crate::helper::Output {
+    Test::new()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .run()
+}
+
+#[test]
+fn in_sync_is_status_0() {
+    rendered()
+        .then()
+        .args(["check", "-p", "debian-prebuilt", "--out", "out"])
+        .stdout("out: up to date (6 files)\n")
+        .run();
+}
+
+#[test]
+fn a_template_change_is_named_and_diffed() {
+    rendered()
+        .then()
+        .args([
+            "check",
+            "-p",
+            "debian-prebuilt",
+            "--set",
+            "python.workdir=/srv",
+            "--out",
+            "out",
+        ])
+        .status(1)
+        .stdout_contains("changed: out/python-runtime/Dockerfile (differs from render)")
+        .stdout_contains("-WORKDIR /app\n+WORKDIR /srv\n")
+        .run();
+}
+
+#[test]
+fn missing_changed_and_stale_files_are_each_named() {
+    let output = Test::new()
+        .args(["render", "-p", "corporate-hardened", "--out", "out"])
+        .run();
+    std::fs::remove_file(output.dir.join("out/kerberos-test/test.py")).expect("remove");
+    let env = output.dir.join("out/.env");
+    let edited = output
+        .read("out/.env")
+        .replace("IMAGE_MODE=prebuilt", "IMAGE_MODE=layered");
+    std::fs::write(env, edited).expect("edit");
+    output
+        .then()
+        .args(["check", "-p", "debian-prebuilt", "--out", "out"])
+        .status(1)
+        .stdout_contains("changed: out/.env (hand-edited since last render)")
+        .stdout_contains("missing: out/kerberos-test/test.py")
+        .stdout_contains("stale:   out/postgres/initdb/10-imggen-databases.sh")
+        .stdout_contains("\n-IMAGE_MODE=layered\n")
+        .stdout_contains("\n+IMAGE_MODE=prebuilt\n")
+        .run();
+}

@@ -1,0 +1,193 @@
+//! Bad input: exit status 2, one message naming the file (and line), and nothing written.
+
+use crate::helper::Test;
+
+/// Runs `render` on a fixture and asserts the whole stderr and that no output folder appeared.
+fn refused(test: Test, args: &[&str], stderr: &str) {
+    let mut full = vec!["render"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--out", "out"]);
+    let mut test = test.status(2).stderr(stderr);
+    for arg in full {
+        test = test.args([arg]);
+    }
+    let output = test.run();
+    assert!(!output.exists("out"), "an error must write nothing");
+}
+
+#[test]
+fn unknown_profile_lists_the_available_ones() {
+    refused(
+        Test::new(),
+        &["--profile", "corporate"],
+        "error: unknown profile `corporate` (available: `alpine-layered`, `alpine-prebuilt`, \
+         `corporate-hardened`, `debian-layered`, `debian-prebuilt`; or give a path to a `.toml` \
+         file)\n",
+    );
+}
+
+#[test]
+fn unknown_key_names_file_line_and_a_suggestion() {
+    refused(
+        Test::new().file(
+            "profiles/org.toml",
+            "extends = \"debian-prebuilt\"\n\n[imagez]\npython = \"x\"\n",
+        ),
+        &["--profile", "org"],
+        "error: profiles/org.toml:3:2: unknown key `imagez` (did you mean `images`?)\n",
+    );
+}
+
+#[test]
+fn enum_value_lists_the_allowed_values() {
+    refused(
+        Test::new().file("org.toml", "mode = \"prebuild\"\n"),
+        &["--profile", "./org.toml"],
+        "error: org.toml:1:8: `prebuild` is not allowed here (expected `layered` or `prebuilt`)\n",
+    );
+}
+
+#[test]
+fn wrong_type_names_the_line() {
+    refused(
+        Test::new().file("org.toml", "[hardening]\nnon_root = \"yes\"\n"),
+        &["--profile", "org.toml"],
+        "error: org.toml:2:12: invalid type: string \"yes\", expected a boolean\n",
+    );
+}
+
+#[test]
+fn toml_syntax_error_names_file_line_and_column() {
+    refused(
+        Test::new().file("org.toml", "mode = \n"),
+        &["-p", "org.toml"],
+        "error: org.toml:1:8: string values must be quoted, expected literal string\n",
+    );
+}
+
+#[test]
+fn extends_cycle_shows_the_cycle() {
+    refused(
+        Test::new()
+            .file("profiles/a.toml", "extends = \"b\"\n")
+            .file("profiles/b.toml", "extends = \"a\"\n"),
+        &["-p", "a"],
+        "error: `extends` forms a cycle: profiles/a.toml -> profiles/b.toml -> profiles/a.toml\n",
+    );
+}
+
+#[test]
+fn extends_of_a_missing_profile_is_an_unknown_profile() {
+    refused(
+        Test::new().file("org.toml", "extends = \"debian-prebuit\"\n"),
+        &["-p", "org.toml"],
+        "error: unknown profile `debian-prebuit` (available: `alpine-layered`, `alpine-prebuilt`, \
+         `corporate-hardened`, `debian-layered`, `debian-prebuilt`; or give a path to a `.toml` \
+         file)\n",
+    );
+}
+
+#[test]
+fn invalid_image_reference_names_the_file_and_line() {
+    refused(
+        Test::new().file("org.toml", "[images]\npython = \"Python:3.11\"\n"),
+        &["-p", "org.toml"],
+        "error: org.toml:2: `images.python` = `Python:3.11` is not allowed: invalid repository \
+         name part `Python` (lowercase letters and digits, separated by `.`, `_`, `__` or dashes)\n",
+    );
+}
+
+#[test]
+fn set_with_a_bad_value_names_the_set() {
+    refused(
+        Test::new(),
+        &["--set", "python.tag=my org/python"],
+        "error: --set: `python.tag` = `my org/python` is not allowed: invalid repository name part \
+         `my org` (lowercase letters and digits, separated by `.`, `_`, `__` or dashes)\n",
+    );
+}
+
+#[test]
+fn set_of_an_unknown_key_suggests_one() {
+    refused(
+        Test::new(),
+        &["--set", "python.tga=x"],
+        "error: bad `--set python.tga=x`: unknown key `tga` (did you mean `tag`?)\n",
+    );
+}
+
+#[test]
+fn missing_ca_certificate_names_the_profile_and_path() {
+    refused(
+        Test::new().file(
+            "org.toml",
+            "[corporate]\nca_certificates = [\"certs/corp.crt\"]\n",
+        ),
+        &["-p", "org.toml"],
+        "error: org.toml:2: `corporate.ca_certificates` names `./certs/corp.crt`, which cannot be \
+         read: no such file or directory\n",
+    );
+}
+
+#[test]
+fn ca_certificate_that_is_not_pem_is_refused() {
+    refused(
+        Test::new()
+            .file(
+                "org.toml",
+                "[corporate]\nca_certificates = [\"corp.crt\"]\n",
+            )
+            .file("corp.crt", "not a certificate\n"),
+        &["-p", "org.toml"],
+        "error: org.toml:2: `corporate.ca_certificates` names `./corp.crt`, which is not a PEM \
+         certificate (no `-----BEGIN CERTIFICATE-----`)\n",
+    );
+}
+
+#[test]
+fn trust_auth_outside_development_is_refused() {
+    refused(
+        Test::new().file("org.toml", "[postgres]\nauth_method = \"trust\"\n"),
+        &["-p", "org.toml"],
+        "error: org.toml:2: `postgres.auth_method` = `trust` is not allowed: password-less `trust` \
+         auth is only for development; add `development = true` to the profile, or use \
+         `scram-sha-256`\n",
+    );
+}
+
+#[test]
+fn database_name_that_would_inject_sql_is_refused() {
+    refused(
+        Test::new().file(
+            "org.toml",
+            "[[postgres.databases]]\nname = \"x\\\"; DROP TABLE y; --\"\nowner = \"o\"\npassword_env = \"P\"\n",
+        ),
+        &["-p", "org.toml"],
+        "error: org.toml:1: `postgres.databases` = `x\\\"; DROP TABLE y; --` is not allowed: names \
+         are up to 63 letters, digits or `_`, starting with a letter or `_`\n",
+    );
+}
+
+#[test]
+fn env_value_compose_and_docker_run_read_differently_is_refused() {
+    let output = Test::new()
+        .file(
+            "org.toml",
+            "[corporate]\npip_index_url = \"https://pypi.corp.example/simple#x\"\n",
+        )
+        .args(["render", "-p", "org.toml", "--out", "out"])
+        .status(2)
+        .stderr_contains("compose/env.tera")
+        .stderr_contains("`docker compose` and `docker run --env-file` would read it differently")
+        .run();
+    assert!(!output.exists("out"));
+}
+
+#[test]
+fn bad_command_line_is_status_2() {
+    Test::new()
+        .args(["render", "--bogus"])
+        .status(2)
+        .stderr_contains("--bogus")
+        .run();
+}

@@ -1,0 +1,92 @@
+//! Stacking, `extends`, `--set`, shadowing built-ins, and `show`'s provenance.
+
+use crate::helper::Test;
+
+#[test]
+fn show_names_where_each_value_came_from() {
+    Test::new()
+        .file(
+            "profiles/org.toml",
+            "extends = \"debian-prebuilt\"\n\n[python]\ndata_science = true\n",
+        )
+        .args(["show", "-p", "org", "--set", "python.airflow=true"])
+        .stdout_contains("mode = \"prebuilt\" # debian-prebuilt.toml:4\n")
+        .stdout_contains("data_science = true # profiles/org.toml:4\n")
+        .stdout_contains("airflow = true # --set\n")
+        .stdout_contains("development = false # default\n")
+        .run();
+}
+
+#[test]
+fn a_local_profile_shadows_the_builtin_of_the_same_name() {
+    let output = Test::new()
+        .file(
+            "profiles/debian-prebuilt.toml",
+            "extends = \"debian-prebuilt\"\n[python]\ntag = \"myorg/python:3.11-custom\"\n",
+        )
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .run();
+    assert!(
+        output
+            .read("out/.env")
+            .contains("IMAGE_PYTHON=myorg/python:3.11-custom\n")
+    );
+}
+
+#[test]
+fn later_profiles_and_sets_win() {
+    let output = Test::new()
+        .file("a.toml", "[python]\ntag = \"org/a:1\"\nworkdir = \"/a\"\n")
+        .file("b.toml", "[python]\ntag = \"org/b:1\"\n")
+        .args([
+            "render",
+            "-p",
+            "a.toml",
+            "-p",
+            "b.toml",
+            "--set",
+            "python.workdir=/c",
+            "--out",
+            "out",
+        ])
+        .run();
+    assert!(output.read("out/.env").contains("IMAGE_PYTHON=org/b:1\n"));
+    assert!(
+        output
+            .read("out/python-runtime/Dockerfile")
+            .contains("WORKDIR /c\n")
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_profile_file() {
+    let cert = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/profiles/certs/example-corporate-ca.crt"
+    ))
+    .expect("example cert");
+    let output = Test::new()
+        .file(
+            "org/profile.toml",
+            "[corporate]\nca_certificates = [\"certs/root.pem\"]\n",
+        )
+        .file("org/certs/root.pem", &cert)
+        .args(["render", "-p", "org/profile.toml", "--out", "out"])
+        .run();
+    assert_eq!(output.read("out/python-runtime/certs/root.crt"), cert);
+    assert!(
+        output
+            .read("out/python-runtime/Dockerfile")
+            .contains("RUN if ! command -v update-ca-certificates")
+    );
+}
+
+#[test]
+fn list_profiles_includes_local_ones() {
+    Test::new()
+        .file("profiles/org.toml", "description = \"Our profile\"\n")
+        .args(["list", "profiles"])
+        .stdout_contains("alpine-layered         Platform defaults")
+        .stdout_contains("org                    Our profile\n")
+        .run();
+}
