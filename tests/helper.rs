@@ -107,8 +107,6 @@ impl Test {
         }
         Output {
             dir: self.dir.path().to_path_buf(),
-            stdout,
-            stderr,
             _dir: self.dir,
         }
     }
