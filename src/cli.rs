@@ -40,6 +40,9 @@ struct Out {
     /// Every known profile (built-in and ./profiles/), each into DIR/<profile>/
     #[arg(long, conflicts_with_all = ["profiles", "sets"])]
     all: bool,
+    /// A folder of template packs used ahead of the built-in ones (repeatable)
+    #[arg(long = "pack-dir", value_name = "DIR")]
+    pack_dirs: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +98,7 @@ fn target(select: Select, out: Out) -> Target {
     Target {
         selection: (!out.all).then(|| select.into_selection()),
         out: out.out,
+        pack_dirs: out.pack_dirs,
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Command {
 pub struct Target {
     pub selection: Option<Selection>,
     pub out: PathBuf,
+    /// Folders of packs on disk, ahead of the built-in ones.
+    pub pack_dirs: Vec<PathBuf>,
 }
 
 pub struct RenderRequest {
@@ -110,7 +112,7 @@ pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
 }
 
 fn render(request: &RenderRequest) -> Result<u8> {
-    let packs = Packs::builtin()?;
+    let packs = Packs::load(&request.target.pack_dirs)?;
     let rendered = render_target(&packs, &request.target)?;
     let plans = rendered
         .iter()
@@ -161,7 +163,7 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
 }
 
 fn check(request: &CheckRequest) -> Result<u8> {
-    let packs = Packs::builtin()?;
+    let packs = Packs::load(&request.target.pack_dirs)?;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut status = 0;
     for r in render_target(&packs, &request.target)? {

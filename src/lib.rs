@@ -17,6 +17,7 @@ mod resolve;
 mod show;
 mod suggest;
 mod validate;
+mod vendor;
 mod write;
 
 use std::ffi::OsString;

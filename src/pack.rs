@@ -5,6 +5,7 @@
 //! `<pack>/<path>`, so Tera's reports point at the real file.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
@@ -18,18 +19,61 @@ static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/template-packs"
 pub const COMMON: &str = "common";
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub name: String,
     pub version: String,
     pub description: String,
-    #[serde(default)]
     pub outputs: Vec<Output>,
-    #[serde(default)]
     pub copies: Vec<Copy>,
     /// Data the templates read as `pack.vars` (package lists per distro and the like).
-    #[serde(default)]
     pub vars: BTreeMap<String, Data>,
+}
+
+/// `pack.toml` as written. A pack on disk with `extends = "builtin:NAME"` gives only what it
+/// changes; everything else comes from that built-in pack.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    extends: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    description: Option<String>,
+    outputs: Option<Vec<Output>>,
+    copies: Option<Vec<Copy>>,
+    vars: Option<BTreeMap<String, Data>>,
+}
+
+impl RawManifest {
+    fn complete(self, base: Option<&Manifest>) -> std::result::Result<Manifest, String> {
+        let missing =
+            |key: &str| format!("`pack.toml` lacks `{key}` (or `extends = \"builtin:NAME\"`)");
+        Ok(Manifest {
+            name: self
+                .name
+                .or(base.map(|b| b.name.clone()))
+                .ok_or_else(|| missing("name"))?,
+            version: self
+                .version
+                .or(base.map(|b| b.version.clone()))
+                .ok_or_else(|| missing("version"))?,
+            description: self
+                .description
+                .or(base.map(|b| b.description.clone()))
+                .unwrap_or_default(),
+            outputs: self
+                .outputs
+                .or(base.map(|b| b.outputs.clone()))
+                .unwrap_or_default(),
+            copies: self
+                .copies
+                .or(base.map(|b| b.copies.clone()))
+                .unwrap_or_default(),
+            vars: self
+                .vars
+                .or(base.map(|b| b.vars.clone()))
+                .unwrap_or_default(),
+        })
+    }
 }
 
 /// Plain TOML data, as a pack's `[vars]` holds it.
@@ -68,17 +112,34 @@ pub struct Copy {
     pub when: Option<String>,
 }
 
+/// One file of a pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackFile {
+    /// The name Tera knows it by, which is also where it is shown to come from:
+    /// `python-runtime/Dockerfile.tera` for a built-in, the real path for a pack on disk.
+    pub shown_as: String,
+    pub contents: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Pack {
     pub manifest: Manifest,
-    /// `(path inside the pack, contents)`, sorted by path.
-    pub files: Vec<(String, String)>,
+    /// Where the pack lives: its name for a built-in, its folder for a pack on disk.
+    pub root: String,
+    /// Path inside the pack → file, sorted by path.
+    pub files: BTreeMap<String, PackFile>,
 }
 
 impl Pack {
-    fn from_files(folder: &str, files: Vec<(String, String)>) -> Result<Self> {
+    /// A pack from its files; `folder` is its name, `root` where it is shown to live.
+    fn from_files(
+        folder: &str,
+        root: &str,
+        files: Vec<(String, String)>,
+        builtins: Option<&BTreeMap<String, Pack>>,
+    ) -> Result<Self> {
         let bad = |reason: String| Error::Pack {
-            pack: folder.to_string(),
+            pack: root.to_string(),
             reason,
         };
         let text = files
@@ -86,37 +147,80 @@ impl Pack {
             .find(|(path, _)| path == "pack.toml")
             .map(|(_, text)| text.clone())
             .ok_or_else(|| bad("has no `pack.toml`".into()))?;
-        let manifest: Manifest = toml_edit::de::from_str(&text).map_err(|e| {
+        let raw: RawManifest = toml_edit::de::from_str(&text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             let (line, column) = crate::profile::line_col(&text, offset);
             Error::Toml {
-                location: format!("{folder}/pack.toml:{line}:{column}"),
+                location: format!("{root}/pack.toml:{line}:{column}"),
                 message: e.message().trim().to_string(),
             }
         })?;
+        let base = match (&raw.extends, builtins) {
+            (None, _) => None,
+            (Some(extends), Some(builtins)) => {
+                let name = extends.strip_prefix("builtin:").ok_or_else(|| {
+                    bad(format!(
+                        "`extends = \"{extends}\"`: a pack can only extend `builtin:NAME`"
+                    ))
+                })?;
+                Some(builtins.get(name).ok_or_else(|| {
+                    let known: Vec<&str> = builtins.keys().map(String::as_str).collect();
+                    bad(format!(
+                        "extends unknown built-in pack `{name}` (known: `{}`)",
+                        known.join("`, `")
+                    ))
+                })?)
+            }
+            (Some(_), None) => return Err(bad("a built-in pack cannot extend another".into())),
+        };
+        let manifest = raw.complete(base.map(|b| &b.manifest)).map_err(bad)?;
         if manifest.name != folder {
-            return Err(bad(format!("`pack.toml` names it `{}`", manifest.name)));
+            return Err(bad(format!(
+                "`pack.toml` names it `{}`; name the folder after the pack",
+                manifest.name
+            )));
         }
         for output in &manifest.outputs {
-            check_output_path(folder, &output.path)?;
+            check_output_path(root, &output.path)?;
         }
         for copy in &manifest.copies {
-            check_output_path(folder, &copy.into)?;
+            check_output_path(root, &copy.into)?;
         }
-        Ok(Self { manifest, files })
+        let mut all = base.map(|b| b.files.clone()).unwrap_or_default();
+        for (path, contents) in files {
+            let shown_as = format!("{root}/{path}");
+            all.insert(path, PackFile { shown_as, contents });
+        }
+        for output in &manifest.outputs {
+            if !all.contains_key(&output.template) {
+                return Err(bad(format!(
+                    "output `{}` names template `{}`, which the pack does not have",
+                    output.path, output.template
+                )));
+            }
+        }
+        Ok(Self {
+            manifest,
+            root: root.to_string(),
+            files: all,
+        })
     }
 
     pub fn name(&self) -> &str {
         &self.manifest.name
     }
 
+    /// The name Tera knows `template` by.
     pub fn template_name(&self, template: &str) -> String {
-        format!("{}/{template}", self.name())
+        self.files.get(template).map_or_else(
+            || format!("{}/{template}", self.root),
+            |f| f.shown_as.clone(),
+        )
     }
 
-    /// The name under which output `index`'s condition is registered.
+    /// The name under which condition `index` (outputs first, then copies) is registered.
     pub fn condition_name(&self, kind: &str, index: usize) -> String {
-        format!("{}/pack.toml#{kind}[{index}].when", self.name())
+        format!("{}/pack.toml#{kind}[{index}].when", self.root)
     }
 }
 
@@ -149,13 +253,33 @@ pub struct Packs {
 
 impl Packs {
     pub fn builtin() -> Result<Self> {
+        Self::load(&[])
+    }
+
+    /// The built-in packs, then each folder of packs in `dirs`: a pack on disk replaces the
+    /// built-in of the same name (or extends it).
+    pub fn load(dirs: &[PathBuf]) -> Result<Self> {
         let mut packs = BTreeMap::new();
         for dir in BUILTIN.dirs() {
             let folder = dir.path().to_string_lossy().to_string();
             let mut files = Vec::new();
             collect(dir, dir.path(), &mut files);
             files.sort();
-            packs.insert(folder.clone(), Pack::from_files(&folder, files)?);
+            packs.insert(
+                folder.clone(),
+                Pack::from_files(&folder, &folder, files, None)?,
+            );
+        }
+        let builtins = packs.clone();
+        for dir in dirs {
+            for (folder, root) in pack_folders(dir)? {
+                let files = read_pack_folder(&root)?;
+                let shown = clean(&root);
+                packs.insert(
+                    folder.clone(),
+                    Pack::from_files(&folder, &shown, files, Some(&builtins))?,
+                );
+            }
         }
         Self::from_packs(packs)
     }
@@ -166,9 +290,9 @@ impl Packs {
         filters::register(&mut tera);
         let mut templates: Vec<(String, String)> = Vec::new();
         for pack in packs.values() {
-            for (path, text) in &pack.files {
+            for (path, file) in &pack.files {
                 if path.ends_with(".tera") {
-                    templates.push((pack.template_name(path), text.clone()));
+                    templates.push((file.shown_as.clone(), file.contents.clone()));
                 }
             }
             let conditions = pack.manifest.outputs.iter().map(|o| ("outputs", &o.when));
@@ -202,6 +326,58 @@ impl Packs {
     pub fn all(&self) -> impl Iterator<Item = &Pack> {
         self.packs.values().filter(|p| p.name() != COMMON)
     }
+}
+
+/// The pack folders (those with a `pack.toml`) directly inside `dir`, sorted.
+fn pack_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
+    let mut folders = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::read(dir, e))?;
+        let path = entry.path();
+        if path.join("pack.toml").is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            folders.push((name, path));
+        }
+    }
+    folders.sort();
+    Ok(folders)
+}
+
+/// Every file of a pack folder on disk, found with walkdir in a stable order. Symbolic links
+/// are refused: a pack must not reach outside its folder.
+fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
+    let shown = clean(root);
+    let bad = |reason: String| Error::Pack {
+        pack: shown.clone(),
+        reason,
+    };
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| Error::read(root, e.into()))?;
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        if entry.path_is_symlink() {
+            return Err(bad(format!(
+                "`{relative}` is a symbolic link; packs must hold plain files"
+            )));
+        }
+        if !entry.file_type().is_file() || relative == crate::vendor::RECORD {
+            continue;
+        }
+        let contents =
+            std::fs::read_to_string(entry.path()).map_err(|e| Error::read(entry.path(), e))?;
+        files.push((relative, contents));
+    }
+    Ok(files)
+}
+
+fn clean(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
 fn collect(dir: &Dir<'_>, root: &std::path::Path, out: &mut Vec<(String, String)>) {

@@ -1,0 +1,103 @@
+//! Packs on disk (`--pack-dir`): replacing and extending built-ins, and refusing bad packs.
+
+use crate::helper::Test;
+
+const EXTENDS: &str = "extends = \"builtin:python-runtime\"\n";
+
+#[test]
+fn a_pack_on_disk_overrides_one_template_and_inherits_the_rest() {
+    let output = Test::new()
+        .file("packs/python-runtime/pack.toml", EXTENDS)
+        .file(
+            "packs/python-runtime/Dockerfile.tera",
+            "FROM {{ images.python.ref }}\n# org edit\n",
+        )
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .run();
+    assert!(
+        output
+            .read("out/python-runtime/Dockerfile")
+            .ends_with("FROM python:3.11-alpine\n# org edit\n")
+    );
+    assert!(
+        output
+            .read("out/postgres/Dockerfile")
+            .contains("FROM postgres:17.5-alpine")
+    );
+}
+
+#[test]
+fn an_undefined_variable_names_the_template_file_line_and_column() {
+    let output = Test::new()
+        .file("packs/python-runtime/pack.toml", EXTENDS)
+        .file(
+            "packs/python-runtime/Dockerfile.tera",
+            "FROM x\nRUN echo {{ profile.nope }}\n",
+        )
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr_contains("error: Field `nope` is not defined.")
+        .stderr_contains(" --> packs/python-runtime/Dockerfile.tera:2:21\n")
+        .run();
+    assert!(!output.exists("out"));
+}
+
+#[test]
+fn a_template_syntax_error_names_the_file() {
+    Test::new()
+        .file("packs/python-runtime/pack.toml", EXTENDS)
+        .file("packs/python-runtime/Dockerfile.tera", "FROM x\n{% if %}\n")
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr_contains(" --> packs/python-runtime/Dockerfile.tera:2:7\n")
+        .run();
+}
+
+#[test]
+fn an_output_path_outside_the_output_folder_is_refused() {
+    Test::new()
+        .file(
+            "packs/python-runtime/pack.toml",
+            "extends = \"builtin:python-runtime\"\n[[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"../escape\"\n",
+        )
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: template pack `packs/python-runtime`: output path `../escape` must be a \
+             relative path inside the output folder, without `..`, `.` or empty parts\n",
+        )
+        .run();
+}
+
+#[test]
+fn a_symlink_in_a_pack_is_refused() {
+    let test = Test::new().file("packs/python-runtime/pack.toml", EXTENDS);
+    let output = test.args(["list", "packs"]).run();
+    std::os::unix::fs::symlink(
+        "/etc/passwd",
+        output.dir.join("packs/python-runtime/Dockerfile.tera"),
+    )
+    .expect("symlink");
+    output
+        .then()
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: template pack `packs/python-runtime`: `Dockerfile.tera` is a symbolic link; \
+             packs must hold plain files\n",
+        )
+        .run();
+}
+
+#[test]
+fn extending_an_unknown_builtin_is_refused() {
+    Test::new()
+        .file(
+            "packs/python-runtime/pack.toml",
+            "extends = \"builtin:pyton-runtime\"\n",
+        )
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr_contains("extends unknown built-in pack `pyton-runtime`")
+        .run();
+}
