@@ -1,7 +1,8 @@
 # `make ci` runs what CI runs.
-.PHONY: ci test snapshots render
+.PHONY: ci test snapshots render validate e2e
 
 ci:
+	# fmt, clippy, cargo test, scripts/validate.sh, scripts/e2e-build.sh
 	bash .ci/run
 
 test:
@@ -13,3 +14,9 @@ snapshots:
 
 render:
 	cargo run --release -- render
+
+validate:
+	bash scripts/validate.sh
+
+e2e:
+	bash scripts/e2e-build.sh

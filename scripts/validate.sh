@@ -5,7 +5,7 @@
 # Renders every built-in profile and every tests/knobs profile; one line per profile and check;
 # ends with `N passed, M failed` and exits non-zero on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 venv=${IMGGEN_VENV:-$root/.venv}
 
