@@ -101,6 +101,35 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     out
 }
 
+/// The same result as [`report`], as JSON for bots and dashboards.
+pub fn to_json(drift: &Drift, dir: &Path, files: usize) -> serde_json::Value {
+    let changed: Vec<serde_json::Value> = drift
+        .changed
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "path": c.path,
+                "hand_edited": c.hand_edited,
+                "diff": unified_diff(
+                    &String::from_utf8_lossy(&c.on_disk),
+                    &String::from_utf8_lossy(&c.rendered),
+                    &format!("{}/{} (on disk)", dir.display(), c.path),
+                    &format!("{}/{} (rendered)", dir.display(), c.path),
+                    false,
+                ),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "dir": dir.display().to_string(),
+        "files": files,
+        "in_sync": drift.is_clean(),
+        "changed": changed,
+        "missing": drift.missing,
+        "stale": drift.stale,
+    })
+}
+
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, color: bool) -> String {
     let diff = TextDiff::from_lines(old, new);
     let mut out = String::new();

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::{CheckRequest, Command, ListWhat, RenderRequest, Target};
+use crate::commands::{
+    CheckRequest, Command, DiffRequest, ListWhat, RenderRequest, Target, VendorAction,
+    VendorRequest,
+};
 use crate::profile::Selection;
 
 #[derive(Parser)]
@@ -66,6 +69,38 @@ enum Sub {
         select: Select,
         #[command(flatten)]
         out: Out,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Show how the render of one profile selection differs from another's (exit 1 if it does)
+    Diff {
+        #[command(flatten)]
+        select: Select,
+        /// The profile(s) to compare against (repeatable, stacked like --profile)
+        #[arg(long, value_name = "PROFILE", required = true)]
+        against: Vec<String>,
+        /// `--set` for the `--against` side
+        #[arg(long = "against-set", value_name = "KEY=VALUE")]
+        against_sets: Vec<String>,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
+    },
+    /// Copy built-in template packs to disk for your org to own (see --status, --update)
+    Vendor {
+        /// Packs to vendor (or to update with --update)
+        #[arg(value_name = "PACK")]
+        packs: Vec<String>,
+        /// Folder the packs go into
+        #[arg(long, value_name = "DIR", default_value = "template-packs")]
+        into: PathBuf,
+        /// Show, for each vendored pack, what the built-in pack changed since (exit 1 if any)
+        #[arg(long, conflicts_with = "update")]
+        status: bool,
+        /// Take upstream changes into the files you never edited; list the others with a diff
+        #[arg(long)]
+        update: bool,
     },
     /// Print the resolved profile, each value annotated with where it was set
     Show {
@@ -77,6 +112,12 @@ enum Sub {
         #[arg(value_enum)]
         what: List,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,8 +157,42 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             force,
             dry_run,
         }),
-        Sub::Check { select, out } => Command::Check(CheckRequest {
+        Sub::Check {
+            select,
+            out,
+            format,
+        } => Command::Check(CheckRequest {
             target: target(select, out),
+            json: matches!(format, Format::Json),
+        }),
+        Sub::Diff {
+            select,
+            against,
+            against_sets,
+            pack_dirs,
+        } => Command::Diff(DiffRequest {
+            left: select.into_selection(),
+            right: Selection {
+                profiles: against,
+                sets: against_sets,
+            },
+            pack_dirs,
+        }),
+        Sub::Vendor {
+            packs,
+            into,
+            status,
+            update,
+        } => Command::Vendor(VendorRequest {
+            packs,
+            into,
+            action: if status {
+                VendorAction::Status
+            } else if update {
+                VendorAction::Update
+            } else {
+                VendorAction::Copy
+            },
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {

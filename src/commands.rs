@@ -1,5 +1,6 @@
 //! Each command as a short composition of the pipeline: load → resolve → render → check or write.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -12,8 +13,10 @@ use crate::render::Files;
 pub enum Command {
     Render(RenderRequest),
     Check(CheckRequest),
+    Diff(DiffRequest),
     Show(Selection),
     List(ListWhat),
+    Vendor(VendorRequest),
 }
 
 /// What to render and where: one selection into `out`, or (`None`) every known profile
@@ -33,6 +36,25 @@ pub struct RenderRequest {
 
 pub struct CheckRequest {
     pub target: Target,
+    pub json: bool,
+}
+
+pub struct DiffRequest {
+    pub left: Selection,
+    pub right: Selection,
+    pub pack_dirs: Vec<PathBuf>,
+}
+
+pub enum VendorAction {
+    Copy,
+    Status,
+    Update,
+}
+
+pub struct VendorRequest {
+    pub packs: Vec<String>,
+    pub into: PathBuf,
+    pub action: VendorAction,
 }
 
 pub enum ListWhat {
@@ -56,6 +78,116 @@ pub fn execute(command: Command) -> Result<u8> {
             Ok(0)
         }
         Command::List(what) => list(what),
+        Command::Diff(request) => diff(&request),
+        Command::Vendor(request) => vendor(&request),
+    }
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
+pub struct PackCache {
+    command_line: Vec<PathBuf>,
+    loaded: BTreeMap<Vec<PathBuf>, Packs>,
+}
+
+impl PackCache {
+    pub fn new(command_line: &[PathBuf]) -> Self {
+        Self {
+            command_line: command_line.to_vec(),
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    /// The packs for `stack`: the command line's folders, then the profile's `pack_dirs`.
+    pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
+        let mut dirs = self.command_line.clone();
+        for dir in &stack.profile.pack_dirs {
+            dirs.push(stack.layers.resolve_path(&["pack_dirs"], dir).0);
+        }
+        if !self.loaded.contains_key(&dirs) {
+            let packs = Packs::load(&dirs)?;
+            self.loaded.insert(dirs.clone(), packs);
+        }
+        Ok(&self.loaded[&dirs])
+    }
+}
+
+fn render_one(cache: &mut PackCache, selection: &Selection) -> Result<(String, Files)> {
+    let stack = profile::load(selection)?;
+    let resolved = crate::resolve::resolve(&stack)?;
+    let packs = cache.for_stack(&stack)?;
+    Ok((stack.title(), crate::render::render(packs, &resolved)?))
+}
+
+fn diff(request: &DiffRequest) -> Result<u8> {
+    let mut cache = PackCache::new(&request.pack_dirs);
+    let (left_name, left) = render_one(&mut cache, &request.left)?;
+    let (right_name, right) = render_one(&mut cache, &request.right)?;
+    let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = String::new();
+    for path in paths {
+        let text = |files: &Files| {
+            files
+                .get(path)
+                .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        };
+        match (text(&left), text(&right)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => out.push_str(&crate::check::unified_diff(
+                &a.unwrap_or_default(),
+                &b.unwrap_or_default(),
+                &format!("{left_name}/{path}"),
+                &format!("{right_name}/{path}"),
+                color(),
+            )),
+        }
+    }
+    if out.is_empty() {
+        emit(&format!(
+            "`{left_name}` and `{right_name}` render the same files\n"
+        ));
+        return Ok(0);
+    }
+    emit(&out);
+    Ok(1)
+}
+
+fn vendor(request: &VendorRequest) -> Result<u8> {
+    let packs = Packs::builtin()?;
+    match request.action {
+        VendorAction::Copy => {
+            if request.packs.is_empty() {
+                return Err(crate::error::Error::Pack {
+                    pack: "vendor".into(),
+                    reason: "name the packs to vendor (`imggen list packs` shows them)".into(),
+                });
+            }
+            emit(&crate::vendor::vendor(
+                &packs,
+                &request.packs,
+                &request.into,
+            )?);
+            Ok(0)
+        }
+        VendorAction::Status => {
+            let (report, pending) = crate::vendor::status(&packs, &request.into, color())?;
+            emit(&report);
+            Ok(u8::from(pending))
+        }
+        VendorAction::Update => {
+            emit(&crate::vendor::update(
+                &packs,
+                &request.packs,
+                &request.into,
+                color(),
+            )?);
+            Ok(0)
+        }
     }
 }
 
@@ -85,7 +217,8 @@ pub fn all_profiles() -> Vec<String> {
 }
 
 /// Renders the target in memory: nothing is written here.
-pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
+pub fn render_target(target: &Target) -> Result<Vec<Rendered>> {
+    let mut cache = PackCache::new(&target.pack_dirs);
     let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
         None => all_profiles()
@@ -100,6 +233,7 @@ pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
         .map(|(selection, dir)| {
             let stack = profile::load(&selection)?;
             let resolved = crate::resolve::resolve(&stack)?;
+            let packs = cache.for_stack(&stack)?;
             let files = crate::render::render(packs, &resolved)?;
             let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
             Ok(Rendered {
@@ -112,8 +246,7 @@ pub fn render_target(packs: &Packs, target: &Target) -> Result<Vec<Rendered>> {
 }
 
 fn render(request: &RenderRequest) -> Result<u8> {
-    let packs = Packs::load(&request.target.pack_dirs)?;
-    let rendered = render_target(&packs, &request.target)?;
+    let rendered = render_target(&request.target)?;
     let plans = rendered
         .iter()
         .map(|r| crate::write::plan(&r.files, &r.dir, request.force))
@@ -163,21 +296,31 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
 }
 
 fn check(request: &CheckRequest) -> Result<u8> {
-    let packs = Packs::load(&request.target.pack_dirs)?;
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut status = 0;
-    for r in render_target(&packs, &request.target)? {
+    let mut folders = Vec::new();
+    for r in render_target(&request.target)? {
         let drift = crate::check::compare(&r.files, &r.dir)?;
-        if drift.is_clean() {
+        if !drift.is_clean() {
+            status = 1;
+        }
+        if request.json {
+            folders.push(crate::check::to_json(&drift, &r.dir, r.files.len()));
+        } else if drift.is_clean() {
             emit(&format!(
                 "{}: up to date ({} files)\n",
                 r.dir.display(),
                 r.files.len()
             ));
         } else {
-            emit(&crate::check::report(&drift, &r.dir, color));
-            status = 1;
+            emit(&crate::check::report(&drift, &r.dir, color()));
         }
+    }
+    if request.json {
+        let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders });
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).expect("plain data")
+        ));
     }
     Ok(status)
 }

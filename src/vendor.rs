@@ -1,4 +1,316 @@
-//! Vendoring: built-in packs written to disk, owned by the org, tracking upstream.
+//! Vendoring: built-in packs written to disk for an org to own, while still tracking upstream.
+//!
+//! A vendored pack keeps a record (`.imggen-vendor.toml`) of the imggen and pack versions it came
+//! from and the pristine text of every file as vendored (the base). With the base, imggen can
+//! tell an org's edit (disk ≠ base) from an upstream change (base ≠ built-in), show the upstream
+//! change as a diff, and update only the files the org never touched.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::pack::Packs;
 
 /// The record a vendored pack keeps of where it came from.
 pub const RECORD: &str = ".imggen-vendor.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub pack: String,
+    /// Pack version as vendored.
+    pub version: String,
+    /// imggen version that vendored it.
+    pub imggen: String,
+    /// Path inside the pack → its text as vendored.
+    pub base: BTreeMap<String, String>,
+}
+
+impl Record {
+    fn read(folder: &Path) -> Result<Option<Self>> {
+        let path = folder.join(RECORD);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::read(path, e)),
+        };
+        toml_edit::de::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Toml {
+                location: path.display().to_string(),
+                message: e.message().trim().to_string(),
+            })
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        let body = toml_edit::ser::to_string_pretty(self).expect("the record is plain data");
+        let text = format!(
+            "# Written by `imggen vendor`: where this pack came from, and its files as vendored.\n\
+             # `imggen vendor --status` and `--update` read it; do not edit by hand.\n{body}"
+        );
+        write_file(&folder.join(RECORD), &text)
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    let fail = |e| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    std::fs::write(path, text).map_err(fail)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::read(path, e)),
+    }
+}
+
+/// The built-in pack's files as `path → text`.
+fn upstream(packs: &Packs, name: &str) -> Result<(String, BTreeMap<String, String>)> {
+    let pack = packs.get(name)?;
+    let files = pack
+        .files
+        .iter()
+        .map(|(path, f)| (path.clone(), f.contents.clone()))
+        .collect();
+    Ok((pack.manifest.version.clone(), files))
+}
+
+/// Writes built-in packs into `into/<pack>/`. Refuses a folder that already exists.
+pub fn vendor(packs: &Packs, names: &[String], into: &Path) -> Result<String> {
+    let mut report = String::new();
+    let mut plans = Vec::new();
+    for name in names {
+        let folder = into.join(name);
+        if folder.exists() {
+            return Err(Error::Pack {
+                pack: folder.display().to_string(),
+                reason: "already exists; use `imggen vendor --update` to take upstream changes"
+                    .into(),
+            });
+        }
+        plans.push((name, folder, upstream(packs, name)?));
+    }
+    for (name, folder, (version, files)) in plans {
+        for (path, text) in &files {
+            write_file(&folder.join(path), text)?;
+        }
+        let record = Record {
+            pack: name.clone(),
+            version: version.clone(),
+            imggen: env!("CARGO_PKG_VERSION").to_string(),
+            base: files.clone(),
+        };
+        record.write(&folder)?;
+        report.push_str(&format!(
+            "vendored `{name}` {version} into {} ({} files)\n",
+            folder.display(),
+            files.len()
+        ));
+    }
+    Ok(report)
+}
+
+/// One file's state in a vendored pack.
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    Same,
+    /// Upstream changed it; the org did not: `--update` takes it.
+    Upstream,
+    /// The org changed it; upstream did not.
+    Local,
+    /// Both changed it: merge by hand.
+    Both,
+    /// New upstream, not on disk.
+    Added,
+    /// Gone upstream; unchanged here: `--update` removes it.
+    Removed,
+}
+
+struct FileStatus {
+    path: String,
+    state: State,
+    base: String,
+    upstream: String,
+}
+
+fn statuses(
+    folder: &Path,
+    record: &Record,
+    upstream: &BTreeMap<String, String>,
+) -> Result<Vec<FileStatus>> {
+    let mut paths: Vec<&String> = record.base.keys().chain(upstream.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let base = record.base.get(path).cloned();
+        let up = upstream.get(path).cloned();
+        let disk = read_optional(&folder.join(path))?;
+        let state = match (&base, &up, &disk) {
+            (None, Some(_), None) => State::Added,
+            (None, Some(u), Some(d)) if u == d => State::Same,
+            (None, Some(_), Some(_)) => State::Both,
+            (Some(b), None, Some(d)) if b == d => State::Removed,
+            (Some(_), None, _) => State::Local,
+            (Some(b), Some(u), Some(d)) => match (b != u, b != d) {
+                (false, false) => State::Same,
+                (true, false) => State::Upstream,
+                (false, true) => State::Local,
+                (true, true) if u == d => State::Same,
+                (true, true) => State::Both,
+            },
+            (Some(b), Some(u), None) if b == u => State::Local,
+            (Some(_), Some(_), None) => State::Both,
+            (None, None, _) => continue,
+        };
+        out.push(FileStatus {
+            path: path.clone(),
+            state,
+            base: base.unwrap_or_default(),
+            upstream: up.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The vendored packs (folders with a record) directly inside `into`, sorted.
+fn vendored(into: &Path) -> Result<Vec<(PathBuf, Record)>> {
+    let entries = std::fs::read_dir(into).map_err(|e| Error::read(into, e))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let folder = entry.map_err(|e| Error::read(into, e))?.path();
+        if let Some(record) = Record::read(&folder)? {
+            found.push((folder, record));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(found)
+}
+
+fn upstream_diff(status: &FileStatus, folder: &Path, color: bool) -> String {
+    crate::check::unified_diff(
+        &status.base,
+        &status.upstream,
+        &format!("{}/{} (as vendored)", folder.display(), status.path),
+        &format!("{}/{} (built-in now)", folder.display(), status.path),
+        color,
+    )
+}
+
+/// `vendor --status`: for each vendored pack, what upstream changed since, as diffs. Returns the
+/// report and whether any upstream change is waiting.
+pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)> {
+    let mut report = String::new();
+    let mut pending = false;
+    for (folder, record) in vendored(into)? {
+        let (version, files) = upstream(packs, &record.pack)?;
+        let list = statuses(&folder, &record, &files)?;
+        let waiting: Vec<&FileStatus> = list
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    State::Upstream | State::Both | State::Added | State::Removed
+                )
+            })
+            .collect();
+        let local = list.iter().filter(|s| s.state == State::Local).count();
+        if waiting.is_empty() {
+            report.push_str(&format!(
+                "{}: up to date with built-in `{}` {version} ({local} files edited here)\n",
+                folder.display(),
+                record.pack
+            ));
+            continue;
+        }
+        pending = true;
+        report.push_str(&format!(
+            "{}: built-in `{}` changed since it was vendored ({} → {version}):\n",
+            folder.display(),
+            record.pack,
+            record.version
+        ));
+        for s in &waiting {
+            let what = match s.state {
+                State::Upstream => "changed upstream; `imggen vendor --update` takes it",
+                State::Both => "changed upstream and edited here; merge by hand",
+                State::Added => "new upstream; `imggen vendor --update` adds it",
+                _ => "removed upstream; `imggen vendor --update` removes it",
+            };
+            report.push_str(&format!("  {}: {what}\n", s.path));
+        }
+        for s in waiting {
+            report.push('\n');
+            report.push_str(&upstream_diff(s, &folder, color));
+        }
+    }
+    if report.is_empty() {
+        report = format!("no vendored packs in {}\n", into.display());
+    }
+    Ok((report, pending))
+}
+
+/// `vendor --update PACK`: takes upstream changes into files the org never edited; lists the
+/// files both changed, with the upstream diff, and leaves them as they are.
+pub fn update(packs: &Packs, names: &[String], into: &Path, color: bool) -> Result<String> {
+    let mut report = String::new();
+    for name in names {
+        let folder = into.join(name);
+        let record = Record::read(&folder)?.ok_or_else(|| Error::Pack {
+            pack: folder.display().to_string(),
+            reason: format!("has no `{RECORD}`; it was not written by `imggen vendor`"),
+        })?;
+        let (version, files) = upstream(packs, &record.pack)?;
+        let list = statuses(&folder, &record, &files)?;
+        let mut kept = Vec::new();
+        let mut taken = 0;
+        for s in &list {
+            let target = folder.join(&s.path);
+            match s.state {
+                State::Upstream | State::Added => {
+                    write_file(&target, &s.upstream)?;
+                    taken += 1;
+                }
+                State::Removed => {
+                    std::fs::remove_file(&target).map_err(|e| Error::Write {
+                        path: target.clone(),
+                        source: e,
+                    })?;
+                    taken += 1;
+                }
+                State::Both => kept.push(s),
+                State::Same | State::Local => {}
+            }
+        }
+        let record = Record {
+            pack: record.pack.clone(),
+            version: version.clone(),
+            imggen: env!("CARGO_PKG_VERSION").to_string(),
+            base: files,
+        };
+        record.write(&folder)?;
+        report.push_str(&format!(
+            "updated {} to built-in `{}` {version}: {taken} files taken, {} edited here left as they are\n",
+            folder.display(),
+            record.pack,
+            kept.len()
+        ));
+        for s in kept {
+            report.push_str(&format!(
+                "  {}: edited here and changed upstream; merge this by hand:\n",
+                s.path
+            ));
+            report.push_str(&upstream_diff(s, &folder, color));
+        }
+    }
+    Ok(report)
+}

@@ -58,3 +58,66 @@ fn missing_changed_and_stale_files_are_each_named() {
         .stdout_contains("\n+IMAGE_MODE=prebuilt\n")
         .run();
 }
+
+#[test]
+fn json_format_reports_the_same_drift() {
+    let output = rendered();
+    std::fs::remove_file(output.dir.join("out/.env")).expect("remove");
+    let output = output
+        .then()
+        .args([
+            "check",
+            "-p",
+            "debian-prebuilt",
+            "--out",
+            "out",
+            "--format",
+            "json",
+        ])
+        .status(1)
+        .run();
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
+        .args([
+            "check",
+            "-p",
+            "debian-prebuilt",
+            "--out",
+            "out",
+            "--format",
+            "json",
+        ])
+        .current_dir(&output.dir)
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&text.stdout).expect("valid JSON");
+    assert_eq!(json["in_sync"], false);
+    assert_eq!(json["folders"][0]["missing"][0], ".env");
+    assert_eq!(json["folders"][0]["files"], 6);
+}
+
+#[test]
+fn diff_shows_what_changes_between_two_profiles() {
+    Test::new()
+        .args([
+            "diff",
+            "-p",
+            "debian-layered",
+            "--against",
+            "debian-prebuilt",
+        ])
+        .status(1)
+        .stdout_contains("--- debian-layered/.env\n+++ debian-prebuilt/.env\n")
+        .stdout_contains("\n-IMAGE_MODE=layered\n")
+        .stdout_contains("\n+IMAGE_MODE=prebuilt\n")
+        .run();
+    Test::new()
+        .args([
+            "diff",
+            "-p",
+            "debian-layered",
+            "--against",
+            "debian-layered",
+        ])
+        .stdout("`debian-layered` and `debian-layered` render the same files\n")
+        .run();
+}

@@ -6,4 +6,5 @@ mod helper; // the fluent `Test` builder every test below uses
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
 mod render; // `render`: outputs, headers, determinism, never touching a user's files
-mod snapshots; // every built-in profile against `snapshots/`, through `imggen check`
+mod snapshots;
+mod vendor; // vendoring packs: edit, status against upstream, update keeping edits // every built-in profile against `snapshots/`, through `imggen check`

@@ -21,6 +21,8 @@ pub struct Profile {
     pub distro: Distro,
     /// Template packs this profile renders, in order.
     pub packs: Vec<String>,
+    /// Folders of template packs (relative to this file) used ahead of the built-in ones.
+    pub pack_dirs: Vec<String>,
     pub images: Images,
     pub digests: Digests,
     pub labels: BTreeMap<String, String>,
@@ -41,6 +43,7 @@ impl Default for Profile {
             mode: Mode::default(),
             distro: Distro::default(),
             packs: DEFAULT_PACKS.iter().map(|p| p.to_string()).collect(),
+            pack_dirs: Vec::new(),
             images: Images::default(),
             digests: Digests::default(),
             labels: BTreeMap::new(),

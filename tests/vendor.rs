@@ -1,0 +1,177 @@
+//! `vendor`: packs an org owns, that still track upstream.
+
+use crate::helper::{Output, Test};
+
+/// Pretends the pack was vendored from an older imggen whose `file` had `old` where the built-in
+/// now has `new`: both the record's base and the file on disk get the old text.
+fn simulate_upstream_change(output: &Output, file: &str, new: &str, old: &str) {
+    let folder = output.dir.join("template-packs/python-runtime");
+    let record = folder.join(".imggen-vendor.toml");
+    let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&record)
+        .expect("record")
+        .parse()
+        .expect("record parses");
+    let base = doc["base"][file]
+        .as_str()
+        .expect("file in record")
+        .to_string();
+    assert!(
+        base.contains(new),
+        "the built-in {file} must contain {new:?}"
+    );
+    let older = base.replacen(new, old, 1);
+    doc["base"][file] = toml_edit::value(older.clone());
+    std::fs::write(&record, doc.to_string()).expect("write record");
+    std::fs::write(folder.join(file), older).expect("write file");
+}
+
+fn vendored() -> Output {
+    Test::new()
+        .args(["vendor", "python-runtime"])
+        .stdout("vendored `python-runtime` 1.0.0 into template-packs/python-runtime (2 files)\n")
+        .run()
+}
+
+#[test]
+fn vendor_then_edit_one_template_and_render_uses_the_edit_and_the_builtins() {
+    let output = vendored();
+    let template = output
+        .dir
+        .join("template-packs/python-runtime/Dockerfile.tera");
+    let text = std::fs::read_to_string(&template).expect("vendored template");
+    std::fs::write(
+        &template,
+        text.replace("CMD [\"python3\"]", "CMD [\"python3\", \"-X\", \"dev\"]"),
+    )
+    .expect("edit");
+    let output = output
+        .then()
+        .args(["render", "--pack-dir", "template-packs", "--out", "out"])
+        .run();
+    assert!(
+        output
+            .read("out/python-runtime/Dockerfile")
+            .ends_with("CMD [\"python3\", \"-X\", \"dev\"]\n")
+    );
+    assert!(
+        output
+            .read("out/postgres/Dockerfile")
+            .contains("FROM postgres:17.5-alpine")
+    );
+}
+
+#[test]
+fn a_profile_can_name_its_pack_folder() {
+    let output = vendored();
+    let template = output
+        .dir
+        .join("template-packs/python-runtime/Dockerfile.tera");
+    let text = std::fs::read_to_string(&template).expect("vendored template");
+    std::fs::write(
+        &template,
+        text.replace("CMD [\"python3\"]", "CMD [\"ipython\"]"),
+    )
+    .expect("edit");
+    std::fs::create_dir_all(output.dir.join("org")).expect("mkdir");
+    std::fs::write(
+        output.dir.join("org/p.toml"),
+        "pack_dirs = [\"../template-packs\"]\n",
+    )
+    .expect("profile");
+    let output = output
+        .then()
+        .args(["render", "-p", "org/p.toml", "--out", "out"])
+        .run();
+    assert!(
+        output
+            .read("out/python-runtime/Dockerfile")
+            .ends_with("CMD [\"ipython\"]\n")
+    );
+}
+
+#[test]
+fn status_is_clean_right_after_vendoring() {
+    vendored()
+        .then()
+        .args(["vendor", "--status"])
+        .stdout(
+            "template-packs/python-runtime: up to date with built-in `python-runtime` 1.0.0 (0 \
+             files edited here)\n",
+        )
+        .run();
+}
+
+#[test]
+fn status_shows_an_upstream_change_as_a_diff() {
+    let output = vendored();
+    simulate_upstream_change(
+        &output,
+        "Dockerfile.tera",
+        "CMD [\"python3\"]",
+        "CMD [\"python\"]",
+    );
+    output
+        .then()
+        .args(["vendor", "--status"])
+        .status(1)
+        .stdout_contains("  Dockerfile.tera: changed upstream; `imggen vendor --update` takes it\n")
+        .stdout_contains("-CMD [\"python\"]\n+CMD [\"python3\"]\n")
+        .run();
+}
+
+#[test]
+fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
+    let output = vendored();
+    simulate_upstream_change(
+        &output,
+        "Dockerfile.tera",
+        "CMD [\"python3\"]",
+        "CMD [\"python\"]",
+    );
+    simulate_upstream_change(
+        &output,
+        "pack.toml",
+        "version = \"1.0.0\"",
+        "version = \"0.9.0\"",
+    );
+    let template = output
+        .dir
+        .join("template-packs/python-runtime/Dockerfile.tera");
+    let pack = output.dir.join("template-packs/python-runtime/pack.toml");
+    // The org edits its copy of the template; it never touches pack.toml.
+    let text = std::fs::read_to_string(&template).expect("template");
+    std::fs::write(&template, format!("{text}# org edit\n")).expect("edit");
+    let output = output
+        .then()
+        .args(["vendor", "--update", "python-runtime"])
+        .stdout_contains("1 files taken, 1 edited here left as they are")
+        .stdout_contains(
+            "  Dockerfile.tera: edited here and changed upstream; merge this by hand:\n",
+        )
+        .run();
+    let kept = std::fs::read_to_string(&template).expect("template");
+    assert!(kept.contains("# org edit"), "the org's edit must survive");
+    assert!(
+        std::fs::read_to_string(&pack)
+            .expect("pack")
+            .contains("version = \"1.0.0\"")
+    );
+    output
+        .then()
+        .args(["vendor", "--status"])
+        .stdout_contains("up to date with built-in `python-runtime` 1.0.0 (1 files edited here)")
+        .run();
+}
+
+#[test]
+fn vendoring_over_an_existing_folder_is_refused() {
+    vendored()
+        .then()
+        .args(["vendor", "python-runtime"])
+        .status(2)
+        .stderr(
+            "error: template pack `template-packs/python-runtime`: already exists; use `imggen \
+             vendor --update` to take upstream changes\n",
+        )
+        .run();
+}
