@@ -18,6 +18,7 @@ mod show;
 mod suggest;
 mod validate;
 mod vendor;
+mod verify;
 mod write;
 
 use std::ffi::OsString;

@@ -152,7 +152,7 @@ impl Pack {
             let (line, column) = crate::profile::line_col(&text, offset);
             Error::Toml {
                 location: format!("{root}/pack.toml:{line}:{column}"),
-                message: e.message().trim().to_string(),
+                message: crate::profile::reword(e.message()),
             }
         })?;
         let base = match (&raw.extends, builtins) {

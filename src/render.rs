@@ -77,7 +77,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             }
             let Some(group) = resolved.files.get(copy.files.as_str()) else {
                 return Err(Error::Pack {
-                    pack: name.clone(),
+                    pack: pack.root.clone(),
                     reason: format!(
                         "copies unknown file group `{}` (known: `ca_certificates`, `krb5_conf`, \
                          `requirements`)",
@@ -100,6 +100,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             }
         }
     }
+    crate::verify::verify(&files)?;
     Ok(files)
 }
 

@@ -144,6 +144,9 @@ fn image_problem(value: &str) -> Option<String> {
         ),
         None => (rest, None),
     };
+    if tag == Some("") {
+        return Some("the tag after `:` is empty".into());
+    }
     if let Some(tag) = tag {
         let valid = !tag.is_empty()
             && tag.len() <= 128
@@ -244,8 +247,42 @@ impl Checker<'_> {
         }
     }
 
+    /// A key of a free-form table (`labels`, `python.env`, ...): located by its own entry.
+    fn map_key(&self, map: &[&str], key: &str, rule: Rule) -> Result<()> {
+        match rule.check(key) {
+            None => Ok(()),
+            Some(reason) => {
+                let entry: Vec<&str> = map.iter().copied().chain([key]).collect();
+                Err(Error::InvalidKey {
+                    location: self.location(&entry),
+                    table: map.join("."),
+                    key: key.to_string(),
+                    reason,
+                })
+            }
+        }
+    }
+
     fn opt(&self, key: &[&str], value: &Option<String>, rule: Rule) -> Result<()> {
         value.as_deref().map_or(Ok(()), |v| self.one(key, v, rule))
+    }
+
+    /// A field of the `index`th table of an array of tables, named `list[index].field`.
+    fn item(
+        &self,
+        list: &[&str],
+        index: usize,
+        field: &str,
+        value: &str,
+        rule: Rule,
+    ) -> Result<()> {
+        match rule.check(value) {
+            None => Ok(()),
+            Some(reason) => {
+                let key = format!("{}[{index}].{field}", list.join("."));
+                Err(Error::invalid(self.location(list), key, value, reason))
+            }
+        }
     }
 
     fn each<'v>(
@@ -255,6 +292,60 @@ impl Checker<'_> {
         rule: Rule,
     ) -> Result<()> {
         values.into_iter().try_for_each(|v| self.one(key, v, rule))
+    }
+}
+
+/// Whether a variable or label name says it holds a secret.
+fn names_a_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| upper.contains(word))
+}
+
+/// `scheme://user:password@host`: credentials that would end up in an image or `.env`.
+fn has_credentials(url: &str) -> bool {
+    url.split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+        .is_some_and(|authority| authority.contains('@'))
+}
+
+const SECRET: &str = "a profile must not hold secrets: they would be baked into the image or \
+    committed; pass them at run time (`docker run -e`, compose `environment`) or name the \
+    variable that holds them (`password_env`)";
+
+impl Checker<'_> {
+    fn no_secret(&self, key: &[&str], name: &str, value: &str) -> Result<()> {
+        if names_a_secret(name) && !value.is_empty() {
+            return Err(Error::invalid(
+                self.location(key),
+                key.join("."),
+                value,
+                SECRET,
+            ));
+        }
+        Ok(())
+    }
+
+    fn no_credentials(&self, key: &[&str], value: &Option<String>) -> Result<()> {
+        match value {
+            Some(url) if has_credentials(url) => Err(Error::invalid(
+                self.location(key),
+                key.join("."),
+                url,
+                SECRET,
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -289,8 +380,9 @@ pub fn check(stack: &Stack) -> Result<()> {
     c.opt(&["kerberos", "tag"], &p.kerberos.tag, Rule::Image)?;
     c.opt(&["postgres", "tag"], &p.postgres.tag, Rule::Image)?;
     for (key, value) in &p.labels {
-        c.one(&["labels"], key, Rule::LabelKey)?;
+        c.map_key(&["labels"], key, Rule::LabelKey)?;
         c.one(&["labels", key], value, Rule::Text)?;
+        c.no_secret(&["labels", key], key, value)?;
     }
     let corp = &p.corporate;
     c.opt(&["corporate", "registry"], &corp.registry, Rule::Registry)?;
@@ -313,6 +405,13 @@ pub fn check(stack: &Stack) -> Result<()> {
     c.opt(&["corporate", "http_proxy"], &corp.http_proxy, Rule::Url)?;
     c.opt(&["corporate", "https_proxy"], &corp.https_proxy, Rule::Url)?;
     c.opt(&["corporate", "no_proxy"], &corp.no_proxy, Rule::HbaToken)?;
+    c.no_credentials(&["corporate", "pip_index_url"], &corp.pip_index_url)?;
+    c.no_credentials(&["corporate", "http_proxy"], &corp.http_proxy)?;
+    c.no_credentials(&["corporate", "https_proxy"], &corp.https_proxy)?;
+    c.no_credentials(&["corporate", "apt_mirror"], &corp.apt_mirror)?;
+    for repo in &corp.apk_repositories {
+        c.no_credentials(&["corporate", "apk_repositories"], &Some(repo.clone()))?;
+    }
     let py = &p.python;
     c.each(
         &["python", "system_packages"],
@@ -325,8 +424,9 @@ pub fn check(stack: &Stack) -> Result<()> {
         Rule::PipPackage,
     )?;
     for (key, value) in &py.env {
-        c.one(&["python", "env"], key, Rule::EnvName)?;
+        c.map_key(&["python", "env"], key, Rule::EnvName)?;
         c.one(&["python", "env", key], value, Rule::Text)?;
+        c.no_secret(&["python", "env", key], key, value)?;
     }
     c.one(&["python", "workdir"], &py.workdir, Rule::AbsPath)?;
     c.one(&["python", "user", "name"], &py.user.name, Rule::UserName)?;
@@ -338,20 +438,28 @@ pub fn check(stack: &Stack) -> Result<()> {
     let pg = &p.postgres;
     c.each(&["postgres", "packages"], &pg.packages, Rule::OsPackage)?;
     for key in pg.settings.keys() {
-        c.one(&["postgres", "settings"], key, Rule::ConfKey)?;
+        c.map_key(&["postgres", "settings"], key, Rule::ConfKey)?;
     }
-    for rule in &pg.hba {
-        let address = rule.address.iter();
-        let fields = [&rule.kind, &rule.database, &rule.user, &rule.method]
-            .into_iter()
-            .chain(address);
-        c.each(&["postgres", "hba"], fields, Rule::HbaToken)?;
+    for (index, rule) in pg.hba.iter().enumerate() {
+        let fields = [
+            ("type", &rule.kind),
+            ("database", &rule.database),
+            ("user", &rule.user),
+            ("method", &rule.method),
+        ];
+        let address = rule.address.iter().map(|a| ("address", a));
+        for (field, value) in fields.into_iter().chain(address) {
+            c.item(&["postgres", "hba"], index, field, value, Rule::HbaToken)?;
+        }
     }
-    for db in &pg.databases {
-        c.one(&["postgres", "databases"], &db.name, Rule::SqlName)?;
-        c.one(&["postgres", "databases"], &db.owner, Rule::SqlName)?;
-        c.one(&["postgres", "databases"], &db.password_env, Rule::EnvName)?;
-        c.each(&["postgres", "databases"], &db.extensions, Rule::Extension)?;
+    for (index, db) in pg.databases.iter().enumerate() {
+        let key = ["postgres", "databases"];
+        c.item(&key, index, "name", &db.name, Rule::SqlName)?;
+        c.item(&key, index, "owner", &db.owner, Rule::SqlName)?;
+        c.item(&key, index, "password_env", &db.password_env, Rule::EnvName)?;
+        for extension in &db.extensions {
+            c.item(&key, index, "extensions", extension, Rule::Extension)?;
+        }
     }
     let compose = &p.compose;
     for (key, value) in [
@@ -449,6 +557,15 @@ mod tests {
         ] {
             assert!(registry_problem(bad).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn secrets_are_recognised_by_name_and_in_urls() {
+        assert!(names_a_secret("DB_PASSWORD"));
+        assert!(names_a_secret("github_token"));
+        assert!(!names_a_secret("PYTHONPATH"));
+        assert!(has_credentials("https://user:pw@pypi.corp.example/simple"));
+        assert!(!has_credentials("https://pypi.corp.example/simple?x=a@b"));
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn wrong_type_names_the_line() {
     refused(
         Test::new().file("org.toml", "[hardening]\nnon_root = \"yes\"\n"),
         &["--profile", "org.toml"],
-        "error: org.toml:2:12: invalid type: string \"yes\", expected a boolean\n",
+        "error: org.toml:2:12: expected `true` or `false`, found string \"yes\"\n",
     );
 }
 
@@ -163,8 +163,8 @@ fn database_name_that_would_inject_sql_is_refused() {
             "[[postgres.databases]]\nname = \"x\\\"; DROP TABLE y; --\"\nowner = \"o\"\npassword_env = \"P\"\n",
         ),
         &["-p", "org.toml"],
-        "error: org.toml:1: `postgres.databases` = `x\\\"; DROP TABLE y; --` is not allowed: names \
-         are up to 63 letters, digits or `_`, starting with a letter or `_`\n",
+        "error: org.toml:1: `postgres.databases[0].name` = `x\\\"; DROP TABLE y; --` is not \
+         allowed: names are up to 63 letters, digits or `_`, starting with a letter or `_`\n",
     );
 }
 

@@ -157,7 +157,14 @@ fn extends_chain(reference: &str) -> Result<Vec<Source>> {
 fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
     toml_edit::Document::parse(source.text.clone()).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        let message = e.message().trim().to_string();
+        let mut message = e.message().trim().to_string();
+        if message == "duplicate key" {
+            let key: String = source.text[offset.min(source.text.len())..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '=' && *c != ']')
+                .collect();
+            message = format!("duplicate key `{key}` (a key may be set once per table)");
+        }
         Error::Toml {
             location: location(source, offset),
             message,
@@ -216,7 +223,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Turns serde's wording into imggen's: keys, not fields, and a suggestion where one is close.
-fn reword(message: &str) -> String {
+pub fn reword(message: &str) -> String {
     let message = message.trim();
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((key, expected)) = rest.split_once('`')
@@ -239,7 +246,29 @@ fn reword(message: &str) -> String {
             .trim_start_matches("one of ");
         return format!("`{value}` is not allowed here (expected {expected})");
     }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return format!("expected {}, found {found}", plain_type(expected));
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return format!("expected {}, found {found}", plain_type(expected));
+    }
     message.to_string()
+}
+
+/// serde's type names in words a profile author uses.
+fn plain_type(expected: &str) -> &str {
+    match expected {
+        "u32" => "a whole number from 0 to 4294967295",
+        "i64" => "a whole number",
+        "a boolean" => "`true` or `false`",
+        "a sequence" => "a list (`[\"a\", \"b\"]`)",
+        "a map" => "a table",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +285,17 @@ mod tests {
     fn reword_suggests_a_close_key() {
         let text = reword("unknown field `imagez`, expected one of `images`, `mode`");
         assert_eq!(text, "unknown key `imagez` (did you mean `images`?)");
+    }
+
+    #[test]
+    fn reword_says_types_in_plain_words() {
+        let text = reword("invalid type: string \"yes\", expected a boolean");
+        assert_eq!(text, "expected `true` or `false`, found string \"yes\"");
+        let text = reword("invalid value: integer `-1`, expected u32");
+        assert_eq!(
+            text,
+            "expected a whole number from 0 to 4294967295, found integer `-1`"
+        );
     }
 
     #[test]

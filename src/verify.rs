@@ -1,0 +1,271 @@
+//! In-memory checks of every rendered file, before anything is written: a template (most likely
+//! a vendored one) that renders a broken Dockerfile, compose file, `.env` or script is an error.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::render::Files;
+
+const INSTRUCTIONS: [&str; 18] = [
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+pub fn verify(files: &Files) -> Result<()> {
+    for (path, file) in files {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let Ok(text) = std::str::from_utf8(&file.contents) else {
+            continue;
+        };
+        let problem = if name == "Dockerfile" {
+            dockerfile(text)
+        } else if name == "docker-compose.override.yml" {
+            compose(text)
+        } else if name == ".env" {
+            env(text)
+        } else if name.ends_with(".sh") {
+            shell_quotes(text)
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            return Err(Error::BadOutput {
+                path: path.clone(),
+                pack: file.pack.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Instructions as Docker reads them: `#` comment lines dropped, `\` continuations joined.
+/// Returns `(line, keyword)` pairs.
+fn instructions(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut continuing = false;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || (trimmed.is_empty() && !continuing) {
+            continue;
+        }
+        if !continuing {
+            let keyword = trimmed
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_uppercase();
+            out.push((index + 1, keyword));
+        }
+        continuing = trimmed.ends_with('\\');
+    }
+    out
+}
+
+fn dockerfile(text: &str) -> Option<String> {
+    let list = instructions(text);
+    for (line, keyword) in &list {
+        if !INSTRUCTIONS.contains(&keyword.as_str()) {
+            return Some(format!("line {line}: unknown instruction `{keyword}`"));
+        }
+    }
+    match list.iter().find(|(_, k)| k != "ARG") {
+        Some((_, keyword)) if keyword == "FROM" => None,
+        Some((line, keyword)) => Some(format!("line {line}: `{keyword}` before the first `FROM`")),
+        None => Some("no `FROM` instruction".into()),
+    }
+}
+
+/// The shape imggen's compose override has; anything else means a template went wrong.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // read by serde: parsing into this shape is the check
+struct Compose {
+    services: BTreeMap<String, Service>,
+    #[serde(default)]
+    volumes: BTreeMap<String, External>,
+    #[serde(default)]
+    networks: BTreeMap<String, External>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Service {
+    image: String,
+    build: Option<Build>,
+    command: Option<Vec<String>>,
+    environment: Option<BTreeMap<String, String>>,
+    volumes: Option<Vec<Mount>>,
+    networks: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Build {
+    context: String,
+    args: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Mount {
+    #[serde(rename = "type")]
+    kind: String,
+    source: String,
+    target: String,
+    read_only: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct External {
+    external: bool,
+}
+
+fn compose(text: &str) -> Option<String> {
+    serde_yaml::from_str::<Compose>(text)
+        .err()
+        .map(|e| format!("not the expected compose YAML: {e}"))
+}
+
+fn env(text: &str) -> Option<String> {
+    for (index, line) in text.lines().enumerate() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let ok = line.split_once('=').is_some_and(|(key, value)| {
+            key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+        });
+        if !ok {
+            return Some(format!(
+                "line {}: not `KEY=value` with a plain value: `{line}`",
+                index + 1
+            ));
+        }
+    }
+    None
+}
+
+/// Quotes balance outside heredoc bodies (a cheap stand-in for `sh -n`, which the tests run).
+fn shell_quotes(text: &str) -> Option<String> {
+    let mut heredoc: Option<String> = None;
+    let mut quote: Option<(char, usize)> = None;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(tag) = &heredoc {
+            if line.trim() == tag {
+                heredoc = None;
+            }
+            continue;
+        }
+        let mut chars = line.chars().peekable();
+        let mut previous = ' ';
+        while let Some(c) = chars.next() {
+            let word_start = previous.is_whitespace();
+            previous = c;
+            match (quote, c) {
+                (None, '#') if word_start => break,
+                (None, '\\') | (Some(('"', _)), '\\') => {
+                    chars.next();
+                }
+                (None, '\'' | '"') => quote = Some((c, index + 1)),
+                (Some((open, _)), c) if c == open => quote = None,
+                _ => {}
+            }
+        }
+        if quote.is_none()
+            && let Some(start) = line.find("<<")
+        {
+            let tag: String = line[start + 2..]
+                .trim_start_matches('-')
+                .trim()
+                .trim_matches(|c| c == '\'' || c == '"')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !tag.is_empty() {
+                heredoc = Some(tag);
+            }
+        }
+    }
+    match (quote, heredoc) {
+        (Some((open, line)), _) => Some(format!("line {line}: unbalanced `{open}`")),
+        (_, Some(tag)) => Some(format!("heredoc `{tag}` is never closed")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_needs_from_first_and_known_instructions() {
+        assert_eq!(dockerfile("# c\nARG X\nFROM a\nRUN a \\\n    && b\n"), None);
+        assert!(
+            dockerfile("RUN x\nFROM a\n").is_some_and(|e| e.contains("before the first `FROM`"))
+        );
+        assert!(
+            dockerfile("FROM a\nFRM b\n")
+                .is_some_and(|e| e.contains("line 2: unknown instruction `FRM`"))
+        );
+        assert!(dockerfile("# only a comment\n").is_some());
+    }
+
+    #[test]
+    fn continuation_lines_are_not_instructions() {
+        assert_eq!(
+            dockerfile("FROM a\nRUN apt-get install \\\n    gcc \\\n    make\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn env_lines_are_key_equals_plain_value() {
+        assert_eq!(env("# c\nA=b:c/d\nB=\n"), None);
+        assert!(env("A=\"quoted\"\n").is_some());
+        assert!(env("not a line\n").is_some());
+    }
+
+    #[test]
+    fn shell_quotes_balance_outside_heredocs() {
+        assert_eq!(
+            shell_quotes("echo 'a' \"b\" it\\'s\ncat <<'SQL'\nit's\nSQL\n"),
+            None
+        );
+        assert!(shell_quotes("echo 'a\n").is_some_and(|e| e.contains("line 1: unbalanced `'`")));
+        assert!(shell_quotes("cat <<EOF\nx\n").is_some());
+    }
+
+    #[test]
+    fn compose_must_have_the_expected_shape() {
+        assert_eq!(compose("services:\n  a:\n    image: x\n"), None);
+        assert!(compose("services:\n  a:\n    imagez: x\n").is_some());
+        assert!(compose("services: [\n").is_some());
+    }
+}
