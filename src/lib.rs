@@ -12,6 +12,8 @@ mod header;
 mod manifest;
 mod pack;
 mod profile;
+#[cfg(test)]
+mod proptests;
 mod render;
 mod resolve;
 mod show;

@@ -21,18 +21,12 @@ impl Set {
             arg: arg.to_string(),
             reason: reason.to_string(),
         };
-        let (key, raw) = arg
-            .split_once('=')
-            .ok_or_else(|| bad("expected `dotted.key=value`"))?;
-        let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
-        let valid_segment = |s: &String| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
-        if !path.iter().all(valid_segment) {
-            return Err(bad("the key must be dotted names such as `python.tag`"));
-        }
+        let (path, raw) = split_key(arg.trim_start()).ok_or_else(|| {
+            bad(
+                "expected `dotted.key=value`, with dotted names such as `python.tag` (quote a \
+                 name that has dots: `labels.\"org.opencontainers.image.title\"=x`)",
+            )
+        })?;
         let typed = raw.parse::<Value>().ok();
         Ok(Self {
             arg: arg.to_string(),
@@ -57,6 +51,31 @@ impl Set {
         }
         cursor.insert(last, Item::Value(value));
         table
+    }
+}
+
+/// Splits `a.b."c.d"=value` into its key segments and the value. Bare segments use letters,
+/// digits, `_` and `-`; a double-quoted segment may hold anything but `"`.
+fn split_key(arg: &str) -> Option<(Vec<String>, &str)> {
+    let mut path = Vec::new();
+    let mut rest = arg;
+    loop {
+        let (segment, after) = if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (quoted[..end].to_string(), &quoted[end + 1..])
+        } else {
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))?;
+            (rest[..end].to_string(), &rest[end..])
+        };
+        if segment.is_empty() {
+            return None;
+        }
+        path.push(segment);
+        if let Some(next) = after.strip_prefix('.') {
+            rest = next;
+        } else {
+            return after.strip_prefix('=').map(|value| (path, value));
+        }
     }
 }
 
@@ -100,8 +119,22 @@ mod tests {
     }
 
     #[test]
+    fn quoted_segments_may_hold_dots() {
+        let set = Set::parse("labels.\"org.opencontainers.image.title\"=a.b").expect("valid");
+        assert_eq!(set.path, ["labels", "org.opencontainers.image.title"]);
+        assert_eq!(set.raw, "a.b");
+    }
+
+    #[test]
     fn refuses_a_missing_equals_sign_and_bad_keys() {
-        for arg in ["python.tag", "=x", "python..tag=x", "py thon=x"] {
+        for arg in [
+            "python.tag",
+            "=x",
+            "python..tag=x",
+            "py thon=x",
+            "labels.\"open=x",
+            "a.\"\"=x",
+        ] {
             let error = Set::parse(arg).expect_err(arg).to_string();
             assert!(error.starts_with(&format!("bad `--set {arg}`")), "{error}");
         }

@@ -1,0 +1,103 @@
+//! Property tests over the whole pipeline (load → resolve → render → in-memory checks).
+//!
+//! Valid profiles with hostile-but-legal values must render, and every output must pass the
+//! in-memory checks; arbitrary `--set`s must end in `Ok` or a clean error, never a panic.
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+
+use crate::pack::Packs;
+use crate::profile::{Selection, load};
+
+fn packs() -> &'static Packs {
+    static PACKS: OnceLock<Packs> = OnceLock::new();
+    PACKS.get_or_init(|| Packs::builtin().expect("built-in packs load"))
+}
+
+fn render(selection: &Selection) -> crate::error::Result<crate::render::Files> {
+    let stack = load(selection)?;
+    let resolved = crate::resolve::resolve(&stack)?;
+    crate::render::render(packs(), &resolved)
+}
+
+/// Printable text with the characters that break naive quoting, but no control characters.
+fn hostile_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("'".to_string()),
+            Just("\"".to_string()),
+            Just("$".to_string()),
+            Just("$(id)".to_string()),
+            Just("`".to_string()),
+            Just("\\".to_string()),
+            Just(" ".to_string()),
+            Just("#".to_string()),
+            Just(":".to_string()),
+            Just("{{".to_string()),
+            Just("%}".to_string()),
+            "[a-zA-Z0-9]{1,4}",
+            "\\PC{1,2}",
+        ],
+        1..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn builtin() -> impl Strategy<Value = String> {
+    prop::sample::select(crate::profile::source::builtin_names())
+}
+
+fn name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_]{0,20}"
+}
+
+proptest! {
+
+    #[test]
+    fn valid_profiles_with_hostile_values_render_and_pass_the_checks(
+        profile in builtin(),
+        env_value in hostile_text(),
+        label_value in hostile_text(),
+        script in hostile_text(),
+        db in name(),
+        owner in name(),
+        pip in "[a-z][a-z0-9-]{0,12}(==[0-9]\\.[0-9])?",
+        system in "[a-z][a-z0-9+.-]{0,12}",
+        non_root in any::<bool>(),
+    ) {
+        let mut sets = vec![
+            format!("python.env.APP_GREETING={env_value}"),
+            format!("labels.\"org.opencontainers.image.title\"={label_value}"),
+            format!("compose.kerberos_test_script={script}"),
+            format!("python.pip_packages=[\"{pip}\"]"),
+            format!("python.system_packages=[\"{system}\"]"),
+            format!("postgres.databases=[{{ name = \"{db}\", owner = \"{owner}\", password_env = \"DB_PW\", extensions = [\"uuid-ossp\"] }}]"),
+        ];
+        if non_root {
+            sets.push("mode=prebuilt".into());
+            sets.push("hardening.non_root=true".into());
+        }
+        let selection = Selection { profiles: vec![profile], sets };
+        let files = render(&selection);
+        prop_assert!(files.is_ok(), "{}", files.err().map(|e| e.to_string()).unwrap_or_default());
+    }
+
+    #[test]
+    fn arbitrary_sets_end_in_a_clean_result(
+        profile in builtin(),
+        key in prop::sample::select(vec![
+            "mode", "distro", "images.python", "images.postgres", "corporate.registry",
+            "corporate.pip_index_url", "python.tag", "python.env.X", "python.user.uid",
+            "python.pip_packages", "postgres.auth_method", "postgres.settings.work_mem",
+            "compose.network", "labels.a", "digests.python", "extends", "packs",
+        ]),
+        value in "\\PC{0,24}",
+    ) {
+        let selection = Selection { profiles: vec![profile], sets: vec![format!("{key}={value}")] };
+        // Either outcome is fine; reaching here without a panic is the property.
+        if let Err(error) = render(&selection) {
+            prop_assert!(!error.to_string().is_empty());
+        }
+    }
+}
