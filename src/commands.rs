@@ -217,7 +217,13 @@ pub fn all_profiles() -> Vec<String> {
 }
 
 /// Renders the target in memory: nothing is written here.
-pub fn render_target(target: &Target) -> Result<Vec<Rendered>> {
+/// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
+/// written here. `render` collects them all before writing; `check` compares each as it comes,
+/// so memory stays flat however many profiles there are.
+pub fn for_each_rendered(
+    target: &Target,
+    mut each: impl FnMut(Rendered) -> Result<()>,
+) -> Result<()> {
     let mut cache = PackCache::new(&target.pack_dirs);
     let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
@@ -229,24 +235,27 @@ pub fn render_target(target: &Target) -> Result<Vec<Rendered>> {
             })
             .collect(),
     };
-    jobs.into_iter()
-        .map(|(selection, dir)| {
-            let stack = profile::load(&selection)?;
-            let resolved = crate::resolve::resolve(&stack)?;
-            let packs = cache.for_stack(&stack)?;
-            let files = crate::render::render(packs, &resolved)?;
-            let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
-            Ok(Rendered {
-                dir,
-                files,
-                manifest,
-            })
-        })
-        .collect()
+    for (selection, dir) in jobs {
+        let stack = profile::load(&selection)?;
+        let resolved = crate::resolve::resolve(&stack)?;
+        let packs = cache.for_stack(&stack)?;
+        let files = crate::render::render(packs, &resolved)?;
+        let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
+        each(Rendered {
+            dir,
+            files,
+            manifest,
+        })?;
+    }
+    Ok(())
 }
 
 fn render(request: &RenderRequest) -> Result<u8> {
-    let rendered = render_target(&request.target)?;
+    let mut rendered = Vec::new();
+    for_each_rendered(&request.target, |r| {
+        rendered.push(r);
+        Ok(())
+    })?;
     let plans = rendered
         .iter()
         .map(|r| crate::write::plan(&r.files, &r.dir, request.force))
@@ -298,7 +307,7 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
 fn check(request: &CheckRequest) -> Result<u8> {
     let mut status = 0;
     let mut folders = Vec::new();
-    for r in render_target(&request.target)? {
+    for_each_rendered(&request.target, |r| {
         let drift = crate::check::compare(&r.files, &r.dir)?;
         if !drift.is_clean() {
             status = 1;
@@ -314,7 +323,8 @@ fn check(request: &CheckRequest) -> Result<u8> {
         } else {
             emit(&crate::check::report(&drift, &r.dir, color()));
         }
-    }
+        Ok(())
+    })?;
     if request.json {
         let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders });
         emit(&format!(

@@ -8,6 +8,8 @@ mod cli;
 mod commands;
 mod error;
 mod filters;
+#[doc(hidden)]
+pub mod harness;
 mod header;
 mod manifest;
 mod pack;

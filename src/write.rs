@@ -83,17 +83,21 @@ pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> R
         remove_empty_parents(&target, dir);
     }
     let mut manifest = manifest.clone();
-    for path in &plan.keep {
-        // Still listed, so a later render or check keeps recognising it as imggen's.
-        if let Some(old) = Manifest::read(dir)?.and_then(|m| m.files.get(path).cloned()) {
-            manifest.files.insert(path.clone(), old);
+    if !plan.keep.is_empty() {
+        // Still listed, so a later render or check keeps recognising them as imggen's.
+        let previous = Manifest::read(dir)?.unwrap_or_default();
+        for path in &plan.keep {
+            if let Some(hash) = previous.files.get(path) {
+                manifest.files.insert(path.clone(), hash.clone());
+            }
         }
     }
-    write_atomic(
-        &dir.join(manifest::FILE_NAME),
-        manifest.to_text().as_bytes(),
-        false,
-    )
+    let text = manifest.to_text();
+    let path = dir.join(manifest::FILE_NAME);
+    if read_optional(&path)?.is_some_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    write_atomic(&path, text.as_bytes(), false)
 }
 
 fn remove_empty_parents(file: &Path, root: &Path) {

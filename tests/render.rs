@@ -201,3 +201,21 @@ fn list_packs_shows_name_version_and_description() {
         .stdout_contains("compose ")
         .run();
 }
+
+#[test]
+fn a_blocked_output_path_fails_before_anything_is_written_and_names_it() {
+    let output = Test::new().args(["render", "--out", "out"]).run();
+    let before = output.tree("out");
+    // A file where the kerberos-test folder must go: the new render cannot place its files.
+    std::fs::remove_dir_all(output.dir.join("out/kerberos-test")).expect("remove");
+    std::fs::write(output.dir.join("out/kerberos-test"), "in the way\n").expect("block");
+    let blocked = output.tree("out");
+    assert_ne!(before, blocked);
+    let output = output
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .status(2)
+        .stderr("error: cannot read `out/kerberos-test/Dockerfile`: not a directory\n")
+        .run();
+    assert_eq!(output.tree("out"), blocked, "nothing may be written");
+}

@@ -10,6 +10,8 @@ pub mod source;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
 use layer::{Labeler, Layers, Origin};
 pub use model::Profile;
@@ -94,25 +96,44 @@ pub fn load(selection: &Selection) -> Result<Stack> {
     } else {
         selection.profiles.clone()
     };
+    let starts = selected
+        .iter()
+        .map(|reference| source::find(reference, Path::new("."), None))
+        .collect::<Result<Vec<_>>>()?;
+    load_from(starts, &selection.sets)
+}
+
+/// A profile given as text (named `name`), for the fuzzing and benchmark harness.
+pub fn load_text(name: &str, text: &str, sets: &[String]) -> Result<Stack> {
+    let source = Source {
+        name: name.to_string(),
+        label: format!("{name}.toml"),
+        id: format!("text:{name}"),
+        base_dir: ".".into(),
+        text: text.to_string(),
+        builtin: false,
+    };
+    load_from(vec![source], sets)
+}
+
+fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
     let mut layers = Layers::default();
     let mut applied = BTreeSet::new();
     let mut chain = Vec::new();
     let mut names = Vec::new();
-    for reference in &selected {
-        let sources = extends_chain(reference)?;
-        if let Some(first) = sources.first() {
+    for start in starts {
+        let sources = extends_chain(start)?;
+        if let Some((first, _)) = sources.first() {
             names.push(first.name.clone());
         }
-        for source in sources.iter().rev() {
+        for (source, doc) in sources.iter().rev() {
             if applied.insert(source.id.clone()) {
-                let doc = parse_layer(source)?;
                 layers.apply(doc.as_table(), &FileLabel { source });
                 chain.push(source.name.clone());
             }
         }
     }
-    let sets = selection
-        .sets
+    let sets = sets
         .iter()
         .map(|arg| Set::parse(arg))
         .collect::<Result<Vec<_>>>()?;
@@ -136,22 +157,24 @@ pub fn load(selection: &Selection) -> Result<Stack> {
 
 /// Follows `extends` from `reference`; returns the chain child first. Iterative, so a very deep
 /// chain cannot overflow the stack.
-fn extends_chain(reference: &str) -> Result<Vec<Source>> {
-    let mut chain: Vec<Source> = vec![source::find(reference, Path::new("."), None)?];
-    loop {
-        let current = chain.last().expect("chain starts with one source");
-        let profile = validate_layer(current)?;
-        let Some(parent_ref) = profile.extends else {
-            return Ok(chain);
-        };
-        let parent = source::find(&parent_ref, &current.base_dir, Some(&current.id))?;
-        if let Some(start) = chain.iter().position(|s| s.id == parent.id) {
-            let mut cycle: Vec<String> = chain[start..].iter().map(|s| s.label.clone()).collect();
-            cycle.push(parent.label);
-            return Err(Error::ExtendsCycle { chain: cycle });
+fn extends_chain(start: Source) -> Result<Vec<(Source, toml_edit::Document<String>)>> {
+    let mut chain: Vec<(Source, toml_edit::Document<String>)> = Vec::new();
+    let mut next = Some(start);
+    while let Some(current) = next.take() {
+        let (profile, doc) = validate_layer(&current)?;
+        if let Some(parent_ref) = profile.extends {
+            let parent = source::find(&parent_ref, &current.base_dir, Some(&current.id))?;
+            let seen = chain.iter().map(|(s, _)| s).chain([&current]);
+            if let Some(start) = seen.clone().position(|s| s.id == parent.id) {
+                let mut cycle: Vec<String> = seen.skip(start).map(|s| s.label.clone()).collect();
+                cycle.push(parent.label);
+                return Err(Error::ExtendsCycle { chain: cycle });
+            }
+            next = Some(parent);
         }
-        chain.push(parent);
+        chain.push((current, doc));
     }
+    Ok(chain)
 }
 
 fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
@@ -173,15 +196,17 @@ fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
 }
 
 /// Checks one file against the schema on its own, so errors carry its own line numbers.
-fn validate_layer(source: &Source) -> Result<Profile> {
-    parse_layer(source)?;
-    toml_edit::de::from_str::<Profile>(&source.text).map_err(|e| {
+fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<String>)> {
+    let doc = parse_layer(source)?;
+    let deserializer = toml_edit::de::Deserializer::from(doc.clone());
+    let profile = Profile::deserialize(deserializer).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         Error::Toml {
             location: location(source, offset),
             message: reword(e.message()),
         }
-    })
+    })?;
+    Ok((profile, doc))
 }
 
 /// A `--set` as a table, typed by the schema: read as TOML first, then as a plain string.

@@ -1,0 +1,63 @@
+//! Entry points for the fuzz target and the benchmarks: the pipeline's stages, callable from
+//! outside the crate. Not a stable API; the command line is.
+
+use std::path::Path;
+
+use crate::pack::Packs;
+use crate::profile::{Selection, load, load_text};
+
+/// Built-in packs, loaded and their templates parsed: done once, then reused.
+pub struct Harness {
+    packs: Packs,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self {
+            packs: Packs::builtin().expect("built-in packs are valid"),
+        }
+    }
+
+    /// Loads and resolves a built-in profile (no rendering); returns the layer count.
+    pub fn resolve(&self, profile: &str) -> Result<usize, String> {
+        let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
+        crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
+        Ok(stack.chain.len())
+    }
+
+    /// Renders a built-in profile with only `pack`; returns the bytes rendered.
+    pub fn render_pack(&self, profile: &str, pack: &str) -> Result<usize, String> {
+        let selection = Selection {
+            profiles: vec![profile.into()],
+            sets: vec![format!("packs=[\"{pack}\"]")],
+        };
+        let stack = load(&selection).map_err(|e| e.to_string())?;
+        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
+        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        Ok(files.values().map(|f| f.contents.len()).sum())
+    }
+
+    /// Profile text (and `--set`s) through the whole pipeline; returns the files rendered.
+    pub fn render_text(&self, text: &str, sets: &[String]) -> Result<usize, String> {
+        let stack = load_text("input", text, sets).map_err(|e| e.to_string())?;
+        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
+        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        Ok(files.len())
+    }
+
+    /// Renders a built-in profile and compares it with `dir`; returns whether it is in sync.
+    pub fn check(&self, profile: &str, dir: &Path) -> Result<bool, String> {
+        let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
+        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
+        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        Ok(crate::check::compare(&files, dir)
+            .map_err(|e| e.to_string())?
+            .is_clean())
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
