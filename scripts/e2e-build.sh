@@ -17,15 +17,8 @@ cache=${IMGGEN_E2E_CACHE:-/var/cache/imggen-e2e}
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 mkdir -p "$cache"
 
-retry() { # a mirror hiccup must not fail the run; a real failure still does after 4 tries
-    local n
-    for n in 1 2 3 4; do
-        "$@" && return 0
-        echo "retrying ($n): $*" >&2
-        sleep $((n * 5))
-    done
-    return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 need=()
 command -v buildah >/dev/null || need+=(buildah)

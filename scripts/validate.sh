@@ -9,15 +9,8 @@ cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 venv=${IMGGEN_VENV:-$root/.venv}
 
-retry() { # retry N times with a pause: a mirror hiccup must not fail CI
-    local n
-    for n in 1 2 3 4; do
-        "$@" && return 0
-        echo "retrying ($n): $*" >&2
-        sleep $((n * 5))
-    done
-    return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 if ! command -v shellcheck >/dev/null; then
     retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null

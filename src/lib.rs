@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod commands;
 mod error;
+mod files;
 mod filters;
 #[doc(hidden)]
 pub mod harness;

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::render::Files;
 
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
@@ -63,17 +63,6 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        let path = dir.join(FILE_NAME);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::read(path, e)),
-        };
-        toml_edit::de::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::Toml {
-                location: path.display().to_string(),
-                message: format!("{} (delete it and render again)", e.message().trim()),
-            })
+        crate::files::read_toml(&dir.join(FILE_NAME), "delete it and render again")
     }
 }

@@ -30,18 +30,10 @@ pub struct Record {
 
 impl Record {
     fn read(folder: &Path) -> Result<Option<Self>> {
-        let path = folder.join(RECORD);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::read(path, e)),
-        };
-        toml_edit::de::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::Toml {
-                location: path.display().to_string(),
-                message: e.message().trim().to_string(),
-            })
+        crate::files::read_toml(
+            &folder.join(RECORD),
+            "vendor the pack again into a new folder",
+        )
     }
 
     fn write(&self, folder: &Path) -> Result<()> {
@@ -55,22 +47,14 @@ impl Record {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
-    let fail = |e| Error::Write {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(fail)?;
-    }
-    std::fs::write(path, text).map_err(fail)
+    crate::files::write_atomic(path, text.as_bytes(), false)
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::read(path, e)),
-    }
+    Ok(
+        crate::files::read_optional(path)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+    )
 }
 
 /// The built-in pack's files as `path → text`.

@@ -4,10 +4,10 @@
 //! overwritten without `--force`); only then is anything written. Each file is written to a
 //! temporary file beside it and renamed into place, so no file is ever half-written.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::files::{read_optional, write_atomic};
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
 
@@ -60,14 +60,6 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     Ok(plan)
 }
 
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(contents) => Ok(Some(contents)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::read(path, e)),
-    }
-}
-
 /// Carries out `plan`, then writes the manifest.
 pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> Result<()> {
     for path in plan.create.iter().chain(&plan.update) {
@@ -108,44 +100,4 @@ fn remove_empty_parents(file: &Path, root: &Path) {
         }
         current = folder.parent();
     }
-}
-
-fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<()> {
-    let fail = |e| Error::Write {
-        path: target.to_path_buf(),
-        source: e,
-    };
-    let folder = target
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&folder).map_err(fail)?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    let temp = folder.join(format!(".{name}.imggen-tmp"));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        set_mode(&temp, executable)?;
-        std::fs::rename(&temp, target)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(fail)
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, executable: bool) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if executable { 0o755 } else { 0o644 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: bool) -> std::io::Result<()> {
-    Ok(())
 }

@@ -15,6 +15,7 @@ pub struct Test {
 
 pub struct Output {
     pub dir: PathBuf,
+    pub stdout: String,
     /// Kept so the folder lives as long as the output is inspected.
     _dir: tempfile::TempDir,
 }
@@ -107,6 +108,7 @@ impl Test {
         }
         Output {
             dir: self.dir.path().to_path_buf(),
+            stdout,
             _dir: self.dir,
         }
     }

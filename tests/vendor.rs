@@ -25,6 +25,16 @@ fn simulate_upstream_change(output: &Output, file: &str, new: &str, old: &str) {
     std::fs::write(folder.join(file), older).expect("write file");
 }
 
+/// Replaces `from` with `to` in a file under the test folder.
+fn edit(output: &Output, path: &str, from: &str, to: &str) {
+    let path = output.dir.join(path);
+    let text = std::fs::read_to_string(&path).expect("file to edit");
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(&path, text.replace(from, to)).expect("write edit");
+}
+
+const TEMPLATE: &str = "template-packs/python-runtime/Dockerfile.tera";
+
 fn vendored() -> Output {
     Test::new()
         .args(["vendor", "python-runtime"])
@@ -35,15 +45,12 @@ fn vendored() -> Output {
 #[test]
 fn vendor_then_edit_one_template_and_render_uses_the_edit_and_the_builtins() {
     let output = vendored();
-    let template = output
-        .dir
-        .join("template-packs/python-runtime/Dockerfile.tera");
-    let text = std::fs::read_to_string(&template).expect("vendored template");
-    std::fs::write(
-        &template,
-        text.replace("CMD [\"python3\"]", "CMD [\"python3\", \"-X\", \"dev\"]"),
-    )
-    .expect("edit");
+    edit(
+        &output,
+        TEMPLATE,
+        "CMD [\"python3\"]",
+        "CMD [\"python3\", \"-X\", \"dev\"]",
+    );
     let output = output
         .then()
         .args(["render", "--pack-dir", "template-packs", "--out", "out"])
@@ -63,15 +70,7 @@ fn vendor_then_edit_one_template_and_render_uses_the_edit_and_the_builtins() {
 #[test]
 fn a_profile_can_name_its_pack_folder() {
     let output = vendored();
-    let template = output
-        .dir
-        .join("template-packs/python-runtime/Dockerfile.tera");
-    let text = std::fs::read_to_string(&template).expect("vendored template");
-    std::fs::write(
-        &template,
-        text.replace("CMD [\"python3\"]", "CMD [\"ipython\"]"),
-    )
-    .expect("edit");
+    edit(&output, TEMPLATE, "CMD [\"python3\"]", "CMD [\"ipython\"]");
     std::fs::create_dir_all(output.dir.join("org")).expect("mkdir");
     std::fs::write(
         output.dir.join("org/p.toml"),
@@ -134,13 +133,13 @@ fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
         "version = \"1.0.0\"",
         "version = \"0.9.0\"",
     );
-    let template = output
-        .dir
-        .join("template-packs/python-runtime/Dockerfile.tera");
-    let pack = output.dir.join("template-packs/python-runtime/pack.toml");
     // The org edits its copy of the template; it never touches pack.toml.
-    let text = std::fs::read_to_string(&template).expect("template");
-    std::fs::write(&template, format!("{text}# org edit\n")).expect("edit");
+    edit(
+        &output,
+        TEMPLATE,
+        "CMD [\"python\"]",
+        "CMD [\"python\"]\n# org edit",
+    );
     let output = output
         .then()
         .args(["vendor", "--update", "python-runtime"])
@@ -149,11 +148,13 @@ fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
             "  Dockerfile.tera: edited here and changed upstream; merge this by hand:\n",
         )
         .run();
-    let kept = std::fs::read_to_string(&template).expect("template");
-    assert!(kept.contains("# org edit"), "the org's edit must survive");
     assert!(
-        std::fs::read_to_string(&pack)
-            .expect("pack")
+        output.read(TEMPLATE).contains("# org edit"),
+        "the org's edit must survive"
+    );
+    assert!(
+        output
+            .read("template-packs/python-runtime/pack.toml")
             .contains("version = \"1.0.0\"")
     );
     output
