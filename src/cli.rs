@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    CheckRequest, Command, DiffRequest, ListWhat, RenderRequest, Target, VendorAction,
+    CheckRequest, Command, DiffRequest, LintRequest, ListWhat, RenderRequest, Target, VendorAction,
     VendorRequest,
 };
+use crate::lint::{self, Role};
 use crate::profile::Selection;
 
 #[derive(Parser)]
@@ -102,6 +103,26 @@ enum Sub {
         #[arg(long)]
         update: bool,
     },
+    /// Check Dockerfiles against the platform's image requirements (exit 1 on findings)
+    Lint {
+        /// Dockerfiles to check; none: the selected profile's rendered Dockerfiles
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        select: Select,
+        /// What the image is for (default: from the file's folder name)
+        #[arg(long, value_enum)]
+        role: Option<LintRole>,
+        /// The platform mode the image is used in (default: the profile's, or layered for files)
+        #[arg(long, value_enum)]
+        mode: Option<LintMode>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Explain a rule (`R003` or its name) and exit
+        #[arg(long, value_name = "RULE")]
+        explain: Option<String>,
+    },
     /// Print the resolved profile, each value annotated with where it was set
     Show {
         #[command(flatten)]
@@ -112,6 +133,19 @@ enum Sub {
         #[arg(value_enum)]
         what: List,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintRole {
+    PythonRuntime,
+    Postgres,
+    KerberosTest,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintMode {
+    Layered,
+    Prebuilt,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -193,6 +227,28 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             } else {
                 VendorAction::Copy
             },
+        }),
+        Sub::Lint {
+            files,
+            select,
+            role,
+            mode,
+            format,
+            explain,
+        } => Command::Lint(LintRequest {
+            files,
+            selection: select.into_selection(),
+            role: role.map(|r| match r {
+                LintRole::PythonRuntime => Role::PythonRuntime,
+                LintRole::Postgres => Role::Postgres,
+                LintRole::KerberosTest => Role::KerberosTest,
+            }),
+            mode: mode.map(|m| match m {
+                LintMode::Layered => lint::Mode::Layered,
+                LintMode::Prebuilt => lint::Mode::Prebuilt,
+            }),
+            json: matches!(format, Format::Json),
+            explain,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {

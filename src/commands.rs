@@ -17,6 +17,17 @@ pub enum Command {
     Show(Selection),
     List(ListWhat),
     Vendor(VendorRequest),
+    Lint(LintRequest),
+}
+
+pub struct LintRequest {
+    /// Files to lint; empty: the selection's rendered Dockerfiles.
+    pub files: Vec<PathBuf>,
+    pub selection: Selection,
+    pub role: Option<crate::lint::Role>,
+    pub mode: Option<crate::lint::Mode>,
+    pub json: bool,
+    pub explain: Option<String>,
 }
 
 /// What to render and where: one selection into `out`, or (`None`) every known profile
@@ -80,7 +91,83 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::List(what) => list(what),
         Command::Diff(request) => diff(&request),
         Command::Vendor(request) => vendor(&request),
+        Command::Lint(request) => lint(&request),
     }
+}
+
+fn lint(request: &LintRequest) -> Result<u8> {
+    use crate::lint::{Mode, Role};
+    if let Some(id) = &request.explain {
+        let rule = crate::lint::rule(id).ok_or_else(|| crate::error::Error::UnknownRule {
+            id: id.clone(),
+            known: crate::lint::RULES
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect(),
+        })?;
+        emit(&format!(
+            "{} {}\n  why: {}\n  fix: {}\n",
+            rule.id, rule.name, rule.why, rule.fix
+        ));
+        return Ok(0);
+    }
+    // (shown path, text, role, mode)
+    let mut inputs: Vec<(String, String, Option<Role>, Mode)> = Vec::new();
+    if request.files.is_empty() {
+        let stack = profile::load(&request.selection)?;
+        let resolved = crate::resolve::resolve(&stack)?;
+        let mut cache = PackCache::new(&[]);
+        let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
+        let mode = request.mode.unwrap_or(match stack.profile.mode {
+            crate::profile::model::Mode::Layered => Mode::Layered,
+            crate::profile::model::Mode::Prebuilt => Mode::Prebuilt,
+        });
+        for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
+            let text = String::from_utf8_lossy(&file.contents).into_owned();
+            inputs.push((
+                path.clone(),
+                text,
+                request.role.or(Role::of_path(path)),
+                mode,
+            ));
+        }
+    } else {
+        for path in &request.files {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| crate::error::Error::read(path, e))?;
+            let shown = path.display().to_string();
+            let role = request.role.or(Role::of_path(&shown));
+            inputs.push((shown, text, role, request.mode.unwrap_or(Mode::Layered)));
+        }
+    }
+    let findings: Vec<crate::lint::Finding> = inputs
+        .iter()
+        .flat_map(|(path, text, role, mode)| crate::lint::lint(path, text, *role, *mode))
+        .collect();
+    if request.json {
+        let doc = serde_json::json!({ "files": inputs.len(), "findings": findings });
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).expect("plain data")
+        ));
+    } else {
+        let mut out = String::new();
+        for f in &findings {
+            out.push_str(&format!(
+                "{}:{}: {} {}: {}\n  fix: {}\n",
+                f.file, f.line, f.rule, f.name, f.message, f.fix
+            ));
+        }
+        out.push_str(&match findings.len() {
+            0 => format!("{} Dockerfiles, no findings\n", inputs.len()),
+            n => format!(
+                "{n} findings in {} Dockerfiles (`imggen lint --explain RULE` says why)\n",
+                inputs.len()
+            ),
+        });
+        emit(&out);
+    }
+    Ok(u8::from(!findings.is_empty()))
 }
 
 fn color() -> bool {

@@ -86,6 +86,11 @@ pub enum Error {
         pack: String,
         reason: String,
     },
+    /// `lint --explain` of a rule that does not exist.
+    UnknownRule {
+        id: String,
+        known: Vec<String>,
+    },
     /// `--out` points at a file, not a folder.
     OutNotDir {
         path: PathBuf,
@@ -207,6 +212,9 @@ impl fmt::Display for Error {
                  pass `--force`)",
                 path.display()
             ),
+            Self::UnknownRule { id, known } => {
+                write!(f, "unknown lint rule `{id}` (rules: {})", list(known))
+            }
             Self::BadOutput { path, pack, reason } => write!(
                 f,
                 "rendered `{path}` (template pack `{pack}`) is not valid: {reason}; nothing was \

@@ -6,12 +6,14 @@
 mod check;
 mod cli;
 mod commands;
+mod dockerfile;
 mod error;
 mod files;
 mod filters;
 #[doc(hidden)]
 pub mod harness;
 mod header;
+mod lint;
 mod manifest;
 mod pack;
 mod profile;

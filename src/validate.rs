@@ -296,7 +296,7 @@ impl Checker<'_> {
 }
 
 /// Whether a variable or label name says it holds a secret.
-fn names_a_secret(name: &str) -> bool {
+pub fn names_a_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     [
         "PASSWORD",

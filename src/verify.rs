@@ -57,39 +57,22 @@ pub fn verify(files: &Files) -> Result<()> {
     Ok(())
 }
 
-/// Instructions as Docker reads them: `#` comment lines dropped, `\` continuations joined.
-/// Returns `(line, keyword)` pairs.
-fn instructions(text: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut continuing = false;
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') || (trimmed.is_empty() && !continuing) {
-            continue;
-        }
-        if !continuing {
-            let keyword = trimmed
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_uppercase();
-            out.push((index + 1, keyword));
-        }
-        continuing = trimmed.ends_with('\\');
-    }
-    out
-}
-
 fn dockerfile(text: &str) -> Option<String> {
-    let list = instructions(text);
-    for (line, keyword) in &list {
-        if !INSTRUCTIONS.contains(&keyword.as_str()) {
-            return Some(format!("line {line}: unknown instruction `{keyword}`"));
+    let list = crate::dockerfile::parse(text);
+    for instruction in &list {
+        if !INSTRUCTIONS.contains(&instruction.keyword.as_str()) {
+            return Some(format!(
+                "line {}: unknown instruction `{}`",
+                instruction.line, instruction.keyword
+            ));
         }
     }
-    match list.iter().find(|(_, k)| k != "ARG") {
-        Some((_, keyword)) if keyword == "FROM" => None,
-        Some((line, keyword)) => Some(format!("line {line}: `{keyword}` before the first `FROM`")),
+    match list.iter().find(|i| i.keyword != "ARG") {
+        Some(i) if i.keyword == "FROM" => None,
+        Some(i) => Some(format!(
+            "line {}: `{}` before the first `FROM`",
+            i.line, i.keyword
+        )),
         None => Some("no `FROM` instruction".into()),
     }
 }

@@ -5,6 +5,7 @@ mod corpus; // the bad-input corpus in tests/bad: status 2, the whole message, n
 mod errors; // bad input: exit status 2, the whole message, nothing written
 mod helper; // the fluent `Test` builder every test below uses
 mod limits; // large inputs: deep extends chains, many packages, deep nesting
+mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
 mod render; // `render`: outputs, headers, determinism, never touching a user's files

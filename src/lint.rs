@@ -1,0 +1,654 @@
+//! `imggen lint`: the platform's custom-image requirements as rules over parsed Dockerfiles.
+
+use serde::Serialize;
+
+use crate::dockerfile::{Form, Instruction};
+
+/// What the image is for; decides which rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    PythonRuntime,
+    Postgres,
+    KerberosTest,
+}
+
+impl Role {
+    /// The role of an imggen output path (`postgres/Dockerfile`), if it has one.
+    pub fn of_path(path: &str) -> Option<Self> {
+        let folder = path.rsplit('/').nth(1)?;
+        Self::parse(folder)
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "python-runtime" => Some(Self::PythonRuntime),
+            "postgres" => Some(Self::Postgres),
+            "kerberos-test" => Some(Self::KerberosTest),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Layered,
+    Prebuilt,
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// One line: what goes wrong on the platform.
+    pub why: &'static str,
+    /// One line: how to fix it.
+    pub fix: &'static str,
+}
+
+pub const RULES: [Rule; 8] = [
+    Rule {
+        id: "R001",
+        name: "no-shell",
+        why: "the image has no /bin/sh, so the platform's commands fail with \"sh: not found\"",
+        fix: "use a base with /bin/sh (not scratch or distroless), or add busybox or bash; keep SHELL sh or bash",
+    },
+    Rule {
+        id: "R002",
+        name: "no-package-manager",
+        why: "in layered mode the platform installs packages at start with apk or apt, and this image has neither",
+        fix: "use an Alpine or Debian-based image, keep apk/apt, or switch the platform to prebuilt mode",
+    },
+    Rule {
+        id: "R003",
+        name: "kerberos-tools-missing",
+        why: "in prebuilt mode nothing is installed at start, so the Kerberos test needs klist in the image",
+        fix: "install the Kerberos tools in the image (Alpine: krb5 krb5-libs; Debian: krb5-user libkrb5-3 libk5crypto3)",
+    },
+    Rule {
+        id: "R004",
+        name: "postgres-entrypoint-replaced",
+        why: "without docker-entrypoint.sh, POSTGRES_* variables and /docker-entrypoint-initdb.d/ stop working",
+        fix: "keep the upstream ENTRYPOINT (docker-entrypoint.sh); change CMD or add init scripts instead",
+    },
+    Rule {
+        id: "R005",
+        name: "secret-in-image",
+        why: "a literal secret in ENV or ARG is stored in the image and its history",
+        fix: "pass secrets at run time (docker run -e, compose environment, build secrets), never as ENV/ARG values",
+    },
+    Rule {
+        id: "R006",
+        name: "unpinned-base",
+        why: "a base without a tag, or :latest, changes under you and builds differently tomorrow",
+        fix: "name a version tag (python:3.11-slim-bookworm), or pin a digest (@sha256:...)",
+    },
+    Rule {
+        id: "R007",
+        name: "ends-as-root",
+        why: "a hardened image that switches to a user and then back to root runs as root",
+        fix: "end with USER <non-root uid>; do root-only steps before it",
+    },
+    Rule {
+        id: "R008",
+        name: "proxy-in-image",
+        why: "proxy settings in ENV are baked into the image and leak the build network into every container",
+        fix: "pass proxies as build arguments (http_proxy, https_proxy, no_proxy are predefined ARGs)",
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub line: usize,
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub message: String,
+    pub fix: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Distro {
+    Alpine,
+    Debian,
+    Unknown,
+}
+
+/// Guesses the base's distro from its reference; `Unknown` when the name does not say.
+fn distro_of(image: &str) -> Distro {
+    let lower = image.to_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if name.contains("alpine") {
+        Distro::Alpine
+    } else if [
+        "debian", "ubuntu", "bookworm", "bullseye", "trixie", "buster", "slim", "jammy", "noble",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+    {
+        Distro::Debian
+    } else {
+        Distro::Unknown
+    }
+}
+
+fn is_shell_less(image: &str) -> bool {
+    let lower = image.to_lowercase();
+    lower == "scratch" || lower.contains("distroless") || lower.contains("chainguard/static")
+}
+
+fn is_package_manager_less(image: &str) -> bool {
+    let lower = image.to_lowercase();
+    is_shell_less(image) || lower.starts_with("busybox") || lower.contains("/busybox")
+}
+
+/// The image of the final stage's `FROM` (following `FROM <stage>` back to its image).
+fn final_base(instructions: &[Instruction]) -> Option<(usize, String)> {
+    let mut stages: Vec<(String, String)> = Vec::new();
+    let mut last = None;
+    for i in instructions.iter().filter(|i| i.keyword == "FROM") {
+        let words = i.words();
+        let image = words.first().cloned().unwrap_or_default();
+        let resolved = stages
+            .iter()
+            .find(|(alias, _)| alias.eq_ignore_ascii_case(&image))
+            .map(|(_, base)| base.clone())
+            .unwrap_or(image);
+        if words.len() >= 3 && words[1].eq_ignore_ascii_case("as") {
+            stages.push((words[2].clone(), resolved.clone()));
+        }
+        last = Some((i.line, resolved));
+    }
+    last
+}
+
+pub fn lint(file: &str, text: &str, role: Option<Role>, mode: Mode) -> Vec<Finding> {
+    let instructions = crate::dockerfile::parse(text);
+    let mut findings = Vec::new();
+    let mut add = |line: usize, id: &str, message: String| {
+        let rule = rule(id).expect("rule ids are the ones above");
+        findings.push(Finding {
+            file: file.to_string(),
+            line,
+            rule: rule.id,
+            name: rule.name,
+            message,
+            fix: rule.fix,
+        });
+    };
+    let base = final_base(&instructions);
+    let stage_names: Vec<String> = instructions
+        .iter()
+        .filter(|i| i.keyword == "FROM")
+        .filter_map(|i| {
+            let words = i.words();
+            (words.len() >= 3 && words[1].eq_ignore_ascii_case("as"))
+                .then(|| words[2].to_lowercase())
+        })
+        .collect();
+
+    // R001: no shell.
+    if let Some((line, image)) = &base
+        && is_shell_less(image)
+    {
+        add(
+            *line,
+            "R001",
+            format!("the final base `{image}` has no /bin/sh"),
+        );
+    }
+    for i in instructions.iter().filter(|i| i.keyword == "SHELL") {
+        let shell = i.words().first().cloned().unwrap_or_default();
+        let program = shell.rsplit('/').next().unwrap_or(&shell).to_string();
+        if !["sh", "bash", "ash", "dash"].contains(&program.as_str()) {
+            add(
+                i.line,
+                "R001",
+                format!("SHELL is `{shell}`, not sh or bash"),
+            );
+        }
+    }
+    // R002: layered mode needs apk or apt.
+    if mode == Mode::Layered
+        && let Some((line, image)) = &base
+    {
+        let removes = instructions.iter().find(|i| {
+            i.keyword == "RUN" && {
+                let text = i.text();
+                text.contains("rm")
+                    && ["/sbin/apk", "/usr/bin/apt", "/usr/bin/dpkg"]
+                        .iter()
+                        .any(|p| text.contains(p))
+            }
+        });
+        if is_package_manager_less(image) {
+            add(
+                *line,
+                "R002",
+                format!("the final base `{image}` has neither apk nor apt"),
+            );
+        } else if let Some(i) = removes {
+            add(
+                i.line,
+                "R002",
+                "this RUN removes the package manager".into(),
+            );
+        }
+    }
+    // R003: prebuilt Kerberos test image must install krb5.
+    if role == Some(Role::KerberosTest) && mode == Mode::Prebuilt {
+        let installs = instructions.iter().any(|i| {
+            i.keyword == "RUN" && {
+                let text = i.text();
+                (text.contains("apk add") && text.split_whitespace().any(|w| w == "krb5"))
+                    || (text.contains("apt-get install") || text.contains("apt install"))
+                        && text.split_whitespace().any(|w| w == "krb5-user")
+            }
+        });
+        if !installs {
+            let packages = match base.as_ref().map(|(_, image)| distro_of(image)) {
+                Some(Distro::Alpine) => "apk add --no-cache krb5 krb5-libs",
+                Some(Distro::Debian) => "apt-get install -y krb5-user libkrb5-3 libk5crypto3",
+                _ => "krb5 krb5-libs (Alpine) or krb5-user libkrb5-3 libk5crypto3 (Debian)",
+            };
+            let line = base.as_ref().map_or(1, |(line, _)| *line);
+            add(
+                line,
+                "R003",
+                format!(
+                    "prebuilt Kerberos test image never installs the Kerberos tools; add `{packages}`"
+                ),
+            );
+        }
+    }
+    // R004: PostgreSQL keeps docker-entrypoint.sh.
+    if role == Some(Role::Postgres) {
+        for i in instructions.iter().filter(|i| i.keyword == "ENTRYPOINT") {
+            if !i.text().contains("docker-entrypoint.sh") {
+                add(
+                    i.line,
+                    "R004",
+                    format!("ENTRYPOINT `{}` replaces docker-entrypoint.sh", i.text()),
+                );
+            }
+        }
+    }
+    // R005: literal secrets in ENV/ARG.
+    for i in instructions
+        .iter()
+        .filter(|i| i.keyword == "ENV" || i.keyword == "ARG")
+    {
+        for (name, value) in assignments(i) {
+            if crate::validate::names_a_secret(&name)
+                && value
+                    .as_deref()
+                    .is_some_and(|v| !v.is_empty() && !v.starts_with('$'))
+            {
+                add(
+                    i.line,
+                    "R005",
+                    format!("{} `{name}` has a literal value", i.keyword),
+                );
+            }
+        }
+    }
+    // R006: unpinned bases.
+    for i in instructions.iter().filter(|i| i.keyword == "FROM") {
+        let image = i.words().first().cloned().unwrap_or_default();
+        if image.eq_ignore_ascii_case("scratch")
+            || stage_names.contains(&image.to_lowercase())
+            || image.contains('$')
+        {
+            continue;
+        }
+        let without_digest = image.split('@').next().unwrap_or_default();
+        let last = without_digest.rsplit('/').next().unwrap_or_default();
+        let tag = last.split_once(':').map(|(_, t)| t);
+        if image.contains('@') {
+            continue;
+        }
+        match tag {
+            None => add(
+                i.line,
+                "R006",
+                format!("`{image}` has no tag (it means :latest)"),
+            ),
+            Some("latest") => add(i.line, "R006", format!("`{image}` uses :latest")),
+            Some(_) => {}
+        }
+    }
+    // R007: a hardened image ending as root.
+    let users: Vec<&Instruction> = instructions
+        .iter()
+        .filter(|i| i.keyword == "USER")
+        .collect();
+    if (users.len() >= 2 || users.first().is_some_and(|u| !is_root(u)))
+        && let Some(last) = users.last().filter(|u| is_root(u))
+    {
+        add(last.line, "R007", "the last USER is root".into());
+    }
+    // R008: proxies in ENV.
+    for i in instructions.iter().filter(|i| i.keyword == "ENV") {
+        for (name, _) in assignments(i) {
+            if [
+                "http_proxy",
+                "https_proxy",
+                "no_proxy",
+                "all_proxy",
+                "ftp_proxy",
+            ]
+            .contains(&name.to_lowercase().as_str())
+            {
+                add(i.line, "R008", format!("ENV sets `{name}`"));
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.line, f.rule));
+    findings
+}
+
+fn is_root(user: &Instruction) -> bool {
+    let who = user.words().first().cloned().unwrap_or_default();
+    let name = who.split(':').next().unwrap_or_default();
+    name == "root" || name == "0"
+}
+
+/// `ENV a=b c="d e"`, `ENV a b` (legacy), `ARG a=b`, `ARG a`: names with their values.
+fn assignments(i: &Instruction) -> Vec<(String, Option<String>)> {
+    let text = match &i.form {
+        Form::Shell(text) => text.clone(),
+        Form::Json(words) => words.join(" "),
+    };
+    let text = text.trim();
+    if !text.contains('=') {
+        // Legacy `ENV name value`, or `ARG name` without a default.
+        return match text.split_once(char::is_whitespace) {
+            Some((name, value)) => vec![(name.to_string(), Some(value.trim().to_string()))],
+            None => vec![(text.to_string(), None)],
+        };
+    }
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while chars.peek().is_some() {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        if name.is_empty() {
+            break;
+        }
+        if chars.peek() != Some(&'=') {
+            out.push((name, None));
+            continue;
+        }
+        chars.next();
+        let mut value = String::new();
+        let mut quote: Option<char> = None;
+        while let Some(&c) = chars.peek() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, c) if c.is_whitespace() => break,
+                (_, '\\') => {
+                    chars.next();
+                    if let Some(&next) = chars.peek() {
+                        value.push(next);
+                    }
+                }
+                (_, c) => value.push(c),
+            }
+            chars.next();
+        }
+        out.push((name, Some(value)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str, role: Option<Role>, mode: Mode) -> Vec<&'static str> {
+        lint("Dockerfile", text, role, mode)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    const KRB: Option<Role> = Some(Role::KerberosTest);
+    const PG: Option<Role> = Some(Role::Postgres);
+    use Mode::{Layered, Prebuilt};
+
+    #[test]
+    fn r001_no_shell() {
+        assert_eq!(
+            ids("FROM scratch\nCOPY app /app\n", None, Prebuilt),
+            ["R001"]
+        );
+        assert_eq!(
+            ids("FROM gcr.io/distroless/python3:nonroot\n", None, Prebuilt),
+            ["R001"]
+        );
+        assert_eq!(
+            ids(
+                "FROM python:3.11-slim\nSHELL [\"pwsh\", \"-c\"]\n",
+                None,
+                Prebuilt
+            ),
+            ["R001"]
+        );
+        // Near misses: a scratch build stage that is not the final image; SHELL bash.
+        assert!(
+            ids(
+                "FROM scratch AS files\nFROM python:3.11-slim\n",
+                None,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(
+            ids(
+                "FROM python:3.11-slim\nSHELL [\"/bin/bash\", \"-c\"]\n",
+                None,
+                Prebuilt
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn r002_layered_without_package_manager() {
+        assert_eq!(ids("FROM busybox:1.36\n", None, Layered), ["R002"]);
+        assert_eq!(
+            ids(
+                "FROM python:3.11-alpine\nRUN rm -f /sbin/apk\n",
+                None,
+                Layered
+            ),
+            ["R002"]
+        );
+        // Near misses: the same base in prebuilt mode; a RUN that only mentions apk.
+        assert!(ids("FROM busybox:1.36\n", None, Prebuilt).is_empty());
+        assert!(
+            ids(
+                "FROM python:3.11-alpine\nRUN apk add --no-cache curl\n",
+                None,
+                Layered
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn r003_prebuilt_kerberos_without_krb5() {
+        let found = lint(
+            "Dockerfile",
+            "FROM python:3.11-alpine\nCMD [\"python\"]\n",
+            KRB,
+            Prebuilt,
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .message
+                .contains("apk add --no-cache krb5 krb5-libs"),
+            "{}",
+            found[0].message
+        );
+        let found = lint(
+            "Dockerfile",
+            "FROM python:3.11-slim-bookworm\n",
+            KRB,
+            Prebuilt,
+        );
+        assert!(
+            found[0].message.contains("krb5-user libkrb5-3"),
+            "{}",
+            found[0].message
+        );
+        // Near misses: installed (even in a heredoc); layered mode installs at start.
+        assert!(
+            ids(
+                "FROM python:3.11-alpine\nRUN apk add --no-cache krb5 krb5-libs\n",
+                KRB,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(
+            ids(
+                "FROM python:3.11-alpine\nRUN <<EOF\napk add krb5\nEOF\n",
+                KRB,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(ids("FROM python:3.11-alpine\n", KRB, Layered).is_empty());
+    }
+
+    #[test]
+    fn r004_postgres_entrypoint() {
+        assert_eq!(
+            ids(
+                "FROM postgres:17\nENTRYPOINT [\"postgres\"]\n",
+                PG,
+                Prebuilt
+            ),
+            ["R004"]
+        );
+        // Near misses: a wrapper that still calls it; CMD changes are fine.
+        assert!(
+            ids(
+                "FROM postgres:17\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\n",
+                PG,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(
+            ids(
+                "FROM postgres:17\nCMD [\"postgres\", \"-c\", \"fsync=off\"]\n",
+                PG,
+                Prebuilt
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn r005_secrets() {
+        assert_eq!(
+            ids("FROM a:1\nENV DB_PASSWORD=hunter2\n", None, Prebuilt),
+            ["R005"]
+        );
+        assert_eq!(
+            ids("FROM a:1\nARG GITHUB_TOKEN=ghp_x\n", None, Prebuilt),
+            ["R005"]
+        );
+        assert_eq!(
+            ids("FROM a:1\nENV API_SECRET \"legacy form\"\n", None, Prebuilt),
+            ["R005"]
+        );
+        // Near misses: an ARG without a default, a reference, a harmless name.
+        assert!(ids("FROM a:1\nARG GITHUB_TOKEN\nENV DB_PASSWORD=$DB_PASSWORD\nENV PASSWORD_FILE_HINT=\n", None, Prebuilt).is_empty());
+        assert!(
+            ids(
+                "FROM a:1\nENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt\n",
+                None,
+                Prebuilt
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn r006_unpinned_base() {
+        assert_eq!(ids("FROM python\n", None, Prebuilt), ["R006"]);
+        assert_eq!(
+            ids("FROM registry:5000/python:latest\n", None, Prebuilt),
+            ["R006"]
+        );
+        // Near misses: a registry port is not a tag; digests pin; stages are not images.
+        assert!(ids("FROM registry:5000/python:3.11\n", None, Prebuilt).is_empty());
+        assert!(
+            ids(
+                &format!("FROM python@sha256:{}\n", "a".repeat(64)),
+                None,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(ids("FROM python:3.11 AS build\nFROM build\n", None, Prebuilt).is_empty());
+    }
+
+    #[test]
+    fn r007_ends_as_root() {
+        assert_eq!(
+            ids("FROM a:1\nUSER 1000\nRUN x\nUSER root\n", None, Prebuilt),
+            ["R007"]
+        );
+        // Near misses: root for a step, then back; no USER at all (not hardened).
+        assert!(
+            ids(
+                "FROM a:1\nUSER root\nRUN x\nUSER 1000:1000\n",
+                None,
+                Prebuilt
+            )
+            .is_empty()
+        );
+        assert!(ids("FROM a:1\nRUN x\n", None, Prebuilt).is_empty());
+    }
+
+    #[test]
+    fn r008_proxy_in_env() {
+        assert_eq!(
+            ids(
+                "FROM a:1\nENV HTTPS_PROXY=http://proxy:3128\n",
+                None,
+                Prebuilt
+            ),
+            ["R008"]
+        );
+        // Near miss: the predefined build argument.
+        assert!(ids("FROM a:1\nARG https_proxy\n", None, Prebuilt).is_empty());
+    }
+
+    #[test]
+    fn every_rule_is_explained() {
+        for rule in &RULES {
+            assert!(!rule.why.is_empty() && !rule.fix.is_empty());
+            assert!(super::rule(rule.id).is_some() && super::rule(rule.name).is_some());
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `lint`: imggen's own output lints clean; hand-written Dockerfiles get findings with fixes.
+
+use crate::helper::Test;
+
+#[test]
+fn every_builtin_and_knob_profile_lints_clean() {
+    let knobs = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/knobs");
+    let mut profiles: Vec<String> = [
+        "alpine-layered",
+        "alpine-prebuilt",
+        "debian-layered",
+        "debian-prebuilt",
+        "corporate-hardened",
+    ]
+    .map(String::from)
+    .to_vec();
+    for entry in std::fs::read_dir(knobs).expect("knobs") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            profiles.push(path.display().to_string());
+        }
+    }
+    for profile in &profiles {
+        Test::new()
+            .args(["lint", "-p", profile])
+            .stdout("3 Dockerfiles, no findings\n")
+            .run();
+    }
+}
+
+#[test]
+fn a_hand_written_postgres_dockerfile_gets_findings_with_fixes() {
+    Test::new()
+        .file("postgres/Dockerfile", "FROM postgres\nENV POSTGRES_PASSWORD=secret\nENTRYPOINT [\"postgres\"]\n")
+        .args(["lint", "postgres/Dockerfile"])
+        .status(1)
+        .stdout(
+            "postgres/Dockerfile:1: R006 unpinned-base: `postgres` has no tag (it means :latest)\n  \
+             fix: name a version tag (python:3.11-slim-bookworm), or pin a digest (@sha256:...)\n\
+             postgres/Dockerfile:2: R005 secret-in-image: ENV `POSTGRES_PASSWORD` has a literal value\n  \
+             fix: pass secrets at run time (docker run -e, compose environment, build secrets), never as ENV/ARG values\n\
+             postgres/Dockerfile:3: R004 postgres-entrypoint-replaced: ENTRYPOINT `postgres` replaces \
+             docker-entrypoint.sh\n  \
+             fix: keep the upstream ENTRYPOINT (docker-entrypoint.sh); change CMD or add init scripts instead\n\
+             3 findings in 1 Dockerfiles (`imggen lint --explain RULE` says why)\n",
+        )
+        .run();
+}
+
+#[test]
+fn role_and_mode_flags_apply_the_kerberos_rule() {
+    Test::new()
+        .file(
+            "Dockerfile",
+            "FROM python:3.11-slim-bookworm\nCMD [\"python\", \"/app/test.py\"]\n",
+        )
+        .args([
+            "lint",
+            "Dockerfile",
+            "--role",
+            "kerberos-test",
+            "--mode",
+            "prebuilt",
+            "--format",
+            "json",
+        ])
+        .status(1)
+        .stdout_contains("\"rule\": \"R003\"")
+        .stdout_contains("krb5-user libkrb5-3 libk5crypto3")
+        .run();
+}
+
+#[test]
+fn explain_names_why_and_fix_and_refuses_unknown_rules() {
+    Test::new()
+        .args(["lint", "--explain", "R004"])
+        .stdout_contains("R004 postgres-entrypoint-replaced\n  why: without docker-entrypoint.sh")
+        .run();
+    Test::new()
+        .args(["lint", "--explain", "R999"])
+        .status(2)
+        .stderr(
+            "error: unknown lint rule `R999` (rules: `R001`, `R002`, `R003`, `R004`, `R005`, \
+             `R006`, `R007`, `R008`)\n",
+        )
+        .run();
+}
