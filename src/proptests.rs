@@ -66,10 +66,12 @@ proptest! {
         system in "[a-z][a-z0-9+.-]{0,12}",
         non_root in any::<bool>(),
     ) {
+        // Each value as a TOML string, so `--set` reads back exactly the hostile text.
+        let quoted = |v: &str| toml_edit::Value::from(v).to_string();
         let mut sets = vec![
-            format!("python.env.APP_GREETING={env_value}"),
-            format!("labels.\"org.opencontainers.image.title\"={label_value}"),
-            format!("compose.kerberos_test_script={script}"),
+            format!("python.env.APP_GREETING={}", quoted(&env_value)),
+            format!("labels.\"org.opencontainers.image.title\"={}", quoted(&label_value)),
+            format!("compose.kerberos_test_script={}", quoted(&script)),
             format!("python.pip_packages=[\"{pip}\"]"),
             format!("python.system_packages=[\"{system}\"]"),
             format!("postgres.databases=[{{ name = \"{db}\", owner = \"{owner}\", password_env = \"DB_PW\", extensions = [\"uuid-ossp\"] }}]"),
