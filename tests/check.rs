@@ -13,7 +13,7 @@ fn in_sync_is_status_0() {
     rendered()
         .then()
         .args(["check", "-p", "debian-prebuilt", "--out", "out"])
-        .stdout("out: up to date (6 files)\n")
+        .stdout("out: up to date (7 files)\n")
         .run();
 }
 
@@ -79,7 +79,7 @@ fn json_format_reports_the_same_drift() {
     let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("valid JSON");
     assert_eq!(json["in_sync"], false);
     assert_eq!(json["folders"][0]["missing"][0], ".env");
-    assert_eq!(json["folders"][0]["files"], 6);
+    assert_eq!(json["folders"][0]["files"], 7);
 }
 
 #[test]

@@ -14,7 +14,7 @@ const OUTPUTS: [&str; 5] = [
 fn corporate_hardened_writes_all_five_outputs_and_its_support_files() {
     let output = Test::new()
         .args(["render", "--profile", "corporate-hardened", "--out", "out"])
-        .stdout_contains("rendered `corporate-hardened` into out: 10 created")
+        .stdout_contains("rendered `corporate-hardened` into out: 11 created")
         .run();
     for path in OUTPUTS {
         let text = output.read(&format!("out/{path}"));
@@ -91,7 +91,7 @@ fn a_second_render_reports_everything_unchanged() {
         .then()
         .args(["render", "--out", "out"])
         .stdout(
-            "rendered `alpine-layered` into out: 0 created, 0 updated, 6 unchanged, 0 removed\n",
+            "rendered `alpine-layered` into out: 0 created, 0 updated, 7 unchanged, 0 removed\n",
         )
         .run();
 }

@@ -4,6 +4,8 @@ Usage: check_output.py KIND PATH
   dockerfile PATH   parse with the official BuildKit parser (the `dockerfile` package), require
                     FROM first, and write each shell-form RUN to PATH.runN.sh for shellcheck
   env PATH          read .env by Compose's rules and by `docker run --env-file`'s; they must agree
+  bake PATH         parse docker-bake.hcl with python-hcl2; the default group must name exactly
+                    the targets, each with a context and tags
 
 Prints nothing on success; a reason and exit status 1 on failure.
 """
@@ -87,9 +89,36 @@ def check_env(path):
     return None
 
 
+def check_bake(path):
+    import hcl2
+
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = hcl2.load(handle)
+        except Exception as error:  # the parser raises several kinds
+            return f"python-hcl2 refused it: {error}"
+    def unquote(value):
+        # python-hcl2 7 keeps the quotes of string literals; older versions drop them.
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+            return value[1:-1]
+        return value
+
+    groups = {unquote(name): body for group in data.get("group", []) for name, body in group.items()}
+    if "default" not in groups:
+        return "no `group \"default\"`"
+    listed = [unquote(t) for t in groups["default"].get("targets", [])]
+    targets = {unquote(name): body for target in data.get("target", []) for name, body in target.items()}
+    if sorted(listed) != sorted(targets):
+        return f"the default group names {listed}, the file defines {sorted(targets)}"
+    for name, body in targets.items():
+        if not body.get("context") or not body.get("tags"):
+            return f"target {name} lacks context or tags"
+    return None
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
-    problem = {"dockerfile": check_dockerfile, "env": check_env}[kind](path)
+    problem = {"dockerfile": check_dockerfile, "env": check_env, "bake": check_bake}[kind](path)
     if problem:
         print(problem)
         sys.exit(1)

@@ -23,6 +23,8 @@ pub struct Profile {
     pub packs: Vec<String>,
     /// Folders of template packs (relative to this file) used ahead of the built-in ones.
     pub pack_dirs: Vec<String>,
+    /// Platforms the bake file builds for (`linux/amd64`, `linux/arm64`); empty: the builder's.
+    pub platforms: Vec<String>,
     pub images: Images,
     pub digests: Digests,
     pub labels: BTreeMap<String, String>,
@@ -44,6 +46,7 @@ impl Default for Profile {
             distro: Distro::default(),
             packs: DEFAULT_PACKS.iter().map(|p| p.to_string()).collect(),
             pack_dirs: Vec::new(),
+            platforms: Vec::new(),
             images: Images::default(),
             digests: Digests::default(),
             labels: BTreeMap::new(),
