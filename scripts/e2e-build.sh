@@ -182,6 +182,14 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         continue
     fi
     mode=$(sed -n 's/^IMAGE_MODE=//p' "$out/.env")
+    if [ "$profile" = debian-prebuilt ]; then
+        # `imggen build` itself, with buildah: the image gets the tag the profile names.
+        tag=$(sed -n 's/^IMAGE_PYTHON=//p' "$out/.env")
+        log=$work/imggen-build.log
+        retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only python-runtime --out "$out" >"$log" 2>&1
+        result $? "$profile" python-runtime "imggen build --engine buildah tags it $tag" "$(cat "$log")"
+        check "$profile" python-runtime "the tagged image runs" in_image "$tag" sh -c "echo 'Shell works'"
+    fi
     for image in python-runtime kerberos-test postgres; do
         tag=e2e/$profile-$image
         log=$work/build-$profile-$image.log

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    CheckRequest, Command, DiffRequest, LintRequest, ListWhat, RenderRequest, Target, VendorAction,
-    VendorRequest,
+    BuildRequest, CheckRequest, Command, DiffRequest, LintRequest, ListWhat, RenderRequest, Target,
+    VendorAction, VendorRequest,
 };
+use crate::engine::Kind;
 use crate::lint::{self, Role};
 use crate::profile::Selection;
 
@@ -103,6 +104,23 @@ enum Sub {
         #[arg(long)]
         update: bool,
     },
+    /// Build the images the profile names tags for, from the rendered folder (exit 1 if one fails)
+    Build {
+        #[command(flatten)]
+        select: Select,
+        /// The rendered folder (rendered first when it does not exist)
+        #[arg(short, long, value_name = "DIR", default_value = "generated")]
+        out: PathBuf,
+        /// Engine to build with (default: the first usable of docker, podman, buildah)
+        #[arg(long, value_enum)]
+        engine: Option<EngineArg>,
+        /// Push each image after it builds
+        #[arg(long)]
+        push: bool,
+        /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
+        #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
+        only: Vec<String>,
+    },
     /// Check Dockerfiles against the platform's image requirements (exit 1 on findings)
     Lint {
         /// Dockerfiles to check; none: the selected profile's rendered Dockerfiles
@@ -133,6 +151,13 @@ enum Sub {
         #[arg(value_enum)]
         what: List,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Docker,
+    Podman,
+    Buildah,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -249,6 +274,23 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             }),
             json: matches!(format, Format::Json),
             explain,
+        }),
+        Sub::Build {
+            select,
+            out,
+            engine,
+            push,
+            only,
+        } => Command::Build(BuildRequest {
+            selection: select.into_selection(),
+            out,
+            engine: engine.map(|e| match e {
+                EngineArg::Docker => Kind::Docker,
+                EngineArg::Podman => Kind::Podman,
+                EngineArg::Buildah => Kind::Buildah,
+            }),
+            push,
+            only,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {

@@ -18,6 +18,15 @@ pub enum Command {
     List(ListWhat),
     Vendor(VendorRequest),
     Lint(LintRequest),
+    Build(BuildRequest),
+}
+
+pub struct BuildRequest {
+    pub selection: Selection,
+    pub out: PathBuf,
+    pub engine: Option<crate::engine::Kind>,
+    pub push: bool,
+    pub only: Vec<String>,
 }
 
 pub struct LintRequest {
@@ -92,7 +101,54 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Diff(request) => diff(&request),
         Command::Vendor(request) => vendor(&request),
         Command::Lint(request) => lint(&request),
+        Command::Build(request) => build(&request),
     }
+}
+
+fn build(request: &BuildRequest) -> Result<u8> {
+    let target = Target {
+        selection: Some(request.selection.clone()),
+        out: request.out.clone(),
+        pack_dirs: Vec::new(),
+    };
+    let mut rendered = None;
+    for_each_rendered(&target, |r| {
+        rendered = Some(r);
+        Ok(())
+    })?;
+    let r = rendered.expect("one selection renders one folder");
+    if !r.dir.exists() {
+        let plan = crate::write::plan(&r.files, &r.dir, false)?;
+        crate::write::execute(&plan, &r.files, &r.manifest, &r.dir)?;
+        emit(&format!(
+            "rendered `{}` into {}\n",
+            r.manifest.profile,
+            r.dir.display()
+        ));
+    } else if !crate::check::compare(&r.files, &r.dir)?.is_clean() {
+        return Err(crate::error::Error::Stale { dir: r.dir });
+    }
+    let profile = profile::load(&request.selection)?.profile;
+    let jobs = crate::build::jobs(&profile, &request.only);
+    if jobs.is_empty() {
+        emit(
+            "the profile names no image tags (`python.tag`, `kerberos.tag`, `postgres.tag`): nothing to build\n",
+        );
+        return Ok(0);
+    }
+    let mut engine = crate::engine::detect(request.engine)?;
+    let args = crate::build::build_args(&profile);
+    let outcomes = crate::build::run(
+        &mut engine,
+        &r.dir,
+        &jobs,
+        &args,
+        request.push,
+        &mut |line| emit(line),
+    )?;
+    emit(&crate::build::table(&outcomes));
+    let failed = outcomes.iter().any(|o| !o.built || o.pushed == Some(false));
+    Ok(u8::from(failed))
 }
 
 fn lint(request: &LintRequest) -> Result<u8> {

@@ -3,10 +3,12 @@
 //! The pipeline: profile files → [`profile::Stack`] → [`resolve::Resolved`] → packs →
 //! [`render::Files`] in memory → either compared with disk ([`check`]) or written ([`write`]).
 
+mod build;
 mod check;
 mod cli;
 mod commands;
 mod dockerfile;
+mod engine;
 mod error;
 mod files;
 mod filters;

@@ -11,6 +11,7 @@ pub struct Test {
     stderr: Option<String>,
     stdout_contains: Vec<String>,
     stderr_contains: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 pub struct Output {
@@ -30,6 +31,7 @@ impl Test {
             stderr: None,
             stdout_contains: Vec::new(),
             stderr_contains: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -42,6 +44,11 @@ impl Test {
 
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -76,6 +83,9 @@ impl Test {
             .args(&self.args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
         let output = command.output().expect("imggen runs");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

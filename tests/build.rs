@@ -1,0 +1,49 @@
+//! `build`: what it builds and refuses, without needing an engine (the real builds run in
+//! scripts/e2e-build.sh with buildah).
+
+use crate::helper::Test;
+
+#[test]
+fn a_profile_without_tags_has_nothing_to_build() {
+    let output = Test::new()
+        .args(["build", "-p", "debian-layered", "--out", "out"])
+        .stdout(
+            "rendered `debian-layered` into out\nthe profile names no image tags (`python.tag`, \
+             `kerberos.tag`, `postgres.tag`): nothing to build\n",
+        )
+        .run();
+    assert!(
+        output.exists("out/python-runtime/Dockerfile"),
+        "build renders a missing folder first"
+    );
+}
+
+#[test]
+fn a_stale_rendered_folder_is_refused() {
+    let output = Test::new()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .run();
+    output
+        .then()
+        .args(["build", "-p", "corporate-hardened", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: `out` is not what the profile renders; run `imggen render` first (`imggen \
+             check` shows the difference)\n",
+        )
+        .run();
+}
+
+#[test]
+fn without_an_engine_the_error_says_what_to_install() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    Test::new()
+        .env("PATH", &empty.path().display().to_string())
+        .args(["build", "-p", "debian-prebuilt", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: no container engine found: install docker (with a running daemon), podman or \
+             buildah, or pass `--engine`\n",
+        )
+        .run();
+}
