@@ -229,6 +229,13 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                 ;;
         esac
     done
+    # `imggen test` itself, with buildah, on the three images just built.
+    log=$work/imggen-test-$profile.log
+    timeout 1800 "$imggen" test -p "$profile" -p "$extra" --engine buildah \
+        --image python-runtime="e2e/$profile-python-runtime" \
+        --image kerberos-test="e2e/$profile-kerberos-test" \
+        --image postgres="e2e/$profile-postgres" >"$log" 2>&1
+    result $? "$profile" "all" "imggen test --engine buildah: $(tail -n 1 "$log")" "$(cat "$log")"
 done
 
 skip "all" postgres "PostgreSQL 17: the stand-in is Debian's PostgreSQL 15 (upstream images are not reachable)"

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, LintRequest, ListWhat, RenderRequest, Target,
-    VendorAction, VendorRequest,
+    TestRequest, VendorAction, VendorRequest,
 };
 use crate::engine::Kind;
 use crate::lint::{self, Role};
@@ -121,6 +121,20 @@ enum Sub {
         #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
         only: Vec<String>,
     },
+    /// Run the platform's image tests against the built images (exit 1 if one fails)
+    Test {
+        #[command(flatten)]
+        select: Select,
+        /// Engine to run with (default: the first usable of docker, podman, buildah)
+        #[arg(long, value_enum)]
+        engine: Option<EngineArg>,
+        /// Test this image instead of the profile's, e.g. `postgres=myorg/postgres:17` (repeatable)
+        #[arg(long = "image", value_name = "ROLE=IMAGE")]
+        images: Vec<String>,
+        /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
+        #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
+        only: Vec<String>,
+    },
     /// Check Dockerfiles against the platform's image requirements (exit 1 on findings)
     Lint {
         /// Dockerfiles to check; none: the selected profile's rendered Dockerfiles
@@ -199,6 +213,14 @@ fn target(select: Select, out: Out) -> Target {
         selection: (!out.all).then(|| select.into_selection()),
         out: out.out,
         pack_dirs: out.pack_dirs,
+    }
+}
+
+fn engine_kind(engine: EngineArg) -> Kind {
+    match engine {
+        EngineArg::Docker => Kind::Docker,
+        EngineArg::Podman => Kind::Podman,
+        EngineArg::Buildah => Kind::Buildah,
     }
 }
 
@@ -284,12 +306,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         } => Command::Build(BuildRequest {
             selection: select.into_selection(),
             out,
-            engine: engine.map(|e| match e {
-                EngineArg::Docker => Kind::Docker,
-                EngineArg::Podman => Kind::Podman,
-                EngineArg::Buildah => Kind::Buildah,
-            }),
+            engine: engine.map(engine_kind),
             push,
+            only,
+        }),
+        Sub::Test {
+            select,
+            engine,
+            images,
+            only,
+        } => Command::Test(TestRequest {
+            selection: select.into_selection(),
+            engine: engine.map(engine_kind),
+            images,
             only,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),

@@ -19,6 +19,15 @@ pub enum Command {
     Vendor(VendorRequest),
     Lint(LintRequest),
     Build(BuildRequest),
+    Test(TestRequest),
+}
+
+pub struct TestRequest {
+    pub selection: Selection,
+    pub engine: Option<crate::engine::Kind>,
+    /// `ROLE=IMAGE` overrides.
+    pub images: Vec<String>,
+    pub only: Vec<String>,
 }
 
 pub struct BuildRequest {
@@ -102,7 +111,51 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Vendor(request) => vendor(&request),
         Command::Lint(request) => lint(&request),
         Command::Build(request) => build(&request),
+        Command::Test(request) => image_test(&request),
     }
+}
+
+const ROLES: [(&str, &str); 3] = [
+    ("python-runtime", "python"),
+    ("kerberos-test", "kerberos_test"),
+    ("postgres", "postgres"),
+];
+
+fn image_test(request: &TestRequest) -> Result<u8> {
+    use std::sync::atomic::Ordering;
+    let stack = profile::load(&request.selection)?;
+    let resolved = crate::resolve::resolve(&stack)?;
+    let mut cache = PackCache::new(&[]);
+    let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
+    let refs = crate::resolve::images(&stack.profile);
+    let mut images = crate::imagetest::Images::new();
+    for (role, key) in ROLES {
+        if request.only.is_empty() || request.only.iter().any(|o| o == role) {
+            images.insert(role.to_string(), refs[key].env.clone());
+        }
+    }
+    for pair in &request.images {
+        let (role, image) = pair
+            .split_once('=')
+            .filter(|(r, _)| ROLES.iter().any(|(n, _)| n == r))
+            .ok_or_else(|| crate::error::Error::BadImageArg { arg: pair.clone() })?;
+        images.insert(role.to_string(), image.to_string());
+    }
+    let mut engine = crate::engine::detect(request.engine)?;
+    let _ = ctrlc::set_handler(|| crate::imagetest::INTERRUPTED.store(true, Ordering::SeqCst));
+    let tally = crate::imagetest::run(&mut engine, &stack.profile, &files, &images, &mut |line| {
+        emit(line)
+    })?;
+    drop(engine);
+    if crate::imagetest::INTERRUPTED.load(Ordering::SeqCst) {
+        emit("interrupted: started containers were removed\n");
+        return Ok(130);
+    }
+    emit(&format!(
+        "{} passed, {} failed\n",
+        tally.passed, tally.failed
+    ));
+    Ok(u8::from(tally.failed > 0))
 }
 
 fn build(request: &BuildRequest) -> Result<u8> {

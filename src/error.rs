@@ -100,6 +100,10 @@ pub enum Error {
         program: String,
         reason: String,
     },
+    /// `test --image` that is not `ROLE=IMAGE`.
+    BadImageArg {
+        arg: String,
+    },
     /// `build` found a rendered folder that is not what the profile renders.
     Stale {
         dir: PathBuf,
@@ -235,6 +239,11 @@ impl fmt::Display for Error {
                 f,
                 "no container engine found: install docker (with a running daemon), podman or \
                  buildah, or pass `--engine`"
+            ),
+            Self::BadImageArg { arg } => write!(
+                f,
+                "bad `--image {arg}`: expected `ROLE=IMAGE` with a role of `python-runtime`, \
+                 `kerberos-test` or `postgres`"
             ),
             Self::Engine { program, reason } => write!(f, "cannot run `{program}`: {reason}"),
             Self::Stale { dir } => write!(

@@ -15,6 +15,7 @@ mod filters;
 #[doc(hidden)]
 pub mod harness;
 mod header;
+mod imagetest;
 mod lint;
 mod manifest;
 mod pack;

@@ -87,7 +87,7 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
     })
 }
 
-fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
+pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
     let defaults = crate::profile::model::Images::default();
     let i = &profile.images;
     let d = &profile.digests;

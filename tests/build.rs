@@ -47,3 +47,28 @@ fn without_an_engine_the_error_says_what_to_install() {
         )
         .run();
 }
+
+#[test]
+fn test_refuses_an_image_override_without_a_known_role() {
+    Test::new()
+        .args(["test", "--image", "pyhton-runtime=x:1"])
+        .status(2)
+        .stderr(
+            "error: bad `--image pyhton-runtime=x:1`: expected `ROLE=IMAGE` with a role of \
+             `python-runtime`, `kerberos-test` or `postgres`\n",
+        )
+        .run();
+}
+
+#[test]
+fn test_without_an_engine_says_what_to_install() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    Test::new()
+        .env("PATH", &empty.path().display().to_string())
+        .args(["test", "-p", "debian-prebuilt", "--engine", "podman"])
+        .status(2)
+        .stderr(
+            "error: `podman` cannot build here (not installed, or its daemon does not answer)\n",
+        )
+        .run();
+}

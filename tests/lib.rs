@@ -1,7 +1,7 @@
 //! imggen's one integration-test binary: the real executable, in temporary folders.
 
 mod bake; // docker-bake.hcl: valid HCL naming every built image
-mod build; // build: nothing to build, stale folders, no engine
+mod build; // build and test: nothing to build, stale folders, bad --image, no engine
 mod check; // `check`: in sync, changed, missing, stale and hand-edited files
 mod corpus; // the bad-input corpus in tests/bad: status 2, the whole message, nothing written
 mod errors; // bad input: exit status 2, the whole message, nothing written

@@ -1,0 +1,464 @@
+//! `imggen test`: the platform's image tests, run against built (or named) images.
+//!
+//! What to test is read from the render where it can be: the packages a prebuilt Python image
+//! pre-installs come from its Dockerfile's `pip install` lines, the layered Kerberos runtime
+//! install from the compose override's command, so the tests follow the templates.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::engine::Containers;
+use crate::error::Result;
+use crate::profile::Profile;
+use crate::profile::model::Mode;
+use crate::render::Files;
+
+/// Set by the Ctrl-C handler: stop after the current step; started containers are removed.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The images to test: `python-runtime`, `kerberos-test`, `postgres` → image reference.
+pub type Images = BTreeMap<String, String>;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+}
+
+struct Runner<'a> {
+    engine: &'a mut dyn Containers,
+    log: &'a mut dyn FnMut(&str),
+    tally: Tally,
+}
+
+impl Runner<'_> {
+    fn record(&mut self, image: &str, name: &str, shown: &str, ok: bool, output: &str) {
+        let word = if ok { "ok  " } else { "FAIL" };
+        (self.log)(&format!("{word}  {image:<15} {name}\n      {shown}\n"));
+        if !ok {
+            for line in output
+                .lines()
+                .rev()
+                .take(15)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
+                (self.log)(&format!("      | {line}\n"));
+            }
+        }
+        if ok {
+            self.tally.passed += 1;
+        } else {
+            self.tally.failed += 1;
+        }
+    }
+
+    /// Runs `command` in a fresh container of `image` and records the result.
+    fn check(&mut self, role: &str, image: &str, name: &str, command: &[String]) -> Result<()> {
+        let ran = self.engine.run(image, command, &[])?;
+        let shown = self.engine.shown(image, command);
+        self.record(role, name, &shown, ran.ok, &ran.output);
+        Ok(())
+    }
+}
+
+fn sh(script: &str) -> Vec<String> {
+    vec!["sh".into(), "-c".into(), script.into()]
+}
+
+/// Distribution names the rendered Dockerfile pip-installs (not `-r` files).
+fn pip_installed(dockerfile: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for instruction in crate::dockerfile::parse(dockerfile)
+        .iter()
+        .filter(|i| i.keyword == "RUN")
+    {
+        for step in instruction.text().split("&&") {
+            let words: Vec<&str> = step.split_whitespace().collect();
+            if words.len() < 2
+                || words[0] != "pip"
+                || words[1] != "install"
+                || words.contains(&"-r")
+            {
+                continue;
+            }
+            for word in &words[2..] {
+                let word = word.trim_matches('\'');
+                if word.starts_with('-') || word == "\\" {
+                    continue;
+                }
+                let name: String = word
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                    .collect();
+                if !name.is_empty() {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The layered Kerberos runtime install, from the compose override's `sh -c` command.
+fn runtime_install(files: &Files, service: &str) -> Option<String> {
+    let file = files.get("docker-compose.override.yml")?;
+    let yaml: serde_yaml::Value = serde_yaml::from_slice(&file.contents).ok()?;
+    let command = yaml
+        .get("services")?
+        .get(service)?
+        .get("command")?
+        .as_sequence()?;
+    let script = command.get(2)?.as_str()?;
+    script
+        .strip_suffix(" && python /app/test.py")
+        .map(str::to_string)
+}
+
+pub fn run(
+    engine: &mut dyn Containers,
+    profile: &Profile,
+    files: &Files,
+    images: &Images,
+    log: &mut dyn FnMut(&str),
+) -> Result<Tally> {
+    let mut runner = Runner {
+        engine,
+        log,
+        tally: Tally::default(),
+    };
+    for (role, image) in images {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            break;
+        }
+        runner.check(role, image, "shell", &sh("echo 'Shell works'"))?;
+        match role.as_str() {
+            "python-runtime" => python(&mut runner, profile, files, image)?,
+            "kerberos-test" => kerberos(&mut runner, profile, files, image)?,
+            "postgres" => postgres(&mut runner, profile, image)?,
+            _ => {}
+        }
+    }
+    Ok(runner.tally)
+}
+
+fn python(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str) -> Result<()> {
+    if profile.mode == Mode::Layered {
+        let script = "pip install requests && python -c 'import requests'";
+        return runner.check(
+            "python-runtime",
+            image,
+            "pip install (layered)",
+            &sh(script),
+        );
+    }
+    let dockerfile = files
+        .get("python-runtime/Dockerfile")
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    for name in pip_installed(&dockerfile) {
+        let script =
+            format!("python -c 'import importlib.metadata as m; print(m.version(\"{name}\"))'");
+        runner.check(
+            "python-runtime",
+            image,
+            &format!("pre-installed: {name}"),
+            &sh(&script),
+        )?;
+    }
+    Ok(())
+}
+
+fn kerberos(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str) -> Result<()> {
+    if profile.mode == Mode::Prebuilt {
+        return runner.check(
+            "kerberos-test",
+            image,
+            "klist -V (prebuilt)",
+            &["klist".into(), "-V".into()],
+        );
+    }
+    let install = runtime_install(files, &profile.compose.kerberos_test_service)
+        .unwrap_or_else(|| "false # no runtime install command in the compose override".into());
+    runner.check(
+        "kerberos-test",
+        image,
+        "klist -V after the runtime install (layered)",
+        &sh(&format!("{install} && klist -V")),
+    )
+}
+
+fn postgres(runner: &mut Runner<'_>, profile: &Profile, image: &str) -> Result<()> {
+    let role = "postgres";
+    runner.check(
+        role,
+        image,
+        "postgres --version",
+        &["postgres".into(), "--version".into()],
+    )?;
+    let port = free_port();
+    let mut env = vec![("POSTGRES_PASSWORD".to_string(), "imggen-test".to_string())];
+    for db in &profile.postgres.databases {
+        env.push((db.password_env.clone(), format!("imggen-test-{}", db.owner)));
+    }
+    let command: Vec<String> = [
+        "postgres",
+        "-c",
+        &format!("port={port}"),
+        "-c",
+        "listen_addresses=127.0.0.1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let handle = runner.engine.start(image, &command, &env)?;
+    let shown = format!(
+        "{} (with POSTGRES_PASSWORD set)",
+        runner.engine.shown(image, &command)
+    );
+    let psql = |db: &str, sql: &str| -> Vec<String> {
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-tAc",
+            sql,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let password = [("PGPASSWORD".to_string(), "imggen-test".to_string())];
+    let ready_cmd: Vec<String> = ["pg_isready", "-h", "127.0.0.1", "-p", &port.to_string()]
+        .map(String::from)
+        .to_vec();
+    let mut ready = false;
+    for _ in 0..120 {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            break;
+        }
+        if runner.engine.exec(&handle, &ready_cmd, &[])?.ok {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    runner.record(
+        role,
+        "starts and accepts connections (pg_isready)",
+        &shown,
+        ready,
+        "",
+    );
+    if ready {
+        for db in &profile.postgres.databases {
+            let sql = format!(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
+                db.name
+            );
+            let ran = runner
+                .engine
+                .exec(&handle, &psql("postgres", &sql), &password)?;
+            let ok = ran.ok && ran.output.trim() == db.owner;
+            let name = format!("database {} owned by {}", db.name, db.owner);
+            runner.record(
+                role,
+                &name,
+                &psql("postgres", &sql).join(" "),
+                ok,
+                &ran.output,
+            );
+            for ext in &db.extensions {
+                let sql = format!("SELECT extname FROM pg_extension WHERE extname = '{ext}'");
+                let ran = runner
+                    .engine
+                    .exec(&handle, &psql(&db.name, &sql), &password)?;
+                let ok = ran.ok && ran.output.trim() == ext;
+                runner.record(
+                    role,
+                    &format!("extension {ext} in {}", db.name),
+                    &psql(&db.name, &sql).join(" "),
+                    ok,
+                    &ran.output,
+                );
+            }
+        }
+        if let Some(method) = profile.postgres.auth_method {
+            let method = serde_json::to_value(method)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let sql = "SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'";
+            let ran = runner
+                .engine
+                .exec(&handle, &psql("postgres", sql), &password)?;
+            let ok = ran.ok && ran.output.lines().any(|l| l.trim() == method);
+            runner.record(
+                role,
+                &format!("host auth method is {method}"),
+                &psql("postgres", sql).join(" "),
+                ok,
+                &ran.output,
+            );
+        }
+    }
+    runner.engine.stop(&handle)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(55432)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Ran;
+
+    /// Answers every command with `ok`, except those containing one of `fail`.
+    #[derive(Default)]
+    struct Fake {
+        calls: Vec<String>,
+        fail: Vec<&'static str>,
+        stopped: Vec<String>,
+        answers: BTreeMap<&'static str, &'static str>,
+    }
+
+    impl Containers for Fake {
+        fn run(&mut self, image: &str, command: &[String], _: &[(String, String)]) -> Result<Ran> {
+            let call = format!("run {image} {}", command.join(" "));
+            let ok = !self.fail.iter().any(|f| call.contains(f));
+            self.calls.push(call);
+            Ok(Ran {
+                ok,
+                output: String::new(),
+            })
+        }
+        fn start(&mut self, image: &str, _: &[String], env: &[(String, String)]) -> Result<String> {
+            let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+            self.calls
+                .push(format!("start {image} env {}", names.join(",")));
+            Ok("c1".into())
+        }
+        fn exec(
+            &mut self,
+            handle: &str,
+            command: &[String],
+            _: &[(String, String)],
+        ) -> Result<Ran> {
+            let call = command.join(" ");
+            self.calls.push(format!("exec {handle} {call}"));
+            let output = self
+                .answers
+                .iter()
+                .find(|(k, _)| call.contains(*k))
+                .map(|(_, v)| v.to_string());
+            Ok(Ran {
+                ok: !self.fail.iter().any(|f| call.contains(f)),
+                output: output.unwrap_or_default(),
+            })
+        }
+        fn stop(&mut self, handle: &str) -> Result<()> {
+            self.stopped.push(handle.into());
+            Ok(())
+        }
+        fn shown(&self, image: &str, command: &[String]) -> String {
+            format!("fake run {image} {}", command.join(" "))
+        }
+    }
+
+    fn rendered(profile: &str) -> (Profile, Files) {
+        let stack = crate::profile::load(&crate::profile::Selection::of(profile)).expect("loads");
+        let resolved = crate::resolve::resolve(&stack).expect("resolves");
+        let packs = crate::pack::Packs::builtin().expect("packs");
+        let files = crate::render::render(&packs, &resolved).expect("renders");
+        (stack.profile, files)
+    }
+
+    fn images(pairs: &[(&str, &str)]) -> Images {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn layered_kerberos_runs_the_overrides_runtime_install_then_klist() {
+        let (profile, files) = rendered("debian-layered");
+        let mut engine = Fake::default();
+        let tally = run(
+            &mut engine,
+            &profile,
+            &files,
+            &images(&[("kerberos-test", "k")]),
+            &mut |_| {},
+        )
+        .expect("runs");
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 2,
+                failed: 0
+            }
+        );
+        assert_eq!(
+            engine.calls[1],
+            "run k sh -c apt-get update && apt-get install -y krb5-user && klist -V"
+        );
+    }
+
+    #[test]
+    fn prebuilt_python_imports_what_the_dockerfile_installs() {
+        let (mut profile, _) = rendered("debian-prebuilt");
+        profile.python.pip_packages = vec!["httpx>=0.27".into()];
+        let dockerfile = "FROM x\nRUN apt-get install -y gcc \\\n    && pip install --no-cache-dir pandas 'httpx>=0.27' \\\n    && pip install --no-cache-dir -r /tmp/requirements.txt\n";
+        assert_eq!(pip_installed(dockerfile), ["pandas", "httpx"]);
+    }
+
+    #[test]
+    fn postgres_checks_databases_extensions_and_auth_then_stops_even_on_failure() {
+        let (profile, files) = rendered("corporate-hardened");
+        let mut engine = Fake {
+            fail: vec!["airflow_db -tAc SELECT extname"],
+            answers: BTreeMap::from([
+                ("datname = 'openmetadata_db'", "openmetadata_user\n"),
+                ("datname = 'airflow_db'", "airflow_user\n"),
+                ("pg_hba_file_rules", "scram-sha-256\n"),
+            ]),
+            ..Fake::default()
+        };
+        let mut log = String::new();
+        let tally = run(
+            &mut engine,
+            &profile,
+            &files,
+            &images(&[("postgres", "pg")]),
+            &mut |l| log.push_str(l),
+        )
+        .expect("runs");
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 6,
+                failed: 1
+            },
+            "{log}"
+        );
+        assert!(engine.calls.contains(
+            &"start pg env POSTGRES_PASSWORD,OPENMETADATA_DB_PASSWORD,AIRFLOW_DB_PASSWORD".into()
+        ));
+        assert_eq!(engine.stopped, ["c1"], "the server is stopped and removed");
+        assert!(
+            log.contains("FAIL  postgres        extension uuid-ossp in airflow_db\n"),
+            "{log}"
+        );
+    }
+}
