@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    BuildRequest, CheckRequest, Command, DiffRequest, LintRequest, ListWhat, RenderRequest, Target,
-    TestRequest, VendorAction, VendorRequest,
+    BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
+    RenderRequest, Target, TestRequest, VendorAction, VendorRequest,
 };
 use crate::engine::Kind;
 use crate::lint::{self, Role};
@@ -154,6 +154,23 @@ enum Sub {
         /// Explain a rule (`R003` or its name) and exit
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
+    },
+    /// Set values in a profile file in place, keeping its comments (checked before writing)
+    Set {
+        /// `dotted.key=value`, typed like `--set` (quote dotted names: `labels."a.b"=x`)
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        values: Vec<String>,
+        /// The profile file to edit (created when missing)
+        #[arg(short, long = "profile", value_name = "FILE")]
+        profile: PathBuf,
+    },
+    /// Remove values from a profile file in place, keeping its comments
+    Unset {
+        #[arg(value_name = "KEY", required = true)]
+        keys: Vec<String>,
+        /// The profile file to edit
+        #[arg(short, long = "profile", value_name = "FILE")]
+        profile: PathBuf,
     },
     /// Print the resolved profile, each value annotated with where it was set
     Show {
@@ -320,6 +337,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             engine: engine.map(engine_kind),
             images,
             only,
+        }),
+        Sub::Set { values, profile } => Command::Edit(EditRequest {
+            profile,
+            set: values,
+            unset: vec![],
+        }),
+        Sub::Unset { keys, profile } => Command::Edit(EditRequest {
+            profile,
+            set: vec![],
+            unset: keys,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {

@@ -20,6 +20,16 @@ pub enum Command {
     Lint(LintRequest),
     Build(BuildRequest),
     Test(TestRequest),
+    Edit(EditRequest),
+}
+
+/// `set` and `unset`: edits to one profile file.
+pub struct EditRequest {
+    pub profile: PathBuf,
+    /// `KEY=VALUE`s to set.
+    pub set: Vec<String>,
+    /// Keys to remove.
+    pub unset: Vec<String>,
 }
 
 pub struct TestRequest {
@@ -112,7 +122,32 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Lint(request) => lint(&request),
         Command::Build(request) => build(&request),
         Command::Test(request) => image_test(&request),
+        Command::Edit(request) => edit(&request),
     }
+}
+
+fn edit(request: &EditRequest) -> Result<u8> {
+    let mut edit = crate::edit::Edit::open(&request.profile)?;
+    for arg in &request.set {
+        edit.set(&crate::profile::set::Set::parse(arg)?)?;
+    }
+    for key in &request.unset {
+        // A key is parsed like the left side of a `--set`.
+        let parsed = crate::profile::set::Set::parse(&format!("{key}="))?;
+        if !edit.unset(&parsed.path) {
+            emit(&format!(
+                "`{key}` is not set in {}\n",
+                request.profile.display()
+            ));
+        }
+    }
+    if edit.text() == edit.before {
+        emit(&format!("{}: unchanged\n", request.profile.display()));
+        return Ok(0);
+    }
+    edit.write()?;
+    emit(&edit.diff(color()));
+    Ok(0)
 }
 
 const ROLES: [(&str, &str); 3] = [

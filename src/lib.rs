@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod commands;
 mod dockerfile;
+mod edit;
 mod engine;
 mod error;
 mod files;

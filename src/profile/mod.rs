@@ -103,6 +103,11 @@ pub fn load(selection: &Selection) -> Result<Stack> {
     load_from(starts, &selection.sets)
 }
 
+/// The profile at `path` as if it held `text`: how an edit is checked before it is written.
+pub fn load_edited(path: &Path, text: &str) -> Result<Stack> {
+    load_from(vec![source::with_text(path, text.to_string())], &[])
+}
+
 /// A profile given as text (named `name`), for the fuzzing and benchmark harness.
 pub fn load_text(name: &str, text: &str, sets: &[String]) -> Result<Stack> {
     let source = Source {
@@ -207,6 +212,16 @@ fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<Strin
         }
     })?;
     Ok((profile, doc))
+}
+
+/// The value of a `--set`, typed by the schema like `--set` itself.
+pub fn typed_value(set: &Set) -> Result<toml_edit::Value> {
+    let table = checked_set_table(set)?;
+    let mut item: &toml_edit::Item = table.get(&set.path[0]).expect("the table holds the key");
+    for key in &set.path[1..] {
+        item = item.get(key).expect("the table holds the key");
+    }
+    Ok(item.as_value().expect("a --set holds a value").clone())
 }
 
 /// A `--set` as a table, typed by the schema: read as TOML first, then as a plain string.

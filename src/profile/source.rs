@@ -116,14 +116,21 @@ fn from_disk(path: &Path) -> Result<Source> {
         });
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    let id = std::fs::canonicalize(path).map_err(|e| Error::read(path, e))?;
+    Ok(with_text(path, text))
+}
+
+/// A profile file at `path` with `text` (read from it, or about to be written to it).
+pub fn with_text(path: &Path, text: String) -> Source {
+    let id = std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf());
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("profile")
         .to_string();
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok(Source {
+    Source {
         name,
         label: clean(path),
         id: id.display().to_string(),
@@ -134,7 +141,7 @@ fn from_disk(path: &Path) -> Result<Source> {
         },
         text,
         builtin: false,
-    })
+    }
 }
 
 /// A path as the user would write it: without a leading `./`.

@@ -1,0 +1,87 @@
+//! `set` and `unset`: one value changes in a hand-written profile; everything else survives.
+
+use crate::helper::Test;
+
+const PROFILE: &str = "\
+# Platform team profile: reviewed in PRs.
+extends = \"debian-prebuilt\"   # the base we track
+
+[python]
+# Bumped by the bot.
+tag = \"myorg/python:3.11-1\"  # keep in sync with CI
+toolchain = true
+";
+
+#[test]
+fn set_bumps_a_tag_and_keeps_every_comment() {
+    let output = Test::new()
+        .file("profiles/org.toml", PROFILE)
+        .args([
+            "set",
+            "python.tag=myorg/python:3.11-2",
+            "--profile",
+            "profiles/org.toml",
+        ])
+        .stdout_contains("-tag = \"myorg/python:3.11-1\"  # keep in sync with CI\n")
+        .stdout_contains("+tag = \"myorg/python:3.11-2\"  # keep in sync with CI\n")
+        .run();
+    assert_eq!(
+        output.read("profiles/org.toml"),
+        PROFILE.replace("3.11-1", "3.11-2")
+    );
+}
+
+#[test]
+fn set_then_unset_a_new_table_leaves_the_file_as_it_was() {
+    let output = Test::new()
+        .file("org.toml", PROFILE)
+        .args([
+            "set",
+            "hardening.non_root=true",
+            "labels.\"org.opencontainers.image.vendor\"=Org",
+            "-p",
+            "org.toml",
+        ])
+        .run();
+    let text = output.read("org.toml");
+    assert!(text.starts_with(PROFILE), "{text}");
+    assert!(text.contains("[hardening]\nnon_root = true\n"), "{text}");
+    assert!(
+        text.contains("\"org.opencontainers.image.vendor\" = \"Org\""),
+        "{text}"
+    );
+    let output = output
+        .then()
+        .args([
+            "unset",
+            "hardening.non_root",
+            "labels.\"org.opencontainers.image.vendor\"",
+            "-p",
+            "org.toml",
+        ])
+        .run();
+    assert_eq!(output.read("org.toml"), PROFILE);
+}
+
+#[test]
+fn an_edit_that_breaks_the_profile_is_refused_and_nothing_is_written() {
+    let output = Test::new()
+        .file("org.toml", PROFILE)
+        .args(["set", "python.tag=My Org/python", "-p", "org.toml"])
+        .status(2)
+        .stderr(
+            "error: org.toml:6: `python.tag` = `My Org/python` is not allowed: invalid repository \
+             name part `My Org` (lowercase letters and digits, separated by `.`, `_`, `__` or \
+             dashes)\n",
+        )
+        .run();
+    assert_eq!(output.read("org.toml"), PROFILE);
+    let output = output
+        .then()
+        .args(["set", "postgres.auth_method=trust", "-p", "org.toml"])
+        .status(2)
+        .stderr_contains("org.toml:")
+        .stderr_contains("`trust` auth is only for development")
+        .run();
+    assert_eq!(output.read("org.toml"), PROFILE);
+}
