@@ -45,6 +45,10 @@ run() { # run PROFILE CHECK COMMAND...
     result $? "$profile" "$check" "$out"
 }
 
+"$imggen" schema >"$work/schema.json"
+run "schema" "profiles match \`imggen schema\` (check-jsonschema)" \
+    "$venv/bin/check-jsonschema" --schemafile "$work/schema.json" profiles/*.toml tests/knobs/*.toml
+
 selections=()
 for name in $("$imggen" list profiles | awk '{print $1}'); do selections+=("$name=$name"); done
 for file in tests/knobs/*.toml; do

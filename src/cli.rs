@@ -177,6 +177,8 @@ enum Sub {
         #[command(flatten)]
         select: Select,
     },
+    /// Print a JSON Schema of the profile format, for editors (Taplo, Even Better TOML)
+    Schema,
     /// List the built-in and local profiles, or the template packs
     List {
         #[arg(value_enum)]
@@ -348,6 +350,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             set: vec![],
             unset: keys,
         }),
+        Sub::Schema => Command::Schema,
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {
             what: List::Profiles,

@@ -21,6 +21,7 @@ pub enum Command {
     Build(BuildRequest),
     Test(TestRequest),
     Edit(EditRequest),
+    Schema,
 }
 
 /// `set` and `unset`: edits to one profile file.
@@ -123,6 +124,10 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Build(request) => build(&request),
         Command::Test(request) => image_test(&request),
         Command::Edit(request) => edit(&request),
+        Command::Schema => {
+            emit(&format!("{}\n", crate::profile::schema()));
+            Ok(0)
+        }
     }
 }
 

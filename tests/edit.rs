@@ -85,3 +85,28 @@ fn an_edit_that_breaks_the_profile_is_refused_and_nothing_is_written() {
         .run();
     assert_eq!(output.read("org.toml"), PROFILE);
 }
+
+#[test]
+fn schema_describes_every_section_and_refuses_unknown_keys() {
+    let output = Test::new().args(["schema"]).run();
+    let schema: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    let properties = schema["properties"].as_object().expect("properties");
+    for key in [
+        "mode",
+        "distro",
+        "images",
+        "corporate",
+        "hardening",
+        "python",
+        "kerberos",
+        "postgres",
+        "compose",
+    ] {
+        assert!(properties.contains_key(key), "{key}");
+    }
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(
+        schema["$defs"]["Mode"]["enum"],
+        serde_json::json!(["layered", "prebuilt"])
+    );
+}

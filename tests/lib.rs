@@ -4,7 +4,7 @@ mod bake; // docker-bake.hcl: valid HCL naming every built image
 mod build; // build and test: nothing to build, stale folders, bad --image, no engine
 mod check; // `check`: in sync, changed, missing, stale and hand-edited files
 mod corpus; // the bad-input corpus in tests/bad: status 2, the whole message, nothing written
-mod edit; // set and unset: in-place edits that keep comments, refused when invalid
+mod edit; // set, unset and schema: in-place edits that keep comments; the profile schema
 mod errors; // bad input: exit status 2, the whole message, nothing written
 mod helper; // the fluent `Test` builder every test below uses
 mod limits; // large inputs: deep extends chains, many packages, deep nesting

@@ -214,6 +214,13 @@ fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<Strin
     Ok((profile, doc))
 }
 
+/// A JSON Schema of the profile format, generated from the typed model so it never drifts.
+pub fn schema() -> String {
+    let mut schema = schemars::schema_for!(Profile);
+    schema.insert("title".into(), "imggen profile".into());
+    serde_json::to_string_pretty(&schema).expect("a schema is plain data")
+}
+
 /// The value of a `--set`, typed by the schema like `--set` itself.
 pub fn typed_value(set: &Set) -> Result<toml_edit::Value> {
     let table = checked_set_table(set)?;

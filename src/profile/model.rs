@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Profile {
     /// One line shown by `imggen list profiles`.
@@ -60,7 +61,7 @@ impl Default for Profile {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
@@ -68,7 +69,7 @@ pub enum Mode {
     Prebuilt,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Distro {
     #[default]
@@ -77,7 +78,7 @@ pub enum Distro {
 }
 
 /// The upstream images, as the platform's compose files name them.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Images {
     pub python: String,
@@ -101,7 +102,7 @@ impl Default for Images {
 }
 
 /// Optional digest pins (`sha256:<64 hex>`), one per image.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Digests {
     pub python: Option<String>,
@@ -112,7 +113,7 @@ pub struct Digests {
 }
 
 /// Corporate network settings: trust, registries, mirrors, proxies.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Corporate {
     /// PEM files (paths relative to the profile file) installed into every image's trust store.
@@ -131,7 +132,7 @@ pub struct Corporate {
     pub no_proxy: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Hardening {
     /// Run the Python and Kerberos test images as their non-root `user`.
@@ -142,7 +143,7 @@ pub struct Hardening {
     pub healthchecks: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct User {
     pub name: String,
@@ -166,7 +167,7 @@ impl Default for User {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Python {
     /// Name of the built image (e.g. `myorg/python:3.11-custom`); unset: the upstream image is used as is.
@@ -206,7 +207,7 @@ impl Default for Python {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Kerberos {
     pub tag: Option<String>,
@@ -228,7 +229,7 @@ impl Default for Kerberos {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum AuthMethod {
     #[serde(rename = "trust")]
     Trust,
@@ -238,7 +239,7 @@ pub enum AuthMethod {
     Md5,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Postgres {
     pub tag: Option<String>,
@@ -259,7 +260,7 @@ pub struct Postgres {
 }
 
 /// A `postgresql.conf` value: written as a number, a boolean, or a quoted string.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SettingValue {
     Bool(bool),
@@ -268,7 +269,7 @@ pub enum SettingValue {
     Text(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HbaRule {
     #[serde(rename = "type")]
@@ -280,7 +281,7 @@ pub struct HbaRule {
     pub method: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub name: String,
@@ -292,7 +293,7 @@ pub struct Database {
 }
 
 /// Names in the platform's compose files, for teams that renamed them.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Compose {
     pub postgres_service: String,
