@@ -10,8 +10,10 @@ use crate::commands::{
     RenderRequest, Target, TestRequest, VendorAction, VendorRequest,
 };
 use crate::engine::Kind;
+use crate::init;
 use crate::lint::{self, Role};
 use crate::profile::Selection;
+use crate::profile::model;
 
 #[derive(Parser)]
 #[command(
@@ -155,6 +157,60 @@ enum Sub {
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
     },
+    /// The setup wizard: asks (or takes flags for) what differs from a built-in, writes a profile
+    Init {
+        /// The built-in profile to start from
+        #[arg(long, value_name = "PROFILE")]
+        from: Option<String>,
+        /// Custom images: `python=IMAGE`, `kerberos_test=`, `postgres=`, `openmetadata_server=`,
+        /// `opensearch=` (repeatable)
+        #[arg(long = "image", value_name = "ROLE=IMAGE")]
+        images: Vec<String>,
+        /// Layered (installs at start) or prebuilt (everything baked in)
+        #[arg(long, value_enum)]
+        mode: Option<LintMode>,
+        /// Base family
+        #[arg(long, value_enum)]
+        distro: Option<DistroArg>,
+        /// Answer "no" to custom images / the corporate network / development
+        #[arg(long)]
+        no_custom_images: bool,
+        #[arg(long)]
+        no_corporate: bool,
+        #[arg(long)]
+        development: bool,
+        #[arg(long, conflicts_with = "development")]
+        no_development: bool,
+        /// Corporate CA certificate files (PEM; repeatable)
+        #[arg(long = "ca-cert", value_name = "FILE")]
+        ca_certs: Vec<String>,
+        #[arg(long, value_name = "HOST[:PORT][/PATH]")]
+        registry: Option<String>,
+        #[arg(long, value_name = "URL")]
+        pip_index_url: Option<String>,
+        #[arg(long, value_name = "HOST")]
+        pip_trusted_host: Option<String>,
+        #[arg(long, value_name = "URL")]
+        http_proxy: Option<String>,
+        #[arg(long, value_name = "URL")]
+        https_proxy: Option<String>,
+        #[arg(long, value_name = "HOSTS")]
+        no_proxy: Option<String>,
+        /// Password-less PostgreSQL (development profiles only)
+        #[arg(long)]
+        trust_auth: bool,
+        /// The profile file to write, or to edit in place when it exists
+        #[arg(short, long = "profile", value_name = "FILE")]
+        profile: Option<PathBuf>,
+        /// Render into generated/ after writing (or --no-render)
+        #[arg(long)]
+        render: bool,
+        #[arg(long, conflicts_with = "render")]
+        no_render: bool,
+        /// Write without asking for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
     /// Set values in a profile file in place, keeping its comments (checked before writing)
     Set {
         /// `dotted.key=value`, typed like `--set` (quote dotted names: `labels."a.b"=x`)
@@ -191,6 +247,12 @@ enum EngineArg {
     Docker,
     Podman,
     Buildah,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DistroArg {
+    Alpine,
+    Debian,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -351,6 +413,67 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             unset: keys,
         }),
         Sub::Schema => Command::Schema,
+        Sub::Init {
+            from,
+            images,
+            mode,
+            distro,
+            no_custom_images,
+            no_corporate,
+            development,
+            no_development,
+            ca_certs,
+            registry,
+            pip_index_url,
+            pip_trusted_host,
+            http_proxy,
+            https_proxy,
+            no_proxy,
+            trust_auth,
+            profile,
+            render,
+            no_render,
+            yes,
+        } => Command::Init(init::Answers {
+            from,
+            custom_images: no_custom_images.then_some(false),
+            images: images
+                .iter()
+                .map(|pair| {
+                    let (role, image) = pair.split_once('=').unwrap_or((pair, ""));
+                    (role.to_string(), image.to_string())
+                })
+                .collect(),
+            mode: mode.map(|m| match m {
+                LintMode::Layered => model::Mode::Layered,
+                LintMode::Prebuilt => model::Mode::Prebuilt,
+            }),
+            distro: distro.map(|d| match d {
+                DistroArg::Alpine => model::Distro::Alpine,
+                DistroArg::Debian => model::Distro::Debian,
+            }),
+            corporate: no_corporate.then_some(false),
+            ca_certs: (!ca_certs.is_empty()).then_some(ca_certs),
+            registry,
+            pip_index_url,
+            pip_trusted_host,
+            http_proxy,
+            https_proxy,
+            no_proxy,
+            development: if development {
+                Some(true)
+            } else {
+                no_development.then_some(false)
+            },
+            trust_auth: trust_auth.then_some(true),
+            profile,
+            render: if render {
+                Some(true)
+            } else {
+                no_render.then_some(false)
+            },
+            yes,
+        }),
         Sub::Show { select } => Command::Show(select.into_selection()),
         Sub::List {
             what: List::Profiles,

@@ -22,6 +22,7 @@ pub enum Command {
     Test(TestRequest),
     Edit(EditRequest),
     Schema,
+    Init(crate::init::Answers),
 }
 
 /// `set` and `unset`: edits to one profile file.
@@ -124,11 +125,56 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Build(request) => build(&request),
         Command::Test(request) => image_test(&request),
         Command::Edit(request) => edit(&request),
+        Command::Init(answers) => init(&answers),
         Command::Schema => {
             emit(&format!("{}\n", crate::profile::schema()));
             Ok(0)
         }
     }
+}
+
+fn init(answers: &crate::init::Answers) -> Result<u8> {
+    use crate::init::{NoTty, Prompter, Terminal};
+    let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut prompter: Box<dyn Prompter> = if tty {
+        Box::new(Terminal)
+    } else {
+        Box::new(NoTty)
+    };
+    let edit = crate::init::plan(answers, prompter.as_mut())?;
+    let path = edit.path.display().to_string();
+    if edit.text() == edit.before {
+        emit(&format!(
+            "{path}: already says all of that; nothing to change\n"
+        ));
+    } else {
+        emit(&edit.diff(color()));
+        let write = answers.yes || prompter.confirm("--yes", &format!("Write {path}?"), true)?;
+        if !write {
+            emit("nothing written\n");
+            return Ok(0);
+        }
+        edit.write()?;
+        emit(&format!("wrote {path}\n"));
+    }
+    let render = match answers.render {
+        Some(render) => render,
+        None => prompter.confirm("--render", "Render it into generated/ now?", true)?,
+    };
+    if render {
+        let target = Target {
+            selection: Some(Selection::of(&path)),
+            out: PathBuf::from("generated"),
+            pack_dirs: Vec::new(),
+        };
+        return execute(Command::Render(RenderRequest {
+            target,
+            force: false,
+            dry_run: false,
+        }));
+    }
+    emit(&format!("render it with: imggen render --profile {path}\n"));
+    Ok(0)
 }
 
 fn edit(request: &EditRequest) -> Result<u8> {

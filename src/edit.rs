@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::profile::set::Set;
 
 /// A profile file and its edited text.
+#[derive(Debug)]
 pub struct Edit {
     pub path: std::path::PathBuf,
     pub before: String,
@@ -41,11 +42,13 @@ impl Edit {
     /// Sets `set.path` to its value, typed by the profile schema like `--set`.
     pub fn set(&mut self, set: &Set) -> Result<()> {
         let value = crate::profile::typed_value(set)?;
-        let (last, parents) = set
-            .path
-            .split_last()
-            .expect("a --set key has one segment at least");
-        let table = table_at(self.doc.as_table_mut(), parents, &set.arg)?;
+        self.set_value(&set.path, value, &set.arg)
+    }
+
+    /// Sets `path` to `value` as given (already typed).
+    pub fn set_value(&mut self, path: &[String], value: Value, shown: &str) -> Result<()> {
+        let (last, parents) = path.split_last().expect("a key has one segment at least");
+        let table = table_at(self.doc.as_table_mut(), parents, shown)?;
         match table.get_mut(last) {
             // Keep the comments and spacing around the old value.
             Some(Item::Value(old)) => {
@@ -58,6 +61,21 @@ impl Edit {
             }
         }
         Ok(())
+    }
+
+    /// Puts `comment` above the `[table]` header, unless the table already has a comment.
+    pub fn comment_table(&mut self, table: &str, comment: &str) {
+        if let Some(Item::Table(t)) = self.doc.get_mut(table) {
+            let has_comment = t
+                .decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .is_some_and(|p| p.contains('#'));
+            if !has_comment {
+                t.set_implicit(false);
+                t.decor_mut().set_prefix(format!("\n# {comment}\n"));
+            }
+        }
     }
 
     /// Removes `path`; tables it leaves empty go too. `false` when it was not set.
@@ -84,6 +102,18 @@ impl Edit {
             removed
         }
         remove(self.doc.as_table_mut(), path)
+    }
+
+    /// Whether the file sets `path` itself.
+    pub fn has(&self, path: &[String]) -> bool {
+        let mut item = self.doc.as_item();
+        for key in path {
+            match item.get(key) {
+                Some(next) => item = next,
+                None => return false,
+            }
+        }
+        true
     }
 
     pub fn text(&self) -> String {

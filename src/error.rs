@@ -100,6 +100,15 @@ pub enum Error {
         program: String,
         reason: String,
     },
+    /// `init` without a terminal and without the flag for a question.
+    MissingAnswer {
+        flag: String,
+        question: String,
+    },
+    /// The user pressed Ctrl-C (or the terminal went away) during `init`.
+    Interrupted {
+        reason: String,
+    },
     /// `test --image` that is not `ROLE=IMAGE`.
     BadImageArg {
         arg: String,
@@ -240,6 +249,11 @@ impl fmt::Display for Error {
                 "no container engine found: install docker (with a running daemon), podman or \
                  buildah, or pass `--engine`"
             ),
+            Self::MissingAnswer { flag, question } => write!(
+                f,
+                "`imggen init` needs an answer to \"{question}\": pass `{flag}` (no terminal to ask in)"
+            ),
+            Self::Interrupted { reason } => write!(f, "stopped ({reason}); nothing was written"),
             Self::BadImageArg { arg } => write!(
                 f,
                 "bad `--image {arg}`: expected `ROLE=IMAGE` with a role of `python-runtime`, \

@@ -17,6 +17,7 @@ mod filters;
 pub mod harness;
 mod header;
 mod imagetest;
+mod init;
 mod lint;
 mod manifest;
 mod pack;

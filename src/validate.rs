@@ -133,7 +133,7 @@ impl Rule {
 }
 
 /// Docker's reference grammar: `[host[:port]/]path[:tag][@digest]`, lowercase path components.
-fn image_problem(value: &str) -> Option<String> {
+pub fn image_problem(value: &str) -> Option<String> {
     let (rest, digest) = match value.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (value, None),

@@ -7,6 +7,7 @@ mod corpus; // the bad-input corpus in tests/bad: status 2, the whole message, n
 mod edit; // set, unset and schema: in-place edits that keep comments; the profile schema
 mod errors; // bad input: exit status 2, the whole message, nothing written
 mod helper; // the fluent `Test` builder every test below uses
+mod init; // init without a terminal: flags, missing answers, re-runs that keep comments
 mod limits; // large inputs: deep extends chains, many packages, deep nesting
 mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones

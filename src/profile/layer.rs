@@ -77,10 +77,30 @@ impl Layers {
     pub fn resolve_path(&self, key: &[&str], value: &str) -> (PathBuf, bool) {
         match self.origin(key) {
             Some(origin) if origin.builtin => (PathBuf::from(value), true),
-            Some(origin) => (origin.base_dir.join(value), false),
+            Some(origin) => (lexical(&origin.base_dir.join(value)), false),
             None => (Path::new(".").join(value), false),
         }
     }
+}
+
+/// `a/b/../c` → `a/c` without touching the disk, so a path from a profile in a folder that
+/// does not exist yet (`imggen init`) still names the right file.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir if out.as_os_str().is_empty() => out.push("."),
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn merge_table(into: &mut BTreeMap<String, Node>, table: &Table, labeler: &dyn Labeler) {
@@ -231,6 +251,16 @@ mod tests {
         let doc = merged.to_document().to_string();
         assert_eq!(doc.matches("[[postgres.databases]]").count(), 1, "{doc}");
         assert!(doc.contains("name = \"c\""), "{doc}");
+    }
+
+    #[test]
+    fn relative_paths_are_normalised_without_the_disk() {
+        assert_eq!(
+            lexical(Path::new("profiles/../certs/a.crt")),
+            Path::new("certs/a.crt")
+        );
+        assert_eq!(lexical(Path::new("./a/./b/../c")), Path::new("./a/c"));
+        assert_eq!(lexical(Path::new("../x")), Path::new("../x"));
     }
 
     #[test]

@@ -1,0 +1,781 @@
+//! `imggen init`: the setup wizard. Every question has a flag; in a terminal the missing ones
+//! are asked (with the default in brackets), elsewhere a missing answer is an error naming its
+//! flag. The result is a minimal profile: `extends` plus the answers that differ from the base,
+//! written (or edited in place, comments kept) only at the very end.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use toml_edit::Value;
+
+use crate::edit::Edit;
+use crate::error::{Error, Result};
+use crate::profile::model::{AuthMethod, Distro, Mode, Profile};
+use crate::profile::{Selection, load};
+
+/// Answers given as flags; `None` means "ask" (or fail without a terminal).
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    pub from: Option<String>,
+    pub custom_images: Option<bool>,
+    /// `python`, `kerberos_test`, `postgres`, `openmetadata_server`, `opensearch` → image.
+    pub images: BTreeMap<String, String>,
+    pub mode: Option<Mode>,
+    pub distro: Option<Distro>,
+    pub corporate: Option<bool>,
+    pub ca_certs: Option<Vec<String>>,
+    pub registry: Option<String>,
+    pub pip_index_url: Option<String>,
+    pub pip_trusted_host: Option<String>,
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+    pub development: Option<bool>,
+    pub trust_auth: Option<bool>,
+    /// The profile file to write (or edit, when it exists).
+    pub profile: Option<PathBuf>,
+    pub render: Option<bool>,
+    /// Write without asking for confirmation.
+    pub yes: bool,
+}
+
+/// How questions get answered: a terminal, a script (tests), or nobody (no TTY).
+pub trait Prompter {
+    /// Picks one of `options` (`(value, one-line explanation)`).
+    fn select(
+        &mut self,
+        flag: &str,
+        question: &str,
+        options: &[(String, String)],
+        default: usize,
+    ) -> Result<usize>;
+    /// Free text; `check` returns why an answer is refused, and the question is asked again.
+    fn input(
+        &mut self,
+        flag: &str,
+        question: &str,
+        default: &str,
+        check: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String>;
+    fn confirm(&mut self, flag: &str, question: &str, default: bool) -> Result<bool>;
+}
+
+/// No terminal: a missing answer is an error that names the flag. Never waits for input.
+pub struct NoTty;
+
+impl Prompter for NoTty {
+    fn select(
+        &mut self,
+        flag: &str,
+        question: &str,
+        _: &[(String, String)],
+        _: usize,
+    ) -> Result<usize> {
+        Err(Error::MissingAnswer {
+            flag: flag.into(),
+            question: question.into(),
+        })
+    }
+    fn input(
+        &mut self,
+        flag: &str,
+        question: &str,
+        _: &str,
+        _: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String> {
+        Err(Error::MissingAnswer {
+            flag: flag.into(),
+            question: question.into(),
+        })
+    }
+    fn confirm(&mut self, flag: &str, question: &str, _: bool) -> Result<bool> {
+        Err(Error::MissingAnswer {
+            flag: flag.into(),
+            question: question.into(),
+        })
+    }
+}
+
+/// A real terminal, through dialoguer. Ctrl-C ends the process before anything is written.
+pub struct Terminal;
+
+fn interrupted(e: dialoguer::Error) -> Error {
+    Error::Interrupted {
+        reason: e.to_string(),
+    }
+}
+
+impl Prompter for Terminal {
+    fn select(
+        &mut self,
+        _: &str,
+        question: &str,
+        options: &[(String, String)],
+        default: usize,
+    ) -> Result<usize> {
+        let items: Vec<String> = options
+            .iter()
+            .map(|(v, why)| format!("{v:<20} {why}"))
+            .collect();
+        dialoguer::Select::new()
+            .with_prompt(question)
+            .items(&items)
+            .default(default)
+            .interact()
+            .map_err(interrupted)
+    }
+    fn input(
+        &mut self,
+        _: &str,
+        question: &str,
+        default: &str,
+        check: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String> {
+        dialoguer::Input::<String>::new()
+            .with_prompt(question)
+            .default(default.to_string())
+            .allow_empty(true)
+            .validate_with(|answer: &String| match check(answer) {
+                Some(reason) => Err(reason),
+                None => Ok(()),
+            })
+            .interact_text()
+            .map_err(interrupted)
+    }
+    fn confirm(&mut self, _: &str, question: &str, default: bool) -> Result<bool> {
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(default)
+            .interact()
+            .map_err(interrupted)
+    }
+}
+
+const IMAGE_ROLES: [(&str, &str); 5] = [
+    ("python", "Python runtime image (IMAGE_PYTHON)"),
+    (
+        "kerberos_test",
+        "Kerberos test image (IMAGE_KERBEROS_TEST; empty: same as Python)",
+    ),
+    ("postgres", "PostgreSQL image (IMAGE_POSTGRES)"),
+    (
+        "openmetadata_server",
+        "OpenMetadata server image (IMAGE_OPENMETADATA_SERVER)",
+    ),
+    ("opensearch", "OpenSearch image (IMAGE_OPENSEARCH)"),
+];
+
+fn image_check(answer: &str) -> Option<String> {
+    crate::validate::image_problem(answer.trim())
+}
+
+fn pem_check(answer: &str) -> Option<String> {
+    for path in answer.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match std::fs::read_to_string(path) {
+            Err(e) => {
+                return Some(format!(
+                    "cannot read `{path}`: {}",
+                    crate::error::io_reason(&e)
+                ));
+            }
+            Ok(text) if !text.contains("-----BEGIN CERTIFICATE-----") => {
+                return Some(format!("`{path}` is not a PEM certificate"));
+            }
+            Ok(_) => {}
+        }
+    }
+    None
+}
+
+/// One change to the profile, relative to its base.
+type Change = (Vec<String>, Value);
+
+fn key(path: &str) -> Vec<String> {
+    path.split('.').map(str::to_string).collect()
+}
+
+/// Asks what is missing, then returns the profile file and its new text (not yet written).
+pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
+    // An existing profile: its values are the defaults, and it is edited in place.
+    let existing = answers
+        .profile
+        .as_ref()
+        .filter(|p| p.exists())
+        .map(|p| load(&Selection::of(&p.display().to_string())))
+        .transpose()?;
+    let current: Option<Profile> = existing.as_ref().map(|s| s.profile.clone());
+    let builtins = crate::profile::source::builtin_names();
+    let from = match (&answers.from, &current) {
+        (Some(from), _) => from.clone(),
+        (None, Some(_)) => {
+            profile_extends(answers).unwrap_or_else(|| crate::profile::DEFAULT_PROFILE.into())
+        }
+        (None, None) => {
+            let options: Vec<(String, String)> = builtins
+                .iter()
+                .map(|n| {
+                    let description = load(&Selection::of(n))
+                        .map(|s| s.profile.description)
+                        .unwrap_or_default();
+                    (n.clone(), description)
+                })
+                .collect();
+            let default = builtins
+                .iter()
+                .position(|n| n == crate::profile::DEFAULT_PROFILE)
+                .unwrap_or(0);
+            builtins[prompter.select(
+                "--from",
+                "Start from which built-in profile?",
+                &options,
+                default,
+            )?]
+            .clone()
+        }
+    };
+    let base = load(&Selection::of(&from))?.profile;
+    let shown = current.clone().unwrap_or_else(|| base.clone());
+    let mut changes: Vec<Change> = Vec::new();
+
+    // Images.
+    let custom = match answers.custom_images {
+        Some(yes) => yes,
+        None if !answers.images.is_empty() => true,
+        None => prompter.confirm(
+            "--image",
+            "Are you using custom or corporate images?",
+            false,
+        )?,
+    };
+    if custom {
+        let current_images = image_values(&shown);
+        for (role, question) in IMAGE_ROLES {
+            let default = current_images.get(role).cloned().unwrap_or_default();
+            let answer = match answers.images.get(role) {
+                Some(image) => image.clone(),
+                None if !answers.images.is_empty() => default.clone(),
+                None => {
+                    prompter.input(&format!("--image {role}=IMAGE"), question, &default, &|a| {
+                        if role == "kerberos_test" && a.trim().is_empty() {
+                            None
+                        } else {
+                            image_check(a)
+                        }
+                    })?
+                }
+            };
+            let answer = answer.trim().to_string();
+            if let Some(problem) = (!answer.is_empty()).then(|| image_check(&answer)).flatten() {
+                return Err(Error::invalid(
+                    "--image",
+                    format!("images.{role}"),
+                    answer,
+                    problem,
+                ));
+            }
+            if !answer.is_empty() && Some(&answer) != image_values(&base).get(role) {
+                changes.push((vec!["images".into(), role.into()], Value::from(answer)));
+            }
+        }
+    }
+
+    // Mode.
+    let mode = match answers.mode {
+        Some(mode) => mode,
+        None => {
+            let options = [
+                (
+                    "layered".to_string(),
+                    "generic images; the platform installs packages when a container starts"
+                        .to_string(),
+                ),
+                (
+                    "prebuilt".to_string(),
+                    "everything baked into the images; nothing installed at start".to_string(),
+                ),
+            ];
+            let default = usize::from(shown.mode == Mode::Prebuilt);
+            if prompter.select("--mode", "Layered or prebuilt mode?", &options, default)? == 0 {
+                Mode::Layered
+            } else {
+                Mode::Prebuilt
+            }
+        }
+    };
+    if mode != base.mode {
+        changes.push((
+            key("mode"),
+            Value::from(if mode == Mode::Prebuilt {
+                "prebuilt"
+            } else {
+                "layered"
+            }),
+        ));
+    }
+
+    // Distro: skipped when the Python image's name says it.
+    let python = changes
+        .iter()
+        .find(|(k, _)| k == &key("images.python"))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| shown.images.python.clone());
+    let distro = match answers.distro {
+        Some(distro) => distro,
+        None if python.contains("alpine") => Distro::Alpine,
+        None if ["bookworm", "bullseye", "slim", "debian", "ubuntu"]
+            .iter()
+            .any(|w| python.contains(w)) =>
+        {
+            Distro::Debian
+        }
+        None => {
+            let options = [
+                ("alpine".to_string(), "apk".to_string()),
+                (
+                    "debian".to_string(),
+                    "apt (Debian and Ubuntu bases)".to_string(),
+                ),
+            ];
+            let default = usize::from(shown.distro == Distro::Debian);
+            if prompter.select("--distro", "Base family?", &options, default)? == 0 {
+                Distro::Alpine
+            } else {
+                Distro::Debian
+            }
+        }
+    };
+    if distro != base.distro {
+        changes.push((
+            key("distro"),
+            Value::from(if distro == Distro::Debian {
+                "debian"
+            } else {
+                "alpine"
+            }),
+        ));
+    }
+
+    // Corporate network.
+    let c = &shown.corporate;
+    let any_corporate_flag = answers.ca_certs.is_some()
+        || answers.registry.is_some()
+        || answers.pip_index_url.is_some()
+        || answers.http_proxy.is_some()
+        || answers.https_proxy.is_some();
+    let corporate = match answers.corporate {
+        Some(yes) => yes,
+        None if any_corporate_flag => true,
+        None => prompter.confirm(
+            "--corporate",
+            "Behind a corporate network (CA, registry, pip index, proxy)?",
+            false,
+        )?,
+    };
+    if corporate {
+        let certs = match &answers.ca_certs {
+            Some(certs) => certs.join(","),
+            None if any_corporate_flag => c.ca_certificates.join(","),
+            None => prompter.input(
+                "--ca-cert",
+                "CA certificate files (comma-separated, PEM)",
+                &c.ca_certificates.join(","),
+                &pem_check,
+            )?,
+        };
+        if let Some(problem) = pem_check(&certs) {
+            return Err(Error::invalid(
+                "--ca-cert",
+                "corporate.ca_certificates",
+                certs,
+                problem,
+            ));
+        }
+        // Answers are paths from here; a profile's paths are relative to the profile file.
+        let profile_dir = answers
+            .profile
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("profiles"));
+        let certs: Vec<String> = certs
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|cert| relative_to(std::path::Path::new(cert), &profile_dir))
+            .collect();
+        if certs != base.corporate.ca_certificates {
+            let mut array = toml_edit::Array::new();
+            for cert in &certs {
+                array.push(cert.as_str());
+            }
+            changes.push((key("corporate.ca_certificates"), Value::Array(array)));
+        }
+        for (flag, name, given, current, question) in [
+            (
+                "--registry",
+                "registry",
+                &answers.registry,
+                &c.registry,
+                "Private registry prefix (host[:port][/path]; empty: none)",
+            ),
+            (
+                "--pip-index-url",
+                "pip_index_url",
+                &answers.pip_index_url,
+                &c.pip_index_url,
+                "pip index URL (empty: PyPI)",
+            ),
+            (
+                "--pip-trusted-host",
+                "pip_trusted_host",
+                &answers.pip_trusted_host,
+                &c.pip_trusted_host,
+                "pip trusted host (empty: none)",
+            ),
+            (
+                "--http-proxy",
+                "http_proxy",
+                &answers.http_proxy,
+                &c.http_proxy,
+                "HTTP proxy for builds (empty: none)",
+            ),
+            (
+                "--https-proxy",
+                "https_proxy",
+                &answers.https_proxy,
+                &c.https_proxy,
+                "HTTPS proxy for builds (empty: none)",
+            ),
+            (
+                "--no-proxy",
+                "no_proxy",
+                &answers.no_proxy,
+                &c.no_proxy,
+                "Hosts that bypass the proxy (empty: none)",
+            ),
+        ] {
+            let default = current.clone().unwrap_or_default();
+            let answer = match given {
+                Some(value) => value.clone(),
+                None if any_corporate_flag => default,
+                None => prompter.input(flag, question, &default, &|_| None)?,
+            };
+            let answer = answer.trim().to_string();
+            let base_value = base_corporate(&base, name);
+            if !answer.is_empty() && Some(&answer) != base_value.as_ref() {
+                changes.push((vec!["corporate".into(), name.into()], Value::from(answer)));
+            }
+        }
+    }
+
+    // Password-less PostgreSQL: only for a development profile.
+    let development = match answers.development {
+        Some(yes) => yes,
+        None if answers.trust_auth == Some(true) => true,
+        None => prompter.confirm(
+            "--development",
+            "Is this profile for local development only?",
+            shown.development,
+        )?,
+    };
+    if development != base.development {
+        changes.push((key("development"), Value::from(development)));
+    }
+    if development {
+        let trust = match answers.trust_auth {
+            Some(yes) => yes,
+            None => prompter.confirm(
+                "--trust-auth",
+                "Password-less PostgreSQL (trust)? Anyone who reaches the port gets in: local use only",
+                shown.postgres.auth_method == Some(AuthMethod::Trust),
+            )?,
+        };
+        if trust && base.postgres.auth_method != Some(AuthMethod::Trust) {
+            changes.push((key("postgres.auth_method"), Value::from("trust")));
+        }
+    }
+
+    // Where to write it.
+    let path = match &answers.profile {
+        Some(path) => path.clone(),
+        None => PathBuf::from(prompter.input(
+            "--profile",
+            "Write the profile to",
+            "profiles/custom.toml",
+            &|a| (!a.ends_with(".toml")).then(|| "the file name must end in .toml".to_string()),
+        )?),
+    };
+    let mut edit = Edit::open(&path)?;
+    // Only the sections the wizard adds get its explanatory comment; the user's stay as they are.
+    let sections = [
+        (
+            "images",
+            "Images the platform's compose files use (.env IMAGE_*).",
+        ),
+        (
+            "corporate",
+            "Corporate network: trusted CAs, private registry and pip index, build proxy.",
+        ),
+        ("postgres", "PostgreSQL settings."),
+    ];
+    let new_sections: Vec<(&str, &str)> = sections
+        .into_iter()
+        .filter(|(table, _)| !edit.has(&key(table)))
+        .collect();
+    if !edit.has(&key("extends")) {
+        edit.set_value(&key("extends"), Value::from(from.as_str()), "extends")?;
+    }
+    for (path, value) in changes {
+        edit.set_value(&path, value, &path.join("."))?;
+    }
+    for (table, comment) in new_sections {
+        edit.comment_table(table, comment);
+    }
+    Ok(edit)
+}
+
+/// `path` (relative to the working directory) as seen from `dir`.
+fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {
+    let absolute = |p: &std::path::Path| {
+        let p = if p.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            p
+        };
+        std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+    };
+    let (target, from) = (absolute(path), absolute(dir));
+    let target: Vec<_> = target.components().collect();
+    let from: Vec<_> = from.components().collect();
+    let common = target.iter().zip(&from).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        target[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+fn profile_extends(answers: &Answers) -> Option<String> {
+    let path = answers.profile.as_ref()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    doc.get("extends")?.as_str().map(str::to_string)
+}
+
+fn image_values(profile: &Profile) -> BTreeMap<&'static str, String> {
+    let i = &profile.images;
+    BTreeMap::from([
+        ("python", i.python.clone()),
+        ("kerberos_test", i.kerberos_test.clone().unwrap_or_default()),
+        ("postgres", i.postgres.clone()),
+        ("openmetadata_server", i.openmetadata_server.clone()),
+        ("opensearch", i.opensearch.clone()),
+    ])
+}
+
+fn base_corporate(base: &Profile, name: &str) -> Option<String> {
+    let c = &base.corporate;
+    match name {
+        "registry" => c.registry.clone(),
+        "pip_index_url" => c.pip_index_url.clone(),
+        "pip_trusted_host" => c.pip_trusted_host.clone(),
+        "http_proxy" => c.http_proxy.clone(),
+        "https_proxy" => c.https_proxy.clone(),
+        _ => c.no_proxy.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// Scripted answers, in order; each is checked like a terminal would, and a refused one is
+    /// recorded and the question asked again. `None` stands for Ctrl-C.
+    struct Script {
+        answers: VecDeque<Option<&'static str>>,
+        refused: Vec<String>,
+    }
+
+    impl Script {
+        fn new(answers: &[Option<&'static str>]) -> Self {
+            Self {
+                answers: answers.iter().copied().collect(),
+                refused: Vec::new(),
+            }
+        }
+        fn next(&mut self) -> Result<&'static str> {
+            match self.answers.pop_front() {
+                Some(Some(answer)) => Ok(answer),
+                _ => Err(Error::Interrupted {
+                    reason: "Ctrl-C".into(),
+                }),
+            }
+        }
+    }
+
+    impl Prompter for Script {
+        fn select(
+            &mut self,
+            _: &str,
+            _: &str,
+            options: &[(String, String)],
+            default: usize,
+        ) -> Result<usize> {
+            let answer = self.next()?;
+            Ok(if answer.is_empty() {
+                default
+            } else {
+                options
+                    .iter()
+                    .position(|(v, _)| v == answer)
+                    .expect("a listed option")
+            })
+        }
+        fn input(
+            &mut self,
+            _: &str,
+            _: &str,
+            default: &str,
+            check: &dyn Fn(&str) -> Option<String>,
+        ) -> Result<String> {
+            loop {
+                let answer = self.next()?;
+                let answer = if answer.is_empty() {
+                    default.to_string()
+                } else {
+                    answer.to_string()
+                };
+                match check(&answer) {
+                    Some(reason) => self.refused.push(reason),
+                    None => return Ok(answer),
+                }
+            }
+        }
+        fn confirm(&mut self, _: &str, _: &str, default: bool) -> Result<bool> {
+            let answer = self.next()?;
+            Ok(if answer.is_empty() {
+                default
+            } else {
+                answer == "y"
+            })
+        }
+    }
+
+    fn in_temp(f: impl FnOnce(&std::path::Path)) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        f(dir.path());
+    }
+
+    #[test]
+    fn a_full_interactive_run_writes_a_minimal_profile() {
+        in_temp(|dir| {
+            let cert = dir.join("corp.crt");
+            std::fs::write(
+                &cert,
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            )
+            .expect("cert");
+            let file = dir.join("org.toml");
+            let cert_answer: &'static str = Box::leak(cert.display().to_string().into_boxed_str());
+            let mut script = Script::new(&[
+                Some("debian-prebuilt"), // from
+                Some("y"),               // custom images
+                Some("Not An Image"),    // python: refused, asked again
+                Some("myorg/python:3.11-custom"),
+                Some(""), // kerberos: same as Python
+                Some(""), // postgres: default
+                Some(""),
+                Some(""),
+                Some(""),       // mode: default (prebuilt)
+                Some("debian"), // distro: the image name does not say
+                Some("y"),      // corporate
+                Some(cert_answer),
+                Some("registry.corp.example/hub"),
+                Some("https://pypi.corp.example/simple"),
+                Some(""),
+                Some(""),
+                Some(""),
+                Some(""),
+                Some("n"), // development
+            ]);
+            let answers = Answers {
+                profile: Some(file.clone()),
+                ..Answers::default()
+            };
+            let edit = plan(&answers, &mut script).expect("plans");
+            assert_eq!(
+                script.refused.len(),
+                1,
+                "the bad image name is refused once"
+            );
+            let text = edit.text();
+            assert!(
+                text.starts_with("extends = \"debian-prebuilt\"\n"),
+                "{text}"
+            );
+            assert!(
+                text.contains("python = \"myorg/python:3.11-custom\""),
+                "{text}"
+            );
+            assert!(text.contains("# Corporate network"), "{text}");
+            assert!(
+                text.contains("registry = \"registry.corp.example/hub\""),
+                "{text}"
+            );
+            assert!(
+                !text.contains("mode ="),
+                "unchanged answers are not written: {text}"
+            );
+            assert!(!text.contains("postgres ="), "{text}");
+        });
+    }
+
+    #[test]
+    fn paths_are_made_relative_to_the_profile_file() {
+        let here = std::path::Path::new("certs/corp.crt");
+        assert_eq!(
+            relative_to(here, std::path::Path::new("profiles")),
+            "../certs/corp.crt"
+        );
+        assert_eq!(
+            relative_to(here, std::path::Path::new("")),
+            "certs/corp.crt"
+        );
+        assert_eq!(
+            relative_to(
+                std::path::Path::new("profiles/a.crt"),
+                std::path::Path::new("profiles")
+            ),
+            "a.crt"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_stops_before_anything_is_written() {
+        in_temp(|dir| {
+            let file = dir.join("org.toml");
+            let answers = Answers {
+                profile: Some(file.clone()),
+                ..Answers::default()
+            };
+            let mut script = Script::new(&[Some("debian-prebuilt"), None]);
+            assert!(matches!(
+                plan(&answers, &mut script),
+                Err(Error::Interrupted { .. })
+            ));
+            assert!(!file.exists());
+        });
+    }
+
+    #[test]
+    fn without_a_terminal_a_missing_answer_names_its_flag() {
+        let error = plan(&Answers::default(), &mut NoTty).expect_err("no answers, no terminal");
+        assert_eq!(
+            error.to_string(),
+            "`imggen init` needs an answer to \"Start from which built-in profile?\": pass `--from` (no terminal to ask in)"
+        );
+    }
+}
