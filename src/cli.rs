@@ -11,7 +11,7 @@ use crate::commands::{
 };
 use crate::engine::Kind;
 use crate::init;
-use crate::lint::{self, Role};
+use crate::lint::Role;
 use crate::profile::Selection;
 use crate::profile::model;
 
@@ -149,7 +149,7 @@ enum Sub {
         role: Option<LintRole>,
         /// The platform mode the image is used in (default: the profile's, or layered for files)
         #[arg(long, value_enum)]
-        mode: Option<LintMode>,
+        mode: Option<ModeArg>,
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -168,7 +168,7 @@ enum Sub {
         images: Vec<String>,
         /// Layered (installs at start) or prebuilt (everything baked in)
         #[arg(long, value_enum)]
-        mode: Option<LintMode>,
+        mode: Option<ModeArg>,
         /// Base family
         #[arg(long, value_enum)]
         distro: Option<DistroArg>,
@@ -263,7 +263,7 @@ enum LintRole {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LintMode {
+enum ModeArg {
     Layered,
     Prebuilt,
 }
@@ -294,6 +294,13 @@ fn target(select: Select, out: Out) -> Target {
         selection: (!out.all).then(|| select.into_selection()),
         out: out.out,
         pack_dirs: out.pack_dirs,
+    }
+}
+
+fn mode_of(mode: ModeArg) -> model::Mode {
+    match mode {
+        ModeArg::Layered => model::Mode::Layered,
+        ModeArg::Prebuilt => model::Mode::Prebuilt,
     }
 }
 
@@ -371,10 +378,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
                 LintRole::Postgres => Role::Postgres,
                 LintRole::KerberosTest => Role::KerberosTest,
             }),
-            mode: mode.map(|m| match m {
-                LintMode::Layered => lint::Mode::Layered,
-                LintMode::Prebuilt => lint::Mode::Prebuilt,
-            }),
+            mode: mode.map(mode_of),
             json: matches!(format, Format::Json),
             explain,
         }),
@@ -444,10 +448,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
                     (role.to_string(), image.to_string())
                 })
                 .collect(),
-            mode: mode.map(|m| match m {
-                LintMode::Layered => model::Mode::Layered,
-                LintMode::Prebuilt => model::Mode::Prebuilt,
-            }),
+            mode: mode.map(mode_of),
             distro: distro.map(|d| match d {
                 DistroArg::Alpine => model::Distro::Alpine,
                 DistroArg::Debian => model::Distro::Debian,

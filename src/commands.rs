@@ -313,10 +313,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
         let resolved = crate::resolve::resolve(&stack)?;
         let mut cache = PackCache::new(&[]);
         let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
-        let mode = request.mode.unwrap_or(match stack.profile.mode {
-            crate::profile::model::Mode::Layered => Mode::Layered,
-            crate::profile::model::Mode::Prebuilt => Mode::Prebuilt,
-        });
+        let mode = request.mode.unwrap_or(stack.profile.mode);
         for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
             let text = String::from_utf8_lossy(&file.contents).into_owned();
             inputs.push((

@@ -29,11 +29,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Layered,
-    Prebuilt,
-}
+pub use crate::profile::model::Mode;
 
 pub struct Rule {
     pub id: &'static str,
