@@ -94,16 +94,20 @@ standin postgres postgres:17.5-bookworm docker.io/library/postgres:17.5-bookworm
 
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -
 mapfile -t certs < <(find /usr/local/share/ca-certificates -name '*.crt' | sort)
-{
+e2e_profile() { # e2e_profile [CORPORATE-LINE...]: the profile stacked on each one
     echo "# Stacked on each profile by scripts/e2e-build.sh."
     echo "[corporate]"
     printf 'ca_certificates = ['
     [ ${#certs[@]} -gt 0 ] && printf '"%s", ' "${certs[@]}"
     printf ']\n'
-} >"$work/e2e.toml"
+    [ $# -gt 0 ] && printf '%s\n' "$@"
+    # Two small packages the Python image pre-installs: `imggen test` imports them (PyYAML's
+    # module is `yaml`, so the distribution-to-module mapping is exercised too).
+    printf '[python]\npip_packages = ["six", "PyYAML"]\n'
+}
+e2e_profile >"$work/e2e.toml"
 e2e_corporate=$work/e2e-corporate.toml
-cp "$work/e2e.toml" "$e2e_corporate"
-printf 'pip_index_url = "https://pypi.org/simple"\npip_trusted_host = "pypi.org"\n' >>"$e2e_corporate"
+e2e_profile 'pip_index_url = "https://pypi.org/simple"' 'pip_trusted_host = "pypi.org"' >"$e2e_corporate"
 
 # --- build and test --------------------------------------------------------------------------
 in_image() { # in_image IMAGE COMMAND...: run a command in a fresh container of IMAGE

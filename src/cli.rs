@@ -122,6 +122,9 @@ enum Sub {
         /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
         #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
         only: Vec<String>,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
     },
     /// Run the platform's image tests against the built images (exit 1 if one fails)
     Test {
@@ -136,6 +139,9 @@ enum Sub {
         /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
         #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
         only: Vec<String>,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
     },
     /// Check Dockerfiles against the platform's image requirements (exit 1 on findings)
     Lint {
@@ -388,23 +394,27 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             engine,
             push,
             only,
+            pack_dirs,
         } => Command::Build(BuildRequest {
             selection: select.into_selection(),
             out,
             engine: engine.map(engine_kind),
             push,
             only,
+            pack_dirs,
         }),
         Sub::Test {
             select,
             engine,
             images,
             only,
+            pack_dirs,
         } => Command::Test(TestRequest {
             selection: select.into_selection(),
             engine: engine.map(engine_kind),
             images,
             only,
+            pack_dirs,
         }),
         Sub::Set { values, profile } => Command::Edit(EditRequest {
             profile,

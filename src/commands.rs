@@ -40,6 +40,7 @@ pub struct TestRequest {
     /// `ROLE=IMAGE` overrides.
     pub images: Vec<String>,
     pub only: Vec<String>,
+    pub pack_dirs: Vec<PathBuf>,
 }
 
 pub struct BuildRequest {
@@ -48,6 +49,7 @@ pub struct BuildRequest {
     pub engine: Option<crate::engine::Kind>,
     pub push: bool,
     pub only: Vec<String>,
+    pub pack_dirs: Vec<PathBuf>,
 }
 
 pub struct LintRequest {
@@ -211,7 +213,7 @@ fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
     let stack = profile::load(&request.selection)?;
     let resolved = crate::resolve::resolve(&stack)?;
-    let mut cache = PackCache::new(&[]);
+    let mut cache = PackCache::new(&request.pack_dirs);
     let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
@@ -248,7 +250,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
     let target = Target {
         selection: Some(request.selection.clone()),
         out: request.out.clone(),
-        pack_dirs: Vec::new(),
+        pack_dirs: request.pack_dirs.clone(),
     };
     let mut rendered = None;
     for_each_rendered(&target, |r| {
