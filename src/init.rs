@@ -235,265 +235,21 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
     };
     let base = load(&Selection::of(&from))?.profile;
     let shown = current.clone().unwrap_or_else(|| base.clone());
-    let mut changes: Vec<Change> = Vec::new();
-
-    // Images.
-    let custom = match answers.custom_images {
-        Some(yes) => yes,
-        None if !answers.images.is_empty() => true,
-        None => prompter.confirm(
-            "--image",
-            "Are you using custom or corporate images?",
-            false,
-        )?,
+    let mut wizard = Wizard {
+        answers,
+        prompter,
+        base,
+        shown,
+        changes: Vec::new(),
     };
-    if custom {
-        let current_images = image_values(&shown);
-        for (role, question) in IMAGE_ROLES {
-            let default = current_images.get(role).cloned().unwrap_or_default();
-            let answer = match answers.images.get(role) {
-                Some(image) => image.clone(),
-                None if !answers.images.is_empty() => default.clone(),
-                None => {
-                    prompter.input(&format!("--image {role}=IMAGE"), question, &default, &|a| {
-                        if role == "kerberos_test" && a.trim().is_empty() {
-                            None
-                        } else {
-                            image_check(a)
-                        }
-                    })?
-                }
-            };
-            let answer = answer.trim().to_string();
-            if let Some(problem) = (!answer.is_empty()).then(|| image_check(&answer)).flatten() {
-                return Err(Error::invalid(
-                    "--image",
-                    format!("images.{role}"),
-                    answer,
-                    problem,
-                ));
-            }
-            if !answer.is_empty() && Some(&answer) != image_values(&base).get(role) {
-                changes.push((vec!["images".into(), role.into()], Value::from(answer)));
-            }
-        }
-    }
-
-    // Mode.
-    let mode = match answers.mode {
-        Some(mode) => mode,
-        None => {
-            let options = [
-                (
-                    "layered".to_string(),
-                    "generic images; the platform installs packages when a container starts"
-                        .to_string(),
-                ),
-                (
-                    "prebuilt".to_string(),
-                    "everything baked into the images; nothing installed at start".to_string(),
-                ),
-            ];
-            let default = usize::from(shown.mode == Mode::Prebuilt);
-            if prompter.select("--mode", "Layered or prebuilt mode?", &options, default)? == 0 {
-                Mode::Layered
-            } else {
-                Mode::Prebuilt
-            }
-        }
-    };
-    if mode != base.mode {
-        changes.push((
-            key("mode"),
-            Value::from(if mode == Mode::Prebuilt {
-                "prebuilt"
-            } else {
-                "layered"
-            }),
-        ));
-    }
-
-    // Distro: skipped when the Python image's name says it.
-    let python = changes
-        .iter()
-        .find(|(k, _)| k == &key("images.python"))
-        .and_then(|(_, v)| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| shown.images.python.clone());
-    let distro = match answers.distro {
-        Some(distro) => distro,
-        None if python.contains("alpine") => Distro::Alpine,
-        None if ["bookworm", "bullseye", "slim", "debian", "ubuntu"]
-            .iter()
-            .any(|w| python.contains(w)) =>
-        {
-            Distro::Debian
-        }
-        None => {
-            let options = [
-                ("alpine".to_string(), "apk".to_string()),
-                (
-                    "debian".to_string(),
-                    "apt (Debian and Ubuntu bases)".to_string(),
-                ),
-            ];
-            let default = usize::from(shown.distro == Distro::Debian);
-            if prompter.select("--distro", "Base family?", &options, default)? == 0 {
-                Distro::Alpine
-            } else {
-                Distro::Debian
-            }
-        }
-    };
-    if distro != base.distro {
-        changes.push((
-            key("distro"),
-            Value::from(if distro == Distro::Debian {
-                "debian"
-            } else {
-                "alpine"
-            }),
-        ));
-    }
-
-    // Corporate network.
-    let c = &shown.corporate;
-    let any_corporate_flag = answers.ca_certs.is_some()
-        || answers.registry.is_some()
-        || answers.pip_index_url.is_some()
-        || answers.http_proxy.is_some()
-        || answers.https_proxy.is_some();
-    let corporate = match answers.corporate {
-        Some(yes) => yes,
-        None if any_corporate_flag => true,
-        None => prompter.confirm(
-            "--corporate",
-            "Behind a corporate network (CA, registry, pip index, proxy)?",
-            false,
-        )?,
-    };
-    if corporate {
-        let certs = match &answers.ca_certs {
-            Some(certs) => certs.join(","),
-            None if any_corporate_flag => c.ca_certificates.join(","),
-            None => prompter.input(
-                "--ca-cert",
-                "CA certificate files (comma-separated, PEM)",
-                &c.ca_certificates.join(","),
-                &pem_check,
-            )?,
-        };
-        if let Some(problem) = pem_check(&certs) {
-            return Err(Error::invalid(
-                "--ca-cert",
-                "corporate.ca_certificates",
-                certs,
-                problem,
-            ));
-        }
-        // Answers are paths from here; a profile's paths are relative to the profile file.
-        let profile_dir = answers
-            .profile
-            .as_ref()
-            .and_then(|p| p.parent())
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("profiles"));
-        let certs: Vec<String> = certs
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|cert| relative_to(std::path::Path::new(cert), &profile_dir))
-            .collect();
-        if certs != base.corporate.ca_certificates {
-            let mut array = toml_edit::Array::new();
-            for cert in &certs {
-                array.push(cert.as_str());
-            }
-            changes.push((key("corporate.ca_certificates"), Value::Array(array)));
-        }
-        for (flag, name, given, current, question) in [
-            (
-                "--registry",
-                "registry",
-                &answers.registry,
-                &c.registry,
-                "Private registry prefix (host[:port][/path]; empty: none)",
-            ),
-            (
-                "--pip-index-url",
-                "pip_index_url",
-                &answers.pip_index_url,
-                &c.pip_index_url,
-                "pip index URL (empty: PyPI)",
-            ),
-            (
-                "--pip-trusted-host",
-                "pip_trusted_host",
-                &answers.pip_trusted_host,
-                &c.pip_trusted_host,
-                "pip trusted host (empty: none)",
-            ),
-            (
-                "--http-proxy",
-                "http_proxy",
-                &answers.http_proxy,
-                &c.http_proxy,
-                "HTTP proxy for builds (empty: none)",
-            ),
-            (
-                "--https-proxy",
-                "https_proxy",
-                &answers.https_proxy,
-                &c.https_proxy,
-                "HTTPS proxy for builds (empty: none)",
-            ),
-            (
-                "--no-proxy",
-                "no_proxy",
-                &answers.no_proxy,
-                &c.no_proxy,
-                "Hosts that bypass the proxy (empty: none)",
-            ),
-        ] {
-            let default = current.clone().unwrap_or_default();
-            let answer = match given {
-                Some(value) => value.clone(),
-                None if any_corporate_flag => default,
-                None => prompter.input(flag, question, &default, &|_| None)?,
-            };
-            let answer = answer.trim().to_string();
-            let base_value = base_corporate(&base, name);
-            if !answer.is_empty() && Some(&answer) != base_value.as_ref() {
-                changes.push((vec!["corporate".into(), name.into()], Value::from(answer)));
-            }
-        }
-    }
-
-    // Password-less PostgreSQL: only for a development profile.
-    let development = match answers.development {
-        Some(yes) => yes,
-        None if answers.trust_auth == Some(true) => true,
-        None => prompter.confirm(
-            "--development",
-            "Is this profile for local development only?",
-            shown.development,
-        )?,
-    };
-    if development != base.development {
-        changes.push((key("development"), Value::from(development)));
-    }
-    if development {
-        let trust = match answers.trust_auth {
-            Some(yes) => yes,
-            None => prompter.confirm(
-                "--trust-auth",
-                "Password-less PostgreSQL (trust)? Anyone who reaches the port gets in: local use only",
-                shown.postgres.auth_method == Some(AuthMethod::Trust),
-            )?,
-        };
-        if trust && base.postgres.auth_method != Some(AuthMethod::Trust) {
-            changes.push((key("postgres.auth_method"), Value::from("trust")));
-        }
-    }
+    wizard.images()?;
+    wizard.mode()?;
+    wizard.distro()?;
+    wizard.corporate()?;
+    wizard.development()?;
+    let Wizard {
+        prompter, changes, ..
+    } = wizard;
 
     // Where to write it.
     let path = match &answers.profile {
@@ -532,6 +288,315 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
         edit.comment_table(table, comment);
     }
     Ok(edit)
+}
+
+/// The questions after the base profile, each adding the answers that differ from it.
+struct Wizard<'a> {
+    answers: &'a Answers,
+    prompter: &'a mut dyn Prompter,
+    base: Profile,
+    /// The values shown as defaults: the existing file's, else the base's.
+    shown: Profile,
+    changes: Vec<Change>,
+}
+
+impl Wizard<'_> {
+    /// Custom image names, each checked as an image reference.
+    fn images(&mut self) -> Result<()> {
+        // Images.
+        let custom = match self.answers.custom_images {
+            Some(yes) => yes,
+            None if !self.answers.images.is_empty() => true,
+            None => self.prompter.confirm(
+                "--image",
+                "Are you using custom or corporate images?",
+                false,
+            )?,
+        };
+        if custom {
+            let current_images = image_values(&self.shown);
+            for (role, question) in IMAGE_ROLES {
+                let default = current_images.get(role).cloned().unwrap_or_default();
+                let answer = match self.answers.images.get(role) {
+                    Some(image) => image.clone(),
+                    None if !self.answers.images.is_empty() => default.clone(),
+                    None => self.prompter.input(
+                        &format!("--image {role}=IMAGE"),
+                        question,
+                        &default,
+                        &|a| {
+                            if role == "kerberos_test" && a.trim().is_empty() {
+                                None
+                            } else {
+                                image_check(a)
+                            }
+                        },
+                    )?,
+                };
+                let answer = answer.trim().to_string();
+                if let Some(problem) = (!answer.is_empty()).then(|| image_check(&answer)).flatten()
+                {
+                    return Err(Error::invalid(
+                        "--image",
+                        format!("images.{role}"),
+                        answer,
+                        problem,
+                    ));
+                }
+                if !answer.is_empty() && Some(&answer) != image_values(&self.base).get(role) {
+                    self.changes
+                        .push((vec!["images".into(), role.into()], Value::from(answer)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Layered or prebuilt.
+    fn mode(&mut self) -> Result<()> {
+        // Mode.
+        let mode = match self.answers.mode {
+            Some(mode) => mode,
+            None => {
+                let options = [
+                    (
+                        "layered".to_string(),
+                        "generic images; the platform installs packages when a container starts"
+                            .to_string(),
+                    ),
+                    (
+                        "prebuilt".to_string(),
+                        "everything baked into the images; nothing installed at start".to_string(),
+                    ),
+                ];
+                let default = usize::from(self.shown.mode == Mode::Prebuilt);
+                if self
+                    .prompter
+                    .select("--mode", "Layered or prebuilt mode?", &options, default)?
+                    == 0
+                {
+                    Mode::Layered
+                } else {
+                    Mode::Prebuilt
+                }
+            }
+        };
+        if mode != self.base.mode {
+            self.changes.push((
+                key("mode"),
+                Value::from(if mode == Mode::Prebuilt {
+                    "prebuilt"
+                } else {
+                    "layered"
+                }),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The base family, asked only when the Python image name does not say it.
+    fn distro(&mut self) -> Result<()> {
+        // Distro: skipped when the Python image's name says it.
+        let python = self
+            .changes
+            .iter()
+            .find(|(k, _)| k == &key("images.python"))
+            .and_then(|(_, v)| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| self.shown.images.python.clone());
+        let distro = match self.answers.distro {
+            Some(distro) => distro,
+            None if python.contains("alpine") => Distro::Alpine,
+            None if ["bookworm", "bullseye", "slim", "debian", "ubuntu"]
+                .iter()
+                .any(|w| python.contains(w)) =>
+            {
+                Distro::Debian
+            }
+            None => {
+                let options = [
+                    ("alpine".to_string(), "apk".to_string()),
+                    (
+                        "debian".to_string(),
+                        "apt (Debian and Ubuntu bases)".to_string(),
+                    ),
+                ];
+                let default = usize::from(self.shown.distro == Distro::Debian);
+                if self
+                    .prompter
+                    .select("--distro", "Base family?", &options, default)?
+                    == 0
+                {
+                    Distro::Alpine
+                } else {
+                    Distro::Debian
+                }
+            }
+        };
+        if distro != self.base.distro {
+            self.changes.push((
+                key("distro"),
+                Value::from(if distro == Distro::Debian {
+                    "debian"
+                } else {
+                    "alpine"
+                }),
+            ));
+        }
+        Ok(())
+    }
+
+    /// CA files, registry, pip index, proxies.
+    fn corporate(&mut self) -> Result<()> {
+        // Corporate network.
+        let c = &self.shown.corporate;
+        let any_corporate_flag = self.answers.ca_certs.is_some()
+            || self.answers.registry.is_some()
+            || self.answers.pip_index_url.is_some()
+            || self.answers.http_proxy.is_some()
+            || self.answers.https_proxy.is_some();
+        let corporate = match self.answers.corporate {
+            Some(yes) => yes,
+            None if any_corporate_flag => true,
+            None => self.prompter.confirm(
+                "--corporate",
+                "Behind a corporate network (CA, registry, pip index, proxy)?",
+                false,
+            )?,
+        };
+        if corporate {
+            let certs = match &self.answers.ca_certs {
+                Some(certs) => certs.join(","),
+                None if any_corporate_flag => c.ca_certificates.join(","),
+                None => self.prompter.input(
+                    "--ca-cert",
+                    "CA certificate files (comma-separated, PEM)",
+                    &c.ca_certificates.join(","),
+                    &pem_check,
+                )?,
+            };
+            if let Some(problem) = pem_check(&certs) {
+                return Err(Error::invalid(
+                    "--ca-cert",
+                    "corporate.ca_certificates",
+                    certs,
+                    problem,
+                ));
+            }
+            // Answers are paths from here; a profile's paths are relative to the profile file.
+            let profile_dir = self
+                .answers
+                .profile
+                .as_ref()
+                .and_then(|p| p.parent())
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("profiles"));
+            let certs: Vec<String> = certs
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|cert| relative_to(std::path::Path::new(cert), &profile_dir))
+                .collect();
+            if certs != self.base.corporate.ca_certificates {
+                let mut array = toml_edit::Array::new();
+                for cert in &certs {
+                    array.push(cert.as_str());
+                }
+                self.changes
+                    .push((key("corporate.ca_certificates"), Value::Array(array)));
+            }
+            for (flag, name, given, current, question) in [
+                (
+                    "--registry",
+                    "registry",
+                    &self.answers.registry,
+                    &c.registry,
+                    "Private registry prefix (host[:port][/path]; empty: none)",
+                ),
+                (
+                    "--pip-index-url",
+                    "pip_index_url",
+                    &self.answers.pip_index_url,
+                    &c.pip_index_url,
+                    "pip index URL (empty: PyPI)",
+                ),
+                (
+                    "--pip-trusted-host",
+                    "pip_trusted_host",
+                    &self.answers.pip_trusted_host,
+                    &c.pip_trusted_host,
+                    "pip trusted host (empty: none)",
+                ),
+                (
+                    "--http-proxy",
+                    "http_proxy",
+                    &self.answers.http_proxy,
+                    &c.http_proxy,
+                    "HTTP proxy for builds (empty: none)",
+                ),
+                (
+                    "--https-proxy",
+                    "https_proxy",
+                    &self.answers.https_proxy,
+                    &c.https_proxy,
+                    "HTTPS proxy for builds (empty: none)",
+                ),
+                (
+                    "--no-proxy",
+                    "no_proxy",
+                    &self.answers.no_proxy,
+                    &c.no_proxy,
+                    "Hosts that bypass the proxy (empty: none)",
+                ),
+            ] {
+                let default = current.clone().unwrap_or_default();
+                let answer = match given {
+                    Some(value) => value.clone(),
+                    None if any_corporate_flag => default,
+                    None => self.prompter.input(flag, question, &default, &|_| None)?,
+                };
+                let answer = answer.trim().to_string();
+                let base_value = base_corporate(&self.base, name);
+                if !answer.is_empty() && Some(&answer) != base_value.as_ref() {
+                    self.changes
+                        .push((vec!["corporate".into(), name.into()], Value::from(answer)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Development-only, and then password-less PostgreSQL.
+    fn development(&mut self) -> Result<()> {
+        // Password-less PostgreSQL: only for a development profile.
+        let development = match self.answers.development {
+            Some(yes) => yes,
+            None if self.answers.trust_auth == Some(true) => true,
+            None => self.prompter.confirm(
+                "--development",
+                "Is this profile for local development only?",
+                self.shown.development,
+            )?,
+        };
+        if development != self.base.development {
+            self.changes
+                .push((key("development"), Value::from(development)));
+        }
+        if development {
+            let trust = match self.answers.trust_auth {
+                Some(yes) => yes,
+                None => self.prompter.confirm(
+                    "--trust-auth",
+                    "Password-less PostgreSQL (trust)? Anyone who reaches the port gets in: local use only",
+                    self.shown.postgres.auth_method == Some(AuthMethod::Trust),
+                )?,
+            };
+            if trust && self.base.postgres.auth_method != Some(AuthMethod::Trust) {
+                self.changes
+                    .push((key("postgres.auth_method"), Value::from("trust")));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `path` (relative to the working directory) as seen from `dir`.
