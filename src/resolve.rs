@@ -75,6 +75,8 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
     context.insert("pkg", &Pkg { manager });
     context.insert("images", &images);
     context.insert("postgres_major", &major);
+    // The proxy as build arguments: the same list `imggen build` passes.
+    context.insert("build_args", &crate::build::build_args(profile));
     let names: BTreeMap<&str, Vec<&str>> = files
         .iter()
         .map(|(group, list)| (*group, list.iter().map(|f| f.name.as_str()).collect()))
