@@ -211,10 +211,7 @@ const ROLES: [(&str, &str); 3] = [
 
 fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
-    let stack = profile::load(&request.selection)?;
-    let resolved = crate::resolve::resolve(&stack)?;
-    let mut cache = PackCache::new(&request.pack_dirs);
-    let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
+    let (stack, files) = PackCache::new(&request.pack_dirs).render(&request.selection)?;
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
     for (role, key) in ROLES {
@@ -269,8 +266,8 @@ fn build(request: &BuildRequest) -> Result<u8> {
     } else if !crate::check::compare(&r.files, &r.dir)?.is_clean() {
         return Err(crate::error::Error::Stale { dir: r.dir });
     }
-    let profile = profile::load(&request.selection)?.profile;
-    let jobs = crate::build::jobs(&profile, &request.only);
+    let profile = &r.profile;
+    let jobs = crate::build::jobs(profile, &request.only);
     if jobs.is_empty() {
         emit(
             "the profile names no image tags (`python.tag`, `kerberos.tag`, `postgres.tag`): nothing to build\n",
@@ -278,7 +275,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
         return Ok(0);
     }
     let mut engine = crate::engine::detect(request.engine)?;
-    let args = crate::build::build_args(&profile);
+    let args = crate::build::build_args(profile);
     let outcomes = crate::build::run(
         &mut engine,
         &r.dir,
@@ -311,10 +308,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
     // (shown path, text, role, mode)
     let mut inputs: Vec<(String, String, Option<Role>, Mode)> = Vec::new();
     if request.files.is_empty() {
-        let stack = profile::load(&request.selection)?;
-        let resolved = crate::resolve::resolve(&stack)?;
-        let mut cache = PackCache::new(&[]);
-        let files = crate::render::render(cache.for_stack(&stack)?, &resolved)?;
+        let (stack, files) = PackCache::new(&[]).render(&request.selection)?;
         let mode = request.mode.unwrap_or(stack.profile.mode);
         for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
             let text = String::from_utf8_lossy(&file.contents).into_owned();
@@ -394,19 +388,21 @@ impl PackCache {
         }
         Ok(&self.loaded[&dirs])
     }
-}
 
-fn render_one(cache: &mut PackCache, selection: &Selection) -> Result<(String, Files)> {
-    let stack = profile::load(selection)?;
-    let resolved = crate::resolve::resolve(&stack)?;
-    let packs = cache.for_stack(&stack)?;
-    Ok((stack.title(), crate::render::render(packs, &resolved)?))
+    /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
+    pub fn render(&mut self, selection: &Selection) -> Result<(profile::Stack, Files)> {
+        let stack = profile::load(selection)?;
+        let resolved = crate::resolve::resolve(&stack)?;
+        let files = crate::render::render(self.for_stack(&stack)?, &resolved)?;
+        Ok((stack, files))
+    }
 }
 
 fn diff(request: &DiffRequest) -> Result<u8> {
     let mut cache = PackCache::new(&request.pack_dirs);
-    let (left_name, left) = render_one(&mut cache, &request.left)?;
-    let (right_name, right) = render_one(&mut cache, &request.right)?;
+    let (left_stack, left) = cache.render(&request.left)?;
+    let (right_stack, right) = cache.render(&request.right)?;
+    let (left_name, right_name) = (left_stack.title(), right_stack.title());
     let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
     paths.sort();
     paths.dedup();
@@ -477,27 +473,10 @@ pub struct Rendered {
     pub dir: PathBuf,
     pub files: Files,
     pub manifest: Manifest,
+    /// The resolved profile it was rendered from (what `build` builds).
+    pub profile: profile::Profile,
 }
 
-/// Every known profile: built-in ones and those in `./profiles/`, sorted, each once.
-pub fn all_profiles() -> Vec<String> {
-    let mut names = source::builtin_names();
-    if let Ok(entries) = std::fs::read_dir(source::LOCAL_DIR) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml")
-                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-            {
-                names.push(stem.to_string());
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// Renders the target in memory: nothing is written here.
 /// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
 /// written here. `render` collects them all before writing; `check` compares each as it comes,
 /// so memory stays flat however many profiles there are.
@@ -508,7 +487,7 @@ pub fn for_each_rendered(
     let mut cache = PackCache::new(&target.pack_dirs);
     let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
-        None => all_profiles()
+        None => source::known_names()
             .into_iter()
             .map(|name| {
                 let dir = target.out.join(&name);
@@ -517,15 +496,18 @@ pub fn for_each_rendered(
             .collect(),
     };
     for (selection, dir) in jobs {
-        let stack = profile::load(&selection)?;
-        let resolved = crate::resolve::resolve(&stack)?;
-        let packs = cache.for_stack(&stack)?;
-        let files = crate::render::render(packs, &resolved)?;
-        let manifest = Manifest::of(&files, &stack.title(), &stack.chain, packs);
+        let (stack, files) = cache.render(&selection)?;
+        let manifest = Manifest::of(
+            &files,
+            &stack.title(),
+            &stack.chain,
+            cache.for_stack(&stack)?,
+        );
         each(Rendered {
             dir,
             files,
             manifest,
+            profile: stack.profile,
         })?;
     }
     Ok(())
@@ -620,7 +602,7 @@ fn list(what: ListWhat) -> Result<u8> {
     let mut out = String::new();
     match what {
         ListWhat::Profiles => {
-            for name in all_profiles() {
+            for name in source::known_names() {
                 let stack = profile::load(&Selection::of(&name))?;
                 out.push_str(&format!("{name:<22} {}\n", stack.profile.description));
             }

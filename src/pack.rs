@@ -274,7 +274,7 @@ impl Packs {
         for dir in dirs {
             for (folder, root) in pack_folders(dir)? {
                 let files = read_pack_folder(&root)?;
-                let shown = clean(&root);
+                let shown = crate::profile::source::clean(&root);
                 packs.insert(
                     folder.clone(),
                     Pack::from_files(&folder, &shown, files, Some(&builtins))?,
@@ -347,7 +347,7 @@ fn pack_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// Every file of a pack folder on disk, found with walkdir in a stable order. Symbolic links
 /// are refused: a pack must not reach outside its folder.
 fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
-    let shown = clean(root);
+    let shown = crate::profile::source::clean(root);
     let bad = |reason: String| Error::Pack {
         pack: shown.clone(),
         reason,
@@ -373,11 +373,6 @@ fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
         files.push((relative, contents));
     }
     Ok(files)
-}
-
-fn clean(path: &Path) -> String {
-    let text = path.display().to_string();
-    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
 fn collect(dir: &Dir<'_>, root: &std::path::Path, out: &mut Vec<(String, String)>) {

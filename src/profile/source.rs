@@ -81,23 +81,36 @@ pub fn find(reference: &str, relative_to: &Path, from_id: Option<&str>) -> Resul
     builtin(reference).ok_or_else(|| unknown(reference))
 }
 
+/// Names of the profiles in `./profiles/` (file stems of its `.toml` files), unsorted.
+pub fn local_names() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(LOCAL_DIR) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|path| {
+            path.file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// Every profile a name can select: built-in ones and those in `./profiles/`, sorted, each once.
+pub fn known_names() -> Vec<String> {
+    let mut names = builtin_names();
+    names.extend(local_names());
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn unknown(name: &str) -> Error {
-    let mut available = builtin_names();
-    if let Ok(entries) = std::fs::read_dir(LOCAL_DIR) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml")
-                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-            {
-                available.push(stem.to_string());
-            }
-        }
-    }
-    available.sort();
-    available.dedup();
     Error::UnknownProfile {
         name: name.to_string(),
-        available,
+        available: known_names(),
     }
 }
 
@@ -145,7 +158,7 @@ pub fn with_text(path: &Path, text: String) -> Source {
 }
 
 /// A path as the user would write it: without a leading `./`.
-fn clean(path: &Path) -> String {
+pub fn clean(path: &Path) -> String {
     let mut text = path.display().to_string();
     while let Some(rest) = text.strip_prefix("./") {
         text = rest.to_string();
