@@ -30,7 +30,7 @@ fn has_line_break(value: &str) -> bool {
 }
 
 /// Characters that need no quoting in any of the formats below.
-fn is_plain(c: char) -> bool {
+pub fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c)
 }
 

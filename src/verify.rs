@@ -141,9 +141,8 @@ fn env(text: &str) -> Option<String> {
         let ok = line.split_once('=').is_some_and(|(key, value)| {
             key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+                // The same characters the `env` filter lets through unquoted.
+                && value.chars().all(crate::filters::is_plain)
         });
         if !ok {
             return Some(format!(
