@@ -28,19 +28,6 @@ pub fn jobs(profile: &Profile, only: &[String]) -> Vec<Job> {
         .collect()
 }
 
-/// Proxy settings, passed as build arguments (predefined in Docker, so never stored).
-pub fn build_args(profile: &Profile) -> Vec<(String, String)> {
-    let c = &profile.corporate;
-    [
-        ("http_proxy", &c.http_proxy),
-        ("https_proxy", &c.https_proxy),
-        ("no_proxy", &c.no_proxy),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.clone().map(|v| (key.to_string(), v)))
-    .collect()
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub job: Job,
@@ -182,7 +169,7 @@ mod tests {
             &mut engine,
             Path::new("out"),
             &jobs(&p, &[]),
-            &build_args(&p),
+            &crate::resolve::build_args(&p),
             true,
             &mut |l| log.push_str(l),
         )

@@ -7,11 +7,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
-    RenderRequest, Target, TestRequest, VendorAction, VendorRequest,
+    RenderRequest, TestRequest, VendorAction, VendorRequest,
 };
 use crate::engine::Kind;
 use crate::init;
 use crate::lint::Role;
+use crate::pipeline::Target;
 use crate::profile::Selection;
 use crate::profile::model;
 

@@ -1,12 +1,11 @@
 //! Each command as a short composition of the pipeline: load → resolve → render → check or write.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::manifest::Manifest;
 use crate::pack::Packs;
+use crate::pipeline::{PackCache, Target, for_each_rendered};
 use crate::profile::{self, Selection, source};
 use crate::render::Files;
 
@@ -60,15 +59,6 @@ pub struct LintRequest {
     pub mode: Option<crate::lint::Mode>,
     pub json: bool,
     pub explain: Option<String>,
-}
-
-/// What to render and where: one selection into `out`, or (`None`) every known profile
-/// into `out/<profile>/`.
-pub struct Target {
-    pub selection: Option<Selection>,
-    pub out: PathBuf,
-    /// Folders of packs on disk, ahead of the built-in ones.
-    pub pack_dirs: Vec<PathBuf>,
 }
 
 pub struct RenderRequest {
@@ -275,7 +265,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
         return Ok(0);
     }
     let mut engine = crate::engine::detect(request.engine)?;
-    let args = crate::build::build_args(profile);
+    let args = crate::resolve::build_args(profile);
     let outcomes = crate::build::run(
         &mut engine,
         &r.dir,
@@ -362,42 +352,6 @@ fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
-pub struct PackCache {
-    command_line: Vec<PathBuf>,
-    loaded: BTreeMap<Vec<PathBuf>, Packs>,
-}
-
-impl PackCache {
-    pub fn new(command_line: &[PathBuf]) -> Self {
-        Self {
-            command_line: command_line.to_vec(),
-            loaded: BTreeMap::new(),
-        }
-    }
-
-    /// The packs for `stack`: the command line's folders, then the profile's `pack_dirs`.
-    pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
-        let mut dirs = self.command_line.clone();
-        for dir in &stack.profile.pack_dirs {
-            dirs.push(stack.layers.resolve_path(&["pack_dirs"], dir).0);
-        }
-        if !self.loaded.contains_key(&dirs) {
-            let packs = Packs::load(&dirs)?;
-            self.loaded.insert(dirs.clone(), packs);
-        }
-        Ok(&self.loaded[&dirs])
-    }
-
-    /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
-    pub fn render(&mut self, selection: &Selection) -> Result<(profile::Stack, Files)> {
-        let stack = profile::load(selection)?;
-        let resolved = crate::resolve::resolve(&stack)?;
-        let files = crate::render::render(self.for_stack(&stack)?, &resolved)?;
-        Ok((stack, files))
-    }
-}
-
 fn diff(request: &DiffRequest) -> Result<u8> {
     let mut cache = PackCache::new(&request.pack_dirs);
     let (left_stack, left) = cache.render(&request.left)?;
@@ -415,7 +369,7 @@ fn diff(request: &DiffRequest) -> Result<u8> {
         };
         match (text(&left), text(&right)) {
             (Some(a), Some(b)) if a == b => {}
-            (a, b) => out.push_str(&crate::check::unified_diff(
+            (a, b) => out.push_str(&crate::diff::unified_diff(
                 &a.unwrap_or_default(),
                 &b.unwrap_or_default(),
                 &format!("{left_name}/{path}"),
@@ -466,51 +420,6 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
             Ok(0)
         }
     }
-}
-
-/// One rendered profile, ready to compare or write.
-pub struct Rendered {
-    pub dir: PathBuf,
-    pub files: Files,
-    pub manifest: Manifest,
-    /// The resolved profile it was rendered from (what `build` builds).
-    pub profile: profile::Profile,
-}
-
-/// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
-/// written here. `render` collects them all before writing; `check` compares each as it comes,
-/// so memory stays flat however many profiles there are.
-pub fn for_each_rendered(
-    target: &Target,
-    mut each: impl FnMut(Rendered) -> Result<()>,
-) -> Result<()> {
-    let mut cache = PackCache::new(&target.pack_dirs);
-    let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
-        Some(selection) => vec![(selection.clone(), target.out.clone())],
-        None => source::known_names()
-            .into_iter()
-            .map(|name| {
-                let dir = target.out.join(&name);
-                (Selection::of(&name), dir)
-            })
-            .collect(),
-    };
-    for (selection, dir) in jobs {
-        let (stack, files) = cache.render(&selection)?;
-        let manifest = Manifest::of(
-            &files,
-            &stack.title(),
-            &stack.chain,
-            cache.for_stack(&stack)?,
-        );
-        each(Rendered {
-            dir,
-            files,
-            manifest,
-            profile: stack.profile,
-        })?;
-    }
-    Ok(())
 }
 
 fn render(request: &RenderRequest) -> Result<u8> {

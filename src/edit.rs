@@ -130,7 +130,7 @@ impl Edit {
 
     pub fn diff(&self, color: bool) -> String {
         let name = self.path.display().to_string();
-        crate::check::unified_diff(&self.before, &self.text(), &name, &name, color)
+        crate::diff::unified_diff(&self.before, &self.text(), &name, &name, color)
     }
 }
 

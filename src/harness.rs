@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::pack::Packs;
+use crate::pipeline::render;
 use crate::profile::{Selection, load, load_text};
 
 /// Built-in packs, loaded and their templates parsed: done once, then reused.
@@ -32,24 +33,21 @@ impl Harness {
             sets: vec![format!("packs=[\"{pack}\"]")],
         };
         let stack = load(&selection).map_err(|e| e.to_string())?;
-        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
-        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        let files = render(&self.packs, &stack).map_err(|e| e.to_string())?;
         Ok(files.values().map(|f| f.contents.len()).sum())
     }
 
     /// Profile text (and `--set`s) through the whole pipeline; returns the files rendered.
     pub fn render_text(&self, text: &str, sets: &[String]) -> Result<usize, String> {
         let stack = load_text("input", text, sets).map_err(|e| e.to_string())?;
-        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
-        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        let files = render(&self.packs, &stack).map_err(|e| e.to_string())?;
         Ok(files.len())
     }
 
     /// Renders a built-in profile and compares it with `dir`; returns whether it is in sync.
     pub fn check(&self, profile: &str, dir: &Path) -> Result<bool, String> {
         let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
-        let resolved = crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
-        let files = crate::render::render(&self.packs, &resolved).map_err(|e| e.to_string())?;
+        let files = render(&self.packs, &stack).map_err(|e| e.to_string())?;
         Ok(crate::check::compare(&files, dir)
             .map_err(|e| e.to_string())?
             .is_clean())

@@ -389,9 +389,8 @@ mod tests {
 
     fn rendered(profile: &str) -> (Profile, Files) {
         let stack = crate::profile::load(&crate::profile::Selection::of(profile)).expect("loads");
-        let resolved = crate::resolve::resolve(&stack).expect("resolves");
         let packs = crate::pack::Packs::builtin().expect("packs");
-        let files = crate::render::render(&packs, &resolved).expect("renders");
+        let files = crate::pipeline::render(&packs, &stack).expect("renders");
         (stack.profile, files)
     }
 

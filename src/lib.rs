@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod cli;
 mod commands;
+mod diff;
 mod dockerfile;
 mod edit;
 mod engine;
@@ -21,6 +22,7 @@ mod init;
 mod lint;
 mod manifest;
 mod pack;
+mod pipeline;
 mod profile;
 #[cfg(test)]
 mod proptests;

@@ -13,6 +13,9 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::filters;
 
+/// The record a vendored pack keeps of where it came from.
+pub const VENDOR_RECORD: &str = ".imggen-vendor.toml";
+
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/template-packs");
 
 /// The pack of shared components every other pack may use; it renders nothing itself.
@@ -365,7 +368,7 @@ fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
                 "`{relative}` is a symbolic link; packs must hold plain files"
             )));
         }
-        if !entry.file_type().is_file() || relative == crate::vendor::RECORD {
+        if !entry.file_type().is_file() || relative == VENDOR_RECORD {
             continue;
         }
         let contents =

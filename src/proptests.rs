@@ -16,9 +16,7 @@ fn packs() -> &'static Packs {
 }
 
 fn render(selection: &Selection) -> crate::error::Result<crate::render::Files> {
-    let stack = load(selection)?;
-    let resolved = crate::resolve::resolve(&stack)?;
-    crate::render::render(packs(), &resolved)
+    crate::pipeline::render(packs(), &load(selection)?)
 }
 
 /// Printable text with the characters that break naive quoting, but no control characters.

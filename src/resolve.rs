@@ -76,7 +76,7 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
     context.insert("images", &images);
     context.insert("postgres_major", &major);
     // The proxy as build arguments: the same list `imggen build` passes.
-    context.insert("build_args", &crate::build::build_args(profile));
+    context.insert("build_args", &build_args(profile));
     let names: BTreeMap<&str, Vec<&str>> = files
         .iter()
         .map(|(group, list)| (*group, list.iter().map(|f| f.name.as_str()).collect()))
@@ -159,6 +159,19 @@ pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
         image(&i.opensearch, &d.opensearch, &None, &defaults.opensearch),
     );
     map
+}
+
+/// Proxy settings, passed as build arguments (predefined in Docker, so never stored).
+pub fn build_args(profile: &Profile) -> Vec<(String, String)> {
+    let c = &profile.corporate;
+    [
+        ("http_proxy", &c.http_proxy),
+        ("https_proxy", &c.https_proxy),
+        ("no_proxy", &c.no_proxy),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.clone().map(|v| (key.to_string(), v)))
+    .collect()
 }
 
 /// The PostgreSQL major version: as set, or read from the image tag (`postgres:17.5-alpine`).

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pack::Packs;
-
-/// The record a vendored pack keeps of where it came from.
-pub const RECORD: &str = ".imggen-vendor.toml";
+use crate::pack::{Packs, VENDOR_RECORD as RECORD};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,7 +178,7 @@ fn vendored(into: &Path) -> Result<Vec<(PathBuf, Record)>> {
 }
 
 fn upstream_diff(status: &FileStatus, folder: &Path, color: bool) -> String {
-    crate::check::unified_diff(
+    crate::diff::unified_diff(
         &status.base,
         &status.upstream,
         &format!("{}/{} (as vendored)", folder.display(), status.path),

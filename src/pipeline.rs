@@ -1,0 +1,110 @@
+//! The pipeline, once: profile files → resolved profile → packs → rendered files in memory,
+//! checked in memory. Every command, the benchmark harness and the property tests go through
+//! here; what happens to the files afterwards (compare or write) is the caller's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::pack::Packs;
+use crate::profile::{self, Selection, source};
+use crate::render::Files;
+
+/// What to render and where: one selection into `out`, or (`None`) every known profile
+/// into `out/<profile>/`.
+pub struct Target {
+    pub selection: Option<Selection>,
+    pub out: PathBuf,
+    /// Folders of packs on disk, ahead of the built-in ones.
+    pub pack_dirs: Vec<PathBuf>,
+}
+
+/// A loaded profile through the rest of the pipeline: resolve, render with `packs`, check the
+/// rendered files in memory.
+pub fn render(packs: &Packs, stack: &profile::Stack) -> Result<Files> {
+    let resolved = crate::resolve::resolve(stack)?;
+    let files = crate::render::render(packs, &resolved)?;
+    crate::verify::verify(&files)?;
+    Ok(files)
+}
+
+/// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
+pub struct PackCache {
+    command_line: Vec<PathBuf>,
+    loaded: BTreeMap<Vec<PathBuf>, Packs>,
+}
+
+impl PackCache {
+    pub fn new(command_line: &[PathBuf]) -> Self {
+        Self {
+            command_line: command_line.to_vec(),
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    /// The packs for `stack`: the command line's folders, then the profile's `pack_dirs`.
+    pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
+        let mut dirs = self.command_line.clone();
+        for dir in &stack.profile.pack_dirs {
+            dirs.push(stack.layers.resolve_path(&["pack_dirs"], dir).0);
+        }
+        if !self.loaded.contains_key(&dirs) {
+            let packs = Packs::load(&dirs)?;
+            self.loaded.insert(dirs.clone(), packs);
+        }
+        Ok(&self.loaded[&dirs])
+    }
+
+    /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
+    pub fn render(&mut self, selection: &Selection) -> Result<(profile::Stack, Files)> {
+        let stack = profile::load(selection)?;
+        let files = render(self.for_stack(&stack)?, &stack)?;
+        Ok((stack, files))
+    }
+}
+
+/// One rendered profile, ready to compare or write.
+pub struct Rendered {
+    pub dir: PathBuf,
+    pub files: Files,
+    pub manifest: Manifest,
+    /// The resolved profile it was rendered from (what `build` builds).
+    pub profile: profile::Profile,
+}
+
+/// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
+/// written here. `render` collects them all before writing; `check` compares each as it comes,
+/// so memory stays flat however many profiles there are.
+pub fn for_each_rendered(
+    target: &Target,
+    mut each: impl FnMut(Rendered) -> Result<()>,
+) -> Result<()> {
+    let mut cache = PackCache::new(&target.pack_dirs);
+    let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
+        Some(selection) => vec![(selection.clone(), target.out.clone())],
+        None => source::known_names()
+            .into_iter()
+            .map(|name| {
+                let dir = target.out.join(&name);
+                (Selection::of(&name), dir)
+            })
+            .collect(),
+    };
+    for (selection, dir) in jobs {
+        let (stack, files) = cache.render(&selection)?;
+        let manifest = Manifest::of(
+            &files,
+            &stack.title(),
+            &stack.chain,
+            cache.for_stack(&stack)?,
+        );
+        each(Rendered {
+            dir,
+            files,
+            manifest,
+            profile: stack.profile,
+        })?;
+    }
+    Ok(())
+}
