@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::profile::Profile;
+use crate::role::Role;
 
 /// One image to build: its folder in the output and its tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,17 +15,16 @@ pub struct Job {
     pub tag: String,
 }
 
-/// The images the profile names a tag for, in build order, filtered by `only` (folder names).
-pub fn jobs(profile: &Profile, only: &[String]) -> Vec<Job> {
-    let named = [
-        ("python-runtime", &profile.python.tag),
-        ("kerberos-test", &profile.kerberos.tag),
-        ("postgres", &profile.postgres.tag),
-    ];
-    named
-        .into_iter()
-        .filter(|(folder, _)| only.is_empty() || only.iter().any(|o| o == folder))
-        .filter_map(|(folder, tag)| tag.clone().map(|tag| Job { folder, tag }))
+/// The images the profile names a tag for, in table order; only `only`'s roles when given.
+pub fn jobs(profile: &Profile, only: &[&'static Role]) -> Vec<Job> {
+    crate::role::built()
+        .filter(|role| only.is_empty() || only.iter().any(|o| std::ptr::eq(*o, *role)))
+        .filter_map(|role| {
+            profile.tag(role).map(|tag| Job {
+                folder: role.name,
+                tag: tag.to_string(),
+            })
+        })
         .collect()
 }
 
@@ -144,7 +144,10 @@ mod tests {
             .map(|j| j.folder)
             .collect();
         assert_eq!(folders, ["python-runtime", "kerberos-test", "postgres"]);
-        let only = jobs(&profile("corporate-hardened", &[]), &["postgres".into()]);
+        let only = jobs(
+            &profile("corporate-hardened", &[]),
+            &[crate::role::find("postgres").expect("a role")],
+        );
         assert_eq!(
             only,
             [Job {

@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
@@ -11,10 +12,10 @@ use crate::commands::{
 };
 use crate::engine::Kind;
 use crate::init;
-use crate::lint::Role;
 use crate::pipeline::Target;
 use crate::profile::Selection;
 use crate::profile::model;
+use crate::role::{ROLES, Role};
 
 #[derive(Parser)]
 #[command(
@@ -120,9 +121,9 @@ enum Sub {
         /// Push each image after it builds
         #[arg(long)]
         push: bool,
-        /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
-        #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
-        only: Vec<String>,
+        /// Only these images, comma-separated
+        #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
+        only: Vec<&'static Role>,
         /// A folder of template packs used ahead of the built-in ones (repeatable)
         #[arg(long = "pack-dir", value_name = "DIR")]
         pack_dirs: Vec<PathBuf>,
@@ -135,11 +136,11 @@ enum Sub {
         #[arg(long, value_enum)]
         engine: Option<EngineArg>,
         /// Test this image instead of the profile's, e.g. `postgres=myorg/postgres:17` (repeatable)
-        #[arg(long = "image", value_name = "ROLE=IMAGE")]
-        images: Vec<String>,
-        /// Only these images (python-runtime, kerberos-test, postgres), comma-separated
-        #[arg(long, value_delimiter = ',', value_name = "IMAGES")]
-        only: Vec<String>,
+        #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
+        images: Vec<(&'static Role, String)>,
+        /// Only these images, comma-separated
+        #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
+        only: Vec<&'static Role>,
         /// A folder of template packs used ahead of the built-in ones (repeatable)
         #[arg(long = "pack-dir", value_name = "DIR")]
         pack_dirs: Vec<PathBuf>,
@@ -152,8 +153,8 @@ enum Sub {
         #[command(flatten)]
         select: Select,
         /// What the image is for (default: from the file's folder name)
-        #[arg(long, value_enum)]
-        role: Option<LintRole>,
+        #[arg(long, value_parser = role_arg())]
+        role: Option<&'static Role>,
         /// The platform mode the image is used in (default: the profile's, or layered for files)
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
@@ -169,49 +170,65 @@ enum Sub {
         /// The built-in profile to start from
         #[arg(long, value_name = "PROFILE")]
         from: Option<String>,
-        /// Custom images: `python=IMAGE`, `kerberos_test=`, `postgres=`, `openmetadata_server=`,
-        /// `opensearch=` (repeatable)
-        #[arg(long = "image", value_name = "ROLE=IMAGE")]
-        images: Vec<String>,
+        /// A custom image for a role, e.g. `--image python-runtime=myorg/python:3.11` (repeatable;
+        /// roles as for `imggen test --only`)
+        #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
+        images: Vec<(&'static Role, String)>,
         /// Layered (installs at start) or prebuilt (everything baked in)
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
         /// Base family
         #[arg(long, value_enum)]
         distro: Option<DistroArg>,
-        /// Answer "no" to custom images / the corporate network / development
+        /// No custom images: keep the base profile's
         #[arg(long)]
         no_custom_images: bool,
+        /// Behind a corporate network: ask for (or take the flags of) CA, registry, index, proxy
         #[arg(long)]
+        corporate: bool,
+        /// Not behind a corporate network
+        #[arg(long, conflicts_with = "corporate")]
         no_corporate: bool,
+        /// A development-only profile (allows password-less PostgreSQL)
         #[arg(long)]
         development: bool,
+        /// Not a development profile
         #[arg(long, conflicts_with = "development")]
         no_development: bool,
         /// Corporate CA certificate files (PEM; repeatable)
         #[arg(long = "ca-cert", value_name = "FILE")]
         ca_certs: Vec<String>,
+        /// Registry prefix put in front of every upstream image
         #[arg(long, value_name = "HOST[:PORT][/PATH]")]
         registry: Option<String>,
+        /// Private Python package index (PIP_INDEX_URL)
         #[arg(long, value_name = "URL")]
         pip_index_url: Option<String>,
+        /// Host pip trusts without TLS verification (PIP_TRUSTED_HOST)
         #[arg(long, value_name = "HOST")]
         pip_trusted_host: Option<String>,
+        /// Build-time HTTP proxy (a build argument, never stored in images)
         #[arg(long, value_name = "URL")]
         http_proxy: Option<String>,
+        /// Build-time HTTPS proxy (a build argument, never stored in images)
         #[arg(long, value_name = "URL")]
         https_proxy: Option<String>,
+        /// Hosts reached without the proxy, comma-separated
         #[arg(long, value_name = "HOSTS")]
         no_proxy: Option<String>,
         /// Password-less PostgreSQL (development profiles only)
         #[arg(long)]
         trust_auth: bool,
+        /// Keep password authentication in a development profile
+        #[arg(long, conflicts_with = "trust_auth")]
+        no_trust_auth: bool,
         /// The profile file to write, or to edit in place when it exists
         #[arg(short, long = "profile", value_name = "FILE")]
         profile: Option<PathBuf>,
-        /// Render into generated/ after writing (or --no-render)
+        /// Render into generated/ after writing
         #[arg(long)]
         render: bool,
+        /// Do not render after writing
         #[arg(long, conflicts_with = "render")]
         no_render: bool,
         /// Write without asking for confirmation
@@ -263,13 +280,6 @@ enum DistroArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LintRole {
-    PythonRuntime,
-    Postgres,
-    KerberosTest,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum ModeArg {
     Layered,
     Prebuilt,
@@ -317,6 +327,36 @@ fn engine_kind(engine: EngineArg) -> Kind {
         EngineArg::Podman => Kind::Podman,
         EngineArg::Buildah => Kind::Buildah,
     }
+}
+
+/// A `--x`/`--no-x` pair: the answer given, if any.
+fn yes_no(yes: bool, no: bool) -> Option<bool> {
+    if yes { Some(true) } else { no.then_some(false) }
+}
+
+/// A role on the command line: the accepted values (and `--help`'s list) come from the table.
+fn role_arg() -> impl TypedValueParser<Value = &'static Role> {
+    let values = ROLES.iter().map(|r| {
+        PossibleValue::new(r.name)
+            .aliases(r.aliases.iter().copied())
+            .help(r.title)
+    });
+    PossibleValuesParser::new(values)
+        .map(|name| crate::role::find(&name).expect("clap accepts only the table's names"))
+}
+
+/// `ROLE=IMAGE`, with a role from the table.
+fn role_image(arg: &str) -> Result<(&'static Role, String), String> {
+    let bad = |role: Option<&str>| {
+        crate::error::Error::BadImageArg {
+            role: role.map(String::from),
+            roles: crate::role::names(),
+        }
+        .to_string()
+    };
+    let (name, image) = arg.split_once('=').ok_or_else(|| bad(None))?;
+    let role = crate::role::find(name).ok_or_else(|| bad(Some(name)))?;
+    Ok((role, image.to_string()))
 }
 
 /// Parses `args`; `Err` carries clap's own message (help and version included).
@@ -380,11 +420,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         } => Command::Lint(LintRequest {
             files,
             selection: select.into_selection(),
-            role: role.map(|r| match r {
-                LintRole::PythonRuntime => Role::PythonRuntime,
-                LintRole::Postgres => Role::Postgres,
-                LintRole::KerberosTest => Role::KerberosTest,
-            }),
+            role,
             mode: mode.map(mode_of),
             json: matches!(format, Format::Json),
             explain,
@@ -434,6 +470,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             mode,
             distro,
             no_custom_images,
+            corporate,
             no_corporate,
             development,
             no_development,
@@ -445,6 +482,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             https_proxy,
             no_proxy,
             trust_auth,
+            no_trust_auth,
             profile,
             render,
             no_render,
@@ -453,18 +491,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             from,
             custom_images: no_custom_images.then_some(false),
             images: images
-                .iter()
-                .map(|pair| {
-                    let (role, image) = pair.split_once('=').unwrap_or((pair, ""));
-                    (role.to_string(), image.to_string())
-                })
+                .into_iter()
+                .map(|(role, image)| (role.key.to_string(), image))
                 .collect(),
             mode: mode.map(mode_of),
             distro: distro.map(|d| match d {
                 DistroArg::Alpine => model::Distro::Alpine,
                 DistroArg::Debian => model::Distro::Debian,
             }),
-            corporate: no_corporate.then_some(false),
+            corporate: yes_no(corporate, no_corporate),
             ca_certs: (!ca_certs.is_empty()).then_some(ca_certs),
             registry,
             pip_index_url,
@@ -472,18 +507,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             http_proxy,
             https_proxy,
             no_proxy,
-            development: if development {
-                Some(true)
-            } else {
-                no_development.then_some(false)
-            },
-            trust_auth: trust_auth.then_some(true),
+            development: yes_no(development, no_development),
+            trust_auth: yes_no(trust_auth, no_trust_auth),
             profile,
-            render: if render {
-                Some(true)
-            } else {
-                no_render.then_some(false)
-            },
+            render: yes_no(render, no_render),
             yes,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
@@ -492,4 +519,86 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         } => Command::List(ListWhat::Profiles),
         Sub::List { what: List::Packs } => Command::List(ListWhat::Packs),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Answers every question (yes to every confirm, so every follow-up is asked too) and
+    /// records the flag each question names.
+    struct Recorder(Vec<String>);
+
+    impl init::Prompter for Recorder {
+        fn select(
+            &mut self,
+            flag: &str,
+            _: &str,
+            _: &[(String, String)],
+            default: usize,
+        ) -> crate::error::Result<usize> {
+            self.0.push(flag.into());
+            Ok(default)
+        }
+        fn input(
+            &mut self,
+            flag: &str,
+            _: &str,
+            default: &str,
+            _: &dyn Fn(&str) -> Option<String>,
+        ) -> crate::error::Result<String> {
+            self.0.push(flag.into());
+            Ok(default.into())
+        }
+        fn confirm(&mut self, flag: &str, _: &str, _: bool) -> crate::error::Result<bool> {
+            self.0.push(flag.into());
+            Ok(true)
+        }
+    }
+
+    #[test]
+    fn every_flag_a_wizard_question_names_exists_and_parses() {
+        let mut recorder = Recorder(Vec::new());
+        let answers = init::Answers {
+            profile: Some("target/never-written.toml".into()),
+            ..init::Answers::default()
+        };
+        init::plan(&answers, &mut recorder).expect("every question answered");
+        let flags = recorder.0;
+        for expected in [
+            "--no-custom-images",
+            "--mode",
+            "--corporate",
+            "--ca-cert",
+            "--trust-auth",
+        ] {
+            assert!(
+                flags.iter().any(|f| f == expected),
+                "{expected} asked: {flags:?}"
+            );
+        }
+        let command = Cli::command();
+        let init = command.find_subcommand("init").expect("init exists");
+        for flag in &flags {
+            // `--image python-runtime=IMAGE`: the flag, then an example value.
+            let mut words = flag.split_whitespace();
+            let name = words.next().expect("a flag").trim_start_matches("--");
+            let arg = init
+                .get_arguments()
+                .find(|a| a.get_long() == Some(name))
+                .unwrap_or_else(|| panic!("`{flag}` is not a flag of `imggen init`"));
+            let mut argv = vec!["imggen".to_string(), "init".into(), format!("--{name}")];
+            if arg.get_action().takes_values() {
+                let possible = arg.get_possible_values();
+                let value = match (words.next(), possible.first()) {
+                    (Some(example), _) => example.replace("IMAGE", "x:1"),
+                    (None, Some(first)) => first.get_name().to_string(),
+                    (None, None) => "x".to_string(),
+                };
+                argv.push(value);
+            }
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
+    }
 }

@@ -8,6 +8,7 @@ use crate::pack::Packs;
 use crate::pipeline::{PackCache, Target, for_each_rendered};
 use crate::profile::{self, Selection, source};
 use crate::render::Files;
+use crate::role::Role;
 
 pub enum Command {
     Render(RenderRequest),
@@ -36,9 +37,9 @@ pub struct EditRequest {
 pub struct TestRequest {
     pub selection: Selection,
     pub engine: Option<crate::engine::Kind>,
-    /// `ROLE=IMAGE` overrides.
-    pub images: Vec<String>,
-    pub only: Vec<String>,
+    /// Images to test instead of the profile's.
+    pub images: Vec<(&'static Role, String)>,
+    pub only: Vec<&'static Role>,
     pub pack_dirs: Vec<PathBuf>,
 }
 
@@ -47,7 +48,7 @@ pub struct BuildRequest {
     pub out: PathBuf,
     pub engine: Option<crate::engine::Kind>,
     pub push: bool,
-    pub only: Vec<String>,
+    pub only: Vec<&'static Role>,
     pub pack_dirs: Vec<PathBuf>,
 }
 
@@ -55,7 +56,7 @@ pub struct LintRequest {
     /// Files to lint; empty: the selection's rendered Dockerfiles.
     pub files: Vec<PathBuf>,
     pub selection: Selection,
-    pub role: Option<crate::lint::Role>,
+    pub role: Option<&'static Role>,
     pub mode: Option<crate::lint::Mode>,
     pub json: bool,
     pub explain: Option<String>,
@@ -193,28 +194,23 @@ fn edit(request: &EditRequest) -> Result<u8> {
     Ok(0)
 }
 
-const ROLES: [(&str, &str); 3] = [
-    ("python-runtime", "python"),
-    ("kerberos-test", "kerberos_test"),
-    ("postgres", "postgres"),
-];
-
 fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
     let (stack, files) = PackCache::new(&request.pack_dirs).render(&request.selection)?;
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
-    for (role, key) in ROLES {
-        if request.only.is_empty() || request.only.iter().any(|o| o == role) {
-            images.insert(role.to_string(), refs[key].env.clone());
+    for role in crate::role::built() {
+        let chosen = request.only.is_empty() || request.only.iter().any(|o| std::ptr::eq(*o, role));
+        let given = request
+            .images
+            .iter()
+            .rev()
+            .find(|(r, _)| std::ptr::eq(*r, role));
+        match given {
+            Some((_, image)) => images.push((role, image.clone())),
+            None if chosen => images.push((role, refs[role.key].env.clone())),
+            None => {}
         }
-    }
-    for pair in &request.images {
-        let (role, image) = pair
-            .split_once('=')
-            .filter(|(r, _)| ROLES.iter().any(|(n, _)| n == r))
-            .ok_or_else(|| crate::error::Error::BadImageArg { arg: pair.clone() })?;
-        images.insert(role.to_string(), image.to_string());
     }
     let mut engine = crate::engine::detect(request.engine)?;
     let _ = ctrlc::set_handler(|| crate::imagetest::INTERRUPTED.store(true, Ordering::SeqCst));
@@ -259,9 +255,19 @@ fn build(request: &BuildRequest) -> Result<u8> {
     let profile = &r.profile;
     let jobs = crate::build::jobs(profile, &request.only);
     if jobs.is_empty() {
-        emit(
-            "the profile names no image tags (`python.tag`, `kerberos.tag`, `postgres.tag`): nothing to build\n",
-        );
+        let roles: Vec<&Role> = if request.only.is_empty() {
+            crate::role::built().collect()
+        } else {
+            request.only.clone()
+        };
+        let keys: Vec<String> = roles
+            .iter()
+            .map(|r| format!("`{}`", profile.tag_key(r).join(".")))
+            .collect();
+        emit(&format!(
+            "nothing to build: the profile names no tag for these images ({})\n",
+            keys.join(", ")
+        ));
         return Ok(0);
     }
     let mut engine = crate::engine::detect(request.engine)?;
@@ -280,7 +286,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
 }
 
 fn lint(request: &LintRequest) -> Result<u8> {
-    use crate::lint::{Mode, Role};
+    use crate::lint::Mode;
     if let Some(id) = &request.explain {
         let rule = crate::lint::rule(id).ok_or_else(|| crate::error::Error::UnknownRule {
             id: id.clone(),
@@ -296,7 +302,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
         return Ok(0);
     }
     // (shown path, text, role, mode)
-    let mut inputs: Vec<(String, String, Option<Role>, Mode)> = Vec::new();
+    let mut inputs: Vec<(String, String, Option<&'static Role>, Mode)> = Vec::new();
     if request.files.is_empty() {
         let (stack, files) = PackCache::new(&[]).render(&request.selection)?;
         let mode = request.mode.unwrap_or(stack.profile.mode);
@@ -305,7 +311,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
             inputs.push((
                 path.clone(),
                 text,
-                request.role.or(Role::of_path(path)),
+                request.role.or(crate::role::of_path(path)),
                 mode,
             ));
         }
@@ -314,7 +320,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
             let text =
                 std::fs::read_to_string(path).map_err(|e| crate::error::Error::read(path, e))?;
             let shown = path.display().to_string();
-            let role = request.role.or(Role::of_path(&shown));
+            let role = request.role.or(crate::role::of_path(&shown));
             inputs.push((shown, text, role, request.mode.unwrap_or(Mode::Layered)));
         }
     }

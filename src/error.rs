@@ -109,9 +109,10 @@ pub enum Error {
     Interrupted {
         reason: String,
     },
-    /// `test --image` that is not `ROLE=IMAGE`.
+    /// `--image` that is not `ROLE=IMAGE` (`role: None`), or names no known role.
     BadImageArg {
-        arg: String,
+        role: Option<String>,
+        roles: Vec<String>,
     },
     /// `build` found a rendered folder that is not what the profile renders.
     Stale {
@@ -254,11 +255,13 @@ impl fmt::Display for Error {
                 "`imggen init` needs an answer to \"{question}\": pass `{flag}` (no terminal to ask in)"
             ),
             Self::Interrupted { reason } => write!(f, "stopped ({reason}); nothing was written"),
-            Self::BadImageArg { arg } => write!(
-                f,
-                "bad `--image {arg}`: expected `ROLE=IMAGE` with a role of `python-runtime`, \
-                 `kerberos-test` or `postgres`"
-            ),
+            Self::BadImageArg {
+                role: Some(role),
+                roles,
+            } => write!(f, "unknown role `{role}` (roles: {})", list(roles)),
+            Self::BadImageArg { role: None, roles } => {
+                write!(f, "expected `ROLE=IMAGE` (roles: {})", list(roles))
+            }
             Self::Engine { program, reason } => write!(f, "cannot run `{program}`: {reason}"),
             Self::Stale { dir } => write!(
                 f,

@@ -4,7 +4,6 @@
 //! pre-installs come from its Dockerfile's `pip install` lines, the layered Kerberos runtime
 //! install from the compose override's command, so the tests follow the templates.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -13,12 +12,13 @@ use crate::error::Result;
 use crate::profile::Profile;
 use crate::profile::model::Mode;
 use crate::render::Files;
+use crate::role::{Probe, Role};
 
 /// Set by the Ctrl-C handler: stop after the current step; started containers are removed.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// The images to test: `python-runtime`, `kerberos-test`, `postgres` → image reference.
-pub type Images = BTreeMap<String, String>;
+/// The images to test: role → image reference, in table order.
+pub type Images = Vec<(&'static Role, String)>;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -130,18 +130,41 @@ pub fn run(
         tally: Tally::default(),
     };
     for (role, image) in images {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            break;
-        }
-        runner.check(role, image, "shell", &sh("echo 'Shell works'"))?;
-        match role.as_str() {
-            "python-runtime" => python(&mut runner, profile, files, image)?,
-            "kerberos-test" => kerberos(&mut runner, profile, files, image)?,
-            "postgres" => postgres(&mut runner, profile, image)?,
-            _ => {}
+        for probe in role.probes {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                break;
+            }
+            match *probe {
+                Probe::Shell => {
+                    runner.check(role.name, image, "shell", &sh("echo 'Shell works'"))?;
+                }
+                Probe::Python => python(&mut runner, profile, files, image)?,
+                Probe::KerberosTools => kerberos(&mut runner, profile, files, image)?,
+                Probe::PostgresServer => postgres(&mut runner, profile, image)?,
+                Probe::CaTrusted { name, script } => {
+                    let aliases = ca_aliases(files, role.name);
+                    if !aliases.is_empty() {
+                        let mut command = sh(script);
+                        command.push("ca-trusted".into());
+                        command.extend(aliases);
+                        runner.check(role.name, image, name, &command)?;
+                    }
+                }
+            }
         }
     }
     Ok(runner.tally)
+}
+
+/// `imggen-<stem>` for each CA certificate in the role's build context (`<role>/certs/*.crt`):
+/// the aliases its Dockerfile imports them under.
+fn ca_aliases(files: &Files, folder: &str) -> Vec<String> {
+    let prefix = format!("{folder}/certs/");
+    files
+        .keys()
+        .filter_map(|path| path.strip_prefix(&prefix)?.strip_suffix(".crt"))
+        .map(|stem| format!("imggen-{stem}"))
+        .collect()
 }
 
 /// Imports every top-level module of the distribution named in `argv[1]` (module names differ
@@ -334,6 +357,7 @@ fn free_port() -> u16 {
 mod tests {
     use super::*;
     use crate::engine::Ran;
+    use std::collections::BTreeMap;
 
     /// Answers every command with `ok`, except those containing one of `fail`.
     #[derive(Default)]
@@ -397,7 +421,7 @@ mod tests {
     fn images(pairs: &[(&str, &str)]) -> Images {
         pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (crate::role::find(k).expect("a role"), v.to_string()))
             .collect()
     }
 

@@ -12,13 +12,14 @@ use crate::edit::Edit;
 use crate::error::{Error, Result};
 use crate::profile::model::{AuthMethod, Distro, Mode, Profile};
 use crate::profile::{Selection, load};
+use crate::role::{ROLES, Role, Upstream};
 
 /// Answers given as flags; `None` means "ask" (or fail without a terminal).
 #[derive(Debug, Clone, Default)]
 pub struct Answers {
     pub from: Option<String>,
     pub custom_images: Option<bool>,
-    /// `python`, `kerberos_test`, `postgres`, `openmetadata_server`, `opensearch` → image.
+    /// Role key (`python`, `kerberos_test`, …) → image.
     pub images: BTreeMap<String, String>,
     pub mode: Option<Mode>,
     pub distro: Option<Distro>,
@@ -151,19 +152,18 @@ impl Prompter for Terminal {
     }
 }
 
-const IMAGE_ROLES: [(&str, &str); 5] = [
-    ("python", "Python runtime image (IMAGE_PYTHON)"),
-    (
-        "kerberos_test",
-        "Kerberos test image (IMAGE_KERBEROS_TEST; empty: same as Python)",
-    ),
-    ("postgres", "PostgreSQL image (IMAGE_POSTGRES)"),
-    (
-        "openmetadata_server",
-        "OpenMetadata server image (IMAGE_OPENMETADATA_SERVER)",
-    ),
-    ("opensearch", "OpenSearch image (IMAGE_OPENSEARCH)"),
-];
+/// The wizard's question for a role's image, from the role table.
+fn image_question(role: &Role) -> String {
+    match role.upstream {
+        Upstream::SameAs(other) => format!(
+            "{} image ({}; empty: same as {})",
+            role.title,
+            role.env,
+            crate::role::by_key(other).map_or(other, |r| r.title)
+        ),
+        Upstream::Image(_) => format!("{} image ({})", role.title, role.env),
+    }
+}
 
 fn image_check(answer: &str) -> Option<String> {
     crate::validate::image_problem(answer.trim())
@@ -308,24 +308,26 @@ impl Wizard<'_> {
             Some(yes) => yes,
             None if !self.answers.images.is_empty() => true,
             None => self.prompter.confirm(
-                "--image",
+                "--no-custom-images",
                 "Are you using custom or corporate images?",
                 false,
             )?,
         };
         if custom {
             let current_images = image_values(&self.shown);
-            for (role, question) in IMAGE_ROLES {
-                let default = current_images.get(role).cloned().unwrap_or_default();
-                let answer = match self.answers.images.get(role) {
+            for role in &ROLES {
+                let question = image_question(role);
+                let same_as = matches!(role.upstream, Upstream::SameAs(_));
+                let default = current_images.get(role.key).cloned().unwrap_or_default();
+                let answer = match self.answers.images.get(role.key) {
                     Some(image) => image.clone(),
                     None if !self.answers.images.is_empty() => default.clone(),
                     None => self.prompter.input(
-                        &format!("--image {role}=IMAGE"),
-                        question,
+                        &format!("--image {}=IMAGE", role.name),
+                        &question,
                         &default,
                         &|a| {
-                            if role == "kerberos_test" && a.trim().is_empty() {
+                            if same_as && a.trim().is_empty() {
                                 None
                             } else {
                                 image_check(a)
@@ -338,14 +340,14 @@ impl Wizard<'_> {
                 {
                     return Err(Error::invalid(
                         "--image",
-                        format!("images.{role}"),
+                        format!("images.{}", role.key),
                         answer,
                         problem,
                     ));
                 }
-                if !answer.is_empty() && Some(&answer) != image_values(&self.base).get(role) {
+                if !answer.is_empty() && Some(&answer) != image_values(&self.base).get(role.key) {
                     self.changes
-                        .push((vec!["images".into(), role.into()], Value::from(answer)));
+                        .push((vec!["images".into(), role.key.into()], Value::from(answer)));
                 }
             }
         }
@@ -402,7 +404,8 @@ impl Wizard<'_> {
             .iter()
             .find(|(k, _)| k == &key("images.python"))
             .and_then(|(_, v)| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| self.shown.images.python.clone());
+            .or_else(|| self.shown.images.get("python").cloned())
+            .unwrap_or_default();
         let distro = match self.answers.distro {
             Some(distro) => distro,
             None if python.contains("alpine") => Distro::Alpine,
@@ -630,14 +633,15 @@ fn profile_extends(answers: &Answers) -> Option<String> {
 }
 
 fn image_values(profile: &Profile) -> BTreeMap<&'static str, String> {
-    let i = &profile.images;
-    BTreeMap::from([
-        ("python", i.python.clone()),
-        ("kerberos_test", i.kerberos_test.clone().unwrap_or_default()),
-        ("postgres", i.postgres.clone()),
-        ("openmetadata_server", i.openmetadata_server.clone()),
-        ("opensearch", i.opensearch.clone()),
-    ])
+    ROLES
+        .iter()
+        .map(|r| {
+            (
+                r.key,
+                profile.images.get(r.key).cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 fn base_corporate(base: &Profile, name: &str) -> Option<String> {

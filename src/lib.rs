@@ -28,6 +28,7 @@ mod profile;
 mod proptests;
 mod render;
 mod resolve;
+mod role;
 mod show;
 mod suggest;
 mod validate;

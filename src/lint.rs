@@ -3,31 +3,7 @@
 use serde::Serialize;
 
 use crate::dockerfile::{Form, Instruction};
-
-/// What the image is for; decides which rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    PythonRuntime,
-    Postgres,
-    KerberosTest,
-}
-
-impl Role {
-    /// The role of an imggen output path (`postgres/Dockerfile`), if it has one.
-    pub fn of_path(path: &str) -> Option<Self> {
-        let folder = path.rsplit('/').nth(1)?;
-        Self::parse(folder)
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "python-runtime" => Some(Self::PythonRuntime),
-            "postgres" => Some(Self::Postgres),
-            "kerberos-test" => Some(Self::KerberosTest),
-            _ => None,
-        }
-    }
-}
+use crate::role::{Requirement, Role};
 
 pub use crate::profile::model::Mode;
 
@@ -38,6 +14,31 @@ pub struct Rule {
     pub why: &'static str,
     /// One line: how to fix it.
     pub fix: &'static str,
+    /// Where the Dockerfile breaks the rule: (line, message) for each finding.
+    check: fn(&Input<'_>) -> Vec<(usize, String)>,
+}
+
+/// A parsed Dockerfile and what it is for: what every rule's check reads.
+struct Input<'a> {
+    instructions: &'a [Instruction],
+    /// The final stage's base image and its `FROM` line.
+    base: Option<(usize, String)>,
+    /// Lowercased names of the build stages (`FROM x AS name`).
+    stages: Vec<String>,
+    role: Option<&'a Role>,
+    mode: Mode,
+}
+
+impl Input<'_> {
+    fn all(&self, keyword: &str) -> impl Iterator<Item = &Instruction> {
+        self.instructions
+            .iter()
+            .filter(move |i| i.keyword == keyword)
+    }
+
+    fn requires(&self, requirement: fn(&Requirement) -> bool) -> Option<&Requirement> {
+        self.role?.requires.iter().find(|r| requirement(r))
+    }
 }
 
 pub const RULES: [Rule; 8] = [
@@ -46,48 +47,56 @@ pub const RULES: [Rule; 8] = [
         name: "no-shell",
         why: "the image has no /bin/sh, so the platform's commands fail with \"sh: not found\"",
         fix: "use a base with /bin/sh (not scratch or distroless), or add busybox or bash; keep SHELL sh or bash",
+        check: no_shell,
     },
     Rule {
         id: "R002",
         name: "no-package-manager",
         why: "in layered mode the platform installs packages at start with apk or apt, and this image has neither",
         fix: "use an Alpine or Debian-based image, keep apk/apt, or switch the platform to prebuilt mode",
+        check: no_package_manager,
     },
     Rule {
         id: "R003",
         name: "kerberos-tools-missing",
         why: "in prebuilt mode nothing is installed at start, so the Kerberos test needs klist in the image",
         fix: "install the Kerberos tools in the image (Alpine: krb5 krb5-libs; Debian: krb5-user libkrb5-3 libk5crypto3)",
+        check: kerberos_tools_missing,
     },
     Rule {
         id: "R004",
         name: "postgres-entrypoint-replaced",
         why: "without docker-entrypoint.sh, POSTGRES_* variables and /docker-entrypoint-initdb.d/ stop working",
         fix: "keep the upstream ENTRYPOINT (docker-entrypoint.sh); change CMD or add init scripts instead",
+        check: entrypoint_replaced,
     },
     Rule {
         id: "R005",
         name: "secret-in-image",
         why: "a literal secret in ENV or ARG is stored in the image and its history",
         fix: "pass secrets at run time (docker run -e, compose environment, build secrets), never as ENV/ARG values",
+        check: secret_in_image,
     },
     Rule {
         id: "R006",
         name: "unpinned-base",
         why: "a base without a tag, or :latest, changes under you and builds differently tomorrow",
         fix: "name a version tag (python:3.11-slim-bookworm), or pin a digest (@sha256:...)",
+        check: unpinned_base,
     },
     Rule {
         id: "R007",
         name: "ends-as-root",
         why: "a hardened image that switches to a user and then back to root runs as root",
         fix: "end with USER <non-root uid>; do root-only steps before it",
+        check: ends_as_root,
     },
     Rule {
         id: "R008",
         name: "proxy-in-image",
         why: "proxy settings in ENV are baked into the image and leak the build network into every container",
         fix: "pass proxies as build arguments (http_proxy, https_proxy, no_proxy are predefined ARGs)",
+        check: proxy_in_image,
     },
 ];
 
@@ -162,22 +171,9 @@ fn final_base(instructions: &[Instruction]) -> Option<(usize, String)> {
     last
 }
 
-pub fn lint(file: &str, text: &str, role: Option<Role>, mode: Mode) -> Vec<Finding> {
+pub fn lint(file: &str, text: &str, role: Option<&Role>, mode: Mode) -> Vec<Finding> {
     let instructions = crate::dockerfile::parse(text);
-    let mut findings = Vec::new();
-    let mut add = |line: usize, id: &str, message: String| {
-        let rule = rule(id).expect("rule ids are the ones above");
-        findings.push(Finding {
-            file: file.to_string(),
-            line,
-            rule: rule.id,
-            name: rule.name,
-            message,
-            fix: rule.fix,
-        });
-    };
-    let base = final_base(&instructions);
-    let stage_names: Vec<String> = instructions
+    let stages = instructions
         .iter()
         .filter(|i| i.keyword == "FROM")
         .filter_map(|i| {
@@ -186,149 +182,173 @@ pub fn lint(file: &str, text: &str, role: Option<Role>, mode: Mode) -> Vec<Findi
                 .then(|| words[2].to_lowercase())
         })
         .collect();
+    let input = Input {
+        base: final_base(&instructions),
+        instructions: &instructions,
+        stages,
+        role,
+        mode,
+    };
+    let mut findings: Vec<Finding> = RULES
+        .iter()
+        .flat_map(|rule| {
+            (rule.check)(&input)
+                .into_iter()
+                .map(|(line, message)| Finding {
+                    file: file.to_string(),
+                    line,
+                    rule: rule.id,
+                    name: rule.name,
+                    message,
+                    fix: rule.fix,
+                })
+        })
+        .collect();
+    findings.sort_by_key(|f| (f.line, f.rule));
+    findings
+}
 
-    // R001: no shell.
-    if let Some((line, image)) = &base
+fn no_shell(input: &Input<'_>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    if let Some((line, image)) = &input.base
         && is_shell_less(image)
     {
-        add(
-            *line,
-            "R001",
-            format!("the final base `{image}` has no /bin/sh"),
-        );
+        found.push((*line, format!("the final base `{image}` has no /bin/sh")));
     }
-    for i in instructions.iter().filter(|i| i.keyword == "SHELL") {
+    for i in input.all("SHELL") {
         let shell = i.words().first().cloned().unwrap_or_default();
         let program = shell.rsplit('/').next().unwrap_or(&shell).to_string();
         if !["sh", "bash", "ash", "dash"].contains(&program.as_str()) {
-            add(
-                i.line,
-                "R001",
-                format!("SHELL is `{shell}`, not sh or bash"),
-            );
+            found.push((i.line, format!("SHELL is `{shell}`, not sh or bash")));
         }
     }
-    // R002: layered mode needs apk or apt.
-    if mode == Mode::Layered
-        && let Some((line, image)) = &base
+    found
+}
+
+fn no_package_manager(input: &Input<'_>) -> Vec<(usize, String)> {
+    let Some((line, image)) = input.base.as_ref().filter(|_| input.mode == Mode::Layered) else {
+        return Vec::new();
+    };
+    if is_package_manager_less(image) {
+        return vec![(
+            *line,
+            format!("the final base `{image}` has neither apk nor apt"),
+        )];
+    }
+    input
+        .all("RUN")
+        .find(|i| {
+            let text = i.text();
+            text.contains("rm")
+                && ["/sbin/apk", "/usr/bin/apt", "/usr/bin/dpkg"]
+                    .iter()
+                    .any(|p| text.contains(p))
+        })
+        .map(|i| (i.line, "this RUN removes the package manager".to_string()))
+        .into_iter()
+        .collect()
+}
+
+fn kerberos_tools_missing(input: &Input<'_>) -> Vec<(usize, String)> {
+    if input.mode != Mode::Prebuilt
+        || input
+            .requires(|r| *r == Requirement::KerberosTools)
+            .is_none()
     {
-        let removes = instructions.iter().find(|i| {
-            i.keyword == "RUN" && {
-                let text = i.text();
-                text.contains("rm")
-                    && ["/sbin/apk", "/usr/bin/apt", "/usr/bin/dpkg"]
-                        .iter()
-                        .any(|p| text.contains(p))
-            }
-        });
-        if is_package_manager_less(image) {
-            add(
-                *line,
-                "R002",
-                format!("the final base `{image}` has neither apk nor apt"),
-            );
-        } else if let Some(i) = removes {
-            add(
+        return Vec::new();
+    }
+    let installs = input.all("RUN").any(|i| {
+        let text = i.text();
+        (text.contains("apk add") && text.split_whitespace().any(|w| w == "krb5"))
+            || (text.contains("apt-get install") || text.contains("apt install"))
+                && text.split_whitespace().any(|w| w == "krb5-user")
+    });
+    if installs {
+        return Vec::new();
+    }
+    let packages = match input.base.as_ref().map(|(_, image)| distro_of(image)) {
+        Some(Distro::Alpine) => "apk add --no-cache krb5 krb5-libs",
+        Some(Distro::Debian) => "apt-get install -y krb5-user libkrb5-3 libk5crypto3",
+        _ => "krb5 krb5-libs (Alpine) or krb5-user libkrb5-3 libk5crypto3 (Debian)",
+    };
+    let line = input.base.as_ref().map_or(1, |(line, _)| *line);
+    vec![(
+        line,
+        format!("prebuilt Kerberos test image never installs the Kerberos tools; add `{packages}`"),
+    )]
+}
+
+fn entrypoint_replaced(input: &Input<'_>) -> Vec<(usize, String)> {
+    let Some(Requirement::KeepsEntrypoint(script)) =
+        input.requires(|r| matches!(r, Requirement::KeepsEntrypoint(_)))
+    else {
+        return Vec::new();
+    };
+    input
+        .all("ENTRYPOINT")
+        .filter(|i| !i.text().contains(script))
+        .map(|i| {
+            (
                 i.line,
-                "R002",
-                "this RUN removes the package manager".into(),
-            );
-        }
-    }
-    // R003: prebuilt Kerberos test image must install krb5.
-    if role == Some(Role::KerberosTest) && mode == Mode::Prebuilt {
-        let installs = instructions.iter().any(|i| {
-            i.keyword == "RUN" && {
-                let text = i.text();
-                (text.contains("apk add") && text.split_whitespace().any(|w| w == "krb5"))
-                    || (text.contains("apt-get install") || text.contains("apt install"))
-                        && text.split_whitespace().any(|w| w == "krb5-user")
-            }
-        });
-        if !installs {
-            let packages = match base.as_ref().map(|(_, image)| distro_of(image)) {
-                Some(Distro::Alpine) => "apk add --no-cache krb5 krb5-libs",
-                Some(Distro::Debian) => "apt-get install -y krb5-user libkrb5-3 libk5crypto3",
-                _ => "krb5 krb5-libs (Alpine) or krb5-user libkrb5-3 libk5crypto3 (Debian)",
-            };
-            let line = base.as_ref().map_or(1, |(line, _)| *line);
-            add(
-                line,
-                "R003",
-                format!(
-                    "prebuilt Kerberos test image never installs the Kerberos tools; add `{packages}`"
-                ),
-            );
-        }
-    }
-    // R004: PostgreSQL keeps docker-entrypoint.sh.
-    if role == Some(Role::Postgres) {
-        for i in instructions.iter().filter(|i| i.keyword == "ENTRYPOINT") {
-            if !i.text().contains("docker-entrypoint.sh") {
-                add(
-                    i.line,
-                    "R004",
-                    format!("ENTRYPOINT `{}` replaces docker-entrypoint.sh", i.text()),
-                );
-            }
-        }
-    }
-    // R005: literal secrets in ENV/ARG.
-    for i in instructions
-        .iter()
-        .filter(|i| i.keyword == "ENV" || i.keyword == "ARG")
-    {
+                format!("ENTRYPOINT `{}` replaces {script}", i.text()),
+            )
+        })
+        .collect()
+}
+
+fn secret_in_image(input: &Input<'_>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for i in input.all("ENV").chain(input.all("ARG")) {
         for (name, value) in assignments(i) {
             if crate::validate::names_a_secret(&name)
                 && value
                     .as_deref()
                     .is_some_and(|v| !v.is_empty() && !v.starts_with('$'))
             {
-                add(
+                found.push((
                     i.line,
-                    "R005",
                     format!("{} `{name}` has a literal value", i.keyword),
-                );
+                ));
             }
         }
     }
-    // R006: unpinned bases.
-    for i in instructions.iter().filter(|i| i.keyword == "FROM") {
+    found
+}
+
+fn unpinned_base(input: &Input<'_>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for i in input.all("FROM") {
         let image = i.words().first().cloned().unwrap_or_default();
         if image.eq_ignore_ascii_case("scratch")
-            || stage_names.contains(&image.to_lowercase())
+            || input.stages.contains(&image.to_lowercase())
             || image.contains('$')
+            || image.contains('@')
         {
             continue;
         }
-        let without_digest = image.split('@').next().unwrap_or_default();
-        let last = without_digest.rsplit('/').next().unwrap_or_default();
-        let tag = last.split_once(':').map(|(_, t)| t);
-        if image.contains('@') {
-            continue;
-        }
-        match tag {
-            None => add(
-                i.line,
-                "R006",
-                format!("`{image}` has no tag (it means :latest)"),
-            ),
-            Some("latest") => add(i.line, "R006", format!("`{image}` uses :latest")),
+        let last = image.rsplit('/').next().unwrap_or_default();
+        match last.split_once(':').map(|(_, t)| t) {
+            None => found.push((i.line, format!("`{image}` has no tag (it means :latest)"))),
+            Some("latest") => found.push((i.line, format!("`{image}` uses :latest"))),
             Some(_) => {}
         }
     }
-    // R007: a hardened image ending as root.
-    let users: Vec<&Instruction> = instructions
-        .iter()
-        .filter(|i| i.keyword == "USER")
-        .collect();
+    found
+}
+
+fn ends_as_root(input: &Input<'_>) -> Vec<(usize, String)> {
+    let users: Vec<&Instruction> = input.all("USER").collect();
     if (users.len() >= 2 || users.first().is_some_and(|u| !is_root(u)))
         && let Some(last) = users.last().filter(|u| is_root(u))
     {
-        add(last.line, "R007", "the last USER is root".into());
+        return vec![(last.line, "the last USER is root".into())];
     }
-    // R008: proxies in ENV.
-    for i in instructions.iter().filter(|i| i.keyword == "ENV") {
+    Vec::new()
+}
+
+fn proxy_in_image(input: &Input<'_>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for i in input.all("ENV") {
         for (name, _) in assignments(i) {
             if [
                 "http_proxy",
@@ -339,12 +359,11 @@ pub fn lint(file: &str, text: &str, role: Option<Role>, mode: Mode) -> Vec<Findi
             ]
             .contains(&name.to_lowercase().as_str())
             {
-                add(i.line, "R008", format!("ENV sets `{name}`"));
+                found.push((i.line, format!("ENV sets `{name}`")));
             }
         }
     }
-    findings.sort_by_key(|f| (f.line, f.rule));
-    findings
+    found
 }
 
 fn is_root(user: &Instruction) -> bool {
@@ -415,15 +434,16 @@ fn assignments(i: &Instruction) -> Vec<(String, Option<String>)> {
 mod tests {
     use super::*;
 
-    fn ids(text: &str, role: Option<Role>, mode: Mode) -> Vec<&'static str> {
+    fn ids(text: &str, role: Option<&Role>, mode: Mode) -> Vec<&'static str> {
         lint("Dockerfile", text, role, mode)
             .into_iter()
             .map(|f| f.rule)
             .collect()
     }
 
-    const KRB: Option<Role> = Some(Role::KerberosTest);
-    const PG: Option<Role> = Some(Role::Postgres);
+    fn role(name: &str) -> Option<&'static Role> {
+        Some(crate::role::find(name).expect("a role"))
+    }
     use Mode::{Layered, Prebuilt};
 
     #[test]
@@ -491,7 +511,7 @@ mod tests {
         let found = lint(
             "Dockerfile",
             "FROM python:3.11-alpine\nCMD [\"python\"]\n",
-            KRB,
+            role("kerberos-test"),
             Prebuilt,
         );
         assert_eq!(found.len(), 1);
@@ -505,7 +525,7 @@ mod tests {
         let found = lint(
             "Dockerfile",
             "FROM python:3.11-slim-bookworm\n",
-            KRB,
+            role("kerberos-test"),
             Prebuilt,
         );
         assert!(
@@ -517,7 +537,7 @@ mod tests {
         assert!(
             ids(
                 "FROM python:3.11-alpine\nRUN apk add --no-cache krb5 krb5-libs\n",
-                KRB,
+                role("kerberos-test"),
                 Prebuilt
             )
             .is_empty()
@@ -525,12 +545,12 @@ mod tests {
         assert!(
             ids(
                 "FROM python:3.11-alpine\nRUN <<EOF\napk add krb5\nEOF\n",
-                KRB,
+                role("kerberos-test"),
                 Prebuilt
             )
             .is_empty()
         );
-        assert!(ids("FROM python:3.11-alpine\n", KRB, Layered).is_empty());
+        assert!(ids("FROM python:3.11-alpine\n", role("kerberos-test"), Layered).is_empty());
     }
 
     #[test]
@@ -538,7 +558,7 @@ mod tests {
         assert_eq!(
             ids(
                 "FROM postgres:17\nENTRYPOINT [\"postgres\"]\n",
-                PG,
+                role("postgres"),
                 Prebuilt
             ),
             ["R004"]
@@ -547,7 +567,7 @@ mod tests {
         assert!(
             ids(
                 "FROM postgres:17\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\n",
-                PG,
+                role("postgres"),
                 Prebuilt
             )
             .is_empty()
@@ -555,7 +575,7 @@ mod tests {
         assert!(
             ids(
                 "FROM postgres:17\nCMD [\"postgres\", \"-c\", \"fsync=off\"]\n",
-                PG,
+                role("postgres"),
                 Prebuilt
             )
             .is_empty()

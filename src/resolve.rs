@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::profile::Stack;
 use crate::profile::model::{Distro, Profile};
+use crate::role::{ROLES, Upstream};
 
 /// A file the profile names, read into memory, with the name it gets in a build context.
 #[derive(Debug, Clone)]
@@ -38,6 +39,44 @@ struct Meta<'a> {
     title: String,
     chain: &'a [String],
     sets: Vec<String>,
+}
+
+/// A role as templates see it: the table's facts, this profile's image and service names.
+#[derive(Debug, Serialize)]
+struct RoleView<'a> {
+    name: &'static str,
+    key: &'static str,
+    title: &'static str,
+    env: &'static str,
+    builds: bool,
+    /// Whether this render includes the role's pack, so its build context exists.
+    rendered: bool,
+    /// The compose services that run the image, as this profile names them.
+    services: Vec<&'a str>,
+    /// The platform folders whose `.env` holds `env`.
+    projects: &'static [&'static str],
+    image: &'a Image,
+}
+
+fn role_views<'a>(profile: &'a Profile, images: &'a BTreeMap<&str, Image>) -> Vec<RoleView<'a>> {
+    ROLES
+        .iter()
+        .map(|role| RoleView {
+            name: role.name,
+            key: role.key,
+            title: role.title,
+            env: role.env,
+            builds: role.builds,
+            rendered: role.builds && profile.packs.iter().any(|p| p == role.name),
+            services: role
+                .services
+                .iter()
+                .map(|s| profile.compose.service(s))
+                .collect(),
+            projects: role.projects,
+            image: &images[role.key],
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +112,7 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
         Distro::Debian => "apt",
     };
     context.insert("pkg", &Pkg { manager });
+    context.insert("roles", &role_views(profile, &images));
     context.insert("images", &images);
     context.insert("postgres_major", &major);
     // The proxy as build arguments: the same list `imggen build` passes.
@@ -89,76 +129,73 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
     })
 }
 
+/// Every role's image, by role key: the upstream reference (registry prefix and digest applied),
+/// what imggen builds, and what the platform's `.env` gets.
 pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
-    let defaults = crate::profile::model::Images::default();
-    let i = &profile.images;
-    let d = &profile.digests;
-    let prefix = profile.corporate.registry.as_deref();
-    let reference = |upstream: &str, digest: &Option<String>| {
-        let mut r = match prefix {
-            Some(prefix) => format!("{}/{upstream}", prefix.trim_end_matches('/')),
-            None => upstream.to_string(),
+    let mut map: BTreeMap<&'static str, Image> = BTreeMap::new();
+    // Table order puts a role before every role that says it is `SameAs` it.
+    for role in &ROLES {
+        let built = profile.tag(role).map(String::from);
+        let own = profile.images.get(role.key);
+        let (upstream, digest, default) = match (role.upstream, own) {
+            (Upstream::Image(default), _) => (
+                own.cloned().unwrap_or_else(|| default.to_string()),
+                profile.digests.get(role.key),
+                default.to_string(),
+            ),
+            (Upstream::SameAs(other), Some(own)) => (
+                own.clone(),
+                profile.digests.get(role.key),
+                platform_default(other),
+            ),
+            (Upstream::SameAs(other), None) => {
+                // The platform's default: this role runs in the other role's image.
+                let mut same = map[other].clone();
+                if let Some(tag) = built {
+                    same.customised = tag != platform_default(other);
+                    same.env = tag.clone();
+                    same.built = Some(tag);
+                } else {
+                    same.built = None;
+                }
+                map.insert(role.key, same);
+                continue;
+            }
         };
-        if let Some(digest) = digest {
-            r = format!("{r}@{digest}");
-        }
-        r
-    };
-    let image = |upstream: &str, digest: &Option<String>, built: &Option<String>, default: &str| {
-        let reference = reference(upstream, digest);
+        let reference = reference(profile, &upstream, digest);
         let env = built.clone().unwrap_or_else(|| reference.clone());
-        Image {
-            upstream: upstream.into(),
-            customised: env != default,
-            reference,
-            built: built.clone(),
-            env,
-        }
-    };
-    let python = image(&i.python, &d.python, &profile.python.tag, &defaults.python);
-    let kerberos_upstream = i.kerberos_test.clone().unwrap_or_else(|| i.python.clone());
-    let kerberos_digest = if i.kerberos_test.is_some() {
-        &d.kerberos_test
-    } else {
-        &d.python
-    };
-    let mut kerberos = image(
-        &kerberos_upstream,
-        kerberos_digest,
-        &profile.kerberos.tag,
-        &defaults.python,
-    );
-    if profile.kerberos.tag.is_none() && i.kerberos_test.is_none() {
-        // The platform's default: the Kerberos test runs in whatever IMAGE_PYTHON is.
-        kerberos.env = python.env.clone();
-        kerberos.customised = python.customised;
+        map.insert(
+            role.key,
+            Image {
+                upstream,
+                customised: env != default,
+                reference,
+                built,
+                env,
+            },
+        );
     }
-    let mut map = BTreeMap::new();
-    map.insert("python", python);
-    map.insert("kerberos_test", kerberos);
-    map.insert(
-        "postgres",
-        image(
-            &i.postgres,
-            &d.postgres,
-            &profile.postgres.tag,
-            &defaults.postgres,
-        ),
-    );
-    map.insert(
-        "openmetadata_server",
-        image(
-            &i.openmetadata_server,
-            &d.openmetadata_server,
-            &None,
-            &defaults.openmetadata_server,
-        ),
-    );
-    map.insert(
-        "opensearch",
-        image(&i.opensearch, &d.opensearch, &None, &defaults.opensearch),
-    );
     map
+}
+
+/// The platform's default image for the role with `key`.
+fn platform_default(key: &str) -> String {
+    match crate::role::by_key(key).map(|r| r.upstream) {
+        Some(Upstream::Image(image)) => image.to_string(),
+        _ => unreachable!("`SameAs` names a role with its own image"),
+    }
+}
+
+/// `upstream` with the registry prefix and digest applied: what a `FROM` line uses.
+fn reference(profile: &Profile, upstream: &str, digest: Option<&String>) -> String {
+    let mut r = match profile.corporate.registry.as_deref() {
+        Some(prefix) => format!("{}/{upstream}", prefix.trim_end_matches('/')),
+        None => upstream.to_string(),
+    };
+    if let Some(digest) = digest {
+        r = format!("{r}@{digest}");
+    }
+    r
 }
 
 /// Proxy settings, passed as build arguments (predefined in Docker, so never stored).
@@ -180,7 +217,7 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
     if let Some(major) = profile.postgres.major {
         return Ok(major);
     }
-    let image = &profile.images.postgres;
+    let image = &profile.images.get("postgres").cloned().unwrap_or_default();
     let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or_default();
     let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().map_err(|_| {

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::profile::Stack;
 use crate::profile::model::{AuthMethod, Mode};
+use crate::role::ROLES;
 
 /// What a field may contain.
 #[derive(Clone, Copy)]
@@ -361,34 +362,30 @@ impl Checker<'_> {
 pub fn check(stack: &Stack) -> Result<()> {
     let c = Checker { stack };
     let p = &stack.profile;
-    let images = &p.images;
-    c.one(&["images", "python"], &images.python, Rule::Image)?;
-    c.opt(
-        &["images", "kerberos_test"],
-        &images.kerberos_test,
-        Rule::Image,
-    )?;
-    c.one(&["images", "postgres"], &images.postgres, Rule::Image)?;
-    c.one(
-        &["images", "openmetadata_server"],
-        &images.openmetadata_server,
-        Rule::Image,
-    )?;
-    c.one(&["images", "opensearch"], &images.opensearch, Rule::Image)?;
-    let d = &p.digests;
-    for (key, digest) in [
-        ("python", &d.python),
-        ("kerberos_test", &d.kerberos_test),
-        ("postgres", &d.postgres),
-        ("openmetadata_server", &d.openmetadata_server),
-        ("opensearch", &d.opensearch),
-    ] {
-        c.opt(&["digests", key], digest, Rule::Digest)?;
+    for (key, image) in p.images.iter() {
+        c.one(&["images", key], image, Rule::Image)?;
+    }
+    for (key, digest) in p.digests.iter() {
+        c.one(&["digests", key], digest, Rule::Digest)?;
     }
     c.each(&["platforms"], &p.platforms, Rule::Platform)?;
-    c.opt(&["python", "tag"], &p.python.tag, Rule::Image)?;
-    c.opt(&["kerberos", "tag"], &p.kerberos.tag, Rule::Image)?;
-    c.opt(&["postgres", "tag"], &p.postgres.tag, Rule::Image)?;
+    for role in &ROLES {
+        if let Some(tag) = p.section_tag(role) {
+            let section = role.section.expect("a section tag has a section");
+            c.one(&[section, "tag"], tag, Rule::Image)?;
+            if p.tags.get(role.key).is_some() {
+                return Err(Error::invalid(
+                    c.location(&["tags", role.key]),
+                    format!("tags.{}", role.key),
+                    p.tags.get(role.key).cloned().unwrap_or_default(),
+                    format!("`{section}.tag` names this image already; set one of the two"),
+                ));
+            }
+        }
+    }
+    for (key, tag) in p.tags.iter() {
+        c.one(&["tags", key], tag, Rule::Image)?;
+    }
     for (key, value) in &p.labels {
         c.map_key(&["labels"], key, Rule::LabelKey)?;
         c.one(&["labels", key], value, Rule::Text)?;

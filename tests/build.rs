@@ -8,8 +8,8 @@ fn a_profile_without_tags_has_nothing_to_build() {
     let output = Test::new()
         .args(["build", "-p", "debian-layered", "--out", "out"])
         .stdout(
-            "rendered `debian-layered` into out\nthe profile names no image tags (`python.tag`, \
-             `kerberos.tag`, `postgres.tag`): nothing to build\n",
+            "rendered `debian-layered` into out\nnothing to build: the profile names no tag for \
+             these images (`python.tag`, `kerberos.tag`, `postgres.tag`)\n",
         )
         .run();
     assert!(
@@ -54,8 +54,9 @@ fn test_refuses_an_image_override_without_a_known_role() {
         .args(["test", "--image", "pyhton-runtime=x:1"])
         .status(2)
         .stderr(
-            "error: bad `--image pyhton-runtime=x:1`: expected `ROLE=IMAGE` with a role of \
-             `python-runtime`, `kerberos-test` or `postgres`\n",
+            "error: invalid value 'pyhton-runtime=x:1' for '--image <ROLE=IMAGE>': unknown role \
+             `pyhton-runtime` (roles: `python-runtime`, `kerberos-test`, `postgres`, \
+             `openmetadata-server`, `opensearch`)\n\nFor more information, try '--help'.\n",
         )
         .run();
 }

@@ -52,7 +52,7 @@ fn a_missing_answer_without_a_terminal_names_the_flag_and_writes_nothing() {
         .status(2)
         .stderr(
             "error: `imggen init` needs an answer to \"Are you using custom or corporate images?\": \
-             pass `--image` (no terminal to ask in)\n",
+             pass `--no-custom-images` (no terminal to ask in)\n",
         )
         .run();
     assert!(!output.exists("org.toml"));

@@ -13,5 +13,6 @@ mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
 mod render; // `render`: outputs, headers, determinism, never touching a user's files
-mod snapshots;
-mod vendor; // vendoring packs: edit, status against upstream, update keeping edits // every built-in profile against `snapshots/`, through `imggen check`
+mod roles; // the role table at the edge: every role flag checked by clap, with the list
+mod snapshots; // every built-in profile against `snapshots/`, through `imggen check`
+mod vendor; // vendoring packs: edit, status against upstream, update keeping edits

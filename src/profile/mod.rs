@@ -358,7 +358,10 @@ mod tests {
     fn default_profile_is_the_platform_defaults() {
         let stack = load(&Selection::default()).expect("built-in default loads");
         assert_eq!(stack.selected, [DEFAULT_PROFILE]);
-        assert_eq!(stack.profile.images, model::Images::default());
+        assert_eq!(
+            stack.profile.images,
+            crate::role::RoleMap::upstream_defaults()
+        );
         assert_eq!(stack.profile.mode, model::Mode::Layered);
     }
 

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::role::{Role, RoleMap};
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Profile {
@@ -26,8 +28,16 @@ pub struct Profile {
     pub pack_dirs: Vec<String>,
     /// Platforms the bake file builds for (`linux/amd64`, `linux/arm64`); empty: the builder's.
     pub platforms: Vec<String>,
-    pub images: Images,
-    pub digests: Digests,
+    /// The upstream images, one per role (`python`, `kerberos_test`, `postgres`, …), as the
+    /// platform's compose files name them; `kerberos_test` unset means the Python image.
+    #[serde(deserialize_with = "RoleMap::deserialize_over_defaults")]
+    #[schemars(with = "RoleMap")]
+    pub images: RoleMap,
+    /// Optional digest pins (`sha256:<64 hex>`), one per role.
+    pub digests: RoleMap,
+    /// The name imggen builds a role's image as, for roles without a section of their own
+    /// (`python.tag`, `kerberos.tag` and `postgres.tag` are those roles' spelling).
+    pub tags: RoleMap,
     pub labels: BTreeMap<String, String>,
     pub corporate: Corporate,
     pub hardening: Hardening,
@@ -48,8 +58,9 @@ impl Default for Profile {
             packs: DEFAULT_PACKS.iter().map(|p| p.to_string()).collect(),
             pack_dirs: Vec::new(),
             platforms: Vec::new(),
-            images: Images::default(),
-            digests: Digests::default(),
+            images: RoleMap::upstream_defaults(),
+            digests: RoleMap::default(),
+            tags: RoleMap::default(),
             labels: BTreeMap::new(),
             corporate: Corporate::default(),
             hardening: Hardening::default(),
@@ -75,41 +86,6 @@ pub enum Distro {
     #[default]
     Alpine,
     Debian,
-}
-
-/// The upstream images, as the platform's compose files name them.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct Images {
-    pub python: String,
-    /// Unset means: the same as `python`.
-    pub kerberos_test: Option<String>,
-    pub postgres: String,
-    pub openmetadata_server: String,
-    pub opensearch: String,
-}
-
-impl Default for Images {
-    fn default() -> Self {
-        Self {
-            python: "python:3.11-alpine".into(),
-            kerberos_test: None,
-            postgres: "postgres:17.5-alpine".into(),
-            openmetadata_server: "docker.getcollate.io/openmetadata/server:1.10.1".into(),
-            opensearch: "opensearchproject/opensearch:2.19.2".into(),
-        }
-    }
-}
-
-/// Optional digest pins (`sha256:<64 hex>`), one per image.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct Digests {
-    pub python: Option<String>,
-    pub kerberos_test: Option<String>,
-    pub postgres: Option<String>,
-    pub openmetadata_server: Option<String>,
-    pub opensearch: Option<String>,
 }
 
 /// Corporate network settings: trust, registries, mirrors, proxies.
@@ -318,6 +294,46 @@ impl Default for Compose {
             kerberos_cache_volume: "platform_kerberos_cache".into(),
             network: "platform_network".into(),
             kerberos_test_script: "./kerberos-test/test.py".into(),
+        }
+    }
+}
+
+impl Profile {
+    /// The name imggen builds `role`'s image as: its section's `tag`, else `tags.<key>`.
+    pub fn tag(&self, role: &Role) -> Option<&str> {
+        self.section_tag(role)
+            .or_else(|| self.tags.get(role.key))
+            .map(String::as_str)
+    }
+
+    /// `tag` in the role's own section (`python.tag`), where it has one.
+    pub fn section_tag(&self, role: &Role) -> Option<&String> {
+        match role.section? {
+            "python" => self.python.tag.as_ref(),
+            "kerberos" => self.kerberos.tag.as_ref(),
+            "postgres" => self.postgres.tag.as_ref(),
+            other => unreachable!("role section `{other}` has no tag in the model"),
+        }
+    }
+
+    /// The profile key that holds `role`'s tag: `python.tag`, or `tags.<key>`.
+    pub fn tag_key(&self, role: &Role) -> [&'static str; 2] {
+        match role.section {
+            Some(section) if self.tags.get(role.key).is_none() => [section, "tag"],
+            _ => ["tags", role.key],
+        }
+    }
+}
+
+impl Compose {
+    /// The name this profile gives the platform's compose service `platform_name`.
+    pub fn service(&self, platform_name: &str) -> &str {
+        match platform_name {
+            "platform-postgres" => &self.postgres_service,
+            "openmetadata-migrate" => &self.openmetadata_migrate_service,
+            "openmetadata-server" => &self.openmetadata_server_service,
+            "openmetadata-opensearch" => &self.opensearch_service,
+            other => unreachable!("compose service `{other}` has no name in the model"),
         }
     }
 }
