@@ -200,7 +200,12 @@ fn image_test(request: &TestRequest) -> Result<u8> {
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
     for role in crate::role::built() {
-        let chosen = request.only.is_empty() || request.only.iter().any(|o| std::ptr::eq(*o, role));
+        // By default, the images of the roles this profile renders.
+        let chosen = if request.only.is_empty() {
+            stack.profile.packs.iter().any(|p| p == role.name)
+        } else {
+            request.only.iter().any(|o| std::ptr::eq(*o, role))
+        };
         let given = request
             .images
             .iter()
