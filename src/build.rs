@@ -143,7 +143,17 @@ mod tests {
             .iter()
             .map(|j| j.folder)
             .collect();
-        assert_eq!(folders, ["python-runtime", "kerberos-test", "postgres"]);
+        assert_eq!(
+            folders,
+            [
+                "python-runtime",
+                "kerberos-test",
+                "postgres",
+                "openmetadata-server",
+                "opensearch",
+                "alpine"
+            ]
+        );
         let only = jobs(
             &profile("corporate-hardened", &[]),
             &[crate::role::find("postgres").expect("a role")],

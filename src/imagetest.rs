@@ -496,4 +496,51 @@ mod tests {
             "{log}"
         );
     }
+
+    #[test]
+    fn service_images_check_the_ca_in_the_trust_store_under_the_dockerfiles_alias() {
+        let (profile, files) = rendered("corporate-hardened");
+        let mut engine = Fake::default();
+        let tally = run(
+            &mut engine,
+            &profile,
+            &files,
+            &images(&[("opensearch", "os"), ("alpine", "al")]),
+            &mut |_| {},
+        )
+        .expect("runs");
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 4,
+                failed: 0
+            }
+        );
+        assert!(
+            engine.calls[1].starts_with("run os sh -c found=0"),
+            "{:?}",
+            engine.calls
+        );
+        assert!(
+            engine.calls[1].ends_with("ca-trusted imggen-example-corporate-ca"),
+            "{:?}",
+            engine.calls
+        );
+        assert!(engine.calls[3].ends_with("ca-trusted imggen-example-corporate-ca"));
+    }
+
+    #[test]
+    fn without_ca_certificates_there_is_no_trust_check() {
+        let (profile, files) = rendered("debian-prebuilt");
+        let mut engine = Fake::default();
+        run(
+            &mut engine,
+            &profile,
+            &files,
+            &images(&[("opensearch", "os")]),
+            &mut |_| {},
+        )
+        .expect("runs");
+        assert_eq!(engine.calls, ["run os sh -c echo 'Shell works'"]);
+    }
 }

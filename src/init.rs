@@ -754,10 +754,11 @@ mod tests {
                 Some("y"),               // custom images
                 Some("Not An Image"),    // python: refused, asked again
                 Some("myorg/python:3.11-custom"),
-                Some(""), // kerberos: same as Python
-                Some(""), // postgres: default
-                Some(""),
-                Some(""),
+                Some(""),       // kerberos: same as Python
+                Some(""),       // postgres: default
+                Some(""),       // openmetadata server: default
+                Some(""),       // opensearch: default
+                Some(""),       // alpine: default
                 Some(""),       // mode: default (prebuilt)
                 Some("debian"), // distro: the image name does not say
                 Some("y"),      // corporate

@@ -60,7 +60,6 @@ pub enum Probe {
     KerberosTools,
     /// The server starts through the standard entrypoint; databases, extensions, auth method.
     PostgresServer,
-    #[allow(dead_code)] // the first roles that need it come next
     /// When the profile has CA certificates: `script` run with `sh -c`, the certificates'
     /// aliases (`imggen-<file stem>`) as its arguments, succeeds.
     CaTrusted {
@@ -78,7 +77,7 @@ pub enum Requirement {
     KeepsEntrypoint(&'static str),
 }
 
-pub static ROLES: [Role; 5] = [
+pub static ROLES: [Role; 6] = [
     Role {
         name: "python-runtime",
         aliases: &["python", "python_runtime"],
@@ -129,10 +128,10 @@ pub static ROLES: [Role; 5] = [
         env: "IMAGE_OPENMETADATA_SERVER",
         upstream: Upstream::Image("docker.getcollate.io/openmetadata/server:1.10.1"),
         projects: &["openmetadata"],
-        builds: false,
+        builds: true,
         section: None,
         services: &["openmetadata-migrate", "openmetadata-server"],
-        probes: &[],
+        probes: &[Probe::Shell, JVM_TRUSTS_CA],
         requires: &[],
     },
     Role {
@@ -143,13 +142,52 @@ pub static ROLES: [Role; 5] = [
         env: "IMAGE_OPENSEARCH",
         upstream: Upstream::Image("opensearchproject/opensearch:2.19.2"),
         projects: &["openmetadata"],
-        builds: false,
+        builds: true,
         section: None,
         services: &["openmetadata-opensearch"],
-        probes: &[],
+        probes: &[Probe::Shell, JVM_TRUSTS_CA],
+        requires: &[],
+    },
+    Role {
+        name: "alpine",
+        aliases: &[],
+        key: "alpine",
+        title: "Alpine base",
+        env: "IMAGE_ALPINE",
+        upstream: Upstream::Image("alpine:3.19"),
+        projects: &["kerberos"],
+        builds: true,
+        section: None,
+        services: &[],
+        probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
         requires: &[],
     },
 ];
+
+/// Every JVM runtime in the image (keytool on the PATH, bundled and system JDKs) has each
+/// corporate CA in its trust store, under the alias the Dockerfile gave it.
+const JVM_TRUSTS_CA: Probe = Probe::CaTrusted {
+    name: "every JVM trust store has the corporate CA (keytool -list -cacerts)",
+    script: r#"found=0
+for keytool in "$(command -v keytool)" /usr/share/*/jdk/bin/keytool /usr/lib/jvm/*/bin/keytool; do
+    [ -x "$keytool" ] || continue
+    found=1
+    for alias in "$@"; do
+        "$keytool" -list -cacerts -storepass changeit -alias "$alias" >/dev/null             || { echo "$keytool: no certificate with alias $alias"; exit 1; }
+    done
+done
+[ "$found" = 1 ] || { echo "no keytool in the image"; exit 1; }"#,
+};
+
+/// The system bundle holds each corporate CA certificate copied into the image.
+const SYSTEM_TRUSTS_CA: Probe = Probe::CaTrusted {
+    name: "the system CA bundle has the corporate CA",
+    script: r#"bundle=$(tr -d '\n' </etc/ssl/certs/ca-certificates.crt)
+for alias in "$@"; do
+    body=$(grep -v -- '-----' "/usr/local/share/ca-certificates/${alias#imggen-}.crt" | tr -d '\n')
+    case $bundle in *"$body"*) ;; *) echo "not in the bundle: $alias"; exit 1 ;; esac
+done"#,
+};
 
 /// The role a command-line value names: its name, or one of its aliases.
 pub fn find(value: &str) -> Option<&'static Role> {
@@ -230,19 +268,30 @@ impl Serialize for RoleMap {
     }
 }
 
+/// A key of a [`RoleMap`]: refused while it is read, so the error points at the key itself.
+struct RoleKey(&'static str);
+
+impl<'de> Deserialize<'de> for RoleKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        by_key(&key)
+            .map(|role| RoleKey(role.key))
+            .ok_or_else(|| de::Error::unknown_field(&key, &KEYS))
+    }
+}
+
 impl<'de> Deserialize<'de> for RoleMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Keys;
         impl<'de> Visitor<'de> for Keys {
             type Value = RoleMap;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a table with one image per role")
+                f.write_str("a table with one value per role")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<RoleMap, A::Error> {
                 let mut map = BTreeMap::new();
-                while let Some(key) = access.next_key::<String>()? {
-                    let role = by_key(&key).ok_or_else(|| de::Error::unknown_field(&key, &KEYS))?;
-                    map.insert(role.key, access.next_value::<String>()?);
+                while let Some(RoleKey(key)) = access.next_key()? {
+                    map.insert(key, access.next_value::<String>()?);
                 }
                 Ok(RoleMap(map))
             }
@@ -317,5 +366,20 @@ mod tests {
         let map: RoleMap = toml_edit::de::from_str("postgres = \"p\"\npython = \"y\"").expect("ok");
         let keys: Vec<&str> = map.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["python", "postgres"], "table order, not name order");
+    }
+
+    #[test]
+    fn every_probe_script_is_valid_sh() {
+        for role in &ROLES {
+            for probe in role.probes {
+                if let Probe::CaTrusted { script, .. } = probe {
+                    let status = std::process::Command::new("sh")
+                        .args(["-n", "-c", script])
+                        .status()
+                        .expect("sh runs");
+                    assert!(status.success(), "{}: {script}", role.name);
+                }
+            }
+        }
     }
 }

@@ -83,12 +83,16 @@ fn bake_file_names_every_built_image() {
         let resolved: toml_edit::DocumentMut = shown.parse().expect("show prints TOML");
         let mut expected_names = Vec::new();
         let mut expected_tags = Vec::new();
-        for (section, folder) in [
-            ("python", "python-runtime"),
-            ("kerberos", "kerberos-test"),
-            ("postgres", "postgres"),
+        // Roles with a section of their own keep their tag there; the others under `[tags]`.
+        for (folder, section, key) in [
+            ("python-runtime", "python", "tag"),
+            ("kerberos-test", "kerberos", "tag"),
+            ("postgres", "postgres", "tag"),
+            ("openmetadata-server", "tags", "openmetadata_server"),
+            ("opensearch", "tags", "opensearch"),
+            ("alpine", "tags", "alpine"),
         ] {
-            if let Some(tag) = resolved[section].get("tag").and_then(|t| t.as_str()) {
+            if let Some(tag) = resolved[section].get(key).and_then(|t| t.as_str()) {
                 expected_names.push(folder.to_string());
                 expected_tags.push(tag.to_string());
             }

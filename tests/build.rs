@@ -9,7 +9,8 @@ fn a_profile_without_tags_has_nothing_to_build() {
         .args(["build", "-p", "debian-layered", "--out", "out"])
         .stdout(
             "rendered `debian-layered` into out\nnothing to build: the profile names no tag for \
-             these images (`python.tag`, `kerberos.tag`, `postgres.tag`)\n",
+             these images (`python.tag`, `kerberos.tag`, `postgres.tag`, \
+             `tags.openmetadata_server`, `tags.opensearch`, `tags.alpine`)\n",
         )
         .run();
     assert!(
@@ -56,7 +57,7 @@ fn test_refuses_an_image_override_without_a_known_role() {
         .stderr(
             "error: invalid value 'pyhton-runtime=x:1' for '--image <ROLE=IMAGE>': unknown role \
              `pyhton-runtime` (roles: `python-runtime`, `kerberos-test`, `postgres`, \
-             `openmetadata-server`, `opensearch`)\n\nFor more information, try '--help'.\n",
+             `openmetadata-server`, `opensearch`, `alpine`)\n\nFor more information, try '--help'.\n",
         )
         .run();
 }

@@ -1,20 +1,23 @@
-//! `render`: the five outputs, headers, determinism, and never losing a user's file.
+//! `render`: the outputs, headers, determinism, and never losing a user's file.
 
 use crate::helper::Test;
 
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 8] = [
     "python-runtime/Dockerfile",
     "postgres/Dockerfile",
     "kerberos-test/Dockerfile",
+    "openmetadata-server/Dockerfile",
+    "opensearch/Dockerfile",
+    "alpine/Dockerfile",
     "docker-compose.override.yml",
     ".env",
 ];
 
 #[test]
-fn corporate_hardened_writes_all_five_outputs_and_its_support_files() {
+fn corporate_hardened_writes_every_output_and_its_support_files() {
     let output = Test::new()
         .args(["render", "--profile", "corporate-hardened", "--out", "out"])
-        .stdout_contains("rendered `corporate-hardened` into out: 11 created")
+        .stdout_contains("rendered `corporate-hardened` into out: 17 created")
         .run();
     for path in OUTPUTS {
         let text = output.read(&format!("out/{path}"));
@@ -23,7 +26,16 @@ fn corporate_hardened_writes_all_five_outputs_and_its_support_files() {
             "{path}"
         );
     }
-    assert!(output.exists("out/python-runtime/certs/example-corporate-ca.crt"));
+    for role in [
+        "python-runtime",
+        "kerberos-test",
+        "postgres",
+        "openmetadata-server",
+        "opensearch",
+        "alpine",
+    ] {
+        assert!(output.exists(&format!("out/{role}/certs/example-corporate-ca.crt")));
+    }
     assert!(output.exists("out/postgres/initdb/10-imggen-databases.sh"));
 }
 
@@ -47,6 +59,7 @@ fn env_uses_exactly_the_platform_variable_names() {
             "IMAGE_POSTGRES",
             "IMAGE_OPENMETADATA_SERVER",
             "IMAGE_OPENSEARCH",
+            "IMAGE_ALPINE",
             "PIP_INDEX_URL",
             "PIP_TRUSTED_HOST",
             "POSTGRES_HOST_AUTH_METHOD",
@@ -72,6 +85,7 @@ fn default_profile_env_is_the_platform_defaults() {
             "IMAGE_POSTGRES=postgres:17.5-alpine",
             "IMAGE_OPENMETADATA_SERVER=docker.getcollate.io/openmetadata/server:1.10.1",
             "IMAGE_OPENSEARCH=opensearchproject/opensearch:2.19.2",
+            "IMAGE_ALPINE=alpine:3.19",
         ]
     );
 }
@@ -136,9 +150,11 @@ fn files_the_profile_no_longer_renders_are_removed() {
     let second = first
         .then()
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
-        .stdout_contains("4 removed")
+        // Three certificate copies, the init script, and the three service images' folders.
+        .stdout_contains("10 removed")
         .run();
     assert!(!second.exists("out/postgres/initdb"));
+    assert!(!second.exists("out/opensearch"), "emptied folders go too");
     assert!(!second.exists("out/python-runtime/certs"));
 }
 

@@ -3,7 +3,7 @@
 # Builds every image this profile names, in parallel: `docker buildx bake` (or
 # `docker buildx bake --push`). Proxies are build arguments, never stored in the images.
 group "default" {
-  targets = ["python-runtime", "kerberos-test", "postgres"]
+  targets = ["python-runtime", "kerberos-test", "postgres", "openmetadata-server", "opensearch", "alpine"]
 }
 
 target "python-runtime" {
@@ -19,4 +19,19 @@ target "kerberos-test" {
 target "postgres" {
   context = "postgres"
   tags = ["registry.corp.example/platform/postgres:17.5-hardened"]
+}
+
+target "openmetadata-server" {
+  context = "openmetadata-server"
+  tags = ["registry.corp.example/platform/openmetadata-server:1.10.1-corp"]
+}
+
+target "opensearch" {
+  context = "opensearch"
+  tags = ["registry.corp.example/platform/opensearch:2.19.2-corp"]
+}
+
+target "alpine" {
+  context = "alpine"
+  tags = ["registry.corp.example/platform/alpine:3.19-corp"]
 }
