@@ -546,7 +546,7 @@ mod tests {
             flag: &str,
             _: &str,
             default: &str,
-            _: &dyn Fn(&str) -> Option<String>,
+            _: &dyn Fn(&str) -> Option<crate::error::Reason>,
         ) -> crate::error::Result<String> {
             self.0.push(flag.into());
             Ok(default.into())

@@ -404,10 +404,10 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
     match request.action {
         VendorAction::Copy => {
             if request.packs.is_empty() {
-                return Err(crate::error::Error::Pack {
-                    pack: "vendor".into(),
-                    reason: "name the packs to vendor (`imggen list packs` shows them)".into(),
-                });
+                return Err(crate::error::Error::pack(
+                    "vendor",
+                    crate::error::Reason::NothingToVendor,
+                ));
             }
             emit(&crate::vendor::vendor(
                 &packs,

@@ -149,7 +149,9 @@ fn table_at<'a>(root: &'a mut Table, path: &[String], arg: &str) -> Result<&'a m
         }
         table = item.as_table_mut().ok_or_else(|| Error::BadSet {
             arg: arg.to_string(),
-            reason: format!("`{key}` holds a value, not a table"),
+            reason: Box::new(crate::error::Reason::NotATable {
+                key: key.to_string(),
+            }),
         })?;
     }
     Ok(table)

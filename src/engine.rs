@@ -112,7 +112,7 @@ impl Cli {
     fn fail(&self, e: std::io::Error) -> Error {
         Error::Engine {
             program: self.kind.program().into(),
-            reason: crate::error::io_reason(&e),
+            output: crate::error::io_reason(&e),
         }
     }
 
@@ -250,7 +250,7 @@ impl Containers for Cli {
         if !ran.ok || handle.is_empty() {
             return Err(Error::Engine {
                 program: self.kind.program().into(),
-                reason: ran.output,
+                output: ran.output,
             });
         }
         self.started.insert(
@@ -337,7 +337,7 @@ impl Cli {
         if !ran.ok || handle.is_empty() {
             return Err(Error::Engine {
                 program: "buildah".into(),
-                reason: ran.output,
+                output: ran.output,
             });
         }
         Ok(handle)

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 /// Where a value came from: a file and line, `--set`, or the built-in defaults.
 pub type Location = String;
 
+/// The location of a value no profile file or `--set` gave: imggen's own default.
+pub const DEFAULTS: &str = "built-in defaults";
+
 #[derive(Debug)]
 pub enum Error {
     /// Reading a file or folder failed.
@@ -36,28 +39,28 @@ pub enum Error {
     },
     BadSet {
         arg: String,
-        reason: String,
+        reason: Box<Reason>,
     },
     /// A value that parses but is not allowed (bad image reference, unsafe name, ...).
     Invalid {
         location: Location,
         key: String,
         value: String,
-        reason: String,
+        reason: Box<Reason>,
     },
     /// A key of a free-form table (`labels`, `python.env`, `postgres.settings`) that is not allowed.
     InvalidKey {
         location: Location,
         table: String,
         key: String,
-        reason: String,
+        reason: Box<Reason>,
     },
     /// A file the profile names (CA certificate, krb5.conf, requirements) that cannot be used.
     ProfileFile {
         location: Location,
         key: String,
         path: PathBuf,
-        reason: String,
+        reason: Box<Reason>,
     },
     UnknownPack {
         name: String,
@@ -66,11 +69,11 @@ pub enum Error {
     /// A pack folder or `pack.toml` that is not usable.
     Pack {
         pack: String,
-        reason: String,
+        reason: Box<Reason>,
     },
     /// Tera's own report (it already names the template file, line and column).
     Template(tera::Error),
-    /// An output path that two packs, or a pack and a copied file, both produce.
+    /// An output path that two packs produce (`first` and `second` name the packs).
     DuplicateOutput {
         path: String,
         first: String,
@@ -84,7 +87,7 @@ pub enum Error {
     BadOutput {
         path: String,
         pack: String,
-        reason: String,
+        reason: Box<Reason>,
     },
     /// `lint --explain` of a rule that does not exist.
     UnknownRule {
@@ -95,19 +98,21 @@ pub enum Error {
     NoEngine {
         asked: Option<&'static str>,
     },
-    /// Running the engine's program failed (not the build: starting it).
+    /// Running the engine's program failed (not the build: starting it); `output` is what the
+    /// program (or the OS) said.
     Engine {
         program: String,
-        reason: String,
+        output: String,
     },
     /// `init` without a terminal and without the flag for a question.
     MissingAnswer {
         flag: String,
         question: String,
     },
-    /// The user pressed Ctrl-C (or the terminal went away) during `init`.
+    /// The user pressed Ctrl-C (or the terminal went away) during `init`; `cause` is what the
+    /// terminal library said.
     Interrupted {
-        reason: String,
+        cause: String,
     },
     /// `--image` that is not `ROLE=IMAGE` (`role: None`), or names no known role.
     BadImageArg {
@@ -138,13 +143,20 @@ impl Error {
         location: impl Into<String>,
         key: impl Into<String>,
         value: impl Into<String>,
-        reason: impl Into<String>,
+        reason: Reason,
     ) -> Self {
         Self::Invalid {
             location: location.into(),
             key: key.into(),
             value: value.into(),
-            reason: reason.into(),
+            reason: Box::new(reason),
+        }
+    }
+
+    pub fn pack(pack: impl Into<String>, reason: Reason) -> Self {
+        Self::Pack {
+            pack: pack.into(),
+            reason: Box::new(reason),
         }
     }
 }
@@ -230,7 +242,7 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "output `{path}` is produced twice, by {first} and by {second}"
+                    "output `{path}` is produced twice, by pack `{first}` and by pack `{second}`"
                 )
             }
             Self::NotOurs { path } => write!(
@@ -254,7 +266,7 @@ impl fmt::Display for Error {
                 f,
                 "`imggen init` needs an answer to \"{question}\": pass `{flag}` (no terminal to ask in)"
             ),
-            Self::Interrupted { reason } => write!(f, "stopped ({reason}); nothing was written"),
+            Self::Interrupted { cause } => write!(f, "stopped ({cause}); nothing was written"),
             Self::BadImageArg {
                 role: Some(role),
                 roles,
@@ -262,7 +274,7 @@ impl fmt::Display for Error {
             Self::BadImageArg { role: None, roles } => {
                 write!(f, "expected `ROLE=IMAGE` (roles: {})", list(roles))
             }
-            Self::Engine { program, reason } => write!(f, "cannot run `{program}`: {reason}"),
+            Self::Engine { program, output } => write!(f, "cannot run `{program}`: {output}"),
             Self::Stale { dir } => write!(
                 f,
                 "`{}` is not what the profile renders; run `imggen render` first (`imggen check` \
@@ -284,6 +296,302 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+        }
+    }
+}
+
+/// What a value of a profile field may look like: the rule `validate` checks it against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Image,
+    Registry,
+    Digest,
+    Url,
+    OsPackage,
+    PipPackage,
+    UserName,
+    SqlName,
+    Extension,
+    EnvName,
+    LabelKey,
+    Text,
+    ComposeName,
+    AbsPath,
+    ConfKey,
+    HbaToken,
+    Platform,
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Image | Self::Registry => "not a valid image reference",
+            Self::Digest => "a digest is `sha256:` and 64 lowercase hex digits",
+            Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
+            Self::OsPackage => "package names use lowercase letters, digits and `.+-_:=~`",
+            Self::PipPackage => "pip requirements use letters, digits and `._-[],<>=!~`, no spaces",
+            Self::UserName => {
+                "user names are up to 32 lowercase letters, digits, `_` or `-`, starting with a \
+                 letter or `_`"
+            }
+            Self::SqlName => {
+                "names are up to 63 letters, digits or `_`, starting with a letter or `_`"
+            }
+            Self::Extension => "extension names use lowercase letters, digits, `_` and `-`",
+            Self::EnvName => {
+                "variable names use letters, digits and `_`, not starting with a digit"
+            }
+            Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
+            Self::Text => "it contains a line break or control character",
+            Self::ComposeName => {
+                "compose names use letters, digits and `_.-`, starting with a letter or digit"
+            }
+            Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
+            Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
+            Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
+            Self::Platform => "platforms are `os/arch` or `os/arch/variant`, e.g. `linux/arm64`",
+        })
+    }
+}
+
+/// Why a value, key, file, `--set`, pack or rendered file is refused: the sentence the variants
+/// above end with. Data only; the words are in `Display` below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The value does not have its field's shape.
+    Shape(Shape),
+    MalformedDigest {
+        digest: String,
+    },
+    EmptyTag,
+    BadTag {
+        tag: String,
+    },
+    BadRepositoryPart {
+        part: String,
+    },
+    NotARegistry {
+        value: String,
+    },
+    /// A literal secret (password, token, credentials) in a profile.
+    Secret,
+    /// `tags.<key>` beside the role's own `<section>.tag`.
+    TagSetTwice {
+        section: &'static str,
+    },
+    TrustOutsideDevelopment,
+    NonRootInLayeredMode,
+    NoPostgresMajor,
+    /// `--set` that is not `dotted.key=value`.
+    SetSyntax,
+    /// `--set a.b=x` where `a` holds a value.
+    NotATable {
+        key: String,
+    },
+    /// `--set` whose value fits no type the schema allows (the schema's own words).
+    SetType {
+        message: String,
+    },
+    NotPemCertificate,
+    /// `init --ca-cert` files, checked before they are named in a profile.
+    CertificateUnreadable {
+        path: String,
+        cause: String,
+    },
+    CertificateNotPem {
+        path: String,
+    },
+    /// A profile file name without `.toml`.
+    NotToml,
+    SameCertificateName,
+    NotShipped,
+    Unreadable {
+        cause: String,
+    },
+    /// Another pack: `pack.toml` problems.
+    NoManifest,
+    ManifestLacks {
+        key: &'static str,
+    },
+    ExtendsNotBuiltin {
+        extends: String,
+    },
+    ExtendsUnknown {
+        name: String,
+        known: Vec<String>,
+    },
+    BuiltinExtends,
+    FolderName {
+        name: String,
+    },
+    MissingTemplate {
+        output: String,
+        template: String,
+    },
+    OutputPathEscapes {
+        path: String,
+    },
+    Symlink {
+        path: String,
+    },
+    UnknownFileGroup {
+        group: String,
+        known: Vec<String>,
+    },
+    NothingToVendor,
+    AlreadyVendored,
+    NoVendorRecord {
+        record: &'static str,
+    },
+    /// Rendered files that fail imggen's own checks.
+    UnknownInstruction {
+        line: usize,
+        keyword: String,
+    },
+    BeforeFrom {
+        line: usize,
+        keyword: String,
+    },
+    NoFrom,
+    ComposeShape {
+        message: String,
+    },
+    EnvLine {
+        line: usize,
+        text: String,
+    },
+    Unbalanced {
+        line: usize,
+        quote: char,
+    },
+    OpenHeredoc {
+        tag: String,
+    },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shape(shape) => write!(f, "{shape}"),
+            Self::MalformedDigest { digest } => write!(
+                f,
+                "malformed digest `{digest}` (expected `sha256:` and 64 hex digits)"
+            ),
+            Self::EmptyTag => f.write_str("the tag after `:` is empty"),
+            Self::BadTag { tag } => write!(
+                f,
+                "invalid tag `{tag}` (letters, digits, `_.-`, at most 128)"
+            ),
+            Self::BadRepositoryPart { part } => write!(
+                f,
+                "invalid repository name part `{part}` (lowercase letters and digits, separated \
+                 by `.`, `_`, `__` or dashes)"
+            ),
+            Self::NotARegistry { value } => {
+                write!(f, "`{value}` is not a registry `host[:port][/path]`")
+            }
+            Self::Secret => f.write_str(
+                "a profile must not hold secrets: they would be baked into the image or \
+                 committed; pass them at run time (`docker run -e`, compose `environment`) or \
+                 name the variable that holds them (`password_env`)",
+            ),
+            Self::TagSetTwice { section } => write!(
+                f,
+                "`{section}.tag` names this image already; set one of the two"
+            ),
+            Self::TrustOutsideDevelopment => f.write_str(
+                "password-less `trust` auth is only for development; add `development = true` \
+                 to the profile, or use `scram-sha-256`",
+            ),
+            Self::NonRootInLayeredMode => f.write_str(
+                "in layered mode the platform installs packages when a container starts, which \
+                 needs root; use `mode = \"prebuilt\"` with a non-root user",
+            ),
+            Self::NoPostgresMajor => f.write_str(
+                "its tag does not start with the PostgreSQL major version; set `postgres.major`",
+            ),
+            Self::SetSyntax => f.write_str(
+                "expected `dotted.key=value`, with dotted names such as `python.tag` (quote a \
+                 name that has dots: `labels.\"org.opencontainers.image.title\"=x`)",
+            ),
+            Self::NotATable { key } => write!(f, "`{key}` holds a value, not a table"),
+            Self::SetType { message } => f.write_str(message),
+            Self::NotPemCertificate => {
+                f.write_str("is not a PEM certificate (no `-----BEGIN CERTIFICATE-----`)")
+            }
+            Self::CertificateUnreadable { path, cause } => {
+                write!(f, "cannot read `{path}`: {cause}")
+            }
+            Self::CertificateNotPem { path } => write!(f, "`{path}` is not a PEM certificate"),
+            Self::NotToml => f.write_str("the file name must end in .toml"),
+            Self::SameCertificateName => {
+                f.write_str("has the same file name as another certificate")
+            }
+            Self::NotShipped => f.write_str("is not shipped with imggen"),
+            Self::Unreadable { cause } => write!(f, "cannot be read: {cause}"),
+            Self::NoManifest => f.write_str("has no `pack.toml`"),
+            Self::ManifestLacks { key } => write!(
+                f,
+                "`pack.toml` lacks `{key}` (or `extends = \"builtin:NAME\"`)"
+            ),
+            Self::ExtendsNotBuiltin { extends } => write!(
+                f,
+                "`extends = \"{extends}\"`: a pack can only extend `builtin:NAME`"
+            ),
+            Self::ExtendsUnknown { name, known } => write!(
+                f,
+                "extends unknown built-in pack `{name}` (known: {})",
+                list(known)
+            ),
+            Self::BuiltinExtends => f.write_str("a built-in pack cannot extend another"),
+            Self::FolderName { name } => write!(
+                f,
+                "`pack.toml` names it `{name}`; name the folder after the pack"
+            ),
+            Self::MissingTemplate { output, template } => write!(
+                f,
+                "output `{output}` names template `{template}`, which the pack does not have"
+            ),
+            Self::OutputPathEscapes { path } => write!(
+                f,
+                "output path `{path}` must be a relative path inside the output folder, without \
+                 `..`, `.` or empty parts"
+            ),
+            Self::Symlink { path } => write!(
+                f,
+                "`{path}` is a symbolic link; packs must hold plain files"
+            ),
+            Self::UnknownFileGroup { group, known } => write!(
+                f,
+                "copies unknown file group `{group}` (known: {})",
+                list(known)
+            ),
+            Self::NothingToVendor => {
+                f.write_str("name the packs to vendor (`imggen list packs` shows them)")
+            }
+            Self::AlreadyVendored => {
+                f.write_str("already exists; use `imggen vendor --update` to take upstream changes")
+            }
+            Self::NoVendorRecord { record } => write!(
+                f,
+                "has no `{record}`; it was not written by `imggen vendor`"
+            ),
+            Self::UnknownInstruction { line, keyword } => {
+                write!(f, "line {line}: unknown instruction `{keyword}`")
+            }
+            Self::BeforeFrom { line, keyword } => {
+                write!(f, "line {line}: `{keyword}` before the first `FROM`")
+            }
+            Self::NoFrom => f.write_str("no `FROM` instruction"),
+            Self::ComposeShape { message } => {
+                write!(f, "not the expected compose YAML: {message}")
+            }
+            Self::EnvLine { line, text } => write!(
+                f,
+                "line {line}: not `KEY=value` with a plain value: `{text}`"
+            ),
+            Self::Unbalanced { line, quote } => write!(f, "line {line}: unbalanced `{quote}`"),
+            Self::OpenHeredoc { tag } => write!(f, "heredoc `{tag}` is never closed"),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use toml_edit::Value;
 
 use crate::edit::Edit;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::profile::model::{AuthMethod, Distro, Mode, Profile};
 use crate::profile::{Selection, load};
 use crate::role::{ROLES, Role, Upstream};
@@ -56,7 +56,7 @@ pub trait Prompter {
         flag: &str,
         question: &str,
         default: &str,
-        check: &dyn Fn(&str) -> Option<String>,
+        check: &dyn Fn(&str) -> Option<Reason>,
     ) -> Result<String>;
     fn confirm(&mut self, flag: &str, question: &str, default: bool) -> Result<bool>;
 }
@@ -82,7 +82,7 @@ impl Prompter for NoTty {
         flag: &str,
         question: &str,
         _: &str,
-        _: &dyn Fn(&str) -> Option<String>,
+        _: &dyn Fn(&str) -> Option<Reason>,
     ) -> Result<String> {
         Err(Error::MissingAnswer {
             flag: flag.into(),
@@ -102,7 +102,7 @@ pub struct Terminal;
 
 fn interrupted(e: dialoguer::Error) -> Error {
     Error::Interrupted {
-        reason: e.to_string(),
+        cause: e.to_string(),
     }
 }
 
@@ -130,14 +130,14 @@ impl Prompter for Terminal {
         _: &str,
         question: &str,
         default: &str,
-        check: &dyn Fn(&str) -> Option<String>,
+        check: &dyn Fn(&str) -> Option<Reason>,
     ) -> Result<String> {
         dialoguer::Input::<String>::new()
             .with_prompt(question)
             .default(default.to_string())
             .allow_empty(true)
             .validate_with(|answer: &String| match check(answer) {
-                Some(reason) => Err(reason),
+                Some(reason) => Err(reason.to_string()),
                 None => Ok(()),
             })
             .interact_text()
@@ -165,21 +165,23 @@ fn image_question(role: &Role) -> String {
     }
 }
 
-fn image_check(answer: &str) -> Option<String> {
+fn image_check(answer: &str) -> Option<Reason> {
     crate::validate::image_problem(answer.trim())
 }
 
-fn pem_check(answer: &str) -> Option<String> {
+fn pem_check(answer: &str) -> Option<Reason> {
     for path in answer.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match std::fs::read_to_string(path) {
             Err(e) => {
-                return Some(format!(
-                    "cannot read `{path}`: {}",
-                    crate::error::io_reason(&e)
-                ));
+                return Some(Reason::CertificateUnreadable {
+                    path: path.to_string(),
+                    cause: crate::error::io_reason(&e),
+                });
             }
             Ok(text) if !text.contains("-----BEGIN CERTIFICATE-----") => {
-                return Some(format!("`{path}` is not a PEM certificate"));
+                return Some(Reason::CertificateNotPem {
+                    path: path.to_string(),
+                });
             }
             Ok(_) => {}
         }
@@ -258,7 +260,7 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
             "--profile",
             "Write the profile to",
             "profiles/custom.toml",
-            &|a| (!a.ends_with(".toml")).then(|| "the file name must end in .toml".to_string()),
+            &|a| (!a.ends_with(".toml")).then_some(Reason::NotToml),
         )?),
     };
     let mut edit = Edit::open(&path)?;
@@ -679,7 +681,7 @@ mod tests {
             match self.answers.pop_front() {
                 Some(Some(answer)) => Ok(answer),
                 _ => Err(Error::Interrupted {
-                    reason: "Ctrl-C".into(),
+                    cause: "Ctrl-C".into(),
                 }),
             }
         }
@@ -708,7 +710,7 @@ mod tests {
             _: &str,
             _: &str,
             default: &str,
-            check: &dyn Fn(&str) -> Option<String>,
+            check: &dyn Fn(&str) -> Option<Reason>,
         ) -> Result<String> {
             loop {
                 let answer = self.next()?;
@@ -718,7 +720,7 @@ mod tests {
                     answer.to_string()
                 };
                 match check(&answer) {
-                    Some(reason) => self.refused.push(reason),
+                    Some(reason) => self.refused.push(reason.to_string()),
                     None => return Ok(answer),
                 }
             }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::filters;
 
 /// The record a vendored pack keeps of where it came from.
@@ -47,9 +47,8 @@ struct RawManifest {
 }
 
 impl RawManifest {
-    fn complete(self, base: Option<&Manifest>) -> std::result::Result<Manifest, String> {
-        let missing =
-            |key: &str| format!("`pack.toml` lacks `{key}` (or `extends = \"builtin:NAME\"`)");
+    fn complete(self, base: Option<&Manifest>) -> std::result::Result<Manifest, Reason> {
+        let missing = |key: &'static str| Reason::ManifestLacks { key };
         Ok(Manifest {
             name: self
                 .name
@@ -141,15 +140,12 @@ impl Pack {
         files: Vec<(String, String)>,
         builtins: Option<&BTreeMap<String, Pack>>,
     ) -> Result<Self> {
-        let bad = |reason: String| Error::Pack {
-            pack: root.to_string(),
-            reason,
-        };
+        let bad = |reason: Reason| Error::pack(root, reason);
         let text = files
             .iter()
             .find(|(path, _)| path == "pack.toml")
             .map(|(_, text)| text.clone())
-            .ok_or_else(|| bad("has no `pack.toml`".into()))?;
+            .ok_or_else(|| bad(Reason::NoManifest))?;
         let raw: RawManifest = toml_edit::de::from_str(&text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             let (line, column) = crate::profile::line_col(&text, offset);
@@ -162,26 +158,24 @@ impl Pack {
             (None, _) => None,
             (Some(extends), Some(builtins)) => {
                 let name = extends.strip_prefix("builtin:").ok_or_else(|| {
-                    bad(format!(
-                        "`extends = \"{extends}\"`: a pack can only extend `builtin:NAME`"
-                    ))
+                    bad(Reason::ExtendsNotBuiltin {
+                        extends: extends.clone(),
+                    })
                 })?;
                 Some(builtins.get(name).ok_or_else(|| {
-                    let known: Vec<&str> = builtins.keys().map(String::as_str).collect();
-                    bad(format!(
-                        "extends unknown built-in pack `{name}` (known: `{}`)",
-                        known.join("`, `")
-                    ))
+                    bad(Reason::ExtendsUnknown {
+                        name: name.to_string(),
+                        known: builtins.keys().cloned().collect(),
+                    })
                 })?)
             }
-            (Some(_), None) => return Err(bad("a built-in pack cannot extend another".into())),
+            (Some(_), None) => return Err(bad(Reason::BuiltinExtends)),
         };
         let manifest = raw.complete(base.map(|b| &b.manifest)).map_err(bad)?;
         if manifest.name != folder {
-            return Err(bad(format!(
-                "`pack.toml` names it `{}`; name the folder after the pack",
-                manifest.name
-            )));
+            return Err(bad(Reason::FolderName {
+                name: manifest.name,
+            }));
         }
         for output in &manifest.outputs {
             check_output_path(root, &output.path)?;
@@ -196,10 +190,10 @@ impl Pack {
         }
         for output in &manifest.outputs {
             if !all.contains_key(&output.template) {
-                return Err(bad(format!(
-                    "output `{}` names template `{}`, which the pack does not have",
-                    output.path, output.template
-                )));
+                return Err(bad(Reason::MissingTemplate {
+                    output: output.path.clone(),
+                    template: output.template.clone(),
+                }));
             }
         }
         Ok(Self {
@@ -237,13 +231,12 @@ fn check_output_path(pack: &str, path: &str) -> Result<()> {
             .split(['/', '\\'])
             .any(|part| part == ".." || part == "." || part.is_empty());
     if bad {
-        return Err(Error::Pack {
-            pack: pack.to_string(),
-            reason: format!(
-                "output path `{path}` must be a relative path inside the output folder, without \
-                 `..`, `.` or empty parts"
-            ),
-        });
+        return Err(Error::pack(
+            pack,
+            Reason::OutputPathEscapes {
+                path: path.to_string(),
+            },
+        ));
     }
     Ok(())
 }
@@ -351,10 +344,7 @@ fn pack_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// are refused: a pack must not reach outside its folder.
 fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
     let shown = crate::profile::source::clean(root);
-    let bad = |reason: String| Error::Pack {
-        pack: shown.clone(),
-        reason,
-    };
+    let bad = |reason: Reason| Error::pack(shown.clone(), reason);
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root)
         .follow_links(false)
@@ -364,9 +354,7 @@ fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
         let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
         let relative = relative.to_string_lossy().replace('\\', "/");
         if entry.path_is_symlink() {
-            return Err(bad(format!(
-                "`{relative}` is a symbolic link; packs must hold plain files"
-            )));
+            return Err(bad(Reason::Symlink { path: relative }));
         }
         if !entry.file_type().is_file() || relative == VENDOR_RECORD {
             continue;

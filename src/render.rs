@@ -76,14 +76,13 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
                 continue;
             }
             let Some(group) = resolved.files.get(copy.files.as_str()) else {
-                return Err(Error::Pack {
-                    pack: pack.root.clone(),
-                    reason: format!(
-                        "copies unknown file group `{}` (known: `ca_certificates`, `krb5_conf`, \
-                         `requirements`)",
-                        copy.files
-                    ),
-                });
+                return Err(Error::pack(
+                    pack.root.clone(),
+                    crate::error::Reason::UnknownFileGroup {
+                        group: copy.files.clone(),
+                        known: resolved.files.keys().map(|k| k.to_string()).collect(),
+                    },
+                ));
             };
             for source in group {
                 let file = File {
@@ -124,8 +123,8 @@ fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
     if let Some(first) = files.get(path) {
         return Err(Error::DuplicateOutput {
             path: path.to_string(),
-            first: format!("pack `{}`", first.pack),
-            second: format!("pack `{pack}`"),
+            first: first.pack.clone(),
+            second: pack.to_string(),
         });
     }
     files.insert(path.to_string(), file);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
 use crate::profile::model::{Distro, Profile};
 use crate::role::{ROLES, Upstream};
@@ -226,10 +226,10 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
             .origin(&["images", "postgres"])
             .map(|o| o.label.clone());
         Error::invalid(
-            location.unwrap_or_else(|| "built-in defaults".into()),
+            location.unwrap_or_else(|| crate::error::DEFAULTS.into()),
             "images.postgres",
             image,
-            "its tag does not start with the PostgreSQL major version; set `postgres.major`",
+            Reason::NoPostgresMajor,
         )
     })
 }
@@ -242,12 +242,7 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
         let key = ["corporate", "ca_certificates"];
         let (path, contents) = read_one(stack, &key, cert)?;
         if !String::from_utf8_lossy(&contents).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(file_error(
-                stack,
-                &key,
-                path,
-                "is not a PEM certificate (no `-----BEGIN CERTIFICATE-----`)",
-            ));
+            return Err(file_error(stack, &key, path, Reason::NotPemCertificate));
         }
         // update-ca-certificates only picks up files ending in `.crt`.
         let stem = path
@@ -257,12 +252,7 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
             .to_string();
         let name = format!("{stem}.crt");
         if certs.iter().any(|f: &ProfileFile| f.name == name) {
-            return Err(file_error(
-                stack,
-                &key,
-                path,
-                "has the same file name as another certificate",
-            ));
+            return Err(file_error(stack, &key, path, Reason::SameCertificateName));
         }
         certs.push(ProfileFile { name, contents });
     }
@@ -303,26 +293,26 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
     if builtin {
         return match crate::profile::source::builtin_file(&path) {
             Some(contents) => Ok((path, contents.to_vec())),
-            None => Err(file_error(stack, key, path, "is not shipped with imggen")),
+            None => Err(file_error(stack, key, path, Reason::NotShipped)),
         };
     }
     match std::fs::read(&path) {
         Ok(contents) => Ok((path, contents)),
         Err(e) => {
-            let reason = format!("cannot be read: {}", crate::error::io_reason(&e));
-            Err(file_error(stack, key, path, &reason))
+            let cause = crate::error::io_reason(&e);
+            Err(file_error(stack, key, path, Reason::Unreadable { cause }))
         }
     }
 }
 
-fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: &str) -> Error {
+fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: Reason) -> Error {
     Error::ProfileFile {
         location: stack
             .layers
             .origin(key)
-            .map_or_else(|| "--set".into(), |o| o.label.clone()),
+            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone()),
         key: key.join("."),
         path,
-        reason: reason.to_string(),
+        reason: Box::new(reason),
     }
 }

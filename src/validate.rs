@@ -3,36 +3,21 @@
 //! Identifiers that end up in shell or SQL are checked against what the field allows; quoting
 //! in the templates is the second line of defence, never the only one.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
 use crate::profile::model::{AuthMethod, Mode};
 use crate::role::ROLES;
 
-/// What a field may contain.
-#[derive(Clone, Copy)]
-enum Rule {
-    Image,
-    Registry,
-    Digest,
-    Url,
-    OsPackage,
-    PipPackage,
-    UserName,
-    SqlName,
-    Extension,
-    EnvName,
-    LabelKey,
-    Text,
-    ComposeName,
-    AbsPath,
-    ConfKey,
-    HbaToken,
-    Platform,
+/// What a field may contain: one of the shapes error.rs words.
+use crate::error::Shape as Rule;
+
+trait Check {
+    /// `None` when the value is fine, otherwise why not.
+    fn check(self, value: &str) -> Option<Reason>;
 }
 
-impl Rule {
-    /// `None` when the value is fine, otherwise why not.
-    fn check(self, value: &str) -> Option<String> {
+impl Check for Rule {
+    fn check(self, value: &str) -> Option<Reason> {
         fn lower_alnum(c: char) -> bool {
             c.is_ascii_lowercase() || c.is_ascii_digit()
         }
@@ -100,41 +85,12 @@ impl Rule {
                 !value.is_empty() && all(|c| c.is_ascii_alphanumeric() || "_.-/:+@,".contains(c))
             }
         };
-        (!ok).then(|| self.expected().to_string())
-    }
-
-    fn expected(self) -> &'static str {
-        match self {
-            Self::Image | Self::Registry => "not a valid image reference",
-            Self::Digest => "a digest is `sha256:` and 64 lowercase hex digits",
-            Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
-            Self::OsPackage => "package names use lowercase letters, digits and `.+-_:=~`",
-            Self::PipPackage => "pip requirements use letters, digits and `._-[],<>=!~`, no spaces",
-            Self::UserName => {
-                "user names are up to 32 lowercase letters, digits, `_` or `-`, starting with a letter or `_`"
-            }
-            Self::SqlName => {
-                "names are up to 63 letters, digits or `_`, starting with a letter or `_`"
-            }
-            Self::Extension => "extension names use lowercase letters, digits, `_` and `-`",
-            Self::EnvName => {
-                "variable names use letters, digits and `_`, not starting with a digit"
-            }
-            Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
-            Self::Text => "it contains a line break or control character",
-            Self::ComposeName => {
-                "compose names use letters, digits and `_.-`, starting with a letter or digit"
-            }
-            Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
-            Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
-            Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
-            Self::Platform => "platforms are `os/arch` or `os/arch/variant`, e.g. `linux/arm64`",
-        }
+        (!ok).then_some(Reason::Shape(self))
     }
 }
 
 /// Docker's reference grammar: `[host[:port]/]path[:tag][@digest]`, lowercase path components.
-pub fn image_problem(value: &str) -> Option<String> {
+pub fn image_problem(value: &str) -> Option<Reason> {
     let (rest, digest) = match value.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (value, None),
@@ -142,9 +98,9 @@ pub fn image_problem(value: &str) -> Option<String> {
     if let Some(digest) = digest
         && Rule::Digest.check(digest).is_some()
     {
-        return Some(format!(
-            "malformed digest `{digest}` (expected `sha256:` and 64 hex digits)"
-        ));
+        return Some(Reason::MalformedDigest {
+            digest: digest.to_string(),
+        });
     }
     let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
     let (name, tag) = match rest[last_slash..].rfind(':') {
@@ -155,7 +111,7 @@ pub fn image_problem(value: &str) -> Option<String> {
         None => (rest, None),
     };
     if tag == Some("") {
-        return Some("the tag after `:` is empty".into());
+        return Some(Reason::EmptyTag);
     }
     if let Some(tag) = tag {
         let valid = !tag.is_empty()
@@ -165,9 +121,9 @@ pub fn image_problem(value: &str) -> Option<String> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !valid {
-            return Some(format!(
-                "invalid tag `{tag}` (letters, digits, `_.-`, at most 128)"
-            ));
+            return Some(Reason::BadTag {
+                tag: tag.to_string(),
+            });
         }
     }
     let mut parts: Vec<&str> = name.split('/').collect();
@@ -179,10 +135,9 @@ pub fn image_problem(value: &str) -> Option<String> {
     }
     for part in parts {
         if !path_component_ok(part) {
-            return Some(format!(
-                "invalid repository name part `{part}` (lowercase letters and digits, separated by \
-                 `.`, `_`, `__` or dashes)"
-            ));
+            return Some(Reason::BadRepositoryPart {
+                part: part.to_string(),
+            });
         }
     }
     None
@@ -213,7 +168,7 @@ fn path_component_ok(part: &str) -> bool {
 }
 
 /// `host[:port][/path]`.
-fn registry_problem(value: &str) -> Option<String> {
+fn registry_problem(value: &str) -> Option<Reason> {
     let (host_port, path) = value.split_once('/').unwrap_or((value, ""));
     let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
     let host_ok = !host.is_empty()
@@ -229,7 +184,9 @@ fn registry_problem(value: &str) -> Option<String> {
     if host_ok && port_ok && path_ok {
         None
     } else {
-        Some(format!("`{value}` is not a registry `host[:port][/path]`"))
+        Some(Reason::NotARegistry {
+            value: value.to_string(),
+        })
     }
 }
 
@@ -242,7 +199,7 @@ impl Checker<'_> {
         self.stack
             .layers
             .origin(key)
-            .map_or_else(|| "built-in defaults".into(), |o| o.label.clone())
+            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
     }
 
     fn one(&self, key: &[&str], value: &str, rule: Rule) -> Result<()> {
@@ -267,7 +224,7 @@ impl Checker<'_> {
                     location: self.location(&entry),
                     table: map.join("."),
                     key: key.to_string(),
-                    reason,
+                    reason: Box::new(reason),
                 })
             }
         }
@@ -329,10 +286,6 @@ fn has_credentials(url: &str) -> bool {
         .is_some_and(|authority| authority.contains('@'))
 }
 
-const SECRET: &str = "a profile must not hold secrets: they would be baked into the image or \
-    committed; pass them at run time (`docker run -e`, compose `environment`) or name the \
-    variable that holds them (`password_env`)";
-
 impl Checker<'_> {
     fn no_secret(&self, key: &[&str], name: &str, value: &str) -> Result<()> {
         if names_a_secret(name) && !value.is_empty() {
@@ -340,7 +293,7 @@ impl Checker<'_> {
                 self.location(key),
                 key.join("."),
                 value,
-                SECRET,
+                Reason::Secret,
             ));
         }
         Ok(())
@@ -352,7 +305,7 @@ impl Checker<'_> {
                 self.location(key),
                 key.join("."),
                 url,
-                SECRET,
+                Reason::Secret,
             )),
             _ => Ok(()),
         }
@@ -378,7 +331,7 @@ pub fn check(stack: &Stack) -> Result<()> {
                     c.location(&["tags", role.key]),
                     format!("tags.{}", role.key),
                     p.tags.get(role.key).cloned().unwrap_or_default(),
-                    format!("`{section}.tag` names this image already; set one of the two"),
+                    Reason::TagSetTwice { section },
                 ));
             }
         }
@@ -496,8 +449,7 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.location(&["postgres", "auth_method"]),
             "postgres.auth_method",
             "trust",
-            "password-less `trust` auth is only for development; add `development = true` to \
-             the profile, or use `scram-sha-256`",
+            Reason::TrustOutsideDevelopment,
         ));
     }
     if p.hardening.non_root && p.mode == Mode::Layered {
@@ -505,8 +457,7 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.location(&["hardening", "non_root"]),
             "hardening.non_root",
             "true",
-            "in layered mode the platform installs packages when a container starts, which needs \
-             root; use `mode = \"prebuilt\"` with a non-root user",
+            Reason::NonRootInLayeredMode,
         ));
     }
     Ok(())

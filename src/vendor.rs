@@ -72,11 +72,10 @@ pub fn vendor(packs: &Packs, names: &[String], into: &Path) -> Result<String> {
     for name in names {
         let folder = into.join(name);
         if folder.exists() {
-            return Err(Error::Pack {
-                pack: folder.display().to_string(),
-                reason: "already exists; use `imggen vendor --update` to take upstream changes"
-                    .into(),
-            });
+            return Err(Error::pack(
+                folder.display().to_string(),
+                crate::error::Reason::AlreadyVendored,
+            ));
         }
         plans.push((name, folder, upstream(packs, name)?));
     }
@@ -246,9 +245,11 @@ pub fn update(packs: &Packs, names: &[String], into: &Path, color: bool) -> Resu
     let mut report = String::new();
     for name in names {
         let folder = into.join(name);
-        let record = Record::read(&folder)?.ok_or_else(|| Error::Pack {
-            pack: folder.display().to_string(),
-            reason: format!("has no `{RECORD}`; it was not written by `imggen vendor`"),
+        let record = Record::read(&folder)?.ok_or_else(|| {
+            Error::pack(
+                folder.display().to_string(),
+                crate::error::Reason::NoVendorRecord { record: RECORD },
+            )
         })?;
         let (version, files) = upstream(packs, &record.pack)?;
         let list = statuses(&folder, &record, &files)?;

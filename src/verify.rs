@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::render::Files;
 
 const INSTRUCTIONS: [&str; 18] = [
@@ -50,30 +50,30 @@ pub fn verify(files: &Files) -> Result<()> {
             return Err(Error::BadOutput {
                 path: path.clone(),
                 pack: file.pack.clone(),
-                reason,
+                reason: Box::new(reason),
             });
         }
     }
     Ok(())
 }
 
-fn dockerfile(text: &str) -> Option<String> {
+fn dockerfile(text: &str) -> Option<Reason> {
     let list = crate::dockerfile::parse(text);
     for instruction in &list {
         if !INSTRUCTIONS.contains(&instruction.keyword.as_str()) {
-            return Some(format!(
-                "line {}: unknown instruction `{}`",
-                instruction.line, instruction.keyword
-            ));
+            return Some(Reason::UnknownInstruction {
+                line: instruction.line,
+                keyword: instruction.keyword.clone(),
+            });
         }
     }
     match list.iter().find(|i| i.keyword != "ARG") {
         Some(i) if i.keyword == "FROM" => None,
-        Some(i) => Some(format!(
-            "line {}: `{}` before the first `FROM`",
-            i.line, i.keyword
-        )),
-        None => Some("no `FROM` instruction".into()),
+        Some(i) => Some(Reason::BeforeFrom {
+            line: i.line,
+            keyword: i.keyword.clone(),
+        }),
+        None => Some(Reason::NoFrom),
     }
 }
 
@@ -127,13 +127,15 @@ struct External {
     external: bool,
 }
 
-fn compose(text: &str) -> Option<String> {
+fn compose(text: &str) -> Option<Reason> {
     serde_yaml::from_str::<Compose>(text)
         .err()
-        .map(|e| format!("not the expected compose YAML: {e}"))
+        .map(|e| Reason::ComposeShape {
+            message: e.to_string(),
+        })
 }
 
-fn env(text: &str) -> Option<String> {
+fn env(text: &str) -> Option<Reason> {
     for (index, line) in text.lines().enumerate() {
         if line.starts_with('#') {
             continue;
@@ -145,17 +147,17 @@ fn env(text: &str) -> Option<String> {
                 && value.chars().all(crate::filters::is_plain)
         });
         if !ok {
-            return Some(format!(
-                "line {}: not `KEY=value` with a plain value: `{line}`",
-                index + 1
-            ));
+            return Some(Reason::EnvLine {
+                line: index + 1,
+                text: line.to_string(),
+            });
         }
     }
     None
 }
 
 /// Quotes balance outside heredoc bodies (a cheap stand-in for `sh -n`, which the tests run).
-fn shell_quotes(text: &str) -> Option<String> {
+fn shell_quotes(text: &str) -> Option<Reason> {
     let mut heredoc: Option<String> = None;
     let mut quote: Option<(char, usize)> = None;
     for (index, line) in text.lines().enumerate() {
@@ -196,8 +198,8 @@ fn shell_quotes(text: &str) -> Option<String> {
         }
     }
     match (quote, heredoc) {
-        (Some((open, line)), _) => Some(format!("line {line}: unbalanced `{open}`")),
-        (_, Some(tag)) => Some(format!("heredoc `{tag}` is never closed")),
+        (Some((quote, line)), _) => Some(Reason::Unbalanced { line, quote }),
+        (_, Some(tag)) => Some(Reason::OpenHeredoc { tag }),
         _ => None,
     }
 }
@@ -210,11 +212,12 @@ mod tests {
     fn dockerfile_needs_from_first_and_known_instructions() {
         assert_eq!(dockerfile("# c\nARG X\nFROM a\nRUN a \\\n    && b\n"), None);
         assert!(
-            dockerfile("RUN x\nFROM a\n").is_some_and(|e| e.contains("before the first `FROM`"))
+            dockerfile("RUN x\nFROM a\n")
+                .is_some_and(|e| e.to_string().contains("before the first `FROM`"))
         );
         assert!(
             dockerfile("FROM a\nFRM b\n")
-                .is_some_and(|e| e.contains("line 2: unknown instruction `FRM`"))
+                .is_some_and(|e| e.to_string().contains("line 2: unknown instruction `FRM`"))
         );
         assert!(dockerfile("# only a comment\n").is_some());
     }
@@ -240,7 +243,13 @@ mod tests {
             shell_quotes("echo 'a' \"b\" it\\'s\ncat <<'SQL'\nit's\nSQL\n"),
             None
         );
-        assert!(shell_quotes("echo 'a\n").is_some_and(|e| e.contains("line 1: unbalanced `'`")));
+        assert_eq!(
+            shell_quotes("echo 'a\n"),
+            Some(Reason::Unbalanced {
+                line: 1,
+                quote: '\''
+            })
+        );
         assert!(shell_quotes("cat <<EOF\nx\n").is_some());
     }
 

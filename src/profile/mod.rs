@@ -249,7 +249,9 @@ fn checked_set_table(set: &Set) -> Result<toml_edit::Table> {
     }
     Err(Error::BadSet {
         arg: set.arg.clone(),
-        reason: last_error,
+        reason: Box::new(crate::error::Reason::SetType {
+            message: last_error,
+        }),
     })
 }
 

@@ -17,15 +17,9 @@ pub struct Set {
 
 impl Set {
     pub fn parse(arg: &str) -> Result<Self> {
-        let bad = |reason: &str| Error::BadSet {
+        let (path, raw) = split_key(arg.trim_start()).ok_or_else(|| Error::BadSet {
             arg: arg.to_string(),
-            reason: reason.to_string(),
-        };
-        let (path, raw) = split_key(arg.trim_start()).ok_or_else(|| {
-            bad(
-                "expected `dotted.key=value`, with dotted names such as `python.tag` (quote a \
-                 name that has dots: `labels.\"org.opencontainers.image.title\"=x`)",
-            )
+            reason: Box::new(crate::error::Reason::SetSyntax),
         })?;
         let typed = raw.parse::<Value>().ok();
         Ok(Self {
