@@ -138,9 +138,11 @@ pub fn run(
                 Probe::Shell => {
                     runner.check(role.name, image, "shell", &sh("echo 'Shell works'"))?;
                 }
-                Probe::Python => python(&mut runner, profile, files, image)?,
-                Probe::KerberosTools => kerberos(&mut runner, profile, files, image)?,
-                Probe::PostgresServer => postgres(&mut runner, profile, image)?,
+                Probe::Python => python(&mut runner, role, image, profile, files)?,
+                Probe::KerberosTools => {
+                    kerberos(&mut runner, role, image, profile, files)?;
+                }
+                Probe::PostgresServer => postgres(&mut runner, role, image, profile)?,
                 Probe::CaTrusted { name, script } => {
                     let aliases = ca_aliases(files, role.name);
                     if !aliases.is_empty() {
@@ -178,18 +180,20 @@ for mod in mods:
     importlib.import_module(mod)
 print(sys.argv[1], 'imports', ', '.join(mods) or '(no modules)')";
 
-fn python(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str) -> Result<()> {
+fn python(
+    runner: &mut Runner<'_>,
+    role: &Role,
+    image: &str,
+    profile: &Profile,
+    files: &Files,
+) -> Result<()> {
+    let role = role.name;
     if profile.mode == Mode::Layered {
         let script = "pip install requests && python -c 'import requests'";
-        return runner.check(
-            "python-runtime",
-            image,
-            "pip install (layered)",
-            &sh(script),
-        );
+        return runner.check(role, image, "pip install (layered)", &sh(script));
     }
     let dockerfile = files
-        .get("python-runtime/Dockerfile")
+        .get(&format!("{role}/Dockerfile"))
         .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
         .unwrap_or_default();
     for name in pip_installed(&dockerfile) {
@@ -197,7 +201,7 @@ fn python(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str
             .map(String::from)
             .to_vec();
         runner.check(
-            "python-runtime",
+            role,
             image,
             &format!("pre-installed and importable: {name}"),
             &command,
@@ -206,10 +210,17 @@ fn python(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str
     Ok(())
 }
 
-fn kerberos(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &str) -> Result<()> {
+fn kerberos(
+    runner: &mut Runner<'_>,
+    role: &Role,
+    image: &str,
+    profile: &Profile,
+    files: &Files,
+) -> Result<()> {
+    let role = role.name;
     if profile.mode == Mode::Prebuilt {
         return runner.check(
-            "kerberos-test",
+            role,
             image,
             "klist -V (prebuilt)",
             &["klist".into(), "-V".into()],
@@ -218,15 +229,15 @@ fn kerberos(runner: &mut Runner<'_>, profile: &Profile, files: &Files, image: &s
     let install = runtime_install(files, &profile.compose.kerberos_test_service)
         .unwrap_or_else(|| "false # no runtime install command in the compose override".into());
     runner.check(
-        "kerberos-test",
+        role,
         image,
         "klist -V after the runtime install (layered)",
         &sh(&format!("{install} && klist -V")),
     )
 }
 
-fn postgres(runner: &mut Runner<'_>, profile: &Profile, image: &str) -> Result<()> {
-    let role = "postgres";
+fn postgres(runner: &mut Runner<'_>, role: &Role, image: &str, profile: &Profile) -> Result<()> {
+    let role = role.name;
     runner.check(
         role,
         image,

@@ -31,6 +31,8 @@ pub struct Role {
     pub projects: &'static [&'static str],
     /// Whether imggen renders a Dockerfile for it (its pack is named [`Role::name`]).
     pub builds: bool,
+    /// Whether a profile that names no `packs` renders it.
+    pub by_default: bool,
     /// The profile section with this role's own knobs and `tag`, if it has one.
     pub section: Option<&'static str>,
     /// The platform's compose services that run the image (their default names).
@@ -87,6 +89,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::Image("python:3.11-alpine"),
         projects: &["kerberos", "platform-bootstrap"],
         builds: true,
+        by_default: true,
         section: Some("python"),
         services: &[],
         probes: &[Probe::Shell, Probe::Python],
@@ -101,6 +104,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::SameAs("python"),
         projects: &["platform-bootstrap"],
         builds: true,
+        by_default: true,
         section: Some("kerberos"),
         services: &[],
         probes: &[Probe::Shell, Probe::KerberosTools],
@@ -115,6 +119,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::Image("postgres:17.5-alpine"),
         projects: &["platform-infrastructure"],
         builds: true,
+        by_default: true,
         section: Some("postgres"),
         services: &["platform-postgres"],
         probes: &[Probe::Shell, Probe::PostgresServer],
@@ -129,6 +134,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::Image("docker.getcollate.io/openmetadata/server:1.10.1"),
         projects: &["openmetadata"],
         builds: true,
+        by_default: false,
         section: None,
         services: &["openmetadata-migrate", "openmetadata-server"],
         probes: &[Probe::Shell, JVM_TRUSTS_CA],
@@ -143,6 +149,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::Image("opensearchproject/opensearch:2.19.2"),
         projects: &["openmetadata"],
         builds: true,
+        by_default: false,
         section: None,
         services: &["openmetadata-opensearch"],
         probes: &[Probe::Shell, JVM_TRUSTS_CA],
@@ -157,6 +164,7 @@ pub static ROLES: [Role; 6] = [
         upstream: Upstream::Image("alpine:3.19"),
         projects: &["kerberos"],
         builds: true,
+        by_default: false,
         section: None,
         services: &[],
         probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],

@@ -55,7 +55,7 @@ impl Default for Profile {
             development: false,
             mode: Mode::default(),
             distro: Distro::default(),
-            packs: DEFAULT_PACKS.iter().map(|p| p.to_string()).collect(),
+            packs: default_packs(),
             pack_dirs: Vec::new(),
             platforms: Vec::new(),
             images: RoleMap::upstream_defaults(),
@@ -338,5 +338,13 @@ impl Compose {
     }
 }
 
-/// The packs a profile renders when it names none.
-pub const DEFAULT_PACKS: [&str; 4] = ["python-runtime", "postgres", "kerberos-test", "compose"];
+/// The packs a profile renders when it names none: the roles the table marks, then compose.
+fn default_packs() -> Vec<String> {
+    crate::role::ROLES
+        .iter()
+        .filter(|r| r.by_default)
+        .map(|r| r.name)
+        .chain(["compose"])
+        .map(String::from)
+        .collect()
+}
