@@ -10,7 +10,7 @@ use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
     RenderRequest, TestRequest, VendorAction, VendorRequest,
 };
-use crate::engine::Kind;
+use crate::engine::{ENGINES, Kind};
 use crate::init;
 use crate::pipeline::Target;
 use crate::profile::Selection;
@@ -115,9 +115,9 @@ enum Sub {
         /// The rendered folder (rendered first when it does not exist)
         #[arg(short, long, value_name = "DIR", default_value = "generated")]
         out: PathBuf,
-        /// Engine to build with (default: the first usable of docker, podman, buildah)
-        #[arg(long, value_enum)]
-        engine: Option<EngineArg>,
+        /// Engine to build with (default: the first usable of docker, podman, buildah, nerdctl)
+        #[arg(long, value_parser = engine_arg())]
+        engine: Option<&'static Kind>,
         /// Push each image after it builds
         #[arg(long)]
         push: bool,
@@ -132,9 +132,9 @@ enum Sub {
     Test {
         #[command(flatten)]
         select: Select,
-        /// Engine to run with (default: the first usable of docker, podman, buildah)
-        #[arg(long, value_enum)]
-        engine: Option<EngineArg>,
+        /// Engine to run with (default: the first usable of docker, podman, buildah, nerdctl)
+        #[arg(long, value_parser = engine_arg())]
+        engine: Option<&'static Kind>,
         /// Test this image instead of the profile's, e.g. `postgres=myorg/postgres:17` (repeatable)
         #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
         images: Vec<(&'static Role, String)>,
@@ -267,13 +267,6 @@ enum Sub {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum EngineArg {
-    Docker,
-    Podman,
-    Buildah,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum DistroArg {
     Alpine,
     Debian,
@@ -321,14 +314,6 @@ fn mode_of(mode: ModeArg) -> model::Mode {
     }
 }
 
-fn engine_kind(engine: EngineArg) -> Kind {
-    match engine {
-        EngineArg::Docker => Kind::Docker,
-        EngineArg::Podman => Kind::Podman,
-        EngineArg::Buildah => Kind::Buildah,
-    }
-}
-
 /// A `--x`/`--no-x` pair: the answer given, if any.
 fn yes_no(yes: bool, no: bool) -> Option<bool> {
     if yes { Some(true) } else { no.then_some(false) }
@@ -343,6 +328,16 @@ fn role_arg() -> impl TypedValueParser<Value = &'static Role> {
     });
     PossibleValuesParser::new(values)
         .map(|name| crate::role::find(&name).expect("clap accepts only the table's names"))
+}
+
+/// An engine on the command line, from the engine table.
+fn engine_arg() -> impl TypedValueParser<Value = &'static Kind> {
+    PossibleValuesParser::new(ENGINES.iter().map(|k| k.program)).map(|name| {
+        ENGINES
+            .iter()
+            .find(|k| k.program == name)
+            .expect("clap accepts only the table's names")
+    })
 }
 
 /// `ROLE=IMAGE`, with a role from the table.
@@ -435,7 +430,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         } => Command::Build(BuildRequest {
             selection: select.into_selection(),
             out,
-            engine: engine.map(engine_kind),
+            engine,
             push,
             only,
             pack_dirs,
@@ -448,7 +443,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             pack_dirs,
         } => Command::Test(TestRequest {
             selection: select.into_selection(),
-            engine: engine.map(engine_kind),
+            engine,
             images,
             only,
             pack_dirs,

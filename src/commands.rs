@@ -36,7 +36,7 @@ pub struct EditRequest {
 
 pub struct TestRequest {
     pub selection: Selection,
-    pub engine: Option<crate::engine::Kind>,
+    pub engine: Option<&'static crate::engine::Kind>,
     /// Images to test instead of the profile's.
     pub images: Vec<(&'static Role, String)>,
     pub only: Vec<&'static Role>,
@@ -46,7 +46,7 @@ pub struct TestRequest {
 pub struct BuildRequest {
     pub selection: Selection,
     pub out: PathBuf,
-    pub engine: Option<crate::engine::Kind>,
+    pub engine: Option<&'static crate::engine::Kind>,
     pub push: bool,
     pub only: Vec<&'static Role>,
     pub pack_dirs: Vec<PathBuf>,
@@ -219,9 +219,13 @@ fn image_test(request: &TestRequest) -> Result<u8> {
     }
     let mut engine = crate::engine::detect(request.engine)?;
     let _ = ctrlc::set_handler(|| crate::imagetest::INTERRUPTED.store(true, Ordering::SeqCst));
-    let tally = crate::imagetest::run(&mut engine, &stack.profile, &files, &images, &mut |line| {
-        emit(line)
-    })?;
+    let tally = crate::imagetest::run(
+        engine.as_mut(),
+        &stack.profile,
+        &files,
+        &images,
+        &mut |line| emit(line),
+    )?;
     drop(engine);
     if crate::imagetest::INTERRUPTED.load(Ordering::SeqCst) {
         emit("interrupted: started containers were removed\n");
@@ -278,7 +282,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
     let mut engine = crate::engine::detect(request.engine)?;
     let args = crate::resolve::build_args(profile);
     let outcomes = crate::build::run(
-        &mut engine,
+        engine.as_mut(),
         &r.dir,
         &jobs,
         &args,

@@ -1,0 +1,99 @@
+//! Engines with docker's command line (docker, podman, nerdctl): `build`, `run --rm`, `run -d`,
+//! `exec`, `rm -f`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::{Both, Containers, Engine, Program, Ran, build_args, env_args, words};
+use crate::error::Result;
+
+pub struct DockerLike {
+    program: Program,
+    /// Containers started and not yet stopped: removed when this is dropped.
+    started: BTreeSet<String>,
+}
+
+impl DockerLike {
+    pub fn boxed(name: &'static str) -> Box<dyn Both> {
+        Box::new(Self {
+            program: Program { name },
+            started: BTreeSet::new(),
+        })
+    }
+
+    fn capture(&self, args: &[String]) -> Result<Ran> {
+        self.program.capture(&mut self.program.command(args))
+    }
+}
+
+impl Drop for DockerLike {
+    /// Whatever happened, started containers do not outlive imggen.
+    fn drop(&mut self) {
+        for handle in std::mem::take(&mut self.started) {
+            let _ = self.capture(&["rm".into(), "-f".into(), "-v".into(), handle]);
+        }
+    }
+}
+
+impl Engine for DockerLike {
+    fn name(&self) -> &'static str {
+        self.program.name
+    }
+
+    fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
+        let mut argv = vec!["build".to_string(), "-t".into(), tag.into()];
+        argv.extend(build_args(args));
+        argv.push(context.display().to_string());
+        self.program.stream(&mut self.program.command(&argv))
+    }
+
+    fn push(&mut self, tag: &str) -> Result<bool> {
+        self.program
+            .stream(&mut self.program.command(&["push".into(), tag.into()]))
+    }
+}
+
+impl Containers for DockerLike {
+    fn run(&mut self, image: &str, command: &[String], env: &[(String, String)]) -> Result<Ran> {
+        let mut argv = vec!["run".to_string(), "--rm".into()];
+        argv.extend(env_args(env, "-e"));
+        argv.push(image.into());
+        argv.extend(command.iter().cloned());
+        self.capture(&argv)
+    }
+
+    fn start(
+        &mut self,
+        image: &str,
+        command: &[String],
+        env: &[(String, String)],
+    ) -> Result<String> {
+        let mut argv = vec!["run".to_string(), "-d".into()];
+        argv.extend(env_args(env, "-e"));
+        argv.push(image.into());
+        argv.extend(command.iter().cloned());
+        let ran = self.capture(&argv)?;
+        let handle = self.program.handle(ran, |out| out.lines().next())?;
+        self.started.insert(handle.clone());
+        Ok(handle)
+    }
+
+    fn exec(&mut self, handle: &str, command: &[String], env: &[(String, String)]) -> Result<Ran> {
+        let mut argv = vec!["exec".to_string()];
+        argv.extend(env_args(env, "-e"));
+        argv.push(handle.into());
+        argv.extend(command.iter().cloned());
+        self.capture(&argv)
+    }
+
+    fn stop(&mut self, handle: &str) -> Result<()> {
+        if self.started.remove(handle) {
+            self.capture(&["rm".into(), "-f".into(), "-v".into(), handle.into()])?;
+        }
+        Ok(())
+    }
+
+    fn shown(&self, image: &str, command: &[String]) -> String {
+        format!("{} run --rm {image} {}", self.program.name, words(command))
+    }
+}

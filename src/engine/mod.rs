@@ -1,0 +1,203 @@
+//! Container engines behind two traits, so `build` and `test` are tested with fakes. Each engine
+//! is one type ([`docker::DockerLike`] for docker's command line, [`buildah::Buildah`]); the
+//! table [`ENGINES`] names them, says how to tell whether one works here, and makes it.
+
+mod buildah;
+mod docker;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+/// A command's result inside a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub ok: bool,
+    /// stdout and stderr, for the report when it failed.
+    pub output: String,
+}
+
+/// What `build` needs from an engine. Output streams to the terminal.
+pub trait Engine {
+    fn name(&self) -> &'static str;
+    /// Builds `context` as `tag`; `Ok(false)` when the build itself failed.
+    fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool>;
+    fn push(&mut self, tag: &str) -> Result<bool>;
+}
+
+/// What `test` needs from an engine: containers to run commands in.
+pub trait Containers {
+    /// Runs `command` in a fresh, removed-afterwards container of `image`.
+    fn run(&mut self, image: &str, command: &[String], env: &[(String, String)]) -> Result<Ran>;
+    /// Starts `image`'s entrypoint with `command` in the background; returns a handle.
+    fn start(
+        &mut self,
+        image: &str,
+        command: &[String],
+        env: &[(String, String)],
+    ) -> Result<String>;
+    /// Runs `command` beside a started container's main process.
+    fn exec(&mut self, handle: &str, command: &[String], env: &[(String, String)]) -> Result<Ran>;
+    /// Stops and removes a started container (and its volumes).
+    fn stop(&mut self, handle: &str) -> Result<()>;
+    /// How a user runs `command` in `image` by hand with this engine.
+    fn shown(&self, image: &str, command: &[String]) -> String;
+}
+
+/// A real engine: it builds and runs containers.
+pub trait Both: Engine + Containers {}
+impl<T: Engine + Containers> Both for T {}
+
+/// One engine imggen can drive.
+pub struct Kind {
+    /// The program, and the `--engine` value.
+    pub program: &'static str,
+    /// Arguments that succeed only when the engine can build here (docker: its daemon answers).
+    probe: &'static [&'static str],
+    make: fn(&'static str) -> Box<dyn Both>,
+}
+
+/// In the order `detect` tries them.
+pub static ENGINES: [Kind; 4] = [
+    Kind {
+        program: "docker",
+        probe: &["info", "--format", "{{.ServerVersion}}"],
+        make: docker::DockerLike::boxed,
+    },
+    Kind {
+        program: "podman",
+        probe: &["--version"],
+        make: docker::DockerLike::boxed,
+    },
+    Kind {
+        program: "buildah",
+        probe: &["--version"],
+        make: buildah::Buildah::boxed,
+    },
+    Kind {
+        // containerd's docker-compatible command line.
+        program: "nerdctl",
+        probe: &["info", "--format", "{{.ServerVersion}}"],
+        make: docker::DockerLike::boxed,
+    },
+];
+
+impl Kind {
+    /// Whether this engine can build here.
+    fn usable(&self) -> bool {
+        Command::new(self.program)
+            .args(self.probe)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+/// The engine to use: the one asked for (which must be usable), or the first usable of
+/// [`ENGINES`].
+pub fn detect(asked: Option<&'static Kind>) -> Result<Box<dyn Both>> {
+    let candidates: Vec<&'static Kind> =
+        asked.map_or_else(|| ENGINES.iter().collect(), |k| vec![k]);
+    for kind in candidates {
+        if kind.usable() {
+            return Ok((kind.make)(kind.program));
+        }
+    }
+    Err(Error::NoEngine {
+        asked: asked.map(|k| k.program),
+    })
+}
+
+/// Runs an engine's program: what both engine types share.
+struct Program {
+    name: &'static str,
+}
+
+impl Program {
+    fn command(&self, args: &[String]) -> Command {
+        let mut command = Command::new(self.name);
+        command.args(args);
+        command
+    }
+
+    fn fail(&self, e: &std::io::Error) -> Error {
+        Error::Engine {
+            program: self.name.into(),
+            output: crate::error::io_reason(e),
+        }
+    }
+
+    /// Runs with output streaming to the terminal.
+    fn stream(&self, command: &mut Command) -> Result<bool> {
+        let status = command.status().map_err(|e| self.fail(&e))?;
+        Ok(status.success())
+    }
+
+    /// Runs with output captured.
+    fn capture(&self, command: &mut Command) -> Result<Ran> {
+        let out = command
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| self.fail(&e))?;
+        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+        output.push_str(&String::from_utf8_lossy(&out.stderr));
+        Ok(Ran {
+            ok: out.status.success(),
+            output,
+        })
+    }
+
+    /// The first line of a successful run's output (a container id), or the error.
+    fn handle(&self, ran: Ran, line: impl Fn(&str) -> Option<&str>) -> Result<String> {
+        let handle = line(&ran.output).unwrap_or_default().trim().to_string();
+        if !ran.ok || handle.is_empty() {
+            return Err(Error::Engine {
+                program: self.name.into(),
+                output: ran.output,
+            });
+        }
+        Ok(handle)
+    }
+}
+
+fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
+    env.iter()
+        .flat_map(|(k, v)| [flag.to_string(), format!("{k}={v}")])
+        .collect()
+}
+
+fn build_args(args: &[(String, String)]) -> Vec<String> {
+    args.iter()
+        .flat_map(|(k, v)| ["--build-arg".to_string(), format!("{k}={v}")])
+        .collect()
+}
+
+/// `command` as a user would type it.
+fn words(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|w| crate::filters::sh(w).unwrap_or_else(|_| w.clone()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_programs_are_unique_and_an_engine_that_is_not_installed_is_not_usable() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in &ENGINES {
+            assert!(seen.insert(kind.program));
+        }
+        let missing = Kind {
+            program: "imggen-no-such-engine",
+            probe: &["--version"],
+            make: docker::DockerLike::boxed,
+        };
+        assert!(!missing.usable());
+    }
+}
