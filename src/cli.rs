@@ -596,4 +596,37 @@ mod tests {
             Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
         }
     }
+
+    #[test]
+    fn every_flag_an_error_message_names_exists() {
+        // Every `` `--flag` `` in error.rs's wording (not its comments) is a flag of some command.
+        let command = Cli::command();
+        let longs: Vec<String> = command
+            .get_subcommands()
+            .flat_map(|sub| sub.get_arguments())
+            .filter_map(|arg| arg.get_long().map(|l| format!("--{l}")))
+            .collect();
+        let wording = include_str!("error.rs")
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = 0;
+        for piece in wording.split("`--").skip(1) {
+            let flag: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if !flag.starts_with(|c: char| c.is_ascii_lowercase()) {
+                continue; // `-----BEGIN CERTIFICATE-----`, not a flag
+            }
+            let flag = format!("--{flag}");
+            assert!(
+                longs.contains(&flag),
+                "error.rs names `{flag}`, which no command has"
+            );
+            named += 1;
+        }
+        assert!(named >= 2, "the scan found the flags error.rs names");
+    }
 }
