@@ -153,7 +153,7 @@ postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
     if [ $ready = 0 ]; then
         local sql="PGPASSWORD=e2e-admin psql -h 127.0.0.1 -p $port -U postgres -d postgres -tAc"
         check "$profile" postgres "postgres --version" in_image "$tag" postgres --version
-        if [ -f "$out/postgres/initdb/10-imggen-databases.sh" ]; then
+        if [ -f "$out/postgres/initdb/zz-imggen-databases.sh" ]; then
             check "$profile" postgres "init created openmetadata_db owned by openmetadata_user" \
                 sh -c "test \"\$($sql \"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'openmetadata_db'\")\" = openmetadata_user"
             check "$profile" postgres "init created airflow_db owned by airflow_user" \
@@ -163,7 +163,7 @@ postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
             check "$profile" postgres "init script is idempotent (a second run succeeds)" \
                 timeout 300 buildah run --env PGHOST=127.0.0.1 --env PGPORT="$port" --env PGPASSWORD=e2e-admin \
                 --env POSTGRES_USER=postgres --env POSTGRES_DB=postgres --env OPENMETADATA_DB_PASSWORD=e2e-om \
-                --env AIRFLOW_DB_PASSWORD=e2e-airflow "$ctr" -- /docker-entrypoint-initdb.d/10-imggen-databases.sh
+                --env AIRFLOW_DB_PASSWORD=e2e-airflow "$ctr" -- /docker-entrypoint-initdb.d/zz-imggen-databases.sh
             check "$profile" postgres "owner logs in with the password from its variable" \
                 sh -c "PGPASSWORD=e2e-airflow psql -h 127.0.0.1 -p $port -U airflow_user -d airflow_db -tAc 'SELECT 1' | grep -qx 1"
         fi

@@ -380,6 +380,8 @@ pub enum Reason {
         section: &'static str,
     },
     TrustOutsideDevelopment,
+    /// A database owner without `password_env` where logins need a password.
+    OwnerWithoutPassword,
     NonRootInLayeredMode,
     NoPostgresMajor,
     /// `--set` that is not `dotted.key=value`.
@@ -502,6 +504,11 @@ impl fmt::Display for Reason {
             Self::TrustOutsideDevelopment => f.write_str(
                 "password-less `trust` auth is only for development; add `development = true` \
                  to the profile, or use `scram-sha-256`",
+            ),
+            Self::OwnerWithoutPassword => f.write_str(
+                "an owner without a password can only log in with `trust` auth; name the \
+                 variable that holds its password, or use `postgres.auth_method = \"trust\"` in a \
+                 development profile",
             ),
             Self::NonRootInLayeredMode => f.write_str(
                 "in layered mode the platform installs packages when a container starts, which \

@@ -247,7 +247,9 @@ fn postgres(runner: &mut Runner<'_>, role: &Role, image: &str, profile: &Profile
     let port = free_port();
     let mut env = vec![("POSTGRES_PASSWORD".to_string(), "imggen-test".to_string())];
     for db in &profile.postgres.databases {
-        env.push((db.password_env.clone(), format!("imggen-test-{}", db.owner)));
+        if let Some(password_env) = &db.password_env {
+            env.push((password_env.clone(), format!("imggen-test-{}", db.owner)));
+        }
     }
     let command: Vec<String> = [
         "postgres",

@@ -416,7 +416,18 @@ pub fn check(stack: &Stack) -> Result<()> {
         let key = ["postgres", "databases"];
         c.item(&key, index, "name", &db.name, Rule::SqlName)?;
         c.item(&key, index, "owner", &db.owner, Rule::SqlName)?;
-        c.item(&key, index, "password_env", &db.password_env, Rule::EnvName)?;
+        match &db.password_env {
+            Some(env) => c.item(&key, index, "password_env", env, Rule::EnvName)?,
+            None if pg.auth_method != Some(AuthMethod::Trust) => {
+                return Err(Error::invalid(
+                    c.location(&key),
+                    format!("postgres.databases[{index}].password_env"),
+                    "",
+                    Reason::OwnerWithoutPassword,
+                ));
+            }
+            None => {}
+        }
         for extension in &db.extensions {
             c.item(&key, index, "extensions", extension, Rule::Extension)?;
         }

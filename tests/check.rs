@@ -53,7 +53,7 @@ fn missing_changed_and_stale_files_are_each_named() {
         .status(1)
         .stdout_contains("changed: out/.env (hand-edited since last render)")
         .stdout_contains("missing: out/kerberos-test/test.py")
-        .stdout_contains("stale:   out/postgres/initdb/10-imggen-databases.sh")
+        .stdout_contains("stale:   out/postgres/initdb/zz-imggen-databases.sh")
         .stdout_contains("\n-IMAGE_MODE=layered\n")
         .stdout_contains("\n+IMAGE_MODE=prebuilt\n")
         .run();

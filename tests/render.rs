@@ -36,7 +36,7 @@ fn corporate_hardened_writes_every_output_and_its_support_files() {
     ] {
         assert!(output.exists(&format!("out/{role}/certs/example-corporate-ca.crt")));
     }
-    assert!(output.exists("out/postgres/initdb/10-imggen-databases.sh"));
+    assert!(output.exists("out/postgres/initdb/zz-imggen-databases.sh"));
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn init_script_is_executable() {
         .run();
     let path = output
         .dir
-        .join("out/postgres/initdb/10-imggen-databases.sh");
+        .join("out/postgres/initdb/zz-imggen-databases.sh");
     let mode = std::fs::metadata(path)
         .expect("exists")
         .permissions()

@@ -263,7 +263,9 @@ pub struct Database {
     pub name: String,
     pub owner: String,
     /// Name of the environment variable holding the owner's password (never the password).
-    pub password_env: String,
+    /// Unset: the owner has no password (development profiles only, with `trust` auth).
+    #[serde(default)]
+    pub password_env: Option<String>,
     #[serde(default)]
     pub extensions: Vec<String>,
 }
