@@ -252,6 +252,35 @@ enum Sub {
         #[arg(short, long = "profile", value_name = "FILE")]
         profile: PathBuf,
     },
+    /// Make a platform checkout use the profile's images: each project's .env key by key, an
+    /// override per compose project, build contexts under --out (exit 1 with --check on drift)
+    #[command(
+        after_help = "Examples:\n  imggen apply --platform ../platform -p corporate-hardened --dry-run\n  \
+        imggen apply --platform ../platform -p corporate-hardened\n  \
+        imggen apply --platform ../platform -p corporate-hardened --check   # in the platform's CI"
+    )]
+    Apply {
+        #[command(flatten)]
+        select: Select,
+        /// The platform checkout (the folder holding platform-infrastructure/, openmetadata/, ...)
+        #[arg(long, value_name = "DIR")]
+        platform: PathBuf,
+        /// Where the build contexts go (default: DIR/imggen inside the checkout)
+        #[arg(short, long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
+        /// Print what would change, file by file, as a diff; write nothing
+        #[arg(long, conflicts_with = "check")]
+        dry_run: bool,
+        /// Exit 1 when the checkout differs from what apply would write; write nothing
+        #[arg(long)]
+        check: bool,
+        /// Overwrite values and files changed by hand since the last apply
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the resolved profile, each value annotated with where it was set
     Show {
         #[command(flatten)]
@@ -509,6 +538,23 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             yes,
         }),
         Sub::Show { select } => Command::Show(select.into_selection()),
+        Sub::Apply {
+            select,
+            platform,
+            out,
+            pack_dirs,
+            dry_run,
+            check,
+            force,
+        } => Command::Apply(crate::apply::ApplyRequest {
+            selection: select.into_selection(),
+            platform,
+            out,
+            pack_dirs,
+            dry_run,
+            check,
+            force,
+        }),
         Sub::List {
             what: List::Profiles,
         } => Command::List(ListWhat::Profiles),

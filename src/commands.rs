@@ -23,6 +23,7 @@ pub enum Command {
     Edit(EditRequest),
     Schema,
     Init(crate::init::Answers),
+    Apply(crate::apply::ApplyRequest),
 }
 
 /// `set` and `unset`: edits to one profile file.
@@ -119,6 +120,11 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Test(request) => image_test(&request),
         Command::Edit(request) => edit(&request),
         Command::Init(answers) => init(&answers),
+        Command::Apply(request) => {
+            let outcome = crate::apply::apply(&request, color())?;
+            emit(&outcome.report);
+            Ok(u8::from(request.check && outcome.differs))
+        }
         Command::Schema => {
             emit(&format!("{}\n", crate::profile::schema()));
             Ok(0)

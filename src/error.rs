@@ -123,6 +123,20 @@ pub enum Error {
     Stale {
         dir: PathBuf,
     },
+    /// `apply --platform` names a folder without the platform's project folders.
+    NotAPlatform {
+        dir: PathBuf,
+        missing: Vec<String>,
+    },
+    /// `apply` with a profile that renders no `.env` (no compose pack).
+    NoEnvRendered,
+    /// In layered mode the platform would pick `picks` for the Kerberos test image by its name,
+    /// but the image needs `wanted`.
+    WrongInstaller {
+        image: String,
+        picks: &'static str,
+        wanted: &'static str,
+    },
     /// `--out` points at a file, not a folder.
     OutNotDir {
         path: PathBuf,
@@ -289,6 +303,36 @@ impl fmt::Display for Error {
                 "rendered `{path}` (template pack `{pack}`) is not valid: {reason}; nothing was \
                  written"
             ),
+            Self::NotAPlatform { dir, missing } => write!(
+                f,
+                "`{}` is not a platform checkout: it lacks {} (point `--platform` at the folder \
+                 that holds platform-infrastructure/, openmetadata/, kerberos/ and \
+                 platform-bootstrap/); nothing was written",
+                dir.display(),
+                list(missing)
+            ),
+            Self::NoEnvRendered => f.write_str(
+                "the profile renders no `.env`, so there is nothing to apply; add the `compose` \
+                 pack to its `packs`",
+            ),
+            Self::WrongInstaller {
+                image,
+                picks,
+                wanted,
+            } => {
+                let hint = if *wanted == "apk" {
+                    "name it with `alpine` in it (e.g. `myorg/kerberos-test:3.11-alpine-custom`)"
+                } else {
+                    "name it with `debian` in it (e.g. `myorg/kerberos-test:3.11-debian-custom`)"
+                };
+                write!(
+                    f,
+                    "in layered mode the platform picks the Kerberos test's install command from \
+                     the image name, and for `{image}` it picks {picks}, but the image needs \
+                     {wanted}: the platform's Kerberos test would fail; {hint}, or use prebuilt \
+                     mode; nothing was written"
+                )
+            }
             Self::OutNotDir { path } => {
                 write!(
                     f,

@@ -34,6 +34,11 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path, fix: &str) -> Result<Option<T
 /// Writes `contents` to a temporary file beside `target`, then renames it into place, so the
 /// target is never half-written.
 pub fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<()> {
+    write_atomic_mode(target, contents, if executable { 0o755 } else { 0o644 })
+}
+
+/// [`write_atomic`] with the given permission bits (a `.env` that holds secrets keeps its own).
+pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let fail = |e| Error::Write {
         path: target.to_path_buf(),
         source: e,
@@ -52,7 +57,7 @@ pub fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
-        set_mode(&temp, executable)?;
+        set_mode(&temp, mode)?;
         std::fs::rename(&temp, target)
     })();
     if result.is_err() {
@@ -62,13 +67,26 @@ pub fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<
 }
 
 #[cfg(unix)]
-fn set_mode(path: &Path, executable: bool) -> std::io::Result<()> {
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = if executable { 0o755 } else { 0o644 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_: &Path, _: bool) -> std::io::Result<()> {
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
     Ok(())
+}
+
+/// The permission bits of an existing file, if it exists.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+pub fn mode_of(_: &Path) -> Option<u32> {
+    None
 }

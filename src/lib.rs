@@ -3,6 +3,7 @@
 //! The pipeline: profile files → [`profile::Stack`] → [`resolve::Resolved`] → packs →
 //! [`render::Files`] in memory → either compared with disk ([`check`]) or written ([`write`]).
 
+mod apply;
 mod build;
 mod check;
 mod cli;
@@ -23,6 +24,7 @@ mod lint;
 mod manifest;
 mod pack;
 mod pipeline;
+mod platform;
 mod profile;
 #[cfg(test)]
 mod proptests;

@@ -42,6 +42,27 @@ impl Test {
         self
     }
 
+    /// The platform checkout fixture (`tests/platform`), byte for byte, as `platform/`.
+    pub fn platform(self) -> Self {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/platform");
+        let target = self.dir.path().join("platform");
+        for entry in walkdir::WalkDir::new(&source)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let relative = entry
+                .path()
+                .strip_prefix(&source)
+                .expect("under the fixture");
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(target.join(relative)).expect("mkdir");
+            } else {
+                std::fs::copy(entry.path(), target.join(relative)).expect("copy fixture");
+            }
+        }
+        self
+    }
+
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self

@@ -1,5 +1,6 @@
 //! imggen's one integration-test binary: the real executable, in temporary folders.
 
+mod apply; // apply to a platform checkout: .env key by key, overrides, ownership, refusals
 mod bake; // docker-bake.hcl: valid HCL naming every built image
 mod build; // build and test: nothing to build, stale folders, bad --image, no engine
 mod check; // `check`: in sync, changed, missing, stale and hand-edited files

@@ -1,0 +1,417 @@
+//! `imggen apply`: make a platform checkout use the profile's images. The build contexts go
+//! under `--out` (as `render` writes them); each project folder's `.env` gets exactly the keys
+//! that folder reads, line by line as the platform's wizard edits it; each project whose services
+//! imggen builds gets a `docker-compose.override.yml` with their `image:` and `build:`. A record
+//! beside the build contexts says what imggen set, so a later `apply` tells its own values from a
+//! user's edit. Everything is planned in memory first; refusals write nothing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::files::{read_optional, read_toml, write_atomic, write_atomic_mode};
+use crate::manifest::hash;
+use crate::pipeline::{Rendered, Target, for_each_rendered};
+use crate::platform::{PROJECTS, Project, env_value, installer_for, set_env};
+use crate::profile::Selection;
+use crate::profile::model::{Distro, Mode};
+
+/// What `apply` keeps about its last run, under `--out`.
+pub const RECORD: &str = ".imggen-apply.toml";
+
+pub struct ApplyRequest {
+    pub selection: Selection,
+    pub platform: PathBuf,
+    /// Build contexts; default `<platform>/imggen`.
+    pub out: Option<PathBuf>,
+    pub pack_dirs: Vec<PathBuf>,
+    pub dry_run: bool,
+    pub check: bool,
+    pub force: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    profile: String,
+    /// Project folder → key → the value imggen wrote.
+    #[serde(default)]
+    env: BTreeMap<String, BTreeMap<String, String>>,
+    /// Files imggen wrote in the checkout (path relative to it) → hash of what it wrote.
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+}
+
+/// One file of the checkout as it is and as `apply` would leave it.
+struct Change {
+    /// Relative to the checkout.
+    path: String,
+    before: Option<String>,
+    after: Option<String>,
+    /// `.env` keys set, for the report.
+    keys: Vec<String>,
+}
+
+/// What a run found and would do.
+pub struct Outcome {
+    pub report: String,
+    /// Whether the checkout or the build contexts differ from what `apply` writes.
+    pub differs: bool,
+}
+
+pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
+    let platform = &request.platform;
+    let missing: Vec<String> = PROJECTS
+        .iter()
+        .filter(|p| !platform.join(p.folder).join("docker-compose.yml").is_file())
+        .map(|p| format!("{}/docker-compose.yml", p.folder))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::NotAPlatform {
+            dir: platform.clone(),
+            missing,
+        });
+    }
+    let out = request
+        .out
+        .clone()
+        .unwrap_or_else(|| platform.join("imggen"));
+    let target = Target {
+        selection: Some(request.selection.clone()),
+        out: out.clone(),
+        pack_dirs: request.pack_dirs.clone(),
+    };
+    let mut rendered = None;
+    for_each_rendered(&target, |r| {
+        rendered = Some(r);
+        Ok(())
+    })?;
+    let r = rendered.expect("one selection renders one folder");
+    let env = r
+        .files
+        .get(".env")
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .ok_or(Error::NoEnvRendered)?;
+    check_installer(&r, &env)?;
+    let record: Record =
+        read_toml(&out.join(RECORD), "delete it and apply again")?.unwrap_or_default();
+    let mut next = Record {
+        profile: r.manifest.profile.clone(),
+        ..Record::default()
+    };
+    let mut changes = Vec::new();
+    let mut kept = Vec::new();
+    for project in &PROJECTS {
+        changes.push(env_change(
+            platform,
+            project,
+            &env,
+            &record,
+            request.force,
+            &mut next,
+            &mut kept,
+        )?);
+        if let Some(change) = override_change(platform, project, &r, &out, &record, request.force)?
+        {
+            if let Some(after) = &change.after {
+                next.files
+                    .insert(change.path.clone(), hash(after.as_bytes()));
+            }
+            changes.push(change);
+        }
+    }
+    changes.retain(|c| c.before != c.after);
+    let plan = crate::write::plan(&r.files, &out, request.force)?;
+    let contexts_differ =
+        !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
+    let differs = contexts_differ || !changes.is_empty();
+    let mut report = String::new();
+    for line in &kept {
+        let _ = writeln!(report, "{line}");
+    }
+    if request.check || request.dry_run {
+        for change in &changes {
+            report.push_str(&crate::diff::unified_diff(
+                change.before.as_deref().unwrap_or_default(),
+                change.after.as_deref().unwrap_or_default(),
+                &format!("{}/{} (now)", platform.display(), change.path),
+                &format!("{}/{} (after apply)", platform.display(), change.path),
+                color,
+            ));
+        }
+        for (verb, paths) in [
+            ("create", &plan.create),
+            ("update", &plan.update),
+            ("remove", &plan.remove),
+        ] {
+            for path in paths {
+                let _ = writeln!(report, "would {verb} {}", out.join(path).display());
+            }
+        }
+        if !differs {
+            let _ = writeln!(report, "{}: already applied", platform.display());
+        }
+        return Ok(Outcome { report, differs });
+    }
+    crate::write::execute(&plan, &r.files, &r.manifest, &out)?;
+    for change in &changes {
+        let path = platform.join(&change.path);
+        match &change.after {
+            Some(text) => {
+                // A `.env` holds secrets: keep its permissions (a new one is the owner's only).
+                let mode =
+                    crate::files::mode_of(&path).unwrap_or(if change.path.ends_with(".env") {
+                        0o600
+                    } else {
+                        0o644
+                    });
+                write_atomic_mode(&path, text.as_bytes(), mode)?;
+            }
+            None => std::fs::remove_file(&path).map_err(|e| Error::Write {
+                path: path.clone(),
+                source: e,
+            })?,
+        }
+        let what = if change.keys.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", change.keys.join(", "))
+        };
+        let verb = match (&change.before, &change.after) {
+            (None, _) => "created",
+            (_, None) => "removed",
+            _ => "updated",
+        };
+        let _ = writeln!(report, "{verb} {}{what}", path.display());
+    }
+    let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
+    write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
+    let _ = writeln!(
+        report,
+        "applied `{}` to {}: {} files in the checkout changed; build contexts in {}",
+        r.manifest.profile,
+        platform.display(),
+        changes.len(),
+        out.display()
+    );
+    Ok(Outcome { report, differs })
+}
+
+/// In layered mode the platform picks the Kerberos test's install command from the image name;
+/// a name that makes it pick the wrong package manager for the image's distro is refused.
+fn check_installer(r: &Rendered, env: &str) -> Result<()> {
+    if r.profile.mode != Mode::Layered {
+        return Ok(());
+    }
+    let Some(image) = env_value(env, "IMAGE_KERBEROS_TEST") else {
+        return Ok(());
+    };
+    let wanted = match r.profile.distro {
+        Distro::Alpine => "apk",
+        Distro::Debian => "apt",
+    };
+    let picks = installer_for(image);
+    if picks == wanted {
+        return Ok(());
+    }
+    Err(Error::WrongInstaller {
+        image: image.to_string(),
+        picks,
+        wanted,
+    })
+}
+
+fn env_change(
+    platform: &Path,
+    project: &Project,
+    env: &str,
+    record: &Record,
+    force: bool,
+    next: &mut Record,
+    kept: &mut Vec<String>,
+) -> Result<Change> {
+    let folder = platform.join(project.folder);
+    let path = folder.join(".env");
+    let before = read_text(&path)?;
+    let example = match &before {
+        Some(_) => None,
+        None => read_text(&folder.join(".env.example"))?,
+    };
+    let mut text = before
+        .clone()
+        .or_else(|| example.clone())
+        .unwrap_or_default();
+    let recorded = record.env.get(project.folder);
+    let mut keys = Vec::new();
+    for key in project.keys() {
+        let current = env_value(&text, key);
+        let ours = recorded.and_then(|r| r.get(key));
+        let desired = env_value(env, key).unwrap_or_default();
+        if let (Some(current), Some(ours)) = (current, ours)
+            && current != ours
+            && current != desired
+            && !force
+        {
+            kept.push(format!(
+                "kept {}/.env {key}={current}: changed since imggen set `{ours}` (--force sets `{desired}`)",
+                project.folder
+            ));
+            // Still imggen's last word on it, so the next run keeps the user's value too.
+            next.env
+                .entry(project.folder.to_string())
+                .or_default()
+                .insert(key.to_string(), ours.clone());
+            continue;
+        }
+        if desired.is_empty() && ours.is_none() {
+            // Nothing to say (the profile leaves it unset) and never set by imggen: left alone.
+            continue;
+        }
+        if current != Some(desired) {
+            text = set_env(&text, key, desired);
+            keys.push(key.to_string());
+        }
+        next.env
+            .entry(project.folder.to_string())
+            .or_default()
+            .insert(key.to_string(), desired.to_string());
+    }
+    // A missing `.env` is made from `.env.example` even when no key changes, as the platform's
+    // wizard does; without either, only when imggen has keys to set.
+    let after = if before.is_none() && example.is_none() && keys.is_empty() {
+        None
+    } else {
+        Some(text)
+    };
+    Ok(Change {
+        path: format!("{}/.env", project.folder),
+        before,
+        after,
+        keys,
+    })
+}
+
+/// The project's `docker-compose.override.yml`: `image:` and `build:` of the services whose
+/// image imggen builds in this render; none when there are none.
+fn override_change(
+    platform: &Path,
+    project: &Project,
+    r: &Rendered,
+    out: &Path,
+    record: &Record,
+    force: bool,
+) -> Result<Option<Change>> {
+    let relative = format!("{}/docker-compose.override.yml", project.folder);
+    let path = platform.join(&relative);
+    let images = crate::resolve::images(&r.profile);
+    let mut services = String::new();
+    for role in project.roles() {
+        let image = &images[role.key];
+        let rendered = r.files.contains_key(&format!("{}/Dockerfile", role.name));
+        let (Some(built), true) = (&image.built, rendered) else {
+            continue;
+        };
+        let context = relative_path(&platform.join(project.folder), &out.join(role.name));
+        // Every service runs the image; the first builds it (once, not once per service).
+        for (index, service) in role.services.iter().enumerate() {
+            let name = r.profile.compose.service(service);
+            let _ = write!(
+                services,
+                "  {name}:\n    image: {}\n",
+                crate::filters::yaml(built)
+            );
+            if index == 0 {
+                let _ = write!(
+                    services,
+                    "    build:\n      context: {}\n",
+                    crate::filters::yaml(&context)
+                );
+            }
+        }
+    }
+    let before = read_text(&path)?;
+    let after = (!services.is_empty()).then(|| {
+        format!(
+            "# Generated by imggen apply from profile `{}`: the images imggen builds for this \
+             project.\n# Do not edit by hand: change the profile and run `imggen apply` again.\n\
+             services:\n{services}",
+            r.manifest.profile
+        )
+    });
+    if let Some(existing) = &before
+        && before != after
+    {
+        let ours = record
+            .files
+            .get(&relative)
+            .is_some_and(|h| *h == hash(existing.as_bytes()));
+        if !ours && !force {
+            return Err(Error::NotOurs { path });
+        }
+    }
+    if before.is_none() && after.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Change {
+        path: relative,
+        before,
+        after,
+        keys: Vec::new(),
+    }))
+}
+
+fn read_text(path: &Path) -> Result<Option<String>> {
+    Ok(read_optional(path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// `to` relative to the folder `from`, lexically (`../imggen/postgres`), `/`-separated.
+fn relative_path(from: &Path, to: &Path) -> String {
+    let absolute = |p: &Path| -> Vec<String> {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut parts: Vec<String> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (from, to) = (absolute(from), absolute(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(to[common..].iter().cloned());
+    if parts.is_empty() {
+        ".".into()
+    } else if parts[0] == ".." {
+        parts.join("/")
+    } else {
+        format!("./{}", parts.join("/"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_go_up_and_down_lexically() {
+        assert_eq!(
+            relative_path(
+                Path::new("/p/platform-infrastructure"),
+                Path::new("/p/imggen/postgres")
+            ),
+            "../imggen/postgres"
+        );
+        assert_eq!(relative_path(Path::new("/p/a"), Path::new("/p/a/b")), "./b");
+        assert_eq!(
+            relative_path(Path::new("/p/a/../b"), Path::new("/p/c")),
+            "../c"
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! `imggen apply` on a copy of the platform checkout fixture (`tests/platform`).
+
+use crate::helper::Test;
+
+/// The keys imggen owns in each project's `.env` (the platform's contract).
+const OWNED: [(&str, &[&str]); 4] = [
+    (
+        "platform-infrastructure",
+        &["IMAGE_POSTGRES", "POSTGRES_HOST_AUTH_METHOD"],
+    ),
+    (
+        "openmetadata",
+        &["IMAGE_OPENMETADATA_SERVER", "IMAGE_OPENSEARCH"],
+    ),
+    ("kerberos", &["IMAGE_PYTHON", "IMAGE_ALPINE"]),
+    (
+        "platform-bootstrap",
+        &[
+            "IMAGE_MODE",
+            "POSTGRES_HOST_AUTH_METHOD",
+            "IMAGE_PYTHON",
+            "IMAGE_KERBEROS_TEST",
+        ],
+    ),
+];
+
+/// The file's lines (with their endings) that set none of `keys`.
+fn other_lines(text: &str, keys: &[&str]) -> Vec<String> {
+    text.split_inclusive('\n')
+        .filter(|line| !keys.iter().any(|k| line.starts_with(&format!("{k}="))))
+        .map(String::from)
+        .collect()
+}
+
+fn fixture(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/platform");
+    std::fs::read_to_string(root.join(path)).unwrap_or_default()
+}
+
+#[test]
+fn every_builtin_profile_changes_only_the_keys_imggen_owns() {
+    for profile in [
+        "alpine-layered",
+        "alpine-prebuilt",
+        "debian-layered",
+        "debian-prebuilt",
+        "corporate-hardened",
+    ] {
+        let output = Test::new()
+            .platform()
+            .args(["apply", "--platform", "platform", "-p", profile])
+            .run();
+        for (folder, keys) in OWNED {
+            let path = format!("{folder}/.env");
+            let before = match fixture(&path) {
+                text if !text.is_empty() => text,
+                // No .env yet: apply starts from .env.example, as the platform's wizard does.
+                _ => fixture(&format!("{folder}/.env.example")),
+            };
+            let after = output.read(&format!("platform/{path}"));
+            assert_eq!(
+                other_lines(&after, keys),
+                other_lines(&before, keys),
+                "{profile}: {path} changed beyond {keys:?}"
+            );
+            for key in keys.iter().filter(|k| k.starts_with("IMAGE_")) {
+                let generated = output.read("platform/imggen/.env");
+                let line = generated
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{key}=")))
+                    .expect("rendered");
+                assert!(
+                    after.lines().any(|l| l.trim_end_matches('\r') == line),
+                    "{profile}: {path} lacks `{line}`"
+                );
+            }
+        }
+        assert!(
+            output.exists("platform/imggen/python-runtime/Dockerfile"),
+            "{profile}"
+        );
+    }
+}
+
+#[test]
+fn crlf_files_stay_crlf_and_secrets_stay() {
+    let output = Test::new()
+        .platform()
+        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .run();
+    let kerberos = output.read("platform/kerberos/.env");
+    assert!(
+        kerberos.split_inclusive('\n').all(|l| l.ends_with("\r\n")),
+        "{kerberos:?}"
+    );
+    assert!(kerberos.contains("KEYTAB_PASSWORD=s3cret-keytab\r\n"));
+    let infra = output.read("platform/platform-infrastructure/.env");
+    assert!(
+        infra.contains("PLATFORM_DB_PASSWORD=s3cret-admin-Pa55\n"),
+        "{infra}"
+    );
+    assert!(
+        infra.contains("IMAGE_POSTGRES=postgres:17.5-bookworm\n"),
+        "{infra}"
+    );
+}
+
+#[test]
+fn a_new_env_comes_from_the_example_and_is_readable_by_its_owner_only() {
+    let output = Test::new()
+        .platform()
+        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .run();
+    let env = output.read("platform/openmetadata/.env");
+    assert!(
+        env.contains("DB_USER_PASSWORD=change-this-openmetadata-password\n"),
+        "{env}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(output.dir.join("platform/openmetadata/.env"))
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn overrides_build_only_what_imggen_builds_in_the_project_that_runs_it() {
+    let output = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+        ])
+        .run();
+    let infra: serde_yaml::Value = serde_yaml::from_str(
+        &output.read("platform/platform-infrastructure/docker-compose.override.yml"),
+    )
+    .expect("YAML");
+    let services = infra["services"].as_mapping().expect("services");
+    assert_eq!(
+        services.len(),
+        1,
+        "only the PostgreSQL service: {services:?}"
+    );
+    assert_eq!(
+        infra["services"]["platform-postgres"]["build"]["context"].as_str(),
+        Some("../imggen/postgres")
+    );
+    assert!(infra.get("networks").is_none() && infra.get("volumes").is_none());
+    let om: serde_yaml::Value =
+        serde_yaml::from_str(&output.read("platform/openmetadata/docker-compose.override.yml"))
+            .expect("YAML");
+    assert_eq!(
+        om["services"]["openmetadata-migrate"]["build"]["context"].as_str(),
+        Some("../imggen/openmetadata-server")
+    );
+    assert!(om["services"]["openmetadata-server"].get("build").is_none());
+    // Nothing imggen builds runs in these two projects.
+    assert!(!output.exists("platform/kerberos/docker-compose.override.yml"));
+    assert!(!output.exists("platform/platform-bootstrap/docker-compose.override.yml"));
+}
+
+#[test]
+fn a_second_apply_changes_nothing_and_check_agrees() {
+    let first = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+        ])
+        .run();
+    let tree = first.tree("platform");
+    let second = first
+        .then()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+        ])
+        .stdout_contains("0 files in the checkout changed")
+        .run();
+    assert_eq!(second.tree("platform"), tree, "byte for byte");
+    second
+        .then()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+            "--check",
+        ])
+        .stdout("platform: already applied\n")
+        .run();
+}
+
+#[test]
+fn check_and_dry_run_show_the_change_and_write_nothing() {
+    let output = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--check",
+        ])
+        .status(1)
+        .stdout_contains(
+            "-IMAGE_POSTGRES=postgres:17.5-alpine\n+IMAGE_POSTGRES=postgres:17.5-bookworm\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"));
+    assert_eq!(
+        output.read("platform/platform-infrastructure/.env"),
+        fixture("platform-infrastructure/.env")
+    );
+    output
+        .then()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--dry-run",
+        ])
+        .stdout_contains("would create platform/imggen/postgres/Dockerfile")
+        .run();
+}
+
+#[test]
+fn a_value_the_user_changed_since_is_kept_until_force() {
+    let first = Test::new()
+        .platform()
+        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .run();
+    let path = first.dir.join("platform/platform-infrastructure/.env");
+    let edited = std::fs::read_to_string(&path).expect("applied").replace(
+        "IMAGE_POSTGRES=postgres:17.5-bookworm",
+        "IMAGE_POSTGRES=myorg/postgres:17-mine",
+    );
+    std::fs::write(&path, &edited).expect("edit");
+    let second = first
+        .then()
+        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .stdout_contains(
+            "kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine: changed since \
+             imggen set `postgres:17.5-bookworm` (--force sets `postgres:17.5-bookworm`)",
+        )
+        .run();
+    assert_eq!(second.read("platform/platform-infrastructure/.env"), edited);
+    // The record still says what imggen set: the next run keeps it too.
+    let third = second
+        .then()
+        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .stdout_contains("kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine")
+        .run();
+    let forced = third
+        .then()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--force",
+        ])
+        .run();
+    assert!(
+        forced
+            .read("platform/platform-infrastructure/.env")
+            .contains("IMAGE_POSTGRES=postgres:17.5-bookworm\n")
+    );
+}
+
+#[test]
+fn a_kerberos_image_name_that_makes_the_platform_pick_apt_on_alpine_is_refused() {
+    let output = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "alpine-layered",
+            "--set",
+            "kerberos.tag=myorg/kerberos-test:3.11-custom",
+        ])
+        .status(2)
+        .stderr(
+            "error: in layered mode the platform picks the Kerberos test's install command from \
+             the image name, and for `myorg/kerberos-test:3.11-custom` it picks apt, but the image \
+             needs apk: the platform's Kerberos test would fail; name it with `alpine` in it (e.g. \
+             `myorg/kerberos-test:3.11-alpine-custom`), or use prebuilt mode; nothing was written\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"));
+    assert_eq!(
+        output.read("platform/kerberos/.env"),
+        fixture("kerberos/.env")
+    );
+}
+
+#[test]
+fn an_override_the_user_wrote_is_not_replaced_without_force() {
+    let output = Test::new()
+        .platform()
+        .file(
+            "platform/platform-infrastructure/docker-compose.override.yml",
+            "services:\n  platform-postgres:\n    ports: [\"5432:5432\"]\n",
+        )
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+        ])
+        .status(2)
+        .stderr(
+            "error: `platform/platform-infrastructure/docker-compose.override.yml` was not \
+             generated by imggen; refusing to overwrite it (move it away, or pass `--force`)\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"), "nothing written");
+    assert_eq!(
+        output.read("platform/platform-bootstrap/.env"),
+        fixture("platform-bootstrap/.env")
+    );
+}
+
+#[test]
+fn a_folder_that_is_not_the_platform_is_refused_naming_what_is_missing() {
+    let output = Test::new()
+        .file("checkout/platform-infrastructure/docker-compose.yml", "services: {}\n")
+        .args(["apply", "--platform", "checkout", "-p", "debian-prebuilt"])
+        .status(2)
+        .stderr(
+            "error: `checkout` is not a platform checkout: it lacks `openmetadata/docker-compose.yml`, \
+             `kerberos/docker-compose.yml`, `platform-bootstrap/docker-compose.yml` (point \
+             `--platform` at the folder that holds platform-infrastructure/, openmetadata/, \
+             kerberos/ and platform-bootstrap/); nothing was written\n",
+        )
+        .run();
+    assert_eq!(output.tree("checkout").len(), 1, "nothing written");
+}
