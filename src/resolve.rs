@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
-use crate::profile::model::{Distro, Profile};
+use crate::profile::model::{Distro, Profile, RegistryLayout};
 use crate::role::{ROLES, Upstream};
 
 /// A file the profile names, read into memory, with the name it gets in a build context.
@@ -178,6 +178,30 @@ pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
     map
 }
 
+/// Where `upstream` lives in `registry`, by `layout`; once: an image already there stays.
+fn mirrored(registry: &str, layout: RegistryLayout, upstream: &str) -> String {
+    if upstream.starts_with(&format!("{registry}/")) {
+        return upstream.to_string();
+    }
+    if layout == RegistryLayout::Prefix {
+        return format!("{registry}/{upstream}");
+    }
+    // Docker's rule: the first part names a registry when it has a `.` or `:`, or is localhost.
+    let (host, path) = match upstream.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+            (Some(first), rest)
+        }
+        _ => (None, upstream),
+    };
+    let docker_hub =
+        host.is_none_or(|h| ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(&h));
+    if docker_hub && !path.contains('/') {
+        format!("{registry}/library/{path}")
+    } else {
+        format!("{registry}/{path}")
+    }
+}
+
 /// The platform's default image for the role with `key`.
 fn platform_default(key: &str) -> String {
     match crate::role::by_key(key).map(|r| r.upstream) {
@@ -188,8 +212,9 @@ fn platform_default(key: &str) -> String {
 
 /// `upstream` with the registry prefix and digest applied: what a `FROM` line uses.
 fn reference(profile: &Profile, upstream: &str, digest: Option<&String>) -> String {
-    let mut r = match profile.corporate.registry.as_deref() {
-        Some(prefix) => format!("{}/{upstream}", prefix.trim_end_matches('/')),
+    let c = &profile.corporate;
+    let mut r = match c.registry.as_deref() {
+        Some(registry) => mirrored(registry.trim_end_matches('/'), c.registry_layout, upstream),
         None => upstream.to_string(),
     };
     if let Some(digest) = digest {
@@ -314,5 +339,50 @@ fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: Reason) -> Err
         key: key.join("."),
         path,
         reason: Box::new(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_layout_puts_official_images_under_library_and_drops_other_registries() {
+        let platform =
+            |upstream| mirrored("art.corp/docker-remote", RegistryLayout::Platform, upstream);
+        assert_eq!(
+            platform("postgres:17.5-alpine"),
+            "art.corp/docker-remote/library/postgres:17.5-alpine"
+        );
+        assert_eq!(
+            platform("opensearchproject/opensearch:2.19.2"),
+            "art.corp/docker-remote/opensearchproject/opensearch:2.19.2"
+        );
+        assert_eq!(
+            platform("docker.getcollate.io/openmetadata/server:1.10.1"),
+            "art.corp/docker-remote/openmetadata/server:1.10.1"
+        );
+        assert_eq!(
+            platform("docker.io/library/python:3.11"),
+            "art.corp/docker-remote/library/python:3.11"
+        );
+        assert_eq!(
+            platform("docker.io/python:3.11"),
+            "art.corp/docker-remote/library/python:3.11"
+        );
+        // Applied once: an image already in the registry stays as it is.
+        assert_eq!(
+            platform("art.corp/docker-remote/library/python:3.11"),
+            "art.corp/docker-remote/library/python:3.11"
+        );
+        let prefix = |upstream| mirrored("reg:5000/hub", RegistryLayout::Prefix, upstream);
+        assert_eq!(
+            prefix("postgres:17.5-alpine"),
+            "reg:5000/hub/postgres:17.5-alpine"
+        );
+        assert_eq!(
+            prefix("reg:5000/hub/postgres:17"),
+            "reg:5000/hub/postgres:17"
+        );
     }
 }

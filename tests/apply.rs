@@ -358,3 +358,35 @@ fn a_folder_that_is_not_the_platform_is_refused_naming_what_is_missing() {
         .run();
     assert_eq!(output.tree("checkout").len(), 1, "nothing written");
 }
+
+#[test]
+fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
+    let output = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--set",
+            "corporate.registry=artifactory.company.com/docker-remote",
+            "--set",
+            "images.postgres=artifactory.company.com/docker-remote/library/postgres:17.5-bookworm",
+        ])
+        .run();
+    let infra = output.read("platform/platform-infrastructure/.env");
+    assert!(
+        infra.contains("\nIMAGE_POSTGRES=artifactory.company.com/docker-remote/library/postgres:17.5-bookworm\n"),
+        "{infra}"
+    );
+    let om = output.read("platform/openmetadata/.env");
+    assert!(
+        om.contains("IMAGE_OPENMETADATA_SERVER=artifactory.company.com/docker-remote/openmetadata/server:1.10.1\n"),
+        "{om}"
+    );
+    assert!(
+        om.contains("IMAGE_OPENSEARCH=artifactory.company.com/docker-remote/opensearchproject/opensearch:2.19.2\n"),
+        "{om}"
+    );
+}

@@ -41,7 +41,7 @@ fn a_non_interactive_run_writes_a_minimal_profile_and_renders_it() {
     assert!(
         output
             .read("generated/.env")
-            .contains("IMAGE_POSTGRES=registry.corp.example/hub/postgres:17.5-bookworm\n")
+            .contains("IMAGE_POSTGRES=registry.corp.example/hub/library/postgres:17.5-bookworm\n")
     );
 }
 

@@ -118,7 +118,7 @@ fn service_images_get_the_corporate_ca_in_their_jvm_trust_store_and_keep_their_u
     for (folder, from, keytool) in [
         (
             "openmetadata-server",
-            "registry.corp.example/mirror/docker.getcollate.io/openmetadata/server:1.10.1",
+            "registry.corp.example/mirror/openmetadata/server:1.10.1",
             "/usr/lib/jvm/default-jvm/bin/keytool",
         ),
         (
@@ -153,7 +153,7 @@ fn service_images_get_the_corporate_ca_in_their_jvm_trust_store_and_keep_their_u
     }
     let alpine = output.read("out/alpine/Dockerfile");
     assert!(
-        alpine.contains("\nFROM registry.corp.example/mirror/alpine:3.19\n"),
+        alpine.contains("\nFROM registry.corp.example/mirror/library/alpine:3.19\n"),
         "{alpine}"
     );
     assert!(

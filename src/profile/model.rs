@@ -94,8 +94,10 @@ pub enum Distro {
 pub struct Corporate {
     /// PEM files (paths relative to the profile file) installed into every image's trust store.
     pub ca_certificates: Vec<String>,
-    /// A `host[:port][/path]` put in front of every upstream image reference.
+    /// A `host[:port][/path]` every upstream image is pulled through (see `registry_layout`).
     pub registry: Option<String>,
+    /// How upstream names map into `registry`.
+    pub registry_layout: RegistryLayout,
     pub pip_index_url: Option<String>,
     pub pip_trusted_host: Option<String>,
     /// Replaces the Alpine package repositories (`/etc/apk/repositories`).
@@ -106,6 +108,20 @@ pub struct Corporate {
     pub http_proxy: Option<String>,
     pub https_proxy: Option<String>,
     pub no_proxy: Option<String>,
+}
+
+/// How an upstream image's name maps into the corporate registry. An image already under the
+/// registry is left as it is in both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryLayout {
+    /// The platform's documented layout (a remote repository per upstream registry): Docker Hub
+    /// official images under `library/` (`reg/library/postgres:17.5-alpine`), other registries'
+    /// hosts dropped (`reg/openmetadata/server:1.10.1`).
+    #[default]
+    Platform,
+    /// The upstream name as it is, after the registry (`reg/postgres:17.5-alpine`).
+    Prefix,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
