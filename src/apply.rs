@@ -131,6 +131,14 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     for line in &kept {
         let _ = writeln!(report, "{line}");
     }
+    for variable in unreachable_passwords(platform, &r, &changes)? {
+        let _ = writeln!(
+            report,
+            "note: the init script needs `{variable}` for an owner it creates, and nothing passes \
+             it to PostgreSQL: set it in platform-bootstrap/.env (the service's env_file); \
+             imggen never writes passwords"
+        );
+    }
     if request.check || request.dry_run {
         for change in &changes {
             report.push_str(&crate::diff::unified_diff(
@@ -197,6 +205,25 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         out.display()
     );
     Ok(Outcome { report, differs })
+}
+
+/// The password variables of the profile's database owners that reach the PostgreSQL service
+/// neither through its `env_file` (platform-bootstrap/.env) nor through its compose file.
+fn unreachable_passwords(platform: &Path, r: &Rendered, changes: &[Change]) -> Result<Vec<String>> {
+    let bootstrap = "platform-bootstrap/.env";
+    let env_file = match changes.iter().find(|c| c.path == bootstrap) {
+        Some(change) => change.after.clone().unwrap_or_default(),
+        None => read_text(&platform.join(bootstrap))?.unwrap_or_default(),
+    };
+    let compose = read_text(&platform.join("platform-infrastructure/docker-compose.yml"))?
+        .unwrap_or_default();
+    Ok(r.profile
+        .postgres
+        .databases
+        .iter()
+        .filter_map(|db| db.password_env.clone())
+        .filter(|v| env_value(&env_file, v).is_none() && !compose.contains(&format!("${{{v}")))
+        .collect())
 }
 
 /// In layered mode the platform picks the Kerberos test's install command from the image name;

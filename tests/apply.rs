@@ -202,7 +202,7 @@ fn a_second_apply_changes_nothing_and_check_agrees() {
             "corporate-hardened",
             "--check",
         ])
-        .stdout("platform: already applied\n")
+        .stdout_contains("platform: already applied\n")
         .run();
 }
 
@@ -388,5 +388,30 @@ fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
     assert!(
         om.contains("IMAGE_OPENSEARCH=artifactory.company.com/docker-remote/opensearchproject/opensearch:2.19.2\n"),
         "{om}"
+    );
+}
+
+#[test]
+fn a_password_the_init_script_needs_and_nothing_passes_is_named() {
+    // corporate-hardened creates airflow_user from AIRFLOW_DB_PASSWORD; the fixture's compose file
+    // passes OPENMETADATA_DB_PASSWORD, and nothing passes AIRFLOW_DB_PASSWORD.
+    let output = Test::new()
+        .platform()
+        .args(["apply", "--platform", "platform", "-p", "corporate-hardened"])
+        .stdout_contains(
+            "note: the init script needs `AIRFLOW_DB_PASSWORD` for an owner it creates, and nothing \
+             passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's env_file); \
+             imggen never writes passwords\n",
+        )
+        .run();
+    assert!(
+        !output.stdout.contains("`OPENMETADATA_DB_PASSWORD`"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        !output
+            .read("platform/platform-bootstrap/.env")
+            .contains("AIRFLOW_DB_PASSWORD")
     );
 }
