@@ -316,32 +316,39 @@ fn lint(request: &LintRequest) -> Result<u8> {
         ));
         return Ok(0);
     }
-    // (shown path, text, role, mode)
-    let mut inputs: Vec<(String, String, Option<&'static Role>, Mode)> = Vec::new();
+    // (shown path, text, what the image is)
+    let mut inputs: Vec<(String, String, crate::lint::Subject)> = Vec::new();
     if request.files.is_empty() {
         let (stack, files) = PackCache::new(&[]).render(&request.selection)?;
         let mode = request.mode.unwrap_or(stack.profile.mode);
+        let images = crate::resolve::images(&stack.profile);
         for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
             let text = String::from_utf8_lossy(&file.contents).into_owned();
-            inputs.push((
-                path.clone(),
-                text,
-                request.role.or(crate::role::of_path(path)),
+            let role = request.role.or(crate::role::of_path(path));
+            let subject = crate::lint::Subject {
+                role,
                 mode,
-            ));
+                // The name the platform runs it by: what its `.env` variable says.
+                platform_name: role.map(|r| images[r.key].env.clone()),
+            };
+            inputs.push((path.clone(), text, subject));
         }
     } else {
         for path in &request.files {
             let text =
                 std::fs::read_to_string(path).map_err(|e| crate::error::Error::read(path, e))?;
             let shown = path.display().to_string();
-            let role = request.role.or(crate::role::of_path(&shown));
-            inputs.push((shown, text, role, request.mode.unwrap_or(Mode::Layered)));
+            let subject = crate::lint::Subject {
+                role: request.role.or(crate::role::of_path(&shown)),
+                mode: request.mode.unwrap_or(Mode::Layered),
+                platform_name: None,
+            };
+            inputs.push((shown, text, subject));
         }
     }
     let findings: Vec<crate::lint::Finding> = inputs
         .iter()
-        .flat_map(|(path, text, role, mode)| crate::lint::lint(path, text, *role, *mode))
+        .flat_map(|(path, text, subject)| crate::lint::lint(path, text, subject))
         .collect();
     if request.json {
         let doc = serde_json::json!({ "files": inputs.len(), "findings": findings });

@@ -27,6 +27,8 @@ struct Input<'a> {
     stages: Vec<String>,
     role: Option<&'a Role>,
     mode: Mode,
+    /// The name the platform runs the image by, when known.
+    platform_name: Option<&'a str>,
 }
 
 impl Input<'_> {
@@ -41,7 +43,7 @@ impl Input<'_> {
     }
 }
 
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 9] = [
     Rule {
         id: "R001",
         name: "no-shell",
@@ -97,6 +99,13 @@ pub const RULES: [Rule; 8] = [
         why: "proxy settings in ENV are baked into the image and leak the build network into every container",
         fix: "pass proxies as build arguments (http_proxy, https_proxy, no_proxy are predefined ARGs)",
         check: proxy_in_image,
+    },
+    Rule {
+        id: "R009",
+        name: "platform-picks-wrong-installer",
+        why: "in layered mode the platform picks the Kerberos test's install command from the image name (apt for names with debian, ubuntu, or :3.11 without alpine; apk otherwise), so a misleading name makes the test fail",
+        fix: "name the image after its distro (with `alpine` in an Alpine image's name, `debian` in a Debian one's), or use prebuilt mode",
+        check: platform_picks_wrong_installer,
     },
 ];
 
@@ -171,7 +180,15 @@ fn final_base(instructions: &[Instruction]) -> Option<(usize, String)> {
     last
 }
 
-pub fn lint(file: &str, text: &str, role: Option<&Role>, mode: Mode) -> Vec<Finding> {
+/// What a Dockerfile is for: its role, the platform mode, and (when linting a profile) the name
+/// the platform runs the image by.
+pub struct Subject {
+    pub role: Option<&'static Role>,
+    pub mode: Mode,
+    pub platform_name: Option<String>,
+}
+
+pub fn lint(file: &str, text: &str, subject: &Subject) -> Vec<Finding> {
     let instructions = crate::dockerfile::parse(text);
     let stages = instructions
         .iter()
@@ -186,8 +203,9 @@ pub fn lint(file: &str, text: &str, role: Option<&Role>, mode: Mode) -> Vec<Find
         base: final_base(&instructions),
         instructions: &instructions,
         stages,
-        role,
-        mode,
+        role: subject.role,
+        mode: subject.mode,
+        platform_name: subject.platform_name.as_deref(),
     };
     let mut findings: Vec<Finding> = RULES
         .iter()
@@ -206,6 +224,34 @@ pub fn lint(file: &str, text: &str, role: Option<&Role>, mode: Mode) -> Vec<Find
         .collect();
     findings.sort_by_key(|f| (f.line, f.rule));
     findings
+}
+
+fn platform_picks_wrong_installer(input: &Input<'_>) -> Vec<(usize, String)> {
+    let (Some(name), Some((line, base))) = (input.platform_name, input.base.as_ref()) else {
+        return Vec::new();
+    };
+    if input.mode != Mode::Layered
+        || input
+            .requires(|r| *r == Requirement::InstallerByName)
+            .is_none()
+    {
+        return Vec::new();
+    }
+    let needs = match distro_of(base) {
+        Distro::Alpine => "apk",
+        Distro::Debian => "apt",
+        Distro::Unknown => return Vec::new(),
+    };
+    let picks = crate::platform::installer_for(name);
+    if picks == needs {
+        return Vec::new();
+    }
+    vec![(
+        *line,
+        format!(
+            "the platform runs this image as `{name}` and picks {picks} from that name, but the image needs {needs}"
+        ),
+    )]
 }
 
 fn no_shell(input: &Input<'_>) -> Vec<(usize, String)> {
@@ -434,8 +480,13 @@ fn assignments(i: &Instruction) -> Vec<(String, Option<String>)> {
 mod tests {
     use super::*;
 
-    fn ids(text: &str, role: Option<&Role>, mode: Mode) -> Vec<&'static str> {
-        lint("Dockerfile", text, role, mode)
+    fn ids(text: &str, role: Option<&'static Role>, mode: Mode) -> Vec<&'static str> {
+        let subject = Subject {
+            role,
+            mode,
+            platform_name: None,
+        };
+        lint("Dockerfile", text, &subject)
             .into_iter()
             .map(|f| f.rule)
             .collect()
@@ -511,8 +562,11 @@ mod tests {
         let found = lint(
             "Dockerfile",
             "FROM python:3.11-alpine\nCMD [\"python\"]\n",
-            role("kerberos-test"),
-            Prebuilt,
+            &Subject {
+                role: role("kerberos-test"),
+                mode: Prebuilt,
+                platform_name: None,
+            },
         );
         assert_eq!(found.len(), 1);
         assert!(
@@ -525,8 +579,11 @@ mod tests {
         let found = lint(
             "Dockerfile",
             "FROM python:3.11-slim-bookworm\n",
-            role("kerberos-test"),
-            Prebuilt,
+            &Subject {
+                role: role("kerberos-test"),
+                mode: Prebuilt,
+                platform_name: None,
+            },
         );
         assert!(
             found[0].message.contains("krb5-user libkrb5-3"),
@@ -666,5 +723,57 @@ mod tests {
             assert!(!rule.why.is_empty() && !rule.fix.is_empty());
             assert!(super::rule(rule.id).is_some() && super::rule(rule.name).is_some());
         }
+    }
+
+    #[test]
+    fn r009_the_platform_would_pick_the_wrong_installer_by_name() {
+        let subject = |name: &str, mode| Subject {
+            role: role("kerberos-test"),
+            mode,
+            platform_name: Some(name.to_string()),
+        };
+        let alpine = "FROM python:3.11-alpine\n";
+        let found = lint(
+            "Dockerfile",
+            alpine,
+            &subject("myorg/kerberos-test:3.11-custom", Layered),
+        );
+        assert_eq!(found.iter().map(|f| f.rule).collect::<Vec<_>>(), ["R009"]);
+        assert!(
+            found[0].message.contains("picks apt"),
+            "{}",
+            found[0].message
+        );
+        // Near misses: a name that says alpine; prebuilt mode installs nothing; no name known.
+        assert!(
+            lint(
+                "Dockerfile",
+                alpine,
+                &subject("myorg/kerberos-test:3.11-alpine-custom", Layered)
+            )
+            .is_empty()
+        );
+        assert!(
+            lint(
+                "Dockerfile",
+                alpine,
+                &subject("myorg/kerberos-test:3.11-custom", Prebuilt)
+            )
+            .iter()
+            .all(|f| f.rule != "R009")
+        );
+        assert!(ids(alpine, role("kerberos-test"), Layered).is_empty());
+        let debian = "FROM python:3.11-slim-bookworm\n";
+        assert_eq!(
+            lint(
+                "Dockerfile",
+                debian,
+                &subject("myorg/krb:3.12-slim", Layered)
+            )
+            .iter()
+            .map(|f| f.rule)
+            .collect::<Vec<_>>(),
+            ["R009"]
+        );
     }
 }

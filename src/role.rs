@@ -77,6 +77,8 @@ pub enum Requirement {
     KerberosTools,
     /// An `ENTRYPOINT`, if set, keeps this upstream entrypoint script.
     KeepsEntrypoint(&'static str),
+    /// In layered mode the platform picks its install command from the image's name.
+    InstallerByName,
 }
 
 pub static ROLES: [Role; 6] = [
@@ -108,7 +110,7 @@ pub static ROLES: [Role; 6] = [
         section: Some("kerberos"),
         services: &[],
         probes: &[Probe::Shell, Probe::KerberosTools],
-        requires: &[Requirement::KerberosTools],
+        requires: &[Requirement::KerberosTools, Requirement::InstallerByName],
     },
     Role {
         name: "postgres",

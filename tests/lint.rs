@@ -87,7 +87,28 @@ fn explain_names_why_and_fix_and_refuses_unknown_rules() {
         .status(2)
         .stderr(
             "error: unknown lint rule `R999` (rules: `R001`, `R002`, `R003`, `R004`, `R005`, \
-             `R006`, `R007`, `R008`)\n",
+             `R006`, `R007`, `R008`, `R009`)\n",
+        )
+        .run();
+}
+
+#[test]
+fn a_kerberos_image_name_the_platform_misreads_is_a_finding_of_the_profile() {
+    Test::new()
+        .args([
+            "lint",
+            "-p",
+            "alpine-layered",
+            "--set",
+            "kerberos.tag=myorg/kerberos-test:3.11-custom",
+        ])
+        .status(1)
+        .stdout(
+            "kerberos-test/Dockerfile:6: R009 platform-picks-wrong-installer: the platform runs this \
+             image as `myorg/kerberos-test:3.11-custom` and picks apt from that name, but the image \
+             needs apk\n  fix: name the image after its distro (with `alpine` in an Alpine image's \
+             name, `debian` in a Debian one's), or use prebuilt mode\n1 findings in 3 Dockerfiles \
+             (`imggen lint --explain RULE` says why)\n",
         )
         .run();
 }
