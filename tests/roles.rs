@@ -284,3 +284,24 @@ fn images_refuses_a_key_that_is_no_role() {
         .stderr("error: org.toml:2:1: unknown key `opensearh` (did you mean `opensearch`?)\n")
         .run();
 }
+
+#[test]
+fn a_compose_only_render_names_no_build_context_it_did_not_write() {
+    let output = Test::new()
+        .args([
+            "render",
+            "-p",
+            "corporate-hardened",
+            "--set",
+            "packs=[\"compose\"]",
+            "--out",
+            "out",
+        ])
+        .run();
+    let compose = output.read("out/docker-compose.override.yml");
+    assert!(!compose.contains("build:"), "{compose}");
+    assert!(compose.contains("image: \"registry.corp.example/platform/postgres:17.5-hardened\""));
+    let bake = output.read("out/docker-bake.hcl");
+    assert!(bake.contains("targets = []"), "{bake}");
+    assert!(!bake.contains("target \""), "{bake}");
+}
