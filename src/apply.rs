@@ -31,6 +31,7 @@ pub struct ApplyRequest {
     pub dry_run: bool,
     pub check: bool,
     pub force: bool,
+    pub json: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -57,6 +58,8 @@ struct Change {
 /// What a run found and would do.
 pub struct Outcome {
     pub report: String,
+    /// The same, for tools (`--format json`).
+    pub json: serde_json::Value,
     /// Whether the checkout or the build contexts differ from what `apply` writes.
     pub differs: bool,
 }
@@ -128,17 +131,32 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
     let mut report = String::new();
-    for line in &kept {
+    let notes: Vec<String> = unreachable_passwords(platform, &r, &changes)?
+        .into_iter()
+        .map(|variable| {
+            format!(
+                "note: the init script needs `{variable}` for an owner it creates, and nothing \
+                 passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's \
+                 env_file); imggen never writes passwords"
+            )
+        })
+        .collect();
+    for line in kept.iter().chain(&notes) {
         let _ = writeln!(report, "{line}");
     }
-    for variable in unreachable_passwords(platform, &r, &changes)? {
-        let _ = writeln!(
-            report,
-            "note: the init script needs `{variable}` for an owner it creates, and nothing passes \
-             it to PostgreSQL: set it in platform-bootstrap/.env (the service's env_file); \
-             imggen never writes passwords"
-        );
-    }
+    let json = serde_json::json!({
+        "platform": platform.display().to_string(),
+        "out": out.display().to_string(),
+        "in_sync": !differs,
+        "written": !(request.check || request.dry_run),
+        "files": changes
+            .iter()
+            .map(|c| serde_json::json!({ "path": c.path, "action": c.verb(), "keys": c.keys }))
+            .collect::<Vec<_>>(),
+        "kept": kept,
+        "notes": notes,
+        "contexts": { "create": plan.create, "update": plan.update, "remove": plan.remove },
+    });
     if request.check || request.dry_run {
         for change in &changes {
             report.push_str(&crate::diff::unified_diff(
@@ -161,7 +179,11 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         if !differs {
             let _ = writeln!(report, "{}: already applied", platform.display());
         }
-        return Ok(Outcome { report, differs });
+        return Ok(Outcome {
+            report,
+            json,
+            differs,
+        });
     }
     crate::write::execute(&plan, &r.files, &r.manifest, &out)?;
     for change in &changes {
@@ -187,12 +209,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         } else {
             format!(": {}", change.keys.join(", "))
         };
-        let verb = match (&change.before, &change.after) {
-            (None, _) => "created",
-            (_, None) => "removed",
-            _ => "updated",
-        };
-        let _ = writeln!(report, "{verb} {}{what}", path.display());
+        let _ = writeln!(report, "{} {}{what}", change.verb(), path.display());
     }
     let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
     write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
@@ -204,7 +221,21 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         changes.len(),
         out.display()
     );
-    Ok(Outcome { report, differs })
+    Ok(Outcome {
+        report,
+        json,
+        differs,
+    })
+}
+
+impl Change {
+    fn verb(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (None, _) => "created",
+            (_, None) => "removed",
+            _ => "updated",
+        }
+    }
 }
 
 /// The password variables of the profile's database owners that reach the PostgreSQL service

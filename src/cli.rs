@@ -280,6 +280,9 @@ enum Sub {
         /// Overwrite values and files changed by hand since the last apply
         #[arg(long)]
         force: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Print the resolved profile, each value annotated with where it was set
     Show {
@@ -546,6 +549,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             dry_run,
             check,
             force,
+            format,
         } => Command::Apply(crate::apply::ApplyRequest {
             selection: select.into_selection(),
             platform,
@@ -554,6 +558,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             dry_run,
             check,
             force,
+            json: matches!(format, Format::Json),
         }),
         Sub::List {
             what: List::Profiles,

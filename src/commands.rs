@@ -122,7 +122,12 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Init(answers) => init(&answers),
         Command::Apply(request) => {
             let outcome = crate::apply::apply(&request, color())?;
-            emit(&outcome.report);
+            if request.json {
+                let text = serde_json::to_string_pretty(&outcome.json).expect("plain data");
+                emit(&format!("{text}\n"));
+            } else {
+                emit(&outcome.report);
+            }
             Ok(u8::from(request.check && outcome.differs))
         }
         Command::Schema => {

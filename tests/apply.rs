@@ -415,3 +415,33 @@ fn a_password_the_init_script_needs_and_nothing_passes_is_named() {
             .contains("AIRFLOW_DB_PASSWORD")
     );
 }
+
+#[test]
+fn format_json_says_what_changed_for_tools() {
+    let output = Test::new()
+        .platform()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--check",
+            "--format",
+            "json",
+        ])
+        .status(1)
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(doc["in_sync"], false);
+    assert_eq!(doc["written"], false);
+    let infra = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == "platform-infrastructure/.env")
+        .expect("listed");
+    assert_eq!(infra["action"], "updated");
+    assert_eq!(infra["keys"], serde_json::json!(["IMAGE_POSTGRES"]));
+    assert!(!output.exists("platform/imggen"));
+}
