@@ -135,6 +135,16 @@ check() { # check PROFILE IMAGE TEST COMMAND...
     result $? "$profile" "$image" "$test" "$out"
 }
 
+wait_postgres() { # wait_postgres PORT PID: until the server answers (or its process ended)
+    local _
+    for _ in $(seq 1 120); do
+        pg_isready -q -h 127.0.0.1 -p "$1" && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+
 postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
     local profile=$1 tag=$2 out=$3 port ctr pid log=$work/pg-$1.log
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -144,12 +154,8 @@ postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
         --env AIRFLOW_DB_PASSWORD=e2e-airflow "$ctr" -- \
         docker-entrypoint.sh postgres -c port="$port" -c listen_addresses=127.0.0.1 >"$log" 2>&1 &
     pid=$!
-    local ready=1
-    for _ in $(seq 1 120); do
-        if pg_isready -q -h 127.0.0.1 -p "$port"; then ready=0; break; fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.5
-    done
+    local ready=0
+    wait_postgres "$port" "$pid" || ready=1
     result $ready "$profile" postgres "server starts, pg_isready on port $port" "$(cat "$log")"
     if [ $ready = 0 ]; then
         local sql="PGPASSWORD=e2e-admin psql -h 127.0.0.1 -p $port -U postgres -d postgres -tAc"
@@ -297,12 +303,8 @@ for key, value in sorted((service.get("environment") or {}).items()):
     buildah run "${env_args[@]}" "$pg_ctr" -- docker-entrypoint.sh postgres -c port="$pg_port" \
         -c listen_addresses=127.0.0.1 >"$work/pg-apply-$name.log" 2>&1 &
     pg_pid=$!
-    local ready=1
-    for _ in $(seq 1 120); do
-        if pg_isready -q -h 127.0.0.1 -p "$pg_port"; then ready=0; break; fi
-        kill -0 "$pg_pid" 2>/dev/null || break
-        sleep 0.5
-    done
+    local ready=0
+    wait_postgres "$pg_port" "$pg_pid" || ready=1
     result $ready "apply/$name" postgres "first start with init-databases.sh and zz-imggen-databases.sh" \
         "$(cat "$work/pg-apply-$name.log")"
     return $ready

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::files::{read_optional, read_toml, write_atomic, write_atomic_mode};
 use crate::manifest::hash;
-use crate::pipeline::{Rendered, Target, for_each_rendered};
+use crate::pipeline::Rendered;
 use crate::platform::{PROJECTS, Project, env_value, installer_for, set_env};
 use crate::profile::Selection;
 use crate::profile::model::{Distro, Mode};
@@ -81,17 +81,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| platform.join("imggen"));
-    let target = Target {
-        selection: Some(request.selection.clone()),
-        out: out.clone(),
-        pack_dirs: request.pack_dirs.clone(),
-    };
-    let mut rendered = None;
-    for_each_rendered(&target, |r| {
-        rendered = Some(r);
-        Ok(())
-    })?;
-    let r = rendered.expect("one selection renders one folder");
+    let r = crate::pipeline::render_one(&request.selection, &out, &request.pack_dirs)?;
     let env = r
         .files
         .get(".env")

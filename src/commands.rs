@@ -250,17 +250,7 @@ fn image_test(request: &TestRequest) -> Result<u8> {
 }
 
 fn build(request: &BuildRequest) -> Result<u8> {
-    let target = Target {
-        selection: Some(request.selection.clone()),
-        out: request.out.clone(),
-        pack_dirs: request.pack_dirs.clone(),
-    };
-    let mut rendered = None;
-    for_each_rendered(&target, |r| {
-        rendered = Some(r);
-        Ok(())
-    })?;
-    let r = rendered.expect("one selection renders one folder");
+    let r = crate::pipeline::render_one(&request.selection, &request.out, &request.pack_dirs)?;
     if !r.dir.exists() {
         let plan = crate::write::plan(&r.files, &r.dir, false)?;
         crate::write::execute(&plan, &r.files, &r.manifest, &r.dir)?;

@@ -73,6 +73,25 @@ pub struct Rendered {
     pub profile: profile::Profile,
 }
 
+/// One selection rendered in memory, to be written into `out` (what `build` and `apply` use).
+pub fn render_one(
+    selection: &Selection,
+    out: &std::path::Path,
+    pack_dirs: &[PathBuf],
+) -> Result<Rendered> {
+    let target = Target {
+        selection: Some(selection.clone()),
+        out: out.to_path_buf(),
+        pack_dirs: pack_dirs.to_vec(),
+    };
+    let mut rendered = None;
+    for_each_rendered(&target, |r| {
+        rendered = Some(r);
+        Ok(())
+    })?;
+    Ok(rendered.expect("one selection renders one folder"))
+}
+
 /// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
 /// written here. `render` collects them all before writing; `check` compares each as it comes,
 /// so memory stays flat however many profiles there are.

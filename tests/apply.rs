@@ -24,6 +24,13 @@ const OWNED: [(&str, &[&str]); 4] = [
     ),
 ];
 
+/// `imggen apply --platform platform -p PROFILE` on a fresh copy of the fixture (more args follow).
+fn applying(profile: &str) -> Test {
+    Test::new()
+        .platform()
+        .args(["apply", "--platform", "platform", "-p", profile])
+}
+
 /// The file's lines (with their endings) that set none of `keys`.
 fn other_lines(text: &str, keys: &[&str]) -> Vec<String> {
     text.split_inclusive('\n')
@@ -84,10 +91,7 @@ fn every_builtin_profile_changes_only_the_keys_imggen_owns() {
 
 #[test]
 fn crlf_files_stay_crlf_and_secrets_stay() {
-    let output = Test::new()
-        .platform()
-        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
-        .run();
+    let output = applying("debian-prebuilt").run();
     let kerberos = output.read("platform/kerberos/.env");
     assert!(
         kerberos.split_inclusive('\n').all(|l| l.ends_with("\r\n")),
@@ -107,10 +111,7 @@ fn crlf_files_stay_crlf_and_secrets_stay() {
 
 #[test]
 fn a_new_env_comes_from_the_example_and_is_readable_by_its_owner_only() {
-    let output = Test::new()
-        .platform()
-        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
-        .run();
+    let output = applying("debian-prebuilt").run();
     let env = output.read("platform/openmetadata/.env");
     assert!(
         env.contains("DB_USER_PASSWORD=change-this-openmetadata-password\n"),
@@ -129,16 +130,7 @@ fn a_new_env_comes_from_the_example_and_is_readable_by_its_owner_only() {
 
 #[test]
 fn overrides_build_only_what_imggen_builds_in_the_project_that_runs_it() {
-    let output = Test::new()
-        .platform()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "corporate-hardened",
-        ])
-        .run();
+    let output = applying("corporate-hardened").args([]).run();
     let infra: serde_yaml::Value = serde_yaml::from_str(
         &output.read("platform/platform-infrastructure/docker-compose.override.yml"),
     )
@@ -169,16 +161,7 @@ fn overrides_build_only_what_imggen_builds_in_the_project_that_runs_it() {
 
 #[test]
 fn a_second_apply_changes_nothing_and_check_agrees() {
-    let first = Test::new()
-        .platform()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "corporate-hardened",
-        ])
-        .run();
+    let first = applying("corporate-hardened").args([]).run();
     let tree = first.tree("platform");
     let second = first
         .then()
@@ -208,16 +191,8 @@ fn a_second_apply_changes_nothing_and_check_agrees() {
 
 #[test]
 fn check_and_dry_run_show_the_change_and_write_nothing() {
-    let output = Test::new()
-        .platform()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
-            "--check",
-        ])
+    let output = applying("debian-prebuilt")
+        .args(["--check"])
         .status(1)
         .stdout_contains(
             "-IMAGE_POSTGRES=postgres:17.5-alpine\n+IMAGE_POSTGRES=postgres:17.5-bookworm\n",
@@ -244,10 +219,7 @@ fn check_and_dry_run_show_the_change_and_write_nothing() {
 
 #[test]
 fn a_value_the_user_changed_since_is_kept_until_force() {
-    let first = Test::new()
-        .platform()
-        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
-        .run();
+    let first = applying("debian-prebuilt").run();
     let path = first.dir.join("platform/platform-infrastructure/.env");
     let edited = std::fs::read_to_string(&path).expect("applied").replace(
         "IMAGE_POSTGRES=postgres:17.5-bookworm",
@@ -289,15 +261,8 @@ fn a_value_the_user_changed_since_is_kept_until_force() {
 
 #[test]
 fn a_kerberos_image_name_that_makes_the_platform_pick_apt_on_alpine_is_refused() {
-    let output = Test::new()
-        .platform()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "alpine-layered",
-            "--set",
+    let output = applying("alpine-layered")
+        .args(["--set",
             "kerberos.tag=myorg/kerberos-test:3.11-custom",
         ])
         .status(2)
@@ -361,14 +326,8 @@ fn a_folder_that_is_not_the_platform_is_refused_naming_what_is_missing() {
 
 #[test]
 fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
-    let output = Test::new()
-        .platform()
+    let output = applying("debian-prebuilt")
         .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
             "--set",
             "corporate.registry=artifactory.company.com/docker-remote",
             "--set",
@@ -395,9 +354,7 @@ fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
 fn a_password_the_init_script_needs_and_nothing_passes_is_named() {
     // corporate-hardened creates airflow_user from AIRFLOW_DB_PASSWORD; the fixture's compose file
     // passes OPENMETADATA_DB_PASSWORD, and nothing passes AIRFLOW_DB_PASSWORD.
-    let output = Test::new()
-        .platform()
-        .args(["apply", "--platform", "platform", "-p", "corporate-hardened"])
+    let output = applying("corporate-hardened")
         .stdout_contains(
             "note: the init script needs `AIRFLOW_DB_PASSWORD` for an owner it creates, and nothing \
              passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's env_file); \
@@ -418,18 +375,8 @@ fn a_password_the_init_script_needs_and_nothing_passes_is_named() {
 
 #[test]
 fn format_json_says_what_changed_for_tools() {
-    let output = Test::new()
-        .platform()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
-            "--check",
-            "--format",
-            "json",
-        ])
+    let output = applying("debian-prebuilt")
+        .args(["--check", "--format", "json"])
         .status(1)
         .run();
     let doc: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");

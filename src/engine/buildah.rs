@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::{Both, Containers, Engine, Program, Ran, build_args, env_args, words};
+use super::{Both, Containers, Engine, Program, Ran, build_argv, env_args, words};
 use crate::error::Result;
 
 pub struct Buildah {
@@ -72,9 +72,7 @@ impl Engine for Buildah {
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let mut argv = vec!["bud".to_string(), "-t".into(), tag.into()];
-        argv.extend(build_args(args));
-        argv.push(context.display().to_string());
+        let argv = build_argv("bud", context, tag, args);
         self.program.stream(&mut self.command(&argv))
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::{Both, Containers, Engine, Program, Ran, build_args, env_args, words};
+use super::{Both, Containers, Engine, Program, Ran, build_argv, env_args, words};
 use crate::error::Result;
 
 pub struct DockerLike {
@@ -41,9 +41,7 @@ impl Engine for DockerLike {
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let mut argv = vec!["build".to_string(), "-t".into(), tag.into()];
-        argv.extend(build_args(args));
-        argv.push(context.display().to_string());
+        let argv = build_argv("build", context, tag, args);
         self.program.stream(&mut self.program.command(&argv))
     }
 

@@ -168,10 +168,14 @@ fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
         .collect()
 }
 
-fn build_args(args: &[(String, String)]) -> Vec<String> {
-    args.iter()
-        .flat_map(|(k, v)| ["--build-arg".to_string(), format!("{k}={v}")])
-        .collect()
+/// `VERB -t TAG --build-arg K=V… CONTEXT`: the build command line docker and buildah share.
+fn build_argv(verb: &str, context: &Path, tag: &str, args: &[(String, String)]) -> Vec<String> {
+    let mut argv = vec![verb.to_string(), "-t".into(), tag.into()];
+    for (k, v) in args {
+        argv.extend(["--build-arg".to_string(), format!("{k}={v}")]);
+    }
+    argv.push(context.display().to_string());
+    argv
 }
 
 /// `command` as a user would type it.
