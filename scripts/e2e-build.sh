@@ -97,7 +97,11 @@ standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
     opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2
 
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -
-mapfile -t certs < <(find /usr/local/share/ca-certificates -name '*.crt' | sort)
+# A profile may only name files inside its project (here: its own folder), so the machine's
+# certificates are copied beside the e2e profile and named relative to it.
+mkdir -p "$work/certs"
+find /usr/local/share/ca-certificates -name '*.crt' -exec cp {} "$work/certs/" \;
+mapfile -t certs < <(cd "$work" && find certs -name '*.crt' | sort)
 e2e_profile() { # e2e_profile [CORPORATE-LINE...]: the profile stacked on each one
     echo "# Stacked on each profile by scripts/e2e-build.sh."
     echo "[corporate]"

@@ -454,6 +454,14 @@ pub enum Reason {
     Unreadable {
         cause: String,
     },
+    /// A file a profile names that resolves outside the project.
+    OutsideProject,
+    NotARegularFile,
+    NotAFolder,
+    NotUtf8,
+    TooLarge {
+        limit: u64,
+    },
     /// Another pack: `pack.toml` problems.
     NoManifest,
     ManifestLacks {
@@ -580,6 +588,14 @@ impl fmt::Display for Reason {
             }
             Self::NotShipped => f.write_str("is not shipped with imggen"),
             Self::Unreadable { cause } => write!(f, "cannot be read: {cause}"),
+            Self::OutsideProject => f.write_str(
+                "is outside the profile's project (a profile may only name files inside the git \
+                 work tree that holds it, or else inside the working folder; links are followed)",
+            ),
+            Self::NotARegularFile => f.write_str("is not a regular file"),
+            Self::NotAFolder => f.write_str("is not a folder"),
+            Self::NotUtf8 => f.write_str("is not UTF-8 text"),
+            Self::TooLarge { limit } => write!(f, "is larger than {limit} bytes"),
             Self::NoManifest => f.write_str("has no `pack.toml`"),
             Self::ManifestLacks { key } => write!(
                 f,

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod cli;
 mod commands;
+mod confine;
 mod diff;
 mod dockerfile;
 mod edit;

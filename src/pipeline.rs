@@ -47,7 +47,21 @@ impl PackCache {
     pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
         let mut dirs = self.command_line.clone();
         for dir in &stack.profile.pack_dirs {
-            dirs.push(stack.layers.resolve_path(&["pack_dirs"], dir).0);
+            let key = ["pack_dirs"];
+            let path = stack.layers.resolve_path(&key, dir).0;
+            let origin = stack.layers.origin(&key);
+            let profile_dir = origin.map_or_else(|| PathBuf::from("."), |o| o.base_dir.clone());
+            // A profile's pack folder is code it runs: only from inside its project.
+            crate::confine::dir(&path, &profile_dir).map_err(|reason| {
+                crate::error::Error::ProfileFile {
+                    location: origin
+                        .map_or_else(|| crate::error::DEFAULTS.to_string(), |o| o.label.clone()),
+                    key: key.join("."),
+                    path: path.clone(),
+                    reason: Box::new(reason),
+                }
+            })?;
+            dirs.push(path);
         }
         if !self.loaded.contains_key(&dirs) {
             let packs = Packs::load(&dirs)?;

@@ -321,12 +321,13 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
             None => Err(file_error(stack, key, path, Reason::NotShipped)),
         };
     }
-    match std::fs::read(&path) {
+    let profile_dir = stack
+        .layers
+        .origin(key)
+        .map_or_else(|| PathBuf::from("."), |o| o.base_dir.clone());
+    match crate::confine::read(&path, &profile_dir) {
         Ok(contents) => Ok((path, contents)),
-        Err(e) => {
-            let cause = crate::error::io_reason(&e);
-            Err(file_error(stack, key, path, Reason::Unreadable { cause }))
-        }
+        Err(reason) => Err(file_error(stack, key, path, reason)),
     }
 }
 

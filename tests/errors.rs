@@ -191,3 +191,65 @@ fn bad_command_line_is_status_2() {
         .stderr_contains("--bogus")
         .run();
 }
+
+#[test]
+fn a_link_inside_the_project_to_a_file_outside_it_is_refused() {
+    let test = Test::new().file(
+        "org.toml",
+        "[python]\nrequirements = \"requirements.txt\"\n",
+    );
+    let output = test.args(["render", "--out", "out"]).run();
+    std::os::unix::fs::symlink("/etc/passwd", output.dir.join("requirements.txt")).expect("link");
+    let output = output
+        .then()
+        .args(["render", "-p", "org.toml", "--out", "out2"])
+        .status(2)
+        .stderr(
+            "error: org.toml:2: `python.requirements` names `./requirements.txt`, which is outside \
+             the profile's project (a profile may only name files inside the git work tree that \
+             holds it, or else inside the working folder; links are followed)\n",
+        )
+        .run();
+    assert!(!output.exists("out2"), "nothing written");
+}
+
+#[test]
+fn a_fifo_given_as_the_profile_is_refused_instead_of_waited_on() {
+    let output = Test::new().args(["list", "profiles"]).run();
+    let fifo = output.dir.join("org.toml");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    output
+        .then()
+        .args(["render", "-p", "./org.toml", "--out", "out"])
+        .status(2)
+        .stderr("error: command line: `--profile` names `org.toml`, which is not a regular file\n")
+        .run();
+}
+
+#[test]
+fn copied_files_get_fixed_modes_not_the_sources() {
+    use std::os::unix::fs::PermissionsExt;
+    let first = Test::new()
+        .file(
+            "org.toml",
+            "[python]\nrequirements = \"requirements.txt\"\n",
+        )
+        .file("requirements.txt", "six\n")
+        .args(["list", "profiles"])
+        .run();
+    let source = first.dir.join("requirements.txt");
+    std::fs::set_permissions(source, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let output = first
+        .then()
+        .args(["render", "-p", "org.toml", "--out", "out"])
+        .run();
+    let mode = std::fs::metadata(output.dir.join("out/python-runtime/requirements.txt"))
+        .expect("copied")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o644);
+}

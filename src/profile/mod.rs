@@ -168,7 +168,7 @@ fn extends_chain(start: Source) -> Result<Vec<(Source, toml_edit::Document<Strin
     while let Some(current) = next.take() {
         let (profile, doc) = validate_layer(&current)?;
         if let Some(parent_ref) = profile.extends {
-            let parent = source::find(&parent_ref, &current.base_dir, Some(&current.id))?;
+            let parent = source::find(&parent_ref, &current.base_dir, Some(&current))?;
             let seen = chain.iter().map(|(s, _)| s).chain([&current]);
             if let Some(start) = seen.clone().position(|s| s.id == parent.id) {
                 let mut cycle: Vec<String> = seen.skip(start).map(|s| s.label.clone()).collect();

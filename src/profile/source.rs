@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/profiles");
 
@@ -64,17 +64,20 @@ fn is_path(reference: &str) -> bool {
 /// A path is read from disk, relative to `relative_to`. A name is looked up in `./profiles/` first,
 /// then among the built-ins; `builtin:NAME` skips the disk. A disk profile that extends its own
 /// name (`profiles/debian-prebuilt.toml` with `extends = "debian-prebuilt"`) gets the built-in.
-pub fn find(reference: &str, relative_to: &Path, from_id: Option<&str>) -> Result<Source> {
+///
+/// `from` is the profile whose `extends` names it (`None` for the command line's): a file a
+/// profile names must stay inside that profile's project (see `confine`).
+pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Result<Source> {
     if let Some(name) = reference.strip_prefix("builtin:") {
         return builtin(name).ok_or_else(|| unknown(name));
     }
     if is_path(reference) {
-        return from_disk(&relative_to.join(reference));
+        return from_disk(&relative_to.join(reference), from);
     }
     let local = Path::new(LOCAL_DIR).join(format!("{reference}.toml"));
     if local.is_file() {
-        let source = from_disk(&local)?;
-        if Some(source.id.as_str()) != from_id {
+        let source = from_disk(&local, from)?;
+        if Some(source.id.as_str()) != from.map(|f| f.id.as_str()) {
             return Ok(source);
         }
     }
@@ -114,7 +117,7 @@ fn unknown(name: &str) -> Error {
     }
 }
 
-fn from_disk(path: &Path) -> Result<Source> {
+fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
     if !path.exists() {
         let name = path
             .file_stem()
@@ -128,8 +131,36 @@ fn from_disk(path: &Path) -> Result<Source> {
             other => other,
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    let contents = match from {
+        Some(from) => crate::confine::read(path, &from.base_dir),
+        None => crate::confine::read_regular(path),
+    };
+    let refused = |reason| Error::ProfileFile {
+        location: from.map_or_else(|| "command line".to_string(), Source::extends_location),
+        key: if from.is_some() {
+            "extends"
+        } else {
+            "--profile"
+        }
+        .into(),
+        path: PathBuf::from(clean(path)),
+        reason: Box::new(reason),
+    };
+    let bytes = contents.map_err(refused)?;
+    let text = String::from_utf8(bytes).map_err(|_| refused(Reason::NotUtf8))?;
     Ok(with_text(path, text))
+}
+
+impl Source {
+    /// `org.toml:3`: where this profile's `extends` is written.
+    fn extends_location(&self) -> String {
+        let line = self
+            .text
+            .lines()
+            .position(|l| l.trim_start().starts_with("extends"))
+            .map_or(1, |i| i + 1);
+        format!("{}:{line}", self.label)
+    }
 }
 
 /// A profile file at `path` with `text` (read from it, or about to be written to it).
