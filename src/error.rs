@@ -439,6 +439,16 @@ pub enum Reason {
         message: String,
     },
     NotPemCertificate,
+    /// A CA file's PEM block that is not a certificate (a private key, a request).
+    NotACertificateBlock {
+        label: String,
+    },
+    BadPem {
+        block: usize,
+    },
+    BadCertificate {
+        block: usize,
+    },
     /// `init --ca-cert` files, checked before they are named in a profile.
     CertificateUnreadable {
         path: String,
@@ -578,6 +588,16 @@ impl fmt::Display for Reason {
             Self::NotPemCertificate => {
                 f.write_str("is not a PEM certificate (no `-----BEGIN CERTIFICATE-----`)")
             }
+            Self::NotACertificateBlock { label } => write!(
+                f,
+                "holds a `{label}` block: a CA file must hold certificates only (it is copied \
+                 into every image; a private key never belongs there)"
+            ),
+            Self::BadPem { block } => write!(f, "has a malformed PEM block (block {block})"),
+            Self::BadCertificate { block } => write!(
+                f,
+                "has a `CERTIFICATE` block that is not an X.509 certificate (block {block})"
+            ),
             Self::CertificateUnreadable { path, cause } => {
                 write!(f, "cannot read `{path}`: {cause}")
             }

@@ -259,6 +259,28 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
     })
 }
 
+/// A CA file holds PEM `CERTIFICATE` blocks that parse as X.509, and nothing else: a private
+/// key next to a certificate would be copied into every image.
+fn certificates_only(contents: &[u8]) -> std::result::Result<(), Reason> {
+    let mut count = 0;
+    for (index, block) in x509_parser::pem::Pem::iter_from_buffer(contents).enumerate() {
+        let Ok(block) = block else {
+            return Err(Reason::BadPem { block: index + 1 });
+        };
+        if block.label != "CERTIFICATE" {
+            return Err(Reason::NotACertificateBlock { label: block.label });
+        }
+        if block.parse_x509().is_err() {
+            return Err(Reason::BadCertificate { block: index + 1 });
+        }
+        count += 1;
+    }
+    if count == 0 {
+        return Err(Reason::NotPemCertificate);
+    }
+    Ok(())
+}
+
 fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>> {
     let p = &stack.profile;
     let mut groups = BTreeMap::new();
@@ -266,8 +288,8 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
     for cert in &p.corporate.ca_certificates {
         let key = ["corporate", "ca_certificates"];
         let (path, contents) = read_one(stack, &key, cert)?;
-        if !String::from_utf8_lossy(&contents).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(file_error(stack, &key, path, Reason::NotPemCertificate));
+        if let Err(reason) = certificates_only(&contents) {
+            return Err(file_error(stack, &key, path, reason));
         }
         // update-ca-certificates only picks up files ending in `.crt`.
         let stem = path
