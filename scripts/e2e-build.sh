@@ -128,6 +128,10 @@ in_image() { # in_image IMAGE COMMAND...: run a command in a fresh container of 
     return $status
 }
 
+config_matches() { # config_matches TAG DOCKERFILE: the built image's config says what the Dockerfile does
+    buildah inspect --type image "$1" | python3 scripts/e2e/config_matches.py "$2"
+}
+
 not_in_image() { # not_in_image IMAGE COMMAND...: the command fails in a fresh container
     ! in_image "$@"
 }
@@ -212,18 +216,30 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         result $? "$profile" python-runtime "imggen build --engine buildah tags it $tag" "$(cat "$log")"
         check "$profile" python-runtime "the tagged image runs" in_image "$tag" sh -c "echo 'Shell works'"
     fi
+    if [ "$profile" = corporate-hardened ]; then
+        # `imggen build` itself on the image with a HEALTHCHECK: the engine must keep it.
+        tag=$(sed -n 's/^IMAGE_POSTGRES=//p' "$out/.env")
+        log=$work/imggen-build-postgres.log
+        retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only postgres --out "$out" >"$log" 2>&1
+        result $? "$profile" postgres "imggen build --engine buildah tags it $tag" "$(cat "$log")"
+        check "$profile" postgres "imggen build keeps the Dockerfile's HEALTHCHECK and config" \
+            config_matches "$tag" "$out/postgres/Dockerfile"
+    fi
     images=(python-runtime kerberos-test postgres)
     # corporate-hardened also rebuilds the two JVM service images (the Alpine base: see below).
     [ "$profile" = corporate-hardened ] && images+=(openmetadata-server opensearch)
     for image in "${images[@]}"; do
         tag=e2e/$profile-$image
         log=$work/build-$profile-$image.log
-        if retry timeout 1800 buildah bud --pull=never -t "$tag" "$out/$image" >"$log" 2>&1; then
+        # Docker format, as `imggen build` asks for it: OCI images have no HEALTHCHECK.
+        if retry timeout 1800 buildah bud --pull=never --format docker -t "$tag" "$out/$image" >"$log" 2>&1; then
             result 0 "$profile" "$image" "builds from the rendered folder, unchanged"
         else
             result 1 "$profile" "$image" "builds from the rendered folder, unchanged" "$(cat "$log")"
             continue
         fi
+        check "$profile" "$image" "built image config = Dockerfile (USER, HEALTHCHECK, ENV, EXPOSE, CMD)" \
+            config_matches "$tag" "$out/$image/Dockerfile"
         check "$profile" "$image" "sh -c \"echo 'Shell works'\"" in_image "$tag" sh -c "echo 'Shell works'"
         if grep -q '^USER ' "$out/$image/Dockerfile"; then
             want=$(sed -n 's/^USER \([0-9]*\):.*/\1/p' "$out/$image/Dockerfile")

@@ -15,9 +15,12 @@ pub struct Buildah {
 }
 
 impl Buildah {
-    pub fn boxed(name: &'static str) -> Box<dyn Both> {
+    pub fn boxed(kind: &'static super::Kind) -> Box<dyn Both> {
         Box::new(Self {
-            program: Program { name },
+            program: Program {
+                kind,
+                name: kind.program,
+            },
             started: BTreeMap::new(),
         })
     }
@@ -72,7 +75,7 @@ impl Engine for Buildah {
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let argv = build_argv("bud", context, tag, args);
+        let argv = build_argv(self.program.kind, "bud", context, tag, args);
         self.program.stream(&mut self.command(&argv))
     }
 

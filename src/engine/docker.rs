@@ -14,9 +14,12 @@ pub struct DockerLike {
 }
 
 impl DockerLike {
-    pub fn boxed(name: &'static str) -> Box<dyn Both> {
+    pub fn boxed(kind: &'static super::Kind) -> Box<dyn Both> {
         Box::new(Self {
-            program: Program { name },
+            program: Program {
+                kind,
+                name: kind.program,
+            },
             started: BTreeSet::new(),
         })
     }
@@ -41,7 +44,7 @@ impl Engine for DockerLike {
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let argv = build_argv("build", context, tag, args);
+        let argv = build_argv(self.program.kind, "build", context, tag, args);
         self.program.stream(&mut self.program.command(&argv))
     }
 

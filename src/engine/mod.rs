@@ -55,7 +55,10 @@ pub struct Kind {
     pub program: &'static str,
     /// Arguments that succeed only when the engine can build here (docker: its daemon answers).
     probe: &'static [&'static str],
-    make: fn(&'static str) -> Box<dyn Both>,
+    /// Flags every build gets: podman and buildah default to the OCI image format, which has
+    /// no HEALTHCHECK (nor SHELL, STOPSIGNAL), so they build Docker-format images.
+    build_flags: &'static [&'static str],
+    make: fn(&'static Kind) -> Box<dyn Both>,
 }
 
 /// In the order `detect` tries them.
@@ -63,22 +66,26 @@ pub static ENGINES: [Kind; 4] = [
     Kind {
         program: "docker",
         probe: &["info", "--format", "{{.ServerVersion}}"],
+        build_flags: &[],
         make: docker::DockerLike::boxed,
     },
     Kind {
         program: "podman",
         probe: &["--version"],
+        build_flags: &["--format", "docker"],
         make: docker::DockerLike::boxed,
     },
     Kind {
         program: "buildah",
         probe: &["--version"],
+        build_flags: &["--format", "docker"],
         make: buildah::Buildah::boxed,
     },
     Kind {
         // containerd's docker-compatible command line.
         program: "nerdctl",
         probe: &["info", "--format", "{{.ServerVersion}}"],
+        build_flags: &[],
         make: docker::DockerLike::boxed,
     },
 ];
@@ -102,7 +109,7 @@ pub fn detect(asked: Option<&'static Kind>) -> Result<Box<dyn Both>> {
         asked.map_or_else(|| ENGINES.iter().collect(), |k| vec![k]);
     for kind in candidates {
         if kind.usable() {
-            return Ok((kind.make)(kind.program));
+            return Ok((kind.make)(kind));
         }
     }
     Err(Error::NoEngine {
@@ -112,6 +119,7 @@ pub fn detect(asked: Option<&'static Kind>) -> Result<Box<dyn Both>> {
 
 /// Runs an engine's program: what both engine types share.
 struct Program {
+    kind: &'static Kind,
     name: &'static str,
 }
 
@@ -168,9 +176,17 @@ fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
         .collect()
 }
 
-/// `VERB -t TAG --build-arg K=V… CONTEXT`: the build command line docker and buildah share.
-fn build_argv(verb: &str, context: &Path, tag: &str, args: &[(String, String)]) -> Vec<String> {
-    let mut argv = vec![verb.to_string(), "-t".into(), tag.into()];
+/// `VERB FLAGS… -t TAG --build-arg K=V… CONTEXT`: the build command line docker and buildah share.
+fn build_argv(
+    kind: &Kind,
+    verb: &str,
+    context: &Path,
+    tag: &str,
+    args: &[(String, String)],
+) -> Vec<String> {
+    let mut argv = vec![verb.to_string()];
+    argv.extend(kind.build_flags.iter().map(|f| f.to_string()));
+    argv.extend(["-t".into(), tag.into()]);
     for (k, v) in args {
         argv.extend(["--build-arg".to_string(), format!("{k}={v}")]);
     }
@@ -200,8 +216,47 @@ mod tests {
         let missing = Kind {
             program: "imggen-no-such-engine",
             probe: &["--version"],
+            build_flags: &[],
             make: docker::DockerLike::boxed,
         };
         assert!(!missing.usable());
+    }
+
+    #[test]
+    fn podman_and_buildah_build_docker_format_images_so_healthchecks_stay() {
+        let kind = |name| {
+            ENGINES
+                .iter()
+                .find(|k| k.program == name)
+                .expect("an engine")
+        };
+        let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
+        assert_eq!(
+            build_argv(
+                kind("buildah"),
+                "bud",
+                Path::new("out/postgres"),
+                "pg:1",
+                &args
+            ),
+            [
+                "bud",
+                "--format",
+                "docker",
+                "-t",
+                "pg:1",
+                "--build-arg",
+                "https_proxy=http://proxy:3128",
+                "out/postgres"
+            ]
+        );
+        assert!(
+            build_argv(kind("podman"), "build", Path::new("c"), "t", &[])
+                .contains(&"docker".to_string())
+        );
+        assert_eq!(
+            build_argv(kind("docker"), "build", Path::new("c"), "t", &[]),
+            ["build", "-t", "t", "c"]
+        );
     }
 }
