@@ -455,6 +455,12 @@ fn render(request: &RenderRequest) -> Result<u8> {
         .iter()
         .map(|r| crate::write::plan(&r.files, &r.dir, request.force))
         .collect::<Result<Vec<_>>>()?;
+    if !request.dry_run {
+        // Every folder's conflicts before any write, so a refusal writes nothing anywhere.
+        for plan in &plans {
+            plan.refuse_conflicts()?;
+        }
+    }
     for (r, plan) in rendered.iter().zip(&plans) {
         if request.dry_run {
             emit(&describe_plan(plan, &r.dir));
@@ -492,6 +498,12 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
         for path in paths {
             out.push_str(&format!("{verb}: {}\n", dir.join(path).display()));
         }
+    }
+    for path in &plan.conflicts {
+        out.push_str(&format!(
+            "conflict: {} (edited by hand; render refuses it without --force)\n",
+            path.display()
+        ));
     }
     if out.is_empty() {
         out = format!("{}: up to date\n", dir.display());

@@ -79,6 +79,10 @@ pub enum Error {
         first: String,
         second: String,
     },
+    /// Generated files edited by hand since imggen wrote them, which a render would overwrite.
+    HandEdited {
+        paths: Vec<PathBuf>,
+    },
     /// A file in the output folder that imggen did not write.
     NotOurs {
         path: PathBuf,
@@ -257,6 +261,21 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "output `{path}` is produced twice, by pack `{first}` and by pack `{second}`"
+                )
+            }
+            Self::HandEdited { paths } => {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                write!(
+                    f,
+                    "{} edited by hand since imggen wrote it: {}; refusing to overwrite (keep \
+                     your change in the profile or a vendored pack, then pass `--force`); nothing \
+                     was written",
+                    if shown.len() == 1 {
+                        "a generated file was"
+                    } else {
+                        "generated files were"
+                    },
+                    list(&shown)
                 )
             }
             Self::NotOurs { path } => write!(

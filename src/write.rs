@@ -4,7 +4,7 @@
 //! overwritten without `--force`); only then is anything written. Each file is written to a
 //! temporary file beside it and renamed into place, so no file is ever half-written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{read_optional, write_atomic};
@@ -20,6 +20,21 @@ pub struct Plan {
     pub remove: Vec<String>,
     /// Files no longer produced that were edited by hand: kept.
     pub keep: Vec<String>,
+    /// Generated files edited by hand that this render would overwrite (without `--force`).
+    pub conflicts: Vec<PathBuf>,
+}
+
+impl Plan {
+    /// Refuses a plan that would overwrite a hand edit: nothing is written then.
+    pub fn refuse_conflicts(&self) -> Result<()> {
+        if self.conflicts.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::HandEdited {
+                paths: self.conflicts.clone(),
+            })
+        }
+    }
 }
 
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
@@ -41,6 +56,11 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
                 if !ours && !force {
                     return Err(Error::NotOurs { path: target });
                 }
+                // imggen wrote it, and someone changed it since: that edit is not lost silently.
+                let recorded = previous.files.get(path);
+                if recorded.is_some_and(|hash| *hash != manifest::hash(&existing)) && !force {
+                    plan.conflicts.push(target);
+                }
                 plan.update.push(path.clone());
             }
         }
@@ -60,8 +80,9 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     Ok(plan)
 }
 
-/// Carries out `plan`, then writes the manifest.
+/// Carries out `plan`, then writes the manifest. A plan with conflicts is refused.
 pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> Result<()> {
+    plan.refuse_conflicts()?;
     for path in plan.create.iter().chain(&plan.update) {
         let file = &files[path];
         write_atomic(&dir.join(path), &file.contents, file.executable)?;

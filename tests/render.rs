@@ -235,3 +235,45 @@ fn a_blocked_output_path_fails_before_anything_is_written_and_names_it() {
         .run();
     assert_eq!(output.tree("out"), blocked, "nothing may be written");
 }
+
+#[test]
+fn a_generated_file_edited_by_hand_is_kept_until_force() {
+    let first = Test::new().args(["render", "--out", "out"]).run();
+    let path = first.dir.join("out/.env");
+    let edited = std::fs::read_to_string(&path).expect("rendered") + "MY_SETTING=1\n";
+    std::fs::write(&path, &edited).expect("edit");
+    let second = first
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: a generated file was edited by hand since imggen wrote it: `out/.env`; \
+             refusing to overwrite (keep your change in the profile or a vendored pack, then pass \
+             `--force`); nothing was written\n",
+        )
+        .run();
+    assert_eq!(second.read("out/.env"), edited, "the edit is kept");
+    assert!(
+        second
+            .read("out/python-runtime/Dockerfile")
+            .contains("FROM python:3.11-alpine")
+    );
+    let third = second
+        .then()
+        .args([
+            "render",
+            "-p",
+            "debian-prebuilt",
+            "--out",
+            "out",
+            "--dry-run",
+        ])
+        .stdout_contains("conflict: out/.env (edited by hand; render refuses it without --force)\n")
+        .run();
+    assert_eq!(third.read("out/.env"), edited, "a dry run writes nothing");
+    let forced = third
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out", "--force"])
+        .run();
+    assert!(!forced.read("out/.env").contains("MY_SETTING"));
+}
