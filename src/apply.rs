@@ -17,7 +17,7 @@ use crate::manifest::hash;
 use crate::pipeline::Rendered;
 use crate::platform::{PROJECTS, Project, env_value, installer_for, set_env};
 use crate::profile::Selection;
-use crate::profile::model::{Distro, Mode};
+use crate::profile::model::Mode;
 
 /// What `apply` keeps about its last run, under `--out`.
 pub const RECORD: &str = ".imggen-apply.toml";
@@ -94,6 +94,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         profile: r.manifest.profile.clone(),
         ..Record::default()
     };
+    let images = crate::resolve::images(&r.profile);
     let mut changes = Vec::new();
     let mut kept = Vec::new();
     for project in &PROJECTS {
@@ -106,7 +107,8 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             &mut next,
             &mut kept,
         )?);
-        if let Some(change) = override_change(platform, project, &r, &out, &record, request.force)?
+        if let Some(change) =
+            override_change(platform, project, &r, &images, &out, &record, request.force)?
         {
             if let Some(after) = &change.after {
                 next.files
@@ -256,10 +258,7 @@ fn check_installer(r: &Rendered, env: &str) -> Result<()> {
     let Some(image) = env_value(env, "IMAGE_KERBEROS_TEST") else {
         return Ok(());
     };
-    let wanted = match r.profile.distro {
-        Distro::Alpine => "apk",
-        Distro::Debian => "apt",
-    };
+    let wanted = r.profile.distro.manager();
     let picks = installer_for(image);
     if picks == wanted {
         return Ok(());
@@ -347,13 +346,13 @@ fn override_change(
     platform: &Path,
     project: &Project,
     r: &Rendered,
+    images: &BTreeMap<&str, crate::resolve::Image>,
     out: &Path,
     record: &Record,
     force: bool,
 ) -> Result<Option<Change>> {
     let relative = format!("{}/docker-compose.override.yml", project.folder);
     let path = platform.join(&relative);
-    let images = crate::resolve::images(&r.profile);
     let mut services = String::new();
     for role in project.roles() {
         let image = &images[role.key];

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::dockerfile::{Form, Instruction};
 use crate::role::{Requirement, Role};
 
+use crate::profile::model::Distro;
 pub use crate::profile::model::Mode;
 
 pub struct Rule {
@@ -125,28 +126,21 @@ pub struct Finding {
     pub fix: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Distro {
-    Alpine,
-    Debian,
-    Unknown,
-}
-
-/// Guesses the base's distro from its reference; `Unknown` when the name does not say.
-fn distro_of(image: &str) -> Distro {
+/// Guesses the base's distro from its reference; `None` when the name does not say.
+fn distro_of(image: &str) -> Option<Distro> {
     let lower = image.to_lowercase();
     let name = lower.rsplit('/').next().unwrap_or(&lower);
     if name.contains("alpine") {
-        Distro::Alpine
+        Some(Distro::Alpine)
     } else if [
         "debian", "ubuntu", "bookworm", "bullseye", "trixie", "buster", "slim", "jammy", "noble",
     ]
     .iter()
     .any(|word| name.contains(word))
     {
-        Distro::Debian
+        Some(Distro::Debian)
     } else {
-        Distro::Unknown
+        None
     }
 }
 
@@ -237,10 +231,8 @@ fn platform_picks_wrong_installer(input: &Input<'_>) -> Vec<(usize, String)> {
     {
         return Vec::new();
     }
-    let needs = match distro_of(base) {
-        Distro::Alpine => "apk",
-        Distro::Debian => "apt",
-        Distro::Unknown => return Vec::new(),
+    let Some(needs) = distro_of(base).map(Distro::manager) else {
+        return Vec::new();
     };
     let picks = crate::platform::installer_for(name);
     if picks == needs {
@@ -312,7 +304,7 @@ fn kerberos_tools_missing(input: &Input<'_>) -> Vec<(usize, String)> {
     if installs {
         return Vec::new();
     }
-    let packages = match input.base.as_ref().map(|(_, image)| distro_of(image)) {
+    let packages = match input.base.as_ref().and_then(|(_, image)| distro_of(image)) {
         Some(Distro::Alpine) => "apk add --no-cache krb5 krb5-libs",
         Some(Distro::Debian) => "apt-get install -y krb5-user libkrb5-3 libk5crypto3",
         _ => "krb5 krb5-libs (Alpine) or krb5-user libkrb5-3 libk5crypto3 (Debian)",

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
-use crate::profile::model::{Distro, Profile, RegistryLayout};
+use crate::profile::model::{Profile, RegistryLayout};
 use crate::role::{ROLES, Upstream};
 
 /// A file the profile names, read into memory, with the name it gets in a build context.
@@ -107,11 +107,12 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
             sets: stack.sets.iter().map(|s| s.path.join(".")).collect(),
         },
     );
-    let manager = match profile.distro {
-        Distro::Alpine => "apk",
-        Distro::Debian => "apt",
-    };
-    context.insert("pkg", &Pkg { manager });
+    context.insert(
+        "pkg",
+        &Pkg {
+            manager: profile.distro.manager(),
+        },
+    );
     context.insert("roles", &role_views(profile, &images));
     context.insert("images", &images);
     context.insert("postgres_major", &major);

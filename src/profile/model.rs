@@ -88,6 +88,17 @@ pub enum Distro {
     Debian,
 }
 
+impl Distro {
+    /// The package manager of the family: what templates install with, and what the platform
+    /// must pick for the image.
+    pub fn manager(self) -> &'static str {
+        match self {
+            Self::Alpine => "apk",
+            Self::Debian => "apt",
+        }
+    }
+}
+
 /// Corporate network settings: trust, registries, mirrors, proxies.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
