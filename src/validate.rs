@@ -11,12 +11,9 @@ use crate::role::ROLES;
 /// What a field may contain: one of the shapes error.rs words.
 use crate::error::Shape as Rule;
 
-trait Check {
+// The shapes are worded in error.rs; what each accepts is decided here.
+impl Rule {
     /// `None` when the value is fine, otherwise why not.
-    fn check(self, value: &str) -> Option<Reason>;
-}
-
-impl Check for Rule {
     fn check(self, value: &str) -> Option<Reason> {
         fn lower_alnum(c: char) -> bool {
             c.is_ascii_lowercase() || c.is_ascii_digit()
