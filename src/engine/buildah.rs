@@ -17,10 +17,7 @@ pub struct Buildah {
 impl Buildah {
     pub fn boxed(kind: &'static super::Kind) -> Box<dyn Both> {
         Box::new(Self {
-            program: Program {
-                kind,
-                name: kind.program,
-            },
+            program: Program { kind },
             started: BTreeMap::new(),
         })
     }
@@ -71,7 +68,7 @@ impl Drop for Buildah {
 
 impl Engine for Buildah {
     fn name(&self) -> &'static str {
-        self.program.name
+        self.program.name()
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {

@@ -16,10 +16,7 @@ pub struct DockerLike {
 impl DockerLike {
     pub fn boxed(kind: &'static super::Kind) -> Box<dyn Both> {
         Box::new(Self {
-            program: Program {
-                kind,
-                name: kind.program,
-            },
+            program: Program { kind },
             started: BTreeSet::new(),
         })
     }
@@ -40,7 +37,7 @@ impl Drop for DockerLike {
 
 impl Engine for DockerLike {
     fn name(&self) -> &'static str {
-        self.program.name
+        self.program.name()
     }
 
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
@@ -95,6 +92,10 @@ impl Containers for DockerLike {
     }
 
     fn shown(&self, image: &str, command: &[String]) -> String {
-        format!("{} run --rm {image} {}", self.program.name, words(command))
+        format!(
+            "{} run --rm {image} {}",
+            self.program.name(),
+            words(command)
+        )
     }
 }

@@ -120,19 +120,22 @@ pub fn detect(asked: Option<&'static Kind>) -> Result<Box<dyn Both>> {
 /// Runs an engine's program: what both engine types share.
 struct Program {
     kind: &'static Kind,
-    name: &'static str,
 }
 
 impl Program {
+    fn name(&self) -> &'static str {
+        self.kind.program
+    }
+
     fn command(&self, args: &[String]) -> Command {
-        let mut command = Command::new(self.name);
+        let mut command = Command::new(self.name());
         command.args(args);
         command
     }
 
     fn fail(&self, e: &std::io::Error) -> Error {
         Error::Engine {
-            program: self.name.into(),
+            program: self.name().into(),
             output: crate::error::io_reason(e),
         }
     }
@@ -162,7 +165,7 @@ impl Program {
         let handle = line(&ran.output).unwrap_or_default().trim().to_string();
         if !ran.ok || handle.is_empty() {
             return Err(Error::Engine {
-                program: self.name.into(),
+                program: self.name().into(),
                 output: ran.output,
             });
         }
