@@ -102,6 +102,13 @@ fn emit(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
+/// Warnings go to stderr, one per line; they never change the exit status.
+pub fn warn(warnings: &[crate::error::Warning]) {
+    for warning in warnings {
+        let _ = writeln!(std::io::stderr(), "{warning}");
+    }
+}
+
 pub fn execute(command: Command) -> Result<u8> {
     match command {
         Command::Render(request) => render(&request),
@@ -207,7 +214,8 @@ fn edit(request: &EditRequest) -> Result<u8> {
 
 fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
-    let (stack, files) = PackCache::new(&request.pack_dirs).render(&request.selection)?;
+    let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&request.selection)?;
+    warn(&warnings);
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
     for role in crate::role::built() {
@@ -251,6 +259,7 @@ fn image_test(request: &TestRequest) -> Result<u8> {
 
 fn build(request: &BuildRequest) -> Result<u8> {
     let r = crate::pipeline::render_one(&request.selection, &request.out, &request.pack_dirs)?;
+    warn(&r.warnings);
     if !r.dir.exists() {
         let plan = crate::write::plan(&r.files, &r.dir, false)?;
         crate::write::execute(&plan, &r.files, &r.manifest, &r.dir)?;
@@ -314,7 +323,8 @@ fn lint(request: &LintRequest) -> Result<u8> {
     // (shown path, text, what the image is)
     let mut inputs: Vec<(String, String, crate::lint::Subject)> = Vec::new();
     if request.files.is_empty() {
-        let (stack, files) = PackCache::new(&[]).render(&request.selection)?;
+        let (stack, files, warnings) = PackCache::new(&[]).render(&request.selection)?;
+        warn(&warnings);
         let mode = request.mode.unwrap_or(stack.profile.mode);
         let images = crate::resolve::images(&stack.profile);
         for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
@@ -377,8 +387,8 @@ fn color() -> bool {
 
 fn diff(request: &DiffRequest) -> Result<u8> {
     let mut cache = PackCache::new(&request.pack_dirs);
-    let (left_stack, left) = cache.render(&request.left)?;
-    let (right_stack, right) = cache.render(&request.right)?;
+    let (left_stack, left, _) = cache.render(&request.left)?;
+    let (right_stack, right, _) = cache.render(&request.right)?;
     let (left_name, right_name) = (left_stack.title(), right_stack.title());
     let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
     paths.sort();
@@ -448,6 +458,7 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
 fn render(request: &RenderRequest) -> Result<u8> {
     let mut rendered = Vec::new();
     for_each_rendered(&request.target, |r| {
+        warn(&r.warnings);
         rendered.push(r);
         Ok(())
     })?;
@@ -515,6 +526,7 @@ fn check(request: &CheckRequest) -> Result<u8> {
     let mut status = 0;
     let mut folders = Vec::new();
     for_each_rendered(&request.target, |r| {
+        warn(&r.warnings);
         let drift = crate::check::compare(&r.files, &r.dir)?;
         if !drift.is_clean() {
             status = 1;

@@ -370,6 +370,8 @@ pub enum Shape {
     Registry,
     Digest,
     Url,
+    /// A URL written into `.env`, where only plain characters read the same everywhere.
+    EnvUrl,
     OsPackage,
     PipPackage,
     UserName,
@@ -391,6 +393,11 @@ impl fmt::Display for Shape {
             Self::Image | Self::Registry => "not a valid image reference",
             Self::Digest => "a digest is `sha256:` and 64 lowercase hex digits",
             Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
+            Self::EnvUrl => {
+                "expected an http:// or https:// URL of letters, digits and `_@%+=:,./-` only: \
+                 it is written into `.env`, which `docker compose` and `docker run --env-file` \
+                 read differently once it holds anything else (`?`, `&`, `#`, quotes)"
+            }
             Self::OsPackage => "package names use lowercase letters, digits and `.+-_:=~`",
             Self::PipPackage => "pip requirements use letters, digits and `._-[],<>=!~`, no spaces",
             Self::UserName => {
@@ -400,7 +407,9 @@ impl fmt::Display for Shape {
             Self::SqlName => {
                 "names are up to 63 letters, digits or `_`, starting with a letter or `_`"
             }
-            Self::Extension => "extension names use lowercase letters, digits, `_` and `-`",
+            Self::Extension => {
+                "extension names use lowercase letters, digits, `_` and `-`, starting with a letter"
+            }
             Self::EnvName => {
                 "variable names use letters, digits and `_`, not starting with a digit"
             }
@@ -409,7 +418,10 @@ impl fmt::Display for Shape {
             Self::ComposeName => {
                 "compose names use letters, digits and `_.-`, starting with a letter or digit"
             }
-            Self::AbsPath => "expected an absolute path of letters, digits and `/_.-`",
+            Self::AbsPath => {
+                "expected a normalised absolute path of letters, digits and `/_.-` (no `.` or \
+                 `..` parts, no `//`, no trailing `/`)"
+            }
             Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
             Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
             Self::Platform => "platforms are `os/arch` or `os/arch/variant`, e.g. `linux/arm64`",
@@ -438,6 +450,41 @@ pub enum Reason {
     },
     /// A literal secret (password, token, credentials) in a profile.
     Secret,
+    /// A value shaped like a credential (a known token prefix, a private key).
+    SecretLike {
+        what: &'static str,
+    },
+    /// A URL query parameter whose name says it carries a credential.
+    SecretQuery {
+        parameter: String,
+    },
+    /// `uid`/`gid` 0 for the user a hardened image runs as.
+    RootId,
+    IdOutOfRange,
+    PortOutOfRange,
+    /// A hardened image's work folder that is `/` or a system folder (it is `chown`ed).
+    SystemWorkdir,
+    DuplicateDatabase,
+    /// One owner with two different password variables.
+    OwnerPasswordTwice {
+        first: String,
+    },
+    ReservedRole,
+    ReservedDatabase,
+    /// The image's name says one distro, the profile another.
+    DistroContradicts {
+        named: &'static str,
+        distro: &'static str,
+    },
+    /// A digest pin for an image whose reference carries one already.
+    DigestTwice {
+        role: String,
+    },
+    NotFinite,
+    /// Two compose names that must differ are the same.
+    DuplicateComposeName {
+        other: String,
+    },
     /// `tags.<key>` beside the role's own `<section>.tag`.
     TagSetTwice {
         section: &'static str,
@@ -578,6 +625,63 @@ impl fmt::Display for Reason {
                  committed; pass them at run time (`docker run -e`, compose `environment`) or \
                  name the variable that holds them (`password_env`)",
             ),
+            Self::SecretLike { what } => write!(
+                f,
+                "it looks like {what}; a profile must not hold secrets: pass them at run time \
+                 (`docker run -e`, compose `environment`) or name the variable that holds them"
+            ),
+            Self::SecretQuery { parameter } => write!(
+                f,
+                "its query parameter `{parameter}` carries a credential; a profile must not hold \
+                 secrets: configure it outside the profile (pip.conf, a netrc, a build secret)"
+            ),
+            Self::RootId => f.write_str(
+                "`hardening.non_root` runs this user, and id 0 is root; use an id from 1 to \
+                 2147483647 (1000 is usual)",
+            ),
+            Self::IdOutOfRange => f.write_str(
+                "user and group ids run from 1 to 2147483647 (larger ids break tools that \
+                 store them as signed 32-bit numbers; 4294967295 means \"no id\")",
+            ),
+            Self::PortOutOfRange => f.write_str("ports run from 1 to 65535"),
+            Self::SystemWorkdir => f.write_str(
+                "a hardened image gives its user the work folder (`chown`), so it must not be \
+                 `/` or a system folder; use a folder of its own such as `/app`",
+            ),
+            Self::DuplicateDatabase => {
+                f.write_str("an earlier entry creates a database of the same name; merge the two")
+            }
+            Self::OwnerPasswordTwice { first } => write!(
+                f,
+                "an earlier database gives this owner its password from `{first}`; a role has \
+                 one password, so use the same variable"
+            ),
+            Self::ReservedRole => f.write_str(
+                "PostgreSQL reserves this role name (`public`, `none`, `current_user`, \
+                 `current_role`, `session_user`, and names starting with `pg_`); choose another",
+            ),
+            Self::ReservedDatabase => f.write_str(
+                "`template0` and `template1` exist in every cluster and are not created again; \
+                 choose another name",
+            ),
+            Self::DistroContradicts { named, distro } => write!(
+                f,
+                "the image's name says {named}, but the profile's `distro` is `{distro}`, which \
+                 picks the package manager its Dockerfile installs with; set \
+                 `distro = \"{named}\"`, or choose an image whose name says {distro}"
+            ),
+            Self::DigestTwice { role } => write!(
+                f,
+                "the image already names a digest; remove `digests.{role}` or the `@sha256:` part"
+            ),
+            Self::NotFinite => {
+                f.write_str("PostgreSQL reads no `nan` or `inf`; give a finite number")
+            }
+            Self::DuplicateComposeName { other } => write!(
+                f,
+                "`{other}` has the same name; compose would read one service, volume or network \
+                 where the platform has two"
+            ),
             Self::TagSetTwice { section } => write!(
                 f,
                 "`{section}.tag` names this image already; set one of the two"
@@ -712,6 +816,37 @@ pub fn io_reason(error: &io::Error) -> String {
 }
 
 impl std::error::Error for Error {}
+
+/// Something a user should know that does not stop the command: printed to stderr, never
+/// written into a generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A CA certificate past its `notAfter`: images built with it trust nothing it signs.
+    CertificateExpired {
+        location: String,
+        path: PathBuf,
+        block: usize,
+        not_after: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CertificateExpired {
+                location,
+                path,
+                block,
+                not_after,
+            } => write!(
+                f,
+                "warning: {location}: `corporate.ca_certificates`: {}: certificate {block} expired \
+                 on {not_after}; TLS clients in the images reject servers it signs, so replace it",
+                path.display()
+            ),
+        }
+    }
+}
 
 impl From<tera::Error> for Error {
     fn from(error: tera::Error) -> Self {

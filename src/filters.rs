@@ -16,6 +16,9 @@ pub fn register(tera: &mut Tera) {
     });
     tera.register_filter("sql_ident", |v: &str, _: Kwargs, _: &State| sql_ident(v));
     tera.register_filter("pgconf", |v: tera::Value, _: Kwargs, _: &State| pgconf(&v));
+    tera.register_filter("sed_replacement", |v: &str, _: Kwargs, _: &State| {
+        sed_replacement(v)
+    });
 }
 
 fn refuse(what: &str, value: &str, why: &str) -> tera::Error {
@@ -159,7 +162,31 @@ pub fn pgconf(value: &tera::Value) -> TeraResult<String> {
             "it contains a line break",
         ));
     }
-    Ok(format!("'{}'", text.replace('\'', "''")))
+    // Inside quotes PostgreSQL reads `\` as an escape (`\n`, `\\`, octal) and `''` as a quote.
+    Ok(format!(
+        "'{}'",
+        text.replace('\\', "\\\\").replace('\'', "''")
+    ))
+}
+
+/// The replacement of a sed `s|pattern|replacement|` command: `\`, `&` (the matched text) and
+/// the `|` delimiter escaped, so sed writes the value as it is.
+pub fn sed_replacement(value: &str) -> TeraResult<String> {
+    if has_line_break(value) {
+        return Err(refuse(
+            "a sed replacement",
+            value,
+            "it contains a line break or control character",
+        ));
+    }
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | '&' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -257,5 +284,51 @@ mod tests {
         assert_eq!(pgconf(&tera::Value::from(true)).expect("ok"), "on");
         assert_eq!(pgconf(&tera::Value::from(100)).expect("ok"), "100");
         assert_eq!(pgconf(&tera::Value::from("it's")).expect("ok"), "'it''s'");
+    }
+
+    #[test]
+    fn sed_replacement_round_trips_through_gnu_sed() {
+        for value in [
+            "https://m.example/debian",
+            "a&b",
+            "a\\b",
+            "x|y",
+            "\\&|&",
+            "p&q\\",
+        ] {
+            let quoted = sed_replacement(value).expect("quotable");
+            let script = format!("s|MARK|{quoted}|g");
+            let out = std::process::Command::new("sed")
+                .args([script.as_str()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write;
+                    child.stdin.take().expect("stdin").write_all(b"<MARK>")?;
+                    child.wait_with_output()
+                })
+                .expect("sed runs");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!("<{value}>"),
+                "{quoted}"
+            );
+        }
+        assert!(
+            sed_replacement("a\nb").is_err(),
+            "a line break would end the command"
+        );
+        assert_eq!(sed_replacement("a\\nb").expect("ok"), "a\\\\nb");
+        assert!(sed_replacement("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn pgconf_escapes_backslashes_as_postgresql_reads_them() {
+        assert_eq!(pgconf(&tera::Value::from("a\\b")).expect("ok"), "'a\\\\b'");
+        assert_eq!(
+            pgconf(&tera::Value::from("end\\")).expect("ok"),
+            "'end\\\\'"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::error::Result;
+use crate::error::{Result, Warning};
 use crate::manifest::Manifest;
 use crate::pack::Packs;
 use crate::profile::{self, Selection, source};
@@ -23,10 +23,15 @@ pub struct Target {
 /// A loaded profile through the rest of the pipeline: resolve, render with `packs`, check the
 /// rendered files in memory.
 pub fn render(packs: &Packs, stack: &profile::Stack) -> Result<Files> {
+    render_warned(packs, stack).map(|(files, _)| files)
+}
+
+/// [`render`], with the warnings the profile earned (printed by the command, never written).
+pub fn render_warned(packs: &Packs, stack: &profile::Stack) -> Result<(Files, Vec<Warning>)> {
     let resolved = crate::resolve::resolve(stack)?;
     let files = crate::render::render(packs, &resolved)?;
     crate::verify::verify(&files)?;
-    Ok(files)
+    Ok((files, resolved.warnings))
 }
 
 /// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
@@ -71,10 +76,13 @@ impl PackCache {
     }
 
     /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
-    pub fn render(&mut self, selection: &Selection) -> Result<(profile::Stack, Files)> {
+    pub fn render(
+        &mut self,
+        selection: &Selection,
+    ) -> Result<(profile::Stack, Files, Vec<Warning>)> {
         let stack = profile::load(selection)?;
-        let files = render(self.for_stack(&stack)?, &stack)?;
-        Ok((stack, files))
+        let (files, warnings) = render_warned(self.for_stack(&stack)?, &stack)?;
+        Ok((stack, files, warnings))
     }
 }
 
@@ -85,6 +93,7 @@ pub struct Rendered {
     pub manifest: Manifest,
     /// The resolved profile it was rendered from (what `build` builds).
     pub profile: profile::Profile,
+    pub warnings: Vec<Warning>,
 }
 
 /// One selection rendered in memory, to be written into `out` (what `build` and `apply` use).
@@ -125,7 +134,7 @@ pub fn for_each_rendered(
             .collect(),
     };
     for (selection, dir) in jobs {
-        let (stack, files) = cache.render(&selection)?;
+        let (stack, files, warnings) = cache.render(&selection)?;
         let manifest = Manifest::of(
             &files,
             &stack.title(),
@@ -137,6 +146,7 @@ pub fn for_each_rendered(
             files,
             manifest,
             profile: stack.profile,
+            warnings,
         })?;
     }
     Ok(())

@@ -46,8 +46,11 @@ fn builtin() -> impl Strategy<Value = String> {
     prop::sample::select(crate::profile::source::builtin_names())
 }
 
+/// A database or role name PostgreSQL lets a profile create.
 fn name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_]{0,20}"
+    "[a-z][a-z0-9_]{0,20}".prop_filter("not reserved by PostgreSQL", |name| {
+        !crate::validate::reserved_role(name) && !name.starts_with("template")
+    })
 }
 
 proptest! {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, Reason, Result, Warning};
 use crate::profile::Stack;
 use crate::profile::model::{Profile, RegistryLayout};
 use crate::role::{ROLES, Upstream};
@@ -89,13 +89,15 @@ pub struct Resolved<'a> {
     pub context: tera::Context,
     /// Files by group (`ca_certificates`, `krb5_conf`, `requirements`).
     pub files: BTreeMap<&'static str, Vec<ProfileFile>>,
+    /// What the user should hear about, which does not stop the render.
+    pub warnings: Vec<Warning>,
 }
 
 pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
     crate::validate::check(stack)?;
     let profile = &stack.profile;
     let images = images(profile);
-    let files = read_files(stack)?;
+    let (files, warnings) = read_files(stack)?;
     let major = postgres_major(stack)?;
     let mut context = tera::Context::new();
     context.insert("profile", profile);
@@ -127,6 +129,7 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
         stack,
         context,
         files,
+        warnings,
     })
 }
 
@@ -261,9 +264,11 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
 }
 
 /// A CA file holds PEM `CERTIFICATE` blocks that parse as X.509, and nothing else: a private
-/// key next to a certificate would be copied into every image.
-fn certificates_only(contents: &[u8]) -> std::result::Result<(), Reason> {
+/// key next to a certificate would be copied into every image. Returns the blocks (1-based)
+/// whose certificate has expired, with the date it did.
+fn certificates_only(contents: &[u8]) -> std::result::Result<Vec<(usize, String)>, Reason> {
     let mut count = 0;
+    let mut expired = Vec::new();
     for (index, block) in x509_parser::pem::Pem::iter_from_buffer(contents).enumerate() {
         let Ok(block) = block else {
             return Err(Reason::BadPem { block: index + 1 });
@@ -271,26 +276,52 @@ fn certificates_only(contents: &[u8]) -> std::result::Result<(), Reason> {
         if block.label != "CERTIFICATE" {
             return Err(Reason::NotACertificateBlock { label: block.label });
         }
-        if block.parse_x509().is_err() {
+        let Ok(certificate) = block.parse_x509() else {
             return Err(Reason::BadCertificate { block: index + 1 });
+        };
+        let not_after = certificate.validity().not_after;
+        if not_after.timestamp() < now() {
+            let date = not_after.to_datetime().date();
+            expired.push((index + 1, date.to_string()));
         }
         count += 1;
     }
     if count == 0 {
         return Err(Reason::NotPemCertificate);
     }
-    Ok(())
+    Ok(expired)
 }
 
-fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>> {
+/// Seconds since the Unix epoch; the clock only decides warnings, never output.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The files a profile names, by group, and warnings about them.
+type ReadFiles = (BTreeMap<&'static str, Vec<ProfileFile>>, Vec<Warning>);
+
+fn read_files(stack: &Stack) -> Result<ReadFiles> {
     let p = &stack.profile;
     let mut groups = BTreeMap::new();
+    let mut warnings = Vec::new();
     let mut certs = Vec::new();
     for cert in &p.corporate.ca_certificates {
         let key = ["corporate", "ca_certificates"];
         let (path, contents) = read_one(stack, &key, cert)?;
-        if let Err(reason) = certificates_only(&contents) {
-            return Err(file_error(stack, &key, path, reason));
+        match certificates_only(&contents) {
+            Err(reason) => return Err(file_error(stack, &key, path, reason)),
+            Ok(expired) => {
+                for (block, not_after) in expired {
+                    warnings.push(Warning::CertificateExpired {
+                        location: location(stack, &key),
+                        path: path.clone(),
+                        block,
+                        not_after,
+                    });
+                }
+            }
         }
         // update-ca-certificates only picks up files ending in `.crt`.
         let stem = path
@@ -333,7 +364,7 @@ fn read_files(stack: &Stack) -> Result<BTreeMap<&'static str, Vec<ProfileFile>>>
             "requirements.txt",
         )?,
     );
-    Ok(groups)
+    Ok((groups, warnings))
 }
 
 fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8>)> {
@@ -354,12 +385,16 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
     }
 }
 
+fn location(stack: &Stack, key: &[&str]) -> String {
+    stack
+        .layers
+        .origin(key)
+        .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+}
+
 fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: Reason) -> Error {
     Error::ProfileFile {
-        location: stack
-            .layers
-            .origin(key)
-            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone()),
+        location: location(stack, key),
         key: key.join("."),
         path,
         reason: Box::new(reason),

@@ -33,6 +33,9 @@ pub struct Role {
     pub builds: bool,
     /// Whether a profile that names no `packs` renders it.
     pub by_default: bool,
+    /// Whether the profile's `distro` picks the package manager its Dockerfile installs with
+    /// (so its image must be of that distro).
+    pub follows_distro: bool,
     /// The profile section with this role's own knobs and `tag`, if it has one.
     pub section: Option<&'static str>,
     /// The platform's compose services that run the image (their default names).
@@ -92,6 +95,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["kerberos", "platform-bootstrap"],
         builds: true,
         by_default: true,
+        follows_distro: true,
         section: Some("python"),
         services: &[],
         probes: &[Probe::Shell, Probe::Python],
@@ -107,6 +111,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["platform-bootstrap"],
         builds: true,
         by_default: true,
+        follows_distro: true,
         section: Some("kerberos"),
         services: &[],
         probes: &[Probe::Shell, Probe::KerberosTools],
@@ -122,6 +127,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["platform-infrastructure"],
         builds: true,
         by_default: true,
+        follows_distro: true,
         section: Some("postgres"),
         services: &["platform-postgres"],
         probes: &[Probe::Shell, Probe::PostgresServer],
@@ -137,6 +143,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["openmetadata"],
         builds: true,
         by_default: false,
+        follows_distro: false,
         section: None,
         services: &["openmetadata-migrate", "openmetadata-server"],
         probes: &[Probe::Shell, JVM_TRUSTS_CA],
@@ -152,6 +159,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["openmetadata"],
         builds: true,
         by_default: false,
+        follows_distro: false,
         section: None,
         services: &["openmetadata-opensearch"],
         probes: &[Probe::Shell, JVM_TRUSTS_CA],
@@ -167,6 +175,7 @@ pub static ROLES: [Role; 6] = [
         projects: &["kerberos"],
         builds: true,
         by_default: false,
+        follows_distro: false,
         section: None,
         services: &[],
         probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],

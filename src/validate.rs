@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
-use crate::profile::model::{AuthMethod, Mode};
+use crate::profile::model::{AuthMethod, Distro, Mode, SettingValue};
 use crate::role::ROLES;
 
 /// What a field may contain: one of the shapes error.rs words.
@@ -32,6 +32,10 @@ impl Rule {
                 (value.starts_with("http://") || value.starts_with("https://"))
                     && all(|c| c.is_ascii_graphic() && !"\"'`$\\<>{}|^".contains(c))
             }
+            Self::EnvUrl => {
+                (value.starts_with("http://") || value.starts_with("https://"))
+                    && all(crate::filters::is_plain)
+            }
             Self::OsPackage => {
                 value.starts_with(|c: char| lower_alnum(c))
                     && all(|c| lower_alnum(c) || ".+-_:=~".contains(c))
@@ -50,7 +54,10 @@ impl Rule {
                     && value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                     && all(|c| c.is_ascii_alphanumeric() || c == '_')
             }
-            Self::Extension => !value.is_empty() && all(|c| lower_alnum(c) || c == '_' || c == '-'),
+            Self::Extension => {
+                value.starts_with(|c: char| c.is_ascii_lowercase())
+                    && all(|c| lower_alnum(c) || c == '_' || c == '-')
+            }
             Self::EnvName => {
                 value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                     && all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -65,7 +72,13 @@ impl Rule {
                     && all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
             }
             Self::AbsPath => {
-                value.starts_with('/') && all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+                let normal = value == "/"
+                    || value[1..]
+                        .split('/')
+                        .all(|part| !part.is_empty() && part != "." && part != "..");
+                value.starts_with('/')
+                    && normal
+                    && all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
             }
             Self::ConfKey => {
                 value.starts_with(|c: char| c.is_ascii_lowercase())
@@ -176,7 +189,8 @@ fn registry_problem(value: &str) -> Option<Reason> {
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     let port_ok = port.is_empty() && !host_port.contains(':')
-        || (!port.is_empty() && port.len() <= 5 && port.chars().all(|c| c.is_ascii_digit()));
+        || (port.chars().all(|c| c.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n)));
     let path_ok = path.is_empty() || path.split('/').all(path_component_ok);
     if host_ok && port_ok && path_ok {
         None
@@ -196,6 +210,14 @@ impl Checker<'_> {
         self.stack
             .layers
             .origin(key)
+            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+    }
+
+    /// Where `field` of the `index`th element of the list at `key` was set.
+    fn location_at(&self, key: &[&str], index: usize, field: &str) -> String {
+        self.stack
+            .layers
+            .origin_at(key, index, field)
             .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
     }
 
@@ -244,7 +266,12 @@ impl Checker<'_> {
             None => Ok(()),
             Some(reason) => {
                 let key = format!("{}[{index}].{field}", list.join("."));
-                Err(Error::invalid(self.location(list), key, value, reason))
+                Err(Error::invalid(
+                    self.location_at(list, index, field),
+                    key,
+                    value,
+                    reason,
+                ))
             }
         }
     }
@@ -255,13 +282,27 @@ impl Checker<'_> {
         values: impl IntoIterator<Item = &'v String>,
         rule: Rule,
     ) -> Result<()> {
-        values.into_iter().try_for_each(|v| self.one(key, v, rule))
+        for (index, value) in values.into_iter().enumerate() {
+            if let Some(reason) = rule.check(value) {
+                return Err(Error::invalid(
+                    self.location_at(key, index, ""),
+                    key.join("."),
+                    value,
+                    reason,
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
-/// Whether a variable or label name says it holds a secret.
+/// Whether a variable, label or setting name says it holds a secret.
 pub fn names_a_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
+    // Names that mention a secret but hold none: a path to one, or how passwords are hashed.
+    if upper.ends_with("_FILE") || upper == "PASSWORD_ENCRYPTION" {
+        return false;
+    }
     [
         "PASSWORD",
         "PASSWD",
@@ -283,30 +324,181 @@ fn has_credentials(url: &str) -> bool {
         .is_some_and(|authority| authority.contains('@'))
 }
 
+/// A URL query parameter whose name says it carries a credential (`?token=…`, `&sig=…`).
+fn credential_parameter(url: &str) -> Option<String> {
+    let (_, query) = url.split_once("://")?.1.split_once('?')?;
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split(['&', ';'])
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            (!value.is_empty()).then_some(name)
+        })
+        .find(|name| {
+            let lower = name.to_ascii_lowercase();
+            names_a_secret(name)
+                || [
+                    "key",
+                    "auth",
+                    "sig",
+                    "signature",
+                    "x-amz-signature",
+                    "x-goog-signature",
+                ]
+                .contains(&lower.as_str())
+        })
+        .map(str::to_string)
+}
+
+/// A value shaped like a well-known kind of credential, whatever its name.
+fn credential_shape(value: &str) -> Option<&'static str> {
+    const PREFIXES: [(&str, &str); 8] = [
+        ("ghp_", "a GitHub token"),
+        ("gho_", "a GitHub token"),
+        ("ghs_", "a GitHub token"),
+        ("github_pat_", "a GitHub token"),
+        ("glpat-", "a GitLab token"),
+        ("xoxb-", "a Slack token"),
+        ("xoxp-", "a Slack token"),
+        ("sk_live_", "a Stripe key"),
+    ];
+    if value.contains("PRIVATE KEY-----") {
+        return Some("a private key");
+    }
+    let words = value.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    for word in words {
+        if let Some((_, what)) = PREFIXES
+            .iter()
+            .find(|(prefix, _)| word.starts_with(prefix) && word.len() >= prefix.len() + 16)
+        {
+            return Some(what);
+        }
+        let aws = word.len() == 20
+            && (word.starts_with("AKIA") || word.starts_with("ASIA"))
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if aws {
+            return Some("an AWS access key");
+        }
+    }
+    None
+}
+
+/// The one secret policy, for every free-form entry of a profile: a value under a name that
+/// says "secret", credentials in a URL, a credential-carrying query parameter, or a value shaped
+/// like a known credential. `name` is the entry's key where it has one (labels, env, settings).
+pub fn secret_problem(name: Option<&str>, value: &str) -> Option<Reason> {
+    if name.is_some_and(names_a_secret) && !value.is_empty() {
+        return Some(Reason::Secret);
+    }
+    if has_credentials(value) {
+        return Some(Reason::Secret);
+    }
+    if let Some(parameter) = credential_parameter(value) {
+        return Some(Reason::SecretQuery { parameter });
+    }
+    credential_shape(value).map(|what| Reason::SecretLike { what })
+}
+
 impl Checker<'_> {
-    fn no_secret(&self, key: &[&str], name: &str, value: &str) -> Result<()> {
-        if names_a_secret(name) && !value.is_empty() {
-            return Err(Error::invalid(
+    /// Applies [`secret_problem`] to one entry, located by `key`.
+    fn no_secret(&self, key: &[&str], name: Option<&str>, value: &str) -> Result<()> {
+        match secret_problem(name, value) {
+            None => Ok(()),
+            Some(reason) => Err(Error::invalid(
                 self.location(key),
                 key.join("."),
                 value,
-                Reason::Secret,
-            ));
+                reason,
+            )),
         }
-        Ok(())
     }
 
-    fn no_credentials(&self, key: &[&str], value: &Option<String>) -> Result<()> {
-        match value {
-            Some(url) if has_credentials(url) => Err(Error::invalid(
+    fn in_range(
+        &self,
+        key: &[&str],
+        value: i128,
+        range: std::ops::RangeInclusive<i128>,
+        reason: Reason,
+    ) -> Result<()> {
+        if range.contains(&value) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
                 self.location(key),
                 key.join("."),
-                url,
-                Reason::Secret,
-            )),
-            _ => Ok(()),
+                value.to_string(),
+                reason,
+            ))
         }
     }
+
+    fn refuse(&self, key: &[&str], value: impl Into<String>, reason: Reason) -> Result<()> {
+        Err(Error::invalid(
+            self.location(key),
+            key.join("."),
+            value,
+            reason,
+        ))
+    }
+}
+
+/// Whether a hardened image would hand a system folder to its user: `/`, a folder the system
+/// shares, or anything inside one the system owns outright.
+fn system_folder(path: &str) -> bool {
+    const SHARED: [&str; 16] = [
+        "/",
+        "/home",
+        "/mnt",
+        "/opt",
+        "/root",
+        "/run",
+        "/srv",
+        "/tmp",
+        "/usr",
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/share",
+        "/var",
+    ];
+    const OWNED: [&str; 8] = [
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys",
+    ];
+    SHARED.contains(&path)
+        || OWNED.iter().any(|root| {
+            path == *root || path.starts_with(&format!("{root}/")) || path.starts_with("/lib64")
+        })
+}
+
+/// The distro an image's name says it is built on, if it says one.
+pub fn distro_named(image: &str) -> Option<Distro> {
+    let name = image.split('@').next().unwrap_or(image);
+    if name.contains("alpine") {
+        return Some(Distro::Alpine);
+    }
+    [
+        "debian", "bookworm", "bullseye", "buster", "trixie", "slim", "ubuntu",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+    .then_some(Distro::Debian)
+}
+
+pub(crate) fn reserved_role(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("pg_")
+        || [
+            "public",
+            "none",
+            "current_user",
+            "current_role",
+            "session_user",
+        ]
+        .contains(&lower.as_str())
 }
 
 pub fn check(stack: &Stack) -> Result<()> {
@@ -317,6 +509,22 @@ pub fn check(stack: &Stack) -> Result<()> {
     }
     for (key, digest) in p.digests.iter() {
         c.one(&["digests", key], digest, Rule::Digest)?;
+        if p.images.get(key).is_some_and(|image| image.contains('@')) {
+            let role = key.to_string();
+            c.refuse(&["digests", key], digest, Reason::DigestTwice { role })?;
+        }
+    }
+    for role in ROLES.iter().filter(|r| r.follows_distro) {
+        let Some(image) = p.images.get(role.key) else {
+            continue;
+        };
+        if let Some(named) = distro_named(image).filter(|d| *d != p.distro) {
+            let reason = Reason::DistroContradicts {
+                named: named.name(),
+                distro: p.distro.name(),
+            };
+            c.refuse(&["images", role.key], image, reason)?;
+        }
     }
     c.each(&["platforms"], &p.platforms, Rule::Platform)?;
     for role in &ROLES {
@@ -339,14 +547,14 @@ pub fn check(stack: &Stack) -> Result<()> {
     for (key, value) in &p.labels {
         c.map_key(&["labels"], key, Rule::LabelKey)?;
         c.one(&["labels", key], value, Rule::Text)?;
-        c.no_secret(&["labels", key], key, value)?;
+        c.no_secret(&["labels", key], Some(key), value)?;
     }
     let corp = &p.corporate;
     c.opt(&["corporate", "registry"], &corp.registry, Rule::Registry)?;
     c.opt(
         &["corporate", "pip_index_url"],
         &corp.pip_index_url,
-        Rule::Url,
+        Rule::EnvUrl,
     )?;
     c.opt(
         &["corporate", "pip_trusted_host"],
@@ -362,13 +570,28 @@ pub fn check(stack: &Stack) -> Result<()> {
     c.opt(&["corporate", "http_proxy"], &corp.http_proxy, Rule::Url)?;
     c.opt(&["corporate", "https_proxy"], &corp.https_proxy, Rule::Url)?;
     c.opt(&["corporate", "no_proxy"], &corp.no_proxy, Rule::HbaToken)?;
-    c.no_credentials(&["corporate", "pip_index_url"], &corp.pip_index_url)?;
-    c.no_credentials(&["corporate", "http_proxy"], &corp.http_proxy)?;
-    c.no_credentials(&["corporate", "https_proxy"], &corp.https_proxy)?;
-    c.no_credentials(&["corporate", "apt_mirror"], &corp.apt_mirror)?;
-    for repo in &corp.apk_repositories {
-        c.no_credentials(&["corporate", "apk_repositories"], &Some(repo.clone()))?;
+    for (key, url) in [
+        ("pip_index_url", &corp.pip_index_url),
+        ("http_proxy", &corp.http_proxy),
+        ("https_proxy", &corp.https_proxy),
+        ("apt_mirror", &corp.apt_mirror),
+    ] {
+        if let Some(url) = url {
+            c.no_secret(&["corporate", key], None, url)?;
+        }
     }
+    for (index, repo) in corp.apk_repositories.iter().enumerate() {
+        if let Some(reason) = secret_problem(None, repo) {
+            let key = ["corporate", "apk_repositories"];
+            return Err(Error::invalid(
+                c.location_at(&key, index, ""),
+                key.join("."),
+                repo,
+                reason,
+            ));
+        }
+    }
+    c.no_secret(&["description"], None, &p.description)?;
     let py = &p.python;
     c.each(
         &["python", "system_packages"],
@@ -383,19 +606,40 @@ pub fn check(stack: &Stack) -> Result<()> {
     for (key, value) in &py.env {
         c.map_key(&["python", "env"], key, Rule::EnvName)?;
         c.one(&["python", "env", key], value, Rule::Text)?;
-        c.no_secret(&["python", "env", key], key, value)?;
+        c.no_secret(&["python", "env", key], Some(key), value)?;
     }
     c.one(&["python", "workdir"], &py.workdir, Rule::AbsPath)?;
-    c.one(&["python", "user", "name"], &py.user.name, Rule::UserName)?;
-    c.one(
-        &["kerberos", "user", "name"],
-        &p.kerberos.user.name,
-        Rule::UserName,
-    )?;
+    if p.hardening.non_root && system_folder(&py.workdir) {
+        c.refuse(&["python", "workdir"], &py.workdir, Reason::SystemWorkdir)?;
+    }
+    for (section, user) in [("python", &py.user), ("kerberos", &p.kerberos.user)] {
+        c.one(&[section, "user", "name"], &user.name, Rule::UserName)?;
+        for (field, id) in [("uid", user.uid), ("gid", user.gid)] {
+            let key = [section, "user", field];
+            if id == 0 && p.hardening.non_root {
+                c.refuse(&key, "0", Reason::RootId)?;
+            }
+            c.in_range(&key, id.into(), 0..=2_147_483_647, Reason::IdOutOfRange)?;
+        }
+    }
     let pg = &p.postgres;
     c.each(&["postgres", "packages"], &pg.packages, Rule::OsPackage)?;
-    for key in pg.settings.keys() {
-        c.map_key(&["postgres", "settings"], key, Rule::ConfKey)?;
+    for (name, value) in &pg.settings {
+        c.map_key(&["postgres", "settings"], name, Rule::ConfKey)?;
+        let key = ["postgres", "settings", name.as_str()];
+        match value {
+            SettingValue::Text(text) => {
+                c.one(&key, text, Rule::Text)?;
+                c.no_secret(&key, Some(name), text)?;
+            }
+            SettingValue::Float(number) if !number.is_finite() => {
+                c.refuse(&key, number.to_string(), Reason::NotFinite)?;
+            }
+            SettingValue::Int(port) if name == "port" => {
+                c.in_range(&key, (*port).into(), 1..=65535, Reason::PortOutOfRange)?;
+            }
+            SettingValue::Bool(_) | SettingValue::Int(_) | SettingValue::Float(_) => {}
+        }
     }
     for (index, rule) in pg.hba.iter().enumerate() {
         let fields = [
@@ -409,15 +653,45 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.item(&["postgres", "hba"], index, field, value, Rule::HbaToken)?;
         }
     }
+    let mut passwords: std::collections::BTreeMap<&str, Option<&String>> = Default::default();
     for (index, db) in pg.databases.iter().enumerate() {
         let key = ["postgres", "databases"];
         c.item(&key, index, "name", &db.name, Rule::SqlName)?;
         c.item(&key, index, "owner", &db.owner, Rule::SqlName)?;
+        let field = |name: &str| format!("postgres.databases[{index}].{name}");
+        let refuse = |name: &str, value: &str, reason| {
+            Err(Error::invalid(
+                c.location_at(&key, index, name),
+                field(name),
+                value,
+                reason,
+            ))
+        };
+        if pg.databases[..index]
+            .iter()
+            .any(|other| other.name == db.name)
+        {
+            return refuse("name", &db.name, Reason::DuplicateDatabase);
+        }
+        if ["template0", "template1"].contains(&db.name.as_str()) {
+            return refuse("name", &db.name, Reason::ReservedDatabase);
+        }
+        if reserved_role(&db.owner) {
+            return refuse("owner", &db.owner, Reason::ReservedRole);
+        }
+        match passwords.insert(&db.owner, db.password_env.as_ref()) {
+            Some(first) if first != db.password_env.as_ref() => {
+                let first = first.map_or("(none)", String::as_str).to_string();
+                let value = db.password_env.clone().unwrap_or_default();
+                return refuse("password_env", &value, Reason::OwnerPasswordTwice { first });
+            }
+            _ => {}
+        }
         match &db.password_env {
             Some(env) => c.item(&key, index, "password_env", env, Rule::EnvName)?,
             None if pg.auth_method != Some(AuthMethod::Trust) => {
                 return Err(Error::invalid(
-                    c.location(&key),
+                    c.location_at(&key, index, "owner"),
                     format!("postgres.databases[{index}].password_env"),
                     "",
                     Reason::OwnerWithoutPassword,
@@ -430,7 +704,7 @@ pub fn check(stack: &Stack) -> Result<()> {
         }
     }
     let compose = &p.compose;
-    for (key, value) in [
+    let services = [
         ("postgres_service", &compose.postgres_service),
         (
             "openmetadata_migrate_service",
@@ -442,10 +716,24 @@ pub fn check(stack: &Stack) -> Result<()> {
         ),
         ("opensearch_service", &compose.opensearch_service),
         ("kerberos_test_service", &compose.kerberos_test_service),
+    ];
+    let others = [
         ("kerberos_cache_volume", &compose.kerberos_cache_volume),
         ("network", &compose.network),
-    ] {
+    ];
+    for (key, value) in services.iter().chain(&others) {
         c.one(&["compose", key], value, Rule::ComposeName)?;
+    }
+    // The services are keys of one mapping in the override (volumes and networks have their own).
+    for (index, (key, name)) in services.iter().enumerate() {
+        if let Some((other, _)) = services[..index].iter().find(|(_, n)| n == name) {
+            let other = format!("compose.{other}");
+            c.refuse(
+                &["compose", key],
+                name.as_str(),
+                Reason::DuplicateComposeName { other },
+            )?;
+        }
     }
     c.one(
         &["compose", "kerberos_test_script"],
@@ -549,5 +837,78 @@ mod tests {
         );
         assert!(Rule::SqlName.check("openmetadata_db").is_none());
         assert!(Rule::Extension.check("uuid-ossp").is_none());
+    }
+
+    #[test]
+    fn one_secret_policy_for_names_urls_and_shapes() {
+        let secret = |name: Option<&str>, value: &str| secret_problem(name, value).is_some();
+        assert!(secret(Some("custom.password"), "hunter2"));
+        assert!(!secret(Some("password_encryption"), "scram-sha-256"));
+        assert!(!secret(Some("POSTGRES_PASSWORD_FILE"), "/run/secrets/pg"));
+        assert!(!secret(Some("DB_PASSWORD"), ""));
+        assert!(secret(None, "https://pypi.example/simple?token=abc"));
+        assert!(secret(None, "https://x.example/a?x=1&X-Amz-Signature=f00"));
+        assert!(!secret(None, "https://x.example/a?token="));
+        assert!(!secret(None, "https://deb.example/debian?arch=amd64"));
+        assert!(secret(None, "note ghp_0123456789abcdefghij"));
+        assert!(!secret(None, "ghp_short"));
+        assert!(secret(None, "AKIAIOSFODNN7EXAMPLE"));
+        assert!(secret(None, "-----BEGIN PRIVATE KEY-----"));
+        assert!(!secret(
+            Some("org.opencontainers.image.title"),
+            "Platform images"
+        ));
+    }
+
+    #[test]
+    fn hardened_work_folders_are_not_system_folders() {
+        for bad in [
+            "/",
+            "/etc",
+            "/etc/app",
+            "/usr",
+            "/usr/local",
+            "/tmp",
+            "/lib64/x",
+            "/proc/1",
+        ] {
+            assert!(system_folder(bad), "{bad}");
+        }
+        for good in [
+            "/app",
+            "/srv/app",
+            "/home/appuser",
+            "/usr/src/app",
+            "/opt/app",
+            "/var/lib/app",
+        ] {
+            assert!(!system_folder(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn work_folders_are_normalised_absolute_paths() {
+        for bad in ["app", "/app/", "/app//x", "/app/../etc", "/./app", "/a b"] {
+            assert!(Rule::AbsPath.check(bad).is_some(), "{bad}");
+        }
+        for good in ["/", "/app", "/srv/my-app_1.0"] {
+            assert!(Rule::AbsPath.check(good).is_none(), "{good}");
+        }
+    }
+
+    #[test]
+    fn image_names_say_their_distro_or_nothing() {
+        assert_eq!(distro_named("python:3.11-alpine"), Some(Distro::Alpine));
+        assert_eq!(distro_named("postgres:17.5-bookworm"), Some(Distro::Debian));
+        assert_eq!(distro_named("python:3.11-slim"), Some(Distro::Debian));
+        assert_eq!(distro_named("myorg/python:3.11-custom"), None);
+    }
+
+    #[test]
+    fn reserved_role_names() {
+        for name in ["public", "PUBLIC", "pg_monitor", "current_user", "none"] {
+            assert!(reserved_role(name), "{name}");
+        }
+        assert!(!reserved_role("airflow_user"));
     }
 }

@@ -163,13 +163,13 @@ fn database_name_that_would_inject_sql_is_refused() {
             "[[postgres.databases]]\nname = \"x\\\"; DROP TABLE y; --\"\nowner = \"o\"\npassword_env = \"P\"\n",
         ),
         &["-p", "org.toml"],
-        "error: org.toml:1: `postgres.databases[0].name` = `x\\\"; DROP TABLE y; --` is not \
+        "error: org.toml:2: `postgres.databases[0].name` = `x\\\"; DROP TABLE y; --` is not \
          allowed: names are up to 63 letters, digits or `_`, starting with a letter or `_`\n",
     );
 }
 
 #[test]
-fn env_value_compose_and_docker_run_read_differently_is_refused() {
+fn env_value_compose_and_docker_run_read_differently_is_refused_at_the_profile_line() {
     let output = Test::new()
         .file(
             "org.toml",
@@ -177,8 +177,8 @@ fn env_value_compose_and_docker_run_read_differently_is_refused() {
         )
         .args(["render", "-p", "org.toml", "--out", "out"])
         .status(2)
-        .stderr_contains("compose/env.tera")
-        .stderr_contains("`docker compose` and `docker run --env-file` would read it differently")
+        .stderr_contains("error: org.toml:2: `corporate.pip_index_url`")
+        .stderr_contains("`docker compose` and `docker run --env-file` read differently")
         .run();
     assert!(!output.exists("out"));
 }
@@ -252,4 +252,26 @@ fn copied_files_get_fixed_modes_not_the_sources() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o7777, 0o644);
+}
+
+#[test]
+fn an_expired_ca_certificate_is_a_warning_with_its_profile_line() {
+    let output = Test::new()
+        .file(
+            "certs/expired-ca.crt",
+            include_str!("certs/expired-ca.crt"),
+        )
+        .file(
+            "org.toml",
+            "extends = \"debian-prebuilt\"\n\n[corporate]\nca_certificates = [\"certs/expired-ca.crt\"]\n",
+        )
+        .args(["render", "-p", "org.toml", "--out", "out"])
+        .status(0)
+        .stderr(
+            "warning: org.toml:4: `corporate.ca_certificates`: ./certs/expired-ca.crt: \
+             certificate 1 expired on 2021-01-01; TLS clients in the images reject servers it \
+             signs, so replace it\n",
+        )
+        .run();
+    assert!(output.exists("out/python-runtime/certs/expired-ca.crt"));
 }

@@ -29,7 +29,12 @@ pub struct Origin {
 #[derive(Debug, Clone)]
 enum Node {
     Table(BTreeMap<String, Node>),
-    Leaf { item: Box<Item>, origin: Origin },
+    Leaf {
+        item: Box<Item>,
+        origin: Origin,
+        /// For an array: each element's origin by field (`""` for the element itself).
+        elements: Vec<BTreeMap<String, Origin>>,
+    },
 }
 
 /// The merged tree of every layer applied so far.
@@ -68,6 +73,30 @@ impl Layers {
         }
         match table.get(*last)? {
             Node::Leaf { origin, .. } => Some(origin),
+            Node::Table(_) => None,
+        }
+    }
+
+    /// Where `field` of the `index`th element of the array at `path` was set (`field` empty:
+    /// the element itself), falling back to the array's own origin.
+    pub fn origin_at(&self, path: &[&str], index: usize, field: &str) -> Option<&Origin> {
+        let (last, parents) = path.split_last()?;
+        let mut table = &self.root;
+        for key in parents {
+            match table.get(*key)? {
+                Node::Table(inner) => table = inner,
+                Node::Leaf { .. } => return None,
+            }
+        }
+        match table.get(*last)? {
+            Node::Leaf {
+                origin, elements, ..
+            } => Some(
+                elements
+                    .get(index)
+                    .and_then(|fields| fields.get(field).or_else(|| fields.get("")))
+                    .unwrap_or(origin),
+            ),
             Node::Table(_) => None,
         }
     }
@@ -144,9 +173,49 @@ fn merge_item(
                 Node::Leaf {
                     item: Box::new(item.clone()),
                     origin: labeler.label(offset),
+                    elements: element_origins(item, labeler),
                 },
             );
         }
+    }
+}
+
+/// Each element of an array (of tables) with its fields' origins, from their spans.
+fn element_origins(item: &Item, labeler: &dyn Labeler) -> Vec<BTreeMap<String, Origin>> {
+    fn fields<'t>(
+        keys: impl Iterator<Item = (&'t str, Option<usize>)>,
+        own: Option<usize>,
+        labeler: &dyn Labeler,
+    ) -> BTreeMap<String, Origin> {
+        let mut out: BTreeMap<String, Origin> = keys
+            .filter_map(|(key, offset)| Some((key.to_string(), labeler.label(Some(offset?)))))
+            .collect();
+        let first = out.values().next().cloned();
+        if let Some(origin) = own.map(|o| labeler.label(Some(o))).or(first) {
+            out.insert(String::new(), origin);
+        }
+        out
+    }
+    let span_of = |key: Option<&toml_edit::Key>| key.and_then(|k| k.span()).map(|s| s.start);
+    match item {
+        Item::ArrayOfTables(tables) => tables
+            .iter()
+            .map(|t| {
+                let keys = t.iter().map(|(k, _)| (k, span_of(t.key(k))));
+                fields(keys, t.span().map(|s| s.start), labeler)
+            })
+            .collect(),
+        Item::Value(Value::Array(values)) => values
+            .iter()
+            .map(|value| match value {
+                Value::InlineTable(t) => {
+                    let keys = t.iter().map(|(k, _)| (k, span_of(t.key(k))));
+                    fields(keys, value.span().map(|s| s.start), labeler)
+                }
+                other => fields(std::iter::empty(), other.span().map(|s| s.start), labeler),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -89,6 +89,14 @@ pub enum Distro {
 }
 
 impl Distro {
+    /// As a profile spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Alpine => "alpine",
+            Self::Debian => "debian",
+        }
+    }
+
     /// The package manager of the family: what templates install with, and what the platform
     /// must pick for the image.
     pub fn manager(self) -> &'static str {
