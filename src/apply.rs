@@ -178,7 +178,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             differs,
         });
     }
-    crate::write::execute(&plan, &r.files, &r.manifest, &out)?;
+    crate::write::execute(&r.files, &r.manifest, &out, request.force)?;
     for change in &changes {
         let path = platform.join(&change.path);
         match &change.after {

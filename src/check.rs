@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::diff::unified_diff;
 use crate::error::{Error, Result};
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
 use crate::render::Files;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,15 +24,23 @@ pub struct Drift {
     pub missing: Vec<String>,
     /// Files imggen generated earlier that the current render no longer produces.
     pub stale: Vec<String>,
+    /// A render into the folder was interrupted (its manifest says so, or it left temporary
+    /// files): some files may be old, some new.
+    pub incomplete: bool,
 }
 
 impl Drift {
     pub fn is_clean(&self) -> bool {
-        self.changed.is_empty() && self.missing.is_empty() && self.stale.is_empty()
+        self.changed.is_empty()
+            && self.missing.is_empty()
+            && self.stale.is_empty()
+            && !self.incomplete
     }
 }
 
 pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
+    // Never read a folder while a render is writing into it.
+    let _lock = crate::files::lock_folder(dir, crate::files::Lock::Shared)?;
     let previous = Manifest::read(dir)?.unwrap_or_default();
     let mut drift = Drift::default();
     for (path, file) in files {
@@ -40,10 +48,7 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
         match std::fs::read(&target) {
             Ok(on_disk) if on_disk == file.contents => {}
             Ok(on_disk) => {
-                let hand_edited = previous
-                    .files
-                    .get(path)
-                    .is_some_and(|written| *written != manifest::hash(&on_disk));
+                let hand_edited = previous.written(path, &on_disk) == Some(false);
                 drift.changed.push(Changed {
                     path: path.clone(),
                     on_disk,
@@ -55,18 +60,36 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             Err(e) => return Err(Error::read(target, e)),
         }
     }
-    for path in previous.files.keys() {
+    for path in previous.paths() {
         if !files.contains_key(path) && dir.join(path).exists() {
             drift.stale.push(path.clone());
         }
     }
+    drift.incomplete = previous.incomplete || has_temporaries(dir);
     Ok(drift)
+}
+
+fn has_temporaries(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(crate::files::is_temporary)
+        })
 }
 
 /// A readable report: one line per drifted file, then a unified diff for each changed one.
 pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     let mut out = String::new();
     let shown = dir.display();
+    if drift.incomplete {
+        let _ = writeln!(
+            out,
+            "incomplete: {shown} (a render into it was interrupted; run `imggen render` to finish)"
+        );
+    }
     for changed in &drift.changed {
         let why = if changed.hand_edited {
             "hand-edited since last render"
@@ -123,6 +146,7 @@ pub fn to_json(drift: &Drift, dir: &Path, files: usize) -> serde_json::Value {
         "dir": dir.display().to_string(),
         "files": files,
         "in_sync": drift.is_clean(),
+        "incomplete": drift.incomplete,
         "changed": changed,
         "missing": drift.missing,
         "stale": drift.stale,

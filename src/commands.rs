@@ -261,8 +261,7 @@ fn build(request: &BuildRequest) -> Result<u8> {
     let r = crate::pipeline::render_one(&request.selection, &request.out, &request.pack_dirs)?;
     warn(&r.warnings);
     if !r.dir.exists() {
-        let plan = crate::write::plan(&r.files, &r.dir, false)?;
-        crate::write::execute(&plan, &r.files, &r.manifest, &r.dir)?;
+        crate::write::execute(&r.files, &r.manifest, &r.dir, false)?;
         emit(&format!(
             "rendered `{}` into {}\n",
             r.manifest.profile,
@@ -477,7 +476,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
             emit(&describe_plan(plan, &r.dir));
             continue;
         }
-        crate::write::execute(plan, &r.files, &r.manifest, &r.dir)?;
+        // Planned again under the folder's lock: another render may have written meanwhile.
+        let plan = crate::write::execute(&r.files, &r.manifest, &r.dir, request.force)?;
         let mut line = format!(
             "rendered `{}` into {}: {} created, {} updated, {} unchanged, {} removed\n",
             r.manifest.profile,

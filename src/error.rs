@@ -142,6 +142,10 @@ pub enum Error {
         wanted: &'static str,
     },
     /// `--out` points at a file, not a folder.
+    /// A symbolic link inside the output folder, where imggen would write through it.
+    LinkInOutput {
+        path: PathBuf,
+    },
     OutNotDir {
         path: PathBuf,
     },
@@ -352,6 +356,13 @@ impl fmt::Display for Error {
                      mode; nothing was written"
                 )
             }
+            Self::LinkInOutput { path } => write!(
+                f,
+                "`{}` is a symbolic link inside the output folder; imggen never writes through \
+                 a link there (it could land outside the folder): remove the link, or render \
+                 into another --out",
+                path.display()
+            ),
             Self::OutNotDir { path } => {
                 write!(
                     f,
@@ -828,6 +839,8 @@ pub enum Warning {
         block: usize,
         not_after: String,
     },
+    /// Another imggen holds the output folder's lock; this one waits for it.
+    WaitingForLock { dir: PathBuf },
 }
 
 impl fmt::Display for Warning {
@@ -843,6 +856,11 @@ impl fmt::Display for Warning {
                 "warning: {location}: `corporate.ca_certificates`: {}: certificate {block} expired \
                  on {not_after}; TLS clients in the images reject servers it signs, so replace it",
                 path.display()
+            ),
+            Self::WaitingForLock { dir } => write!(
+                f,
+                "note: another imggen is writing into {}; waiting for it to finish",
+                dir.display()
             ),
         }
     }

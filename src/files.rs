@@ -52,18 +52,76 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("file");
-    let temp = folder.join(format!(".{name}.imggen-tmp"));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        set_mode(&temp, mode)?;
-        std::fs::rename(&temp, target)
-    })();
+    let temp = folder.join(temporary_name(name));
+    let result = write_new(&temp, contents, mode).and_then(|()| std::fs::rename(&temp, target));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result.map_err(fail)
+}
+
+/// How [`lock_folder`] holds an output folder: readers share it, a writer has it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    Shared,
+    Exclusive,
+}
+
+/// The output folder's advisory lock (`flock` on the folder itself, so nothing is left behind),
+/// held until the returned handle is dropped; `None` when the folder does not exist (nothing to
+/// guard). A process that must wait says so on stderr.
+pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<std::fs::File>> {
+    let fail = |source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let handle = std::fs::File::open(dir).map_err(fail)?;
+    let attempt = match kind {
+        Lock::Shared => handle.try_lock_shared(),
+        Lock::Exclusive => handle.try_lock(),
+    };
+    match attempt {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let dir = dir.to_path_buf();
+            eprintln!("{}", crate::error::Warning::WaitingForLock { dir });
+            match kind {
+                Lock::Shared => handle.lock_shared(),
+                Lock::Exclusive => handle.lock(),
+            }
+            .map_err(fail)?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
+    }
+    Ok(Some(handle))
+}
+
+/// The marker in every temporary file's name.
+const TEMPORARY: &str = ".imggen-tmp-";
+
+/// A temporary name beside `name`, unique to this process and call: two imggens, or two
+/// writes in one, never share one.
+pub fn temporary_name(name: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(".{name}{TEMPORARY}{}-{n}", std::process::id())
+}
+
+/// Whether a file name is one [`temporary_name`] made.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(TEMPORARY)
+}
+
+/// Writes `contents` with `mode` to `path`, flushed to disk; used for staging.
+pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    set_mode(path, mode)
 }
 
 #[cfg(unix)]

@@ -23,6 +23,13 @@ pub struct Manifest {
     pub packs: BTreeMap<String, String>,
     /// Output path → `sha256:<hex>` of what imggen wrote.
     pub files: BTreeMap<String, String>,
+    /// Set while a render is replacing files: some may still be the old ones. `check` reports
+    /// the folder as incomplete; the next `render` finishes the job.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
+    /// While `incomplete`: the hashes of the files being replaced or removed, as they were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replacing: BTreeMap<String, String>,
 }
 
 pub fn hash(contents: &[u8]) -> String {
@@ -50,7 +57,31 @@ impl Manifest {
                 .iter()
                 .map(|(path, f)| (path.clone(), hash(&f.contents)))
                 .collect(),
+            incomplete: false,
+            replacing: BTreeMap::new(),
         }
+    }
+
+    /// Whether `path` is a file imggen wrote here, and if so whether `contents` is still what it
+    /// wrote (during an interrupted render, either the old or the new version).
+    pub fn written(&self, path: &str, contents: &[u8]) -> Option<bool> {
+        let recorded: Vec<&String> = [self.files.get(path), self.replacing.get(path)]
+            .into_iter()
+            .flatten()
+            .collect();
+        if recorded.is_empty() {
+            return None;
+        }
+        let actual = hash(contents);
+        Some(recorded.iter().any(|h| **h == actual))
+    }
+
+    /// Every path imggen wrote here (both versions' during an interrupted render).
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        let mut all: Vec<&String> = self.files.keys().chain(self.replacing.keys()).collect();
+        all.sort();
+        all.dedup();
+        all.into_iter()
     }
 
     pub fn to_text(&self) -> String {

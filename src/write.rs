@@ -1,13 +1,25 @@
-//! Writing rendered files into the output folder without losing anything a user wrote.
+//! Writing rendered files into the output folder: all or nothing, one writer at a time, and
+//! never losing anything a user wrote.
 //!
-//! First a plan is made and every refusal found (a file imggen did not write is never
-//! overwritten without `--force`); only then is anything written. Each file is written to a
-//! temporary file beside it and renamed into place, so no file is ever half-written.
+//! [`plan`] finds every refusal first (a file imggen did not write, a hand edit, a link inside
+//! the folder) and touches nothing. [`execute`] then:
+//! 1. takes the folder's advisory lock (a second imggen waits for it, and says so), removes the
+//!    temporary files an interrupted render left, and plans again under the lock;
+//! 2. stages every new file under a temporary name unique to the process, flushed to disk;
+//! 3. marks the manifest incomplete, with the hashes of the files about to be replaced;
+//! 4. renames every staged file into place; if one rename fails, the files already replaced are
+//!    put back and the manifest restored, so the folder is as it was;
+//! 5. removes the files no longer rendered, and writes the complete manifest last.
+//!
+//! A render killed at any point leaves whole files only (old or new), and a folder that `check`
+//! reports as incomplete until the next `render` finishes it.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::files::{read_optional, write_atomic};
+use crate::files::{
+    Lock, is_temporary, lock_folder, read_optional, temporary_name, write_atomic, write_new,
+};
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
 
@@ -35,9 +47,20 @@ impl Plan {
             })
         }
     }
+
+    fn changes_files(&self) -> bool {
+        !(self.create.is_empty() && self.update.is_empty() && self.remove.is_empty())
+    }
 }
 
+/// What rendering `files` into `dir` would do, read under the folder's shared lock (so never
+/// in the middle of another render's writes). Writes nothing.
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
+    let _lock = lock_folder(dir, Lock::Shared)?;
+    plan_unlocked(files, dir, force)
+}
+
+fn plan_unlocked(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::OutNotDir {
             path: dir.to_path_buf(),
@@ -46,32 +69,33 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     let previous = Manifest::read(dir)?.unwrap_or_default();
     let mut plan = Plan::default();
     for (path, file) in files {
+        refuse_links(dir, path)?;
         let target = dir.join(path);
         match read_optional(&target)? {
             None => plan.create.push(path.clone()),
             Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
             Some(existing) => {
-                let ours =
-                    previous.files.contains_key(path) || crate::header::is_generated(&existing);
+                let written = previous.written(path, &existing);
+                let ours = written.is_some() || crate::header::is_generated(&existing);
                 if !ours && !force {
                     return Err(Error::NotOurs { path: target });
                 }
                 // imggen wrote it, and someone changed it since: that edit is not lost silently.
-                let recorded = previous.files.get(path);
-                if recorded.is_some_and(|hash| *hash != manifest::hash(&existing)) && !force {
+                if written == Some(false) && !force {
                     plan.conflicts.push(target);
                 }
                 plan.update.push(path.clone());
             }
         }
     }
-    for (path, hash) in &previous.files {
+    for path in previous.paths() {
         if files.contains_key(path) {
             continue;
         }
+        refuse_links(dir, path)?;
         match read_optional(&dir.join(path))? {
             None => {}
-            Some(existing) if force || manifest::hash(&existing) == *hash => {
+            Some(existing) if force || previous.written(path, &existing) == Some(true) => {
                 plan.remove.push(path.clone())
             }
             Some(_) => plan.keep.push(path.clone()),
@@ -80,37 +104,154 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     Ok(plan)
 }
 
-/// Carries out `plan`, then writes the manifest. A plan with conflicts is refused.
-pub fn execute(plan: &Plan, files: &Files, manifest: &Manifest, dir: &Path) -> Result<()> {
-    plan.refuse_conflicts()?;
-    for path in plan.create.iter().chain(&plan.update) {
-        let file = &files[path];
-        write_atomic(&dir.join(path), &file.contents, file.executable)?;
-    }
-    for path in &plan.remove {
-        let target = dir.join(path);
-        std::fs::remove_file(&target).map_err(|e| Error::Write {
-            path: target.clone(),
-            source: e,
-        })?;
-        remove_empty_parents(&target, dir);
-    }
-    let mut manifest = manifest.clone();
-    if !plan.keep.is_empty() {
-        // Still listed, so a later render or check keeps recognising them as imggen's.
-        let previous = Manifest::read(dir)?.unwrap_or_default();
-        for path in &plan.keep {
-            if let Some(hash) = previous.files.get(path) {
-                manifest.files.insert(path.clone(), hash.clone());
+/// Refuses a symbolic link anywhere on `path` below `dir` (the folder itself may be one).
+fn refuse_links(dir: &Path, path: &str) -> Result<()> {
+    let mut current = dir.to_path_buf();
+    for component in Path::new(path).components() {
+        let Component::Normal(part) = component else {
+            continue;
+        };
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::LinkInOutput { path: current });
             }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
         }
     }
-    let text = manifest.to_text();
-    let path = dir.join(manifest::FILE_NAME);
-    if read_optional(&path)?.is_some_and(|old| old == text.as_bytes()) {
-        return Ok(());
+    Ok(())
+}
+
+/// Renders into `dir` all or nothing, under the folder's lock (see the module comment).
+/// Returns the plan carried out, made again under the lock.
+pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> Result<Plan> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(fail(dir))?;
+    let _lock = lock_folder(dir, Lock::Exclusive)?;
+    remove_temporaries(dir);
+    let plan = plan_unlocked(files, dir, force)?;
+    plan.refuse_conflicts()?;
+    let manifest_path = dir.join(manifest::FILE_NAME);
+    let old_manifest = read_optional(&manifest_path)?;
+    let previous = Manifest::read(dir)?.unwrap_or_default();
+    let mut complete = manifest.clone();
+    for path in &plan.keep {
+        // Still listed, so a later render or check keeps recognising them as imggen's.
+        if let Some(hash) = previous.files.get(path) {
+            complete.files.insert(path.clone(), hash.clone());
+        }
     }
-    write_atomic(&path, text.as_bytes(), false)
+    if plan.changes_files() || previous.incomplete {
+        let staged = stage(files, &plan, dir)?;
+        let mut marker = complete.clone();
+        marker.incomplete = true;
+        for path in plan.update.iter().chain(&plan.remove) {
+            if let Some(old) = read_optional(&dir.join(path))? {
+                marker.replacing.insert(path.clone(), manifest::hash(&old));
+            }
+        }
+        if let Err(error) = write_atomic(&manifest_path, marker.to_text().as_bytes(), false) {
+            discard(&staged);
+            return Err(error);
+        }
+        commit(&staged, &manifest_path, old_manifest.as_deref())?;
+        for path in &plan.remove {
+            let target = dir.join(path);
+            std::fs::remove_file(&target).map_err(fail(&target))?;
+            remove_empty_parents(&target, dir);
+        }
+    }
+    let text = complete.to_text();
+    if old_manifest.is_none_or(|old| old != text.as_bytes()) {
+        write_atomic(&manifest_path, text.as_bytes(), false)?;
+    }
+    Ok(plan)
+}
+
+/// Temporary files an interrupted imggen left (only called under the lock, when none of ours
+/// exist). Links are not followed.
+fn remove_temporaries(dir: &Path) {
+    let leftovers = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name().to_str().is_some_and(is_temporary));
+    for entry in leftovers {
+        let _ = std::fs::remove_file(entry.path());
+    }
+}
+
+/// A new file flushed to disk under a temporary name, and what it replaces.
+struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    /// The bytes and mode of the file it replaces, to put back on a rollback.
+    old: Option<(Vec<u8>, u32)>,
+}
+
+fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
+    let mut staged = Vec::new();
+    for path in plan.create.iter().chain(&plan.update) {
+        let file = &files[path];
+        let target = dir.join(path);
+        let folder = target.parent().unwrap_or(dir).to_path_buf();
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file");
+        let temp = folder.join(temporary_name(name));
+        let mode = if file.executable { 0o755 } else { 0o644 };
+        let old = read_optional(&target)?
+            .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)));
+        let written =
+            std::fs::create_dir_all(&folder).and_then(|()| write_new(&temp, &file.contents, mode));
+        if let Err(source) = written {
+            let _ = std::fs::remove_file(&temp);
+            discard(&staged);
+            return Err(Error::Write {
+                path: target,
+                source,
+            });
+        }
+        staged.push(Staged { temp, target, old });
+    }
+    Ok(staged)
+}
+
+fn discard(staged: &[Staged]) {
+    for s in staged {
+        let _ = std::fs::remove_file(&s.temp);
+    }
+}
+
+/// Renames every staged file into place. On a failure the files already replaced get their old
+/// contents back (new ones are removed), the rest are discarded and the manifest is restored.
+fn commit(staged: &[Staged], manifest_path: &Path, old_manifest: Option<&[u8]>) -> Result<()> {
+    for (index, s) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(&s.temp, &s.target) {
+            for done in &staged[..index] {
+                let _ = match &done.old {
+                    Some((bytes, mode)) => {
+                        crate::files::write_atomic_mode(&done.target, bytes, *mode).map_err(|_| ())
+                    }
+                    None => std::fs::remove_file(&done.target).map_err(|_| ()),
+                };
+            }
+            discard(&staged[index..]);
+            let _ = match old_manifest {
+                Some(bytes) => write_atomic(manifest_path, bytes, false).map_err(|_| ()),
+                None => std::fs::remove_file(manifest_path).map_err(|_| ()),
+            };
+            return Err(Error::Write {
+                path: s.target.clone(),
+                source,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn remove_empty_parents(file: &Path, root: &Path) {
@@ -120,5 +261,56 @@ fn remove_empty_parents(file: &Path, root: &Path) {
             break;
         }
         current = folder.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rename that fails part-way puts back every file already replaced, removes the ones it
+    /// created, discards the rest of the staged files and restores the manifest.
+    #[test]
+    fn a_failed_rename_rolls_the_folder_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::write(root.join("replaced"), "old\n").expect("write");
+        std::fs::write(root.join(manifest::FILE_NAME), "old manifest\n").expect("write");
+        let stage_one = |name: &str, contents: &str, old: Option<&str>| {
+            let temp = root.join(temporary_name(name));
+            write_new(&temp, contents.as_bytes(), 0o644).expect("stage");
+            Staged {
+                temp,
+                target: root.join(name),
+                old: old.map(|o| (o.as_bytes().to_vec(), 0o644)),
+            }
+        };
+        let mut staged = vec![
+            stage_one("replaced", "new\n", Some("old\n")),
+            stage_one("created", "new\n", None),
+        ];
+        // Its temporary file is gone, so its rename fails after the first two succeeded.
+        let missing = stage_one("failing", "new\n", None);
+        std::fs::remove_file(&missing.temp).expect("rm");
+        staged.push(missing);
+        staged.push(stage_one("never-reached", "new\n", None));
+        let manifest_path = root.join(manifest::FILE_NAME);
+        std::fs::write(&manifest_path, "incomplete marker\n").expect("write");
+        let result = commit(&staged, &manifest_path, Some(b"old manifest\n"));
+        assert!(matches!(result, Err(Error::Write { .. })));
+        let mut left: Vec<String> = std::fs::read_dir(root)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [manifest::FILE_NAME, "replaced"]);
+        assert_eq!(
+            std::fs::read_to_string(root.join("replaced")).expect("read"),
+            "old\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&manifest_path).expect("read"),
+            "old manifest\n"
+        );
     }
 }

@@ -63,6 +63,11 @@ impl Test {
         self
     }
 
+    /// The test's folder, for tests that drive processes themselves (kills, races).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self

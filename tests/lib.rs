@@ -7,6 +7,7 @@ mod check; // `check`: in sync, changed, missing, stale and hand-edited files
 mod corpus; // the bad-input corpus in tests/bad: status 2, the whole message, nothing written
 mod edit; // set, unset and schema: in-place edits that keep comments; the profile schema
 mod errors; // bad input: exit status 2, the whole message, nothing written
+mod faults; // the output folder under kills, races and links: whole files, a truthful check
 mod helper; // the fluent `Test` builder every test below uses
 mod init; // init without a terminal: flags, missing answers, re-runs that keep comments
 mod limits; // large inputs: deep extends chains, many packages, deep nesting

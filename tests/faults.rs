@@ -1,0 +1,277 @@
+//! The output folder under faults: renders killed at many points, renders racing for one
+//! folder, links inside it. Whatever happens, every file is wholly one render's, `check` tells
+//! the truth, and the next `render` repairs the folder and leaves no temporary file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::helper::Test;
+
+const BIN: &str = env!("CARGO_BIN_EXE_imggen");
+/// Two profiles whose outputs differ in every shared file, and in which files exist at all.
+const PROFILES: [&str; 2] = ["debian-prebuilt", "corporate-hardened"];
+const MANIFEST: &str = ".imggen-manifest.toml";
+
+fn imggen(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("imggen runs")
+}
+
+/// Every file under `root` by relative path (links are not followed).
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let relative = e.path().strip_prefix(root).expect("under root");
+            (
+                relative.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
+}
+
+fn temporaries(files: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
+    files
+        .keys()
+        .filter(|p| p.contains(".imggen-tmp-"))
+        .collect()
+}
+
+/// What each profile renders, from clean folders: the versions a file may have.
+fn references(dir: &Path) -> Vec<BTreeMap<String, Vec<u8>>> {
+    PROFILES
+        .iter()
+        .map(|profile| {
+            let out = format!("ref-{profile}");
+            assert!(
+                imggen(dir, &["render", "-p", profile, "--out", &out])
+                    .status
+                    .success()
+            );
+            let mut files = tree(&dir.join(&out));
+            files.remove(MANIFEST);
+            files
+        })
+        .collect()
+}
+
+/// After any fault: no file is half one version and half another, and `check` says "up to
+/// date" for a profile only when the folder is exactly that profile's render.
+fn assert_consistent(dir: &Path, refs: &[BTreeMap<String, Vec<u8>>], when: &str) {
+    let out = dir.join("out");
+    let files = tree(&out);
+    for (path, contents) in &files {
+        if path == MANIFEST || path.contains(".imggen-tmp-") {
+            continue;
+        }
+        assert!(
+            refs.iter().any(|r| r.get(path) == Some(contents)),
+            "{when}: {path} is neither render's version"
+        );
+    }
+    for (profile, reference) in PROFILES.iter().zip(refs) {
+        let check = imggen(dir, &["check", "-p", profile, "--out", "out"]);
+        let code = check.status.code();
+        assert!(
+            code == Some(0) || code == Some(1),
+            "{when}: check failed: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        if code == Some(0) {
+            let mut rendered = files.clone();
+            rendered.remove(MANIFEST);
+            assert_eq!(
+                &rendered, reference,
+                "{when}: check calls the folder up to date for {profile}, but it is not"
+            );
+        }
+    }
+}
+
+#[test]
+fn renders_killed_at_fifty_points_leave_whole_files_and_a_truthful_check() {
+    let test = Test::new();
+    let dir = test.dir();
+    let refs = references(&dir);
+    let mut outcomes = BTreeMap::<&str, usize>::new();
+    for round in 0..50u64 {
+        let profile = PROFILES[(round % 2) as usize];
+        let mut child = Command::new(BIN)
+            .args(["render", "-p", profile, "--out", "out"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("imggen starts");
+        // Spread over start-up, rendering, staging, renaming and the manifest (~35 ms).
+        std::thread::sleep(Duration::from_micros(
+            round * 37 % 41 * 1000 + round * 131 % 1000,
+        ));
+        let _ = child.kill();
+        let status = child.wait().expect("reaped");
+        let files = tree(&dir.join("out"));
+        let state = if status.success() {
+            "finished"
+        } else if !temporaries(&files).is_empty() {
+            "killed while staging"
+        } else if files
+            .get(MANIFEST)
+            .is_some_and(|m| String::from_utf8_lossy(m).contains("incomplete = true"))
+        {
+            "killed while replacing"
+        } else {
+            "killed before writing"
+        };
+        *outcomes.entry(state).or_default() += 1;
+        assert_consistent(&dir, &refs, &format!("round {round} ({state})"));
+    }
+    eprintln!("kill points reached: {outcomes:?}");
+    assert!(
+        outcomes.len() >= 2,
+        "the kills all landed alike: {outcomes:?}"
+    );
+    // The next render repairs whatever the last kill left.
+    for profile in PROFILES {
+        assert!(
+            imggen(&dir, &["render", "-p", profile, "--out", "out"])
+                .status
+                .success()
+        );
+        let check = imggen(&dir, &["check", "-p", profile, "--out", "out"]);
+        assert!(check.status.success(), "{profile}: not repaired");
+        assert!(temporaries(&tree(&dir.join("out"))).is_empty());
+    }
+}
+
+#[test]
+fn ten_concurrent_renders_into_one_folder_end_as_one_whole_render() {
+    let test = Test::new();
+    let dir = test.dir();
+    let refs = references(&dir);
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            Command::new(BIN)
+                .args(["render", "-p", PROFILES[i % 2], "--out", "out"])
+                .current_dir(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("imggen starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("finishes");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut files = tree(&dir.join("out"));
+    assert!(temporaries(&files).is_empty(), "temporary files left");
+    files.remove(MANIFEST);
+    let winner = refs
+        .iter()
+        .position(|r| *r == files)
+        .expect("the folder is exactly one profile's render");
+    let check = imggen(&dir, &["check", "-p", PROFILES[winner], "--out", "out"]);
+    assert!(check.status.success(), "check disagrees");
+    assert_consistent(&dir, &refs, "after the race");
+}
+
+#[test]
+fn a_second_render_waits_for_the_folder_lock_and_says_so() {
+    let test = Test::new();
+    let dir = test.dir();
+    std::fs::create_dir(dir.join("out")).expect("mkdir");
+    let holder = std::fs::File::open(dir.join("out")).expect("open folder");
+    holder.lock().expect("lock");
+    let child = Command::new(BIN)
+        .args(["render", "--out", "out"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("imggen starts");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !dir.join("out").join(MANIFEST).exists(),
+        "wrote while another held the lock"
+    );
+    holder.unlock().expect("unlock");
+    let output = child.wait_with_output().expect("finishes");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "note: another imggen is writing into out; waiting for it to finish\n"
+    );
+    assert!(dir.join("out").join(MANIFEST).exists());
+}
+
+#[test]
+fn an_interrupted_render_is_reported_incomplete_and_finished_by_the_next() {
+    let test = Test::new();
+    let dir = test.dir();
+    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+    // What a kill between the renames leaves: the manifest still marked, a temporary file.
+    let manifest = dir.join("out").join(MANIFEST);
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    std::fs::write(
+        &manifest,
+        text.replacen("files = ", "incomplete = true\nfiles = ", 1),
+    )
+    .expect("mark");
+    std::fs::write(dir.join("out/.Dockerfile.imggen-tmp-1-0"), "partial").expect("temp");
+    let check = imggen(&dir, &["check", "--out", "out"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains(
+            "incomplete: out (a render into it was interrupted; run `imggen render` to finish)"
+        ),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+    assert!(imggen(&dir, &["check", "--out", "out"]).status.success());
+    assert!(temporaries(&tree(&dir.join("out"))).is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_inside_out_is_refused_and_nothing_outside_changes() {
+    let test = Test::new();
+    let dir = test.dir();
+    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+    let outside = dir.join("elsewhere");
+    std::fs::create_dir(&outside).expect("mkdir");
+    std::fs::write(outside.join("Dockerfile"), "mine\n").expect("write");
+    let postgres: PathBuf = dir.join("out/postgres");
+    std::fs::remove_dir_all(&postgres).expect("rm");
+    std::os::unix::fs::symlink(&outside, &postgres).expect("link");
+    let before = tree(&dir.join("out"));
+    let render = imggen(&dir, &["render", "--out", "out"]);
+    assert_eq!(render.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&render.stderr).starts_with(
+            "error: `out/postgres` is a symbolic link inside the output folder; imggen never \
+             writes through a link there"
+        ),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("Dockerfile")).expect("read"),
+        "mine\n"
+    );
+    assert_eq!(tree(&outside).len(), 1, "nothing written outside");
+    assert_eq!(tree(&dir.join("out")), before, "nothing written inside");
+}
