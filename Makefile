@@ -1,8 +1,8 @@
 # `make ci` runs what CI runs.
-.PHONY: ci test snapshots render validate e2e
+.PHONY: ci test snapshots render validate roundtrip e2e
 
 ci:
-	# fmt, clippy, cargo test, scripts/validate.sh, scripts/e2e-build.sh
+	# fmt, clippy, cargo test, scripts/validate.sh, scripts/roundtrip.sh, scripts/e2e-build.sh
 	bash .ci/run
 
 test:
@@ -20,3 +20,6 @@ validate:
 
 e2e:
 	bash scripts/e2e-build.sh
+
+roundtrip:
+	bash scripts/roundtrip.sh

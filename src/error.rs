@@ -391,6 +391,8 @@ pub enum Shape {
     EnvName,
     LabelKey,
     Text,
+    /// A host path Compose binds into a container.
+    BindPath,
     ComposeName,
     AbsPath,
     ConfKey,
@@ -426,6 +428,10 @@ impl fmt::Display for Shape {
             }
             Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
             Self::Text => "it contains a line break or control character",
+            Self::BindPath => {
+                "a bind-mount path has no line break or control character and does not start \
+                 with `~` (Compose would read that as the home folder of whoever runs it)"
+            }
             Self::ComposeName => {
                 "compose names use letters, digits and `_.-`, starting with a letter or digit"
             }

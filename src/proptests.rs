@@ -72,7 +72,8 @@ proptest! {
         let mut sets = vec![
             format!("python.env.APP_GREETING={}", quoted(&env_value)),
             format!("labels.\"org.opencontainers.image.title\"={}", quoted(&label_value)),
-            format!("compose.kerberos_test_script={}", quoted(&script)),
+            // A leading `~` is refused (Compose reads it as the home folder): start it as a path.
+            format!("compose.kerberos_test_script={}", quoted(&format!("./{script}"))),
             format!("python.pip_packages=[\"{pip}\"]"),
             format!("python.system_packages=[\"{system}\"]"),
             format!("postgres.databases=[{{ name = \"{db}\", owner = \"{owner}\", password_env = \"DB_PW\", extensions = [\"uuid-ossp\"] }}]"),

@@ -67,6 +67,9 @@ impl Rule {
                     && all(|c| lower_alnum(c) || ".-".contains(c))
             }
             Self::Text => !value.chars().any(|c| c.is_control()),
+            Self::BindPath => {
+                !value.starts_with('~') && !value.is_empty() && Self::Text.check(value).is_none()
+            }
             Self::ComposeName => {
                 value.starts_with(|c: char| c.is_ascii_alphanumeric())
                     && all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
@@ -738,7 +741,7 @@ pub fn check(stack: &Stack) -> Result<()> {
     c.one(
         &["compose", "kerberos_test_script"],
         &compose.kerberos_test_script,
-        Rule::Text,
+        Rule::BindPath,
     )?;
     if pg.auth_method == Some(AuthMethod::Trust) && !p.development {
         return Err(Error::invalid(
