@@ -104,4 +104,43 @@ proptest! {
             prop_assert!(!error.to_string().is_empty());
         }
     }
+
+    #[test]
+    fn proxy_urls_come_back_from_the_bake_file_through_an_hcl_parser_or_are_refused(
+        tail in proptest::collection::vec(
+            prop::sample::select(vec![
+                "&", ";", "(", ")", "!", "*", "+", ",", "=", "?", "#", "%{", "${", "~", "@",
+                ":", "a", "1", "-", "_", ".", "/", "[", "]", "'", "\\", "$", "|", " ", "\"",
+            ]),
+            1..10,
+        ),
+    ) {
+        let url = format!("http://proxy.example:3128/{}", tail.concat());
+        let set = format!("corporate.http_proxy={}", toml_edit::Value::from(url.as_str()));
+        let selection = Selection { profiles: vec!["debian-prebuilt".into()], sets: vec![set] };
+        match render(&selection) {
+            Err(error) => prop_assert!(
+                error.to_string().starts_with("--set: `corporate.http_proxy`"),
+                "refused elsewhere than at the value: {error}"
+            ),
+            Ok(files) => {
+                let text = String::from_utf8_lossy(&files["docker-bake.hcl"].contents).into_owned();
+                let body: hcl::Body = hcl::from_str(&text).expect("the bake file is HCL");
+                let mut seen = 0;
+                for target in body.blocks().filter(|b| b.identifier() == "target") {
+                    let args = target.body().attributes().find(|a| a.key() == "args");
+                    let Some(hcl::Expression::Object(args)) = args.map(|a| a.expr()) else {
+                        continue;
+                    };
+                    for (key, value) in args {
+                        if matches!(key, hcl::ObjectKey::Identifier(id) if id.as_str() == "http_proxy") {
+                            prop_assert_eq!(value, &hcl::Expression::String(url.clone()));
+                            seen += 1;
+                        }
+                    }
+                }
+                prop_assert!(seen > 0, "no target passes http_proxy");
+            }
+        }
+    }
 }
