@@ -84,6 +84,17 @@ def outcome(consumer, accepted):
     tally[consumer] = [literal + accepted, refused + (not accepted)]
 
 
+def accepted(consumer, name, value_of, body_of, count=CASES):
+    """Renders `count` profiles, case by case; yields (case, value, output folder) for each one
+    imggen accepts (a refusal was checked by `render`)."""
+    for case in range(count):
+        value = value_of(case)
+        out = render(f"{name}-{case}", body_of(value))
+        outcome(consumer, out is not None)
+        if out is not None:
+            yield case, value, out
+
+
 def expect(consumer, case, got, want):
     if got != want:
         failures.append(f"{consumer}: case {case}: read back {got!r}, wrote {want!r}")
@@ -92,13 +103,11 @@ def expect(consumer, case, got, want):
 def dockerfile_env_and_labels():
     """ENV and LABEL values, through buildah's Dockerfile reader into an image config."""
     lines, wanted = ["FROM scratch"], {}
-    for case in range(CASES):
-        env, label = hostile(), hostile()
-        out = render(f"docker-{case}", f"[python.env]\nV{case} = {toml(env)}\n"
-                     f"[labels]\n\"org.example.v{case}\" = {toml(label)}\n")
-        outcome("Dockerfile ENV/LABEL (buildah)", out is not None)
-        if out is None:
-            continue
+    pairs = accepted("Dockerfile ENV/LABEL (buildah)", "docker",
+                     lambda case: (case, hostile(), hostile()),
+                     lambda v: f"[python.env]\nV{v[0]} = {toml(v[1])}\n"
+                               f"[labels]\n\"org.example.v{v[0]}\" = {toml(v[2])}\n")
+    for case, (_, env, label), out in pairs:
         wanted[case] = (env, label)
         for command in dockerfile.parse_file(os.path.join(out, "python-runtime", "Dockerfile")):
             if command.cmd.upper() in ("ENV", "LABEL"):
@@ -126,12 +135,9 @@ def postgresql_conf():
     data = os.path.join(work, "pgdata")
     os.makedirs(data)
     shutil.chown(data, "postgres")
-    for case in range(CASES):
-        value = hostile()
-        out = render(f"pgconf-{case}", f"[postgres.settings]\n\"imggen.v\" = {toml(value)}\n")
-        outcome("postgresql.conf (postgres -C)", out is not None)
-        if out is None:
-            continue
+    for case, value, out in accepted("postgresql.conf (postgres -C)", "pgconf",
+                                     lambda _: hostile(),
+                                     lambda v: f"[postgres.settings]\n\"imggen.v\" = {toml(v)}\n"):
         conf = os.path.join(data, "postgresql.conf")
         shutil.copy(os.path.join(out, "postgres", "postgresql.conf"), conf)
         shutil.chown(conf, "postgres")
@@ -145,12 +151,9 @@ def postgresql_conf():
 
 def sed_mirror():
     """The apt mirror, through the rendered RUN command: sh runs it, GNU sed edits the files."""
-    for case in range(CASES):
-        mirror = "http://mirror.example/" + hostile(URL_PIECES, 8)
-        out = render(f"sed-{case}", f"[corporate]\napt_mirror = {toml(mirror)}\n")
-        outcome("sed replacement (sh + GNU sed)", out is not None)
-        if out is None:
-            continue
+    for case, mirror, out in accepted("sed replacement (sh + GNU sed)", "sed",
+                                      lambda _: "http://mirror.example/" + hostile(URL_PIECES, 8),
+                                      lambda v: f"[corporate]\napt_mirror = {toml(v)}\n"):
         commands = dockerfile.parse_file(os.path.join(out, "python-runtime", "Dockerfile"))
         run = next(c for c in commands if c.cmd.upper() == "RUN" and "sed -i" in c.value[0])
         apt = os.path.join(work, f"apt-{case}")
@@ -180,12 +183,11 @@ def compose_config(out, *extra):
 def compose_yaml():
     """The Kerberos test script path, and names YAML would read as something else."""
     edges = ["~/test.py", "~", "./a/../b.py", "a//b"]
-    for case in range(CASES + len(edges)):
-        script = edges[case - CASES] if case >= CASES else hostile()
-        out = render(f"yaml-{case}", f"[compose]\nkerberos_test_script = {toml(script)}\n")
-        outcome("compose YAML (PyYAML, Compose v2)", out is not None)
-        if out is None:
-            continue
+    scripts = accepted("compose YAML (PyYAML, Compose v2)", "yaml",
+                       lambda case: edges[case - CASES] if case >= CASES else hostile(),
+                       lambda v: f"[compose]\nkerberos_test_script = {toml(v)}\n",
+                       CASES + len(edges))
+    for case, script, out in scripts:
         override = os.path.join(out, "docker-compose.override.yml")
         with open(override, encoding="utf-8") as f:
             doc = yaml.safe_load(f)
@@ -217,12 +219,9 @@ def compose_yaml():
 
 def dotenv():
     """The pip index URL in .env, interpolated by Compose v2 from that file."""
-    for case in range(CASES):
-        url = "https://pypi.example/" + hostile(URL_PIECES, 8)
-        out = render(f"env-{case}", f"[corporate]\npip_index_url = {toml(url)}\n")
-        outcome(".env (Compose v2 interpolation)", out is not None)
-        if out is None:
-            continue
+    for case, url, out in accepted(".env (Compose v2 interpolation)", "env",
+                                   lambda _: "https://pypi.example/" + hostile(URL_PIECES, 8),
+                                   lambda v: f"[corporate]\npip_index_url = {toml(v)}\n"):
         probe = os.path.join(out, "probe.yml")
         with open(probe, "w", encoding="utf-8") as f:
             f.write("services:\n  probe:\n    image: busybox\n    environment:\n"
