@@ -13,8 +13,8 @@ use crate::commands::{
 use crate::engine::{ENGINES, Kind};
 use crate::init;
 use crate::pipeline::Target;
-use crate::profile::Selection;
 use crate::profile::model;
+use crate::profile::{Selection, source};
 use crate::role::{ROLES, Role};
 
 #[derive(Parser)]
@@ -167,13 +167,19 @@ enum Sub {
     },
     /// The setup wizard: asks (or takes flags for) what differs from a built-in, writes a profile
     Init {
-        /// The built-in profile to start from
+        /// The built-in profile to start from; its mode and distro are the defaults
         #[arg(long, value_name = "PROFILE")]
         from: Option<String>,
-        /// A custom image for a role, e.g. `--image python-runtime=myorg/python:3.11` (repeatable;
-        /// roles as for `imggen test --only`)
+        /// The image the platform runs for a role: what `.env` points at. For a role the profile
+        /// builds, imggen builds it under this name (its base stays the profile's unless
+        /// `--base` says otherwise); for another, it is used as is. E.g. `--image
+        /// python=myorg/python:3.11-custom` (repeatable; roles as for `imggen test --only`)
         #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
         images: Vec<(&'static Role, String)>,
+        /// The base image a built role starts `FROM`, e.g. `--base python=python:3.12-slim`
+        /// (repeatable)
+        #[arg(long = "base", value_name = "ROLE=IMAGE", value_parser = role_image)]
+        bases: Vec<(&'static Role, String)>,
         /// Layered (installs at start) or prebuilt (everything baked in)
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
@@ -222,8 +228,9 @@ enum Sub {
         /// Keep password authentication in a development profile
         #[arg(long, conflicts_with = "trust_auth")]
         no_trust_auth: bool,
-        /// The profile file to write, or to edit in place when it exists
-        #[arg(short, long = "profile", value_name = "FILE")]
+        /// The profile to write, or to edit in place when it exists: a name is
+        /// `profiles/NAME.toml` (as `render -p NAME` finds it), a path is that file
+        #[arg(short, long = "profile", value_name = "PROFILE")]
         profile: Option<PathBuf>,
         /// Render into generated/ after writing
         #[arg(long)]
@@ -231,8 +238,8 @@ enum Sub {
         /// Do not render after writing
         #[arg(long, conflicts_with = "render")]
         no_render: bool,
-        /// Write without asking for confirmation
-        #[arg(short, long)]
+        /// Take the default of every question no flag answers, and write without asking
+        #[arg(short, long, visible_alias = "defaults")]
         yes: bool,
     },
     /// Set values in a profile file in place, keeping its comments (checked before writing)
@@ -240,16 +247,17 @@ enum Sub {
         /// `dotted.key=value`, typed like `--set` (quote dotted names: `labels."a.b"=x`)
         #[arg(value_name = "KEY=VALUE", required = true)]
         values: Vec<String>,
-        /// The profile file to edit (created when missing)
-        #[arg(short, long = "profile", value_name = "FILE")]
+        /// The profile to edit (created when missing): a name is `profiles/NAME.toml`, a path
+        /// is that file
+        #[arg(short, long = "profile", value_name = "PROFILE")]
         profile: PathBuf,
     },
     /// Remove values from a profile file in place, keeping its comments
     Unset {
         #[arg(value_name = "KEY", required = true)]
         keys: Vec<String>,
-        /// The profile file to edit
-        #[arg(short, long = "profile", value_name = "FILE")]
+        /// The profile to edit: a name is `profiles/NAME.toml`, a path is that file
+        #[arg(short, long = "profile", value_name = "PROFILE")]
         profile: PathBuf,
     },
     /// Make a platform checkout use the profile's images: each project's .env key by key, an
@@ -481,12 +489,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             pack_dirs,
         }),
         Sub::Set { values, profile } => Command::Edit(EditRequest {
-            profile,
+            profile: source::file_for(&profile),
             set: values,
             unset: vec![],
         }),
         Sub::Unset { keys, profile } => Command::Edit(EditRequest {
-            profile,
+            profile: source::file_for(&profile),
             set: vec![],
             unset: keys,
         }),
@@ -494,6 +502,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         Sub::Init {
             from,
             images,
+            bases,
             mode,
             distro,
             no_custom_images,
@@ -521,6 +530,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
                 .into_iter()
                 .map(|(role, image)| (role.key.to_string(), image))
                 .collect(),
+            bases: bases
+                .into_iter()
+                .map(|(role, image)| (role.key.to_string(), image))
+                .collect(),
             mode: mode.map(mode_of),
             distro: distro.map(|d| match d {
                 DistroArg::Alpine => model::Distro::Alpine,
@@ -536,7 +549,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             no_proxy,
             development: yes_no(development, no_development),
             trust_auth: yes_no(trust_auth, no_trust_auth),
-            profile,
+            profile: profile.as_deref().map(source::file_for),
             render: yes_no(render, no_render),
             yes,
         }),
@@ -615,9 +628,9 @@ mod tests {
         for expected in [
             "--no-custom-images",
             "--mode",
-            "--corporate",
+            "--corporate|--no-corporate",
             "--ca-cert",
-            "--trust-auth",
+            "--trust-auth|--no-trust-auth",
         ] {
             assert!(
                 flags.iter().any(|f| f == expected),
@@ -626,7 +639,8 @@ mod tests {
         }
         let command = Cli::command();
         let init = command.find_subcommand("init").expect("init exists");
-        for flag in &flags {
+        // `--corporate|--no-corporate`: either answers the question.
+        for flag in flags.iter().flat_map(|f| f.split('|')) {
             // `--image python-runtime=IMAGE`: the flag, then an example value.
             let mut words = flag.split_whitespace();
             let name = words.next().expect("a flag").trim_start_matches("--");

@@ -145,36 +145,62 @@ pub fn execute(command: Command) -> Result<u8> {
 }
 
 fn init(answers: &crate::init::Answers) -> Result<u8> {
-    use crate::init::{NoTty, Prompter, Terminal};
+    use crate::init::{Defaults, NoTty, Prompter, Terminal};
     let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let mut prompter: Box<dyn Prompter> = if tty {
+    let mut prompter: Box<dyn Prompter> = if answers.yes {
+        Box::new(Defaults)
+    } else if tty {
         Box::new(Terminal)
     } else {
-        Box::new(NoTty)
+        Box::new(NoTty::default())
     };
     let edit = crate::init::plan(answers, prompter.as_mut())?;
-    let path = edit.path.display().to_string();
-    if edit.text() == edit.before {
-        emit(&format!(
-            "{path}: already says all of that; nothing to change\n"
-        ));
-    } else {
+    let path = edit.path.clone();
+    let shown = path.display().to_string();
+    let changed = edit.text() != edit.before;
+    const RENDER: &str = "Render it into generated/ now?";
+    // Without a terminal every answer is known before anything is written.
+    let mut render = answers.render;
+    if !tty && render.is_none() {
+        render = Some(prompter.confirm("--render|--no-render", RENDER, true)?);
+    }
+    if changed && !tty && !answers.yes {
+        prompter.confirm("--yes", &format!("Write {shown}?"), true)?;
+    }
+    prompter.finish()?;
+    if changed {
         emit(&edit.diff(color()));
-        let write = answers.yes || prompter.confirm("--yes", &format!("Write {path}?"), true)?;
+        let write = answers.yes || prompter.confirm("--yes", &format!("Write {shown}?"), true)?;
         if !write {
             emit("nothing written\n");
             return Ok(0);
         }
         edit.write()?;
-        emit(&format!("wrote {path}\n"));
+        emit(&format!("wrote {shown}\n"));
+    } else {
+        emit(&format!(
+            "{shown}: already says all of that; nothing to change\n"
+        ));
     }
-    let render = match answers.render {
+    let after_write = |cause: crate::error::Error| {
+        if changed {
+            crate::error::Error::AfterWrite {
+                wrote: path.clone(),
+                cause: Box::new(cause),
+            }
+        } else {
+            cause
+        }
+    };
+    let render = match render {
         Some(render) => render,
-        None => prompter.confirm("--render", "Render it into generated/ now?", true)?,
+        None => prompter
+            .confirm("--render|--no-render", RENDER, true)
+            .map_err(after_write)?,
     };
     if render {
         let target = Target {
-            selection: Some(Selection::of(&path)),
+            selection: Some(Selection::of(&shown)),
             out: PathBuf::from("generated"),
             pack_dirs: Vec::new(),
         };
@@ -182,9 +208,12 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
             target,
             force: false,
             dry_run: false,
-        }));
+        }))
+        .map_err(after_write);
     }
-    emit(&format!("render it with: imggen render --profile {path}\n"));
+    emit(&format!(
+        "render it with: imggen render --profile {shown}\n"
+    ));
     Ok(0)
 }
 

@@ -109,9 +109,15 @@ pub enum Error {
         output: String,
     },
     /// `init` without a terminal and without the flag for a question.
-    MissingAnswer {
-        flag: String,
-        question: String,
+    /// `init` without a terminal and without `--yes`: every question no flag answered, as
+    /// `(flag, question)`.
+    MissingAnswers {
+        answers: Vec<(String, String)>,
+    },
+    /// Something failed after a file was written: the file stays, and the exit status is 1.
+    AfterWrite {
+        wrote: PathBuf,
+        cause: Box<Error>,
     },
     /// The user pressed Ctrl-C (or the terminal went away) during `init`; `cause` is what the
     /// terminal library said.
@@ -299,10 +305,25 @@ impl fmt::Display for Error {
                 "no container engine found: install docker (with a running daemon), podman or \
                  buildah, or pass `--engine`"
             ),
-            Self::MissingAnswer { flag, question } => write!(
-                f,
-                "`imggen init` needs an answer to \"{question}\": pass `{flag}` (no terminal to ask in)"
-            ),
+            Self::MissingAnswers { answers } => {
+                write!(
+                    f,
+                    "`imggen init` has no terminal to ask in; answer with flags, or pass `--yes` \
+                     to take the default of every question no flag answers:"
+                )?;
+                let width = answers
+                    .iter()
+                    .map(|(flag, _)| flag.len())
+                    .max()
+                    .unwrap_or(0);
+                for (flag, question) in answers {
+                    write!(f, "\n  {flag:width$}  {question}")?;
+                }
+                Ok(())
+            }
+            Self::AfterWrite { wrote, cause } => {
+                write!(f, "wrote {}, but then: {cause}", wrote.display())
+            }
             Self::Interrupted { cause } => write!(f, "stopped ({cause}); nothing was written"),
             Self::BadImageArg {
                 role: Some(role),
@@ -550,6 +571,13 @@ pub enum Reason {
     /// A file a profile names that resolves outside the project.
     OutsideProject,
     NotARegularFile,
+    /// A profile path (on the command line or in `extends`) that does not exist.
+    NoSuchFile,
+    /// `extends` naming no known profile.
+    UnknownProfileName {
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
     NotAFolder,
     NotUtf8,
     TooLarge {
@@ -753,6 +781,14 @@ impl fmt::Display for Reason {
                  work tree that holds it, or else inside the working folder; links are followed)",
             ),
             Self::NotARegularFile => f.write_str("is not a regular file"),
+            Self::NoSuchFile => f.write_str("does not exist (no such file)"),
+            Self::UnknownProfileName { suggestion, known } => {
+                f.write_str("no profile has that name")?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, " (did you mean `{suggestion}`?)")?;
+                }
+                write!(f, "; available: {}", list(known))
+            }
             Self::NotAFolder => f.write_str("is not a folder"),
             Self::NotUtf8 => f.write_str("is not UTF-8 text"),
             Self::TooLarge { limit } => write!(f, "is larger than {limit} bytes"),
@@ -829,6 +865,16 @@ pub fn io_reason(error: &io::Error) -> String {
     match text.find(" (os error") {
         Some(end) => text[..end].to_lowercase(),
         None => text.to_lowercase(),
+    }
+}
+
+impl Error {
+    /// The exit status: 2 when nothing was written, 1 when a file was written before the failure.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Self::AfterWrite { .. } => 1,
+            _ => 2,
+        }
     }
 }
 

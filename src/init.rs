@@ -19,8 +19,11 @@ use crate::role::{ROLES, Role, Upstream};
 pub struct Answers {
     pub from: Option<String>,
     pub custom_images: Option<bool>,
-    /// Role key (`python`, `kerberos_test`, …) → image.
+    /// Role key (`python`, `kerberos_test`, …) → the image the platform runs (for a role the
+    /// profile builds, the name imggen builds it as).
     pub images: BTreeMap<String, String>,
+    /// Role key → the base image a built role starts `FROM`.
+    pub bases: BTreeMap<String, String>,
     pub mode: Option<Mode>,
     pub distro: Option<Distro>,
     pub corporate: Option<bool>,
@@ -59,10 +62,24 @@ pub trait Prompter {
         check: &dyn Fn(&str) -> Option<Reason>,
     ) -> Result<String>;
     fn confirm(&mut self, flag: &str, question: &str, default: bool) -> Result<bool>;
+    /// After the last question: an error when answers were missing (no terminal).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
-/// No terminal: a missing answer is an error that names the flag. Never waits for input.
-pub struct NoTty;
+/// No terminal: records every question no flag answered and goes on with its default, so
+/// [`Prompter::finish`] can list them all in one error. Never waits for input.
+#[derive(Default)]
+pub struct NoTty {
+    missing: Vec<(String, String)>,
+}
+
+impl NoTty {
+    fn note(&mut self, flag: &str, question: &str) {
+        self.missing.push((flag.to_string(), question.to_string()));
+    }
+}
 
 impl Prompter for NoTty {
     fn select(
@@ -70,30 +87,60 @@ impl Prompter for NoTty {
         flag: &str,
         question: &str,
         _: &[(String, String)],
-        _: usize,
+        default: usize,
     ) -> Result<usize> {
-        Err(Error::MissingAnswer {
-            flag: flag.into(),
-            question: question.into(),
-        })
+        self.note(flag, question);
+        Ok(default)
     }
     fn input(
         &mut self,
         flag: &str,
         question: &str,
-        _: &str,
+        default: &str,
         _: &dyn Fn(&str) -> Option<Reason>,
     ) -> Result<String> {
-        Err(Error::MissingAnswer {
-            flag: flag.into(),
-            question: question.into(),
-        })
+        self.note(flag, question);
+        Ok(default.to_string())
     }
-    fn confirm(&mut self, flag: &str, question: &str, _: bool) -> Result<bool> {
-        Err(Error::MissingAnswer {
-            flag: flag.into(),
-            question: question.into(),
-        })
+    fn confirm(&mut self, flag: &str, question: &str, default: bool) -> Result<bool> {
+        self.note(flag, question);
+        Ok(default)
+    }
+    fn finish(&mut self) -> Result<()> {
+        if self.missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingAnswers {
+                answers: std::mem::take(&mut self.missing),
+            })
+        }
+    }
+}
+
+/// `--yes`: every question no flag answered takes its default, without asking.
+pub struct Defaults;
+
+impl Prompter for Defaults {
+    fn select(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: &[(String, String)],
+        default: usize,
+    ) -> Result<usize> {
+        Ok(default)
+    }
+    fn input(
+        &mut self,
+        _: &str,
+        _: &str,
+        default: &str,
+        _: &dyn Fn(&str) -> Option<Reason>,
+    ) -> Result<String> {
+        Ok(default.to_string())
+    }
+    fn confirm(&mut self, _: &str, _: &str, default: bool) -> Result<bool> {
+        Ok(default)
     }
 }
 
@@ -152,16 +199,41 @@ impl Prompter for Terminal {
     }
 }
 
-/// The wizard's question for a role's image, from the role table.
-fn image_question(role: &Role) -> String {
+/// One image question of the wizard.
+struct ImageQuestion<'a> {
+    /// The flag that answers it (`--image python-runtime=IMAGE`).
+    flag: String,
+    question: String,
+    /// The profile key the answer goes to (for messages).
+    key: String,
+    /// The flag's answer, if given.
+    given: Option<&'a String>,
+    default: &'a str,
+    /// Empty means "the platform's default" (a role that runs in another role's image).
+    empty_ok: bool,
+}
+
+/// The wizard's question for the image the platform runs in a role, from the role table.
+fn run_question(role: &Role, builds: bool) -> String {
+    if builds {
+        format!(
+            "{}: image the platform runs ({}); imggen builds it under this name",
+            role.title, role.env
+        )
+    } else {
+        format!("{}: image the platform runs ({})", role.title, role.env)
+    }
+}
+
+/// The question for the base a built role's image starts `FROM`.
+fn base_question(role: &Role) -> String {
     match role.upstream {
         Upstream::SameAs(other) => format!(
-            "{} image ({}; empty: same as {})",
+            "{}: base image it is built from (FROM; empty: the {} base)",
             role.title,
-            role.env,
             crate::role::by_key(other).map_or(other, |r| r.title)
         ),
-        Upstream::Image(_) => format!("{} image ({})", role.title, role.env),
+        Upstream::Image(_) => format!("{}: base image it is built from (FROM)", role.title),
     }
 }
 
@@ -303,57 +375,97 @@ struct Wizard<'a> {
 }
 
 impl Wizard<'_> {
-    /// Custom image names, each checked as an image reference.
+    /// For each role, the image the platform runs (what `.env` points at; for a role the
+    /// profile builds, the name imggen builds it as) and, for a built one, the base it is built
+    /// from. Each answer is checked as an image reference.
     fn images(&mut self) -> Result<()> {
-        // Images.
+        let given = !self.answers.images.is_empty() || !self.answers.bases.is_empty();
         let custom = match self.answers.custom_images {
             Some(yes) => yes,
-            None if !self.answers.images.is_empty() => true,
+            None if given => true,
             None => self.prompter.confirm(
                 "--no-custom-images",
                 "Are you using custom or corporate images?",
                 false,
             )?,
         };
-        if custom {
-            let current_images = image_values(&self.shown);
-            for role in &ROLES {
-                let question = image_question(role);
+        if !custom {
+            return Ok(());
+        }
+        let shown = crate::resolve::images(&self.shown);
+        let base = crate::resolve::images(&self.base);
+        for role in &ROLES {
+            let builds = role.builds && self.shown.packs.iter().any(|p| p == role.name);
+            let run_key: Vec<String> = if builds {
+                self.shown
+                    .tag_key(role)
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect()
+            } else {
+                vec!["images".into(), role.key.into()]
+            };
+            let run = self.answer(ImageQuestion {
+                flag: format!("--image {}=IMAGE", role.name),
+                question: run_question(role, builds),
+                key: run_key.join("."),
+                given: self.answers.images.get(role.key),
+                default: &shown[role.key].env,
+                empty_ok: false,
+            })?;
+            if run != base[role.key].env {
+                self.changes.push((run_key, Value::from(run.as_str())));
+            }
+            if builds && run != shown[role.key].upstream {
                 let same_as = matches!(role.upstream, Upstream::SameAs(_));
-                let default = current_images.get(role.key).cloned().unwrap_or_default();
-                let answer = match self.answers.images.get(role.key) {
-                    Some(image) => image.clone(),
-                    None if !self.answers.images.is_empty() => default.clone(),
-                    None => self.prompter.input(
-                        &format!("--image {}=IMAGE", role.name),
-                        &question,
-                        &default,
-                        &|a| {
-                            if same_as && a.trim().is_empty() {
-                                None
-                            } else {
-                                image_check(a)
-                            }
-                        },
-                    )?,
-                };
-                let answer = answer.trim().to_string();
-                if let Some(problem) = (!answer.is_empty()).then(|| image_check(&answer)).flatten()
-                {
-                    return Err(Error::invalid(
-                        "--image",
-                        format!("images.{}", role.key),
-                        answer,
-                        problem,
-                    ));
-                }
-                if !answer.is_empty() && Some(&answer) != image_values(&self.base).get(role.key) {
+                let current = self.shown.images.get(role.key).cloned().unwrap_or_default();
+                let from = self.answer(ImageQuestion {
+                    flag: format!("--base {}=IMAGE", role.name),
+                    question: base_question(role),
+                    key: format!("images.{}", role.key),
+                    given: self.answers.bases.get(role.key),
+                    default: &current,
+                    empty_ok: same_as,
+                })?;
+                let before = self.base.images.get(role.key).cloned().unwrap_or_default();
+                if !from.is_empty() && from != before {
                     self.changes
-                        .push((vec!["images".into(), role.key.into()], Value::from(answer)));
+                        .push((vec!["images".into(), role.key.into()], Value::from(from)));
                 }
             }
         }
         Ok(())
+    }
+
+    /// One image answer: the flag's, else the default when other image flags were given (they
+    /// answer the image questions as a whole), else asked.
+    fn answer(&mut self, q: ImageQuestion<'_>) -> Result<String> {
+        let flags_given = !self.answers.images.is_empty() || !self.answers.bases.is_empty();
+        let (flag, key, empty_ok) = (q.flag.as_str(), q.key.as_str(), q.empty_ok);
+        let answer = match q.given {
+            Some(image) => image.clone(),
+            None if flags_given => q.default.to_string(),
+            None => self.prompter.input(flag, &q.question, q.default, &|a| {
+                if empty_ok && a.trim().is_empty() {
+                    None
+                } else {
+                    image_check(a)
+                }
+            })?,
+        };
+        let answer = answer.trim().to_string();
+        if answer.is_empty() && empty_ok {
+            return Ok(answer);
+        }
+        match image_check(&answer) {
+            None => Ok(answer),
+            Some(problem) => Err(Error::invalid(
+                flag.split(' ').next().unwrap_or(flag),
+                key,
+                answer,
+                problem,
+            )),
+        }
     }
 
     /// Layered or prebuilt.
@@ -361,6 +473,8 @@ impl Wizard<'_> {
         // Mode.
         let mode = match self.answers.mode {
             Some(mode) => mode,
+            // `--from` names a profile, and with it a mode.
+            None if self.answers.from.is_some() => self.shown.mode,
             None => {
                 let options = [
                     (
@@ -417,6 +531,7 @@ impl Wizard<'_> {
             {
                 Distro::Debian
             }
+            None if self.answers.from.is_some() => self.shown.distro,
             None => {
                 let options = [
                     ("alpine".to_string(), "apk".to_string()),
@@ -463,7 +578,7 @@ impl Wizard<'_> {
             Some(yes) => yes,
             None if any_corporate_flag => true,
             None => self.prompter.confirm(
-                "--corporate",
+                "--corporate|--no-corporate",
                 "Behind a corporate network (CA, registry, pip index, proxy)?",
                 false,
             )?,
@@ -577,7 +692,7 @@ impl Wizard<'_> {
             Some(yes) => yes,
             None if self.answers.trust_auth == Some(true) => true,
             None => self.prompter.confirm(
-                "--development",
+                "--development|--no-development",
                 "Is this profile for local development only?",
                 self.shown.development,
             )?,
@@ -590,7 +705,7 @@ impl Wizard<'_> {
             let trust = match self.answers.trust_auth {
                 Some(yes) => yes,
                 None => self.prompter.confirm(
-                    "--trust-auth",
+                    "--trust-auth|--no-trust-auth",
                     "Password-less PostgreSQL (trust)? Anyone who reaches the port gets in: local use only",
                     self.shown.postgres.auth_method == Some(AuthMethod::Trust),
                 )?,
@@ -632,18 +747,6 @@ fn profile_extends(answers: &Answers) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let doc: toml_edit::DocumentMut = text.parse().ok()?;
     doc.get("extends")?.as_str().map(str::to_string)
-}
-
-fn image_values(profile: &Profile) -> BTreeMap<&'static str, String> {
-    ROLES
-        .iter()
-        .map(|r| {
-            (
-                r.key,
-                profile.images.get(r.key).cloned().unwrap_or_default(),
-            )
-        })
-        .collect()
 }
 
 fn base_corporate(base: &Profile, name: &str) -> Option<String> {
@@ -756,14 +859,16 @@ mod tests {
                 Some("y"),               // custom images
                 Some("Not An Image"),    // python: refused, asked again
                 Some("myorg/python:3.11-custom"),
-                Some(""),       // kerberos: same as Python
-                Some(""),       // postgres: default
-                Some(""),       // openmetadata server: default
-                Some(""),       // opensearch: default
-                Some(""),       // alpine: default
-                Some(""),       // mode: default (prebuilt)
-                Some("debian"), // distro: the image name does not say
-                Some("y"),      // corporate
+                Some(""), // python: built from the profile's base
+                Some(""), // kerberos: the profile's tag
+                Some(""), // kerberos: built from the Python base
+                Some(""), // postgres: default
+                Some(""), // openmetadata server: default
+                Some(""), // opensearch: default
+                Some(""), // alpine: default
+                Some(""), // mode: default (prebuilt)
+                // distro: not asked, the base image's name says Debian
+                Some("y"), // corporate
                 Some(cert_answer),
                 Some("registry.corp.example/hub"),
                 Some("https://pypi.corp.example/simple"),
@@ -789,9 +894,10 @@ mod tests {
                 "{text}"
             );
             assert!(
-                text.contains("python = \"myorg/python:3.11-custom\""),
-                "{text}"
+                text.contains("[python]\ntag = \"myorg/python:3.11-custom\""),
+                "the image the platform runs is the one imggen builds: {text}"
             );
+            assert!(!text.contains("[images]"), "the bases stay: {text}");
             assert!(text.contains("# Corporate network"), "{text}");
             assert!(
                 text.contains("registry = \"registry.corp.example/hub\""),
@@ -843,11 +949,27 @@ mod tests {
     }
 
     #[test]
-    fn without_a_terminal_a_missing_answer_names_its_flag() {
-        let error = plan(&Answers::default(), &mut NoTty).expect_err("no answers, no terminal");
-        assert_eq!(
-            error.to_string(),
-            "`imggen init` needs an answer to \"Start from which built-in profile?\": pass `--from` (no terminal to ask in)"
+    fn without_a_terminal_every_missing_answer_is_listed_with_its_flag() {
+        let mut no_tty = NoTty::default();
+        plan(&Answers::default(), &mut no_tty).expect("goes on with the defaults");
+        let error = no_tty.finish().expect_err("answers were missing");
+        let text = error.to_string();
+        for flag in [
+            "--from",
+            "--no-custom-images",
+            "--mode",
+            "--corporate|--no-corporate",
+            "--development|--no-development",
+            "--profile",
+        ] {
+            assert!(
+                text.contains(&format!("\n  {flag} ")),
+                "{flag} missing from: {text}"
+            );
+        }
+        assert!(
+            text.starts_with("`imggen init` has no terminal to ask in"),
+            "{text}"
         );
     }
 }

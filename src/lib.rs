@@ -44,7 +44,8 @@ use std::ffi::OsString;
 pub use error::Error;
 
 /// Runs imggen with `args` (program name first); returns the exit status:
-/// 0 success, 1 drift found, 2 error.
+/// 0 success, 1 drift found (or a failure after something was written), 2 error with nothing
+/// written.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let command = match cli::parse(args) {
         Ok(command) => command,
@@ -57,7 +58,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(status) => status,
         Err(error) => {
             report(&error);
-            2
+            error.exit_status()
         }
     }
 }

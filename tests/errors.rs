@@ -77,13 +77,23 @@ fn extends_cycle_shows_the_cycle() {
 }
 
 #[test]
-fn extends_of_a_missing_profile_is_an_unknown_profile() {
+fn extends_of_a_missing_profile_names_the_line_and_the_likely_name() {
     refused(
         Test::new().file("org.toml", "extends = \"debian-prebuit\"\n"),
         &["-p", "org.toml"],
-        "error: unknown profile `debian-prebuit` (available: `alpine-layered`, `alpine-prebuilt`, \
-         `corporate-hardened`, `debian-layered`, `debian-prebuilt`; or give a path to a `.toml` \
-         file)\n",
+        "error: org.toml:1: `extends` = `debian-prebuit` is not allowed: no profile has that name \
+         (did you mean `debian-prebuilt`?); available: `alpine-layered`, `alpine-prebuilt`, \
+         `corporate-hardened`, `debian-layered`, `debian-prebuilt`\n",
+    );
+}
+
+#[test]
+fn a_missing_profile_path_says_no_such_file() {
+    refused(
+        Test::new(),
+        &["-p", "./profiles/org.toml"],
+        "error: command line: `--profile` names `profiles/org.toml`, which does not exist (no \
+         such file)\n",
     );
 }
 

@@ -104,7 +104,7 @@ fn init_image_takes_the_role_name_the_profile_key_and_the_short_form() {
             .run();
         let profile = output.read("org.toml");
         assert!(
-            profile.contains("kerberos_test = \"myorg/kerberos-test:1\""),
+            profile.contains("[kerberos]\ntag = \"myorg/kerberos-test:1\""),
             "{spelling}: {profile}"
         );
     }

@@ -59,6 +59,17 @@ fn is_path(reference: &str) -> bool {
     reference.contains('/') || reference.contains('\\') || reference.ends_with(".toml")
 }
 
+/// The file a `-p` names for the commands that write profiles (`init`, `set`, `unset`): a bare
+/// name is `./profiles/NAME.toml`, where `render -p NAME` finds it; a path is that path.
+pub fn file_for(reference: &Path) -> PathBuf {
+    let text = reference.to_string_lossy();
+    if is_path(&text) {
+        reference.to_path_buf()
+    } else {
+        Path::new(LOCAL_DIR).join(format!("{text}.toml"))
+    }
+}
+
 /// Finds the profile `reference` names.
 ///
 /// A path is read from disk, relative to `relative_to`. A name is looked up in `./profiles/` first,
@@ -81,7 +92,21 @@ pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Resul
             return Ok(source);
         }
     }
-    builtin(reference).ok_or_else(|| unknown(reference))
+    builtin(reference).ok_or_else(|| match from {
+        // Named by a profile's `extends`: the error points at that line.
+        Some(from) => {
+            let known = known_names();
+            let suggestion = crate::suggest::closest(reference, known.iter().map(String::as_str))
+                .map(str::to_string);
+            Error::invalid(
+                from.extends_location(),
+                "extends",
+                reference,
+                Reason::UnknownProfileName { suggestion, known },
+            )
+        }
+        None => unknown(reference),
+    })
 }
 
 /// Names of the profiles in `./profiles/` (file stems of its `.toml` files), unsorted.
@@ -118,23 +143,6 @@ fn unknown(name: &str) -> Error {
 }
 
 fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
-    if !path.exists() {
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        return Err(match unknown(name) {
-            Error::UnknownProfile { available, .. } => Error::UnknownProfile {
-                name: path.display().to_string(),
-                available,
-            },
-            other => other,
-        });
-    }
-    let contents = match from {
-        Some(from) => crate::confine::read(path, &from.base_dir),
-        None => crate::confine::read_regular(path),
-    };
     let refused = |reason| Error::ProfileFile {
         location: from.map_or_else(|| "command line".to_string(), Source::extends_location),
         key: if from.is_some() {
@@ -145,6 +153,13 @@ fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
         .into(),
         path: PathBuf::from(clean(path)),
         reason: Box::new(reason),
+    };
+    if !path.exists() {
+        return Err(refused(Reason::NoSuchFile));
+    }
+    let contents = match from {
+        Some(from) => crate::confine::read(path, &from.base_dir),
+        None => crate::confine::read_regular(path),
     };
     let bytes = contents.map_err(refused)?;
     let text = String::from_utf8(bytes).map_err(|_| refused(Reason::NotUtf8))?;
