@@ -150,6 +150,16 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
     let mut prompter: Box<dyn Prompter> = if answers.yes {
         Box::new(Defaults)
     } else if tty {
+        // Ctrl-C ends the process inside a menu, which hides the cursor: show it again first.
+        // Nothing has been written before the last answer, so stopping is safe.
+        let _ = ctrlc::set_handler(|| {
+            let _ = write!(std::io::stderr(), "\x1b[?25h\n");
+            let interrupted = crate::error::Error::Interrupted {
+                cause: "Ctrl-C".into(),
+            };
+            let _ = writeln!(std::io::stderr(), "error: {interrupted}");
+            std::process::exit(2);
+        });
         Box::new(Terminal)
     } else {
         Box::new(NoTty::default())

@@ -202,3 +202,118 @@ fn a_rerun_on_a_hand_commented_profile_changes_only_the_answered_values() {
         COMMENTED.replace("registry-fra", "registry-ams")
     );
 }
+
+/// The same answers as `yes_takes_every_default_…`, typed into the interactive wizard through a
+/// pseudo-terminal: arrow keys in menus, text and Enter in inputs, y/n in confirmations.
+#[cfg(unix)]
+#[test]
+fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
+    let test = Test::new();
+    let dir = test.dir();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"));
+    command
+        .arg("init")
+        .current_dir(&dir)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut session = rexpect::session::spawn_command(command, Some(20_000)).expect("spawns");
+    let down = "\x1b[B";
+    let step = |session: &mut rexpect::session::PtySession, prompt: &str, keys: &str| {
+        session
+            .exp_string(prompt)
+            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        session.send(keys).expect("types");
+        session.flush().expect("flushes");
+    };
+    // alpine-layered, alpine-prebuilt, corporate-hardened, debian-layered, debian-prebuilt
+    step(
+        &mut session,
+        "Start from which built-in profile?",
+        &format!("{down}{down}{down}{down}\r"),
+    );
+    step(
+        &mut session,
+        "Are you using custom or corporate images?",
+        "y",
+    );
+    step(
+        &mut session,
+        "Python runtime: image the platform runs",
+        "myorg/python:3.11-custom\r",
+    );
+    step(
+        &mut session,
+        "Python runtime: base image it is built from",
+        "\r",
+    );
+    step(&mut session, "Kerberos test: image the platform runs", "\r");
+    step(
+        &mut session,
+        "Kerberos test: base image it is built from",
+        "\r",
+    );
+    step(
+        &mut session,
+        "PostgreSQL: image the platform runs",
+        "myorg/postgres:17.5-hardened\r",
+    );
+    step(
+        &mut session,
+        "PostgreSQL: base image it is built from",
+        "\r",
+    );
+    step(
+        &mut session,
+        "OpenMetadata server: image the platform runs",
+        "\r",
+    );
+    step(&mut session, "OpenSearch: image the platform runs", "\r");
+    step(&mut session, "Alpine base: image the platform runs", "\r");
+    step(&mut session, "Layered or prebuilt mode?", "\r");
+    step(&mut session, "Behind a corporate network", "n");
+    step(&mut session, "for local development only?", "n");
+    step(&mut session, "Write the profile to", "\r");
+    step(&mut session, "Write profiles/custom.toml?", "y");
+    step(&mut session, "Render it into generated/ now?", "y");
+    session
+        .exp_string("rendered `custom` into generated")
+        .expect("renders");
+    session.exp_eof().expect("exits");
+    let env = std::fs::read_to_string(dir.join("generated/.env")).expect(".env");
+    assert!(
+        env.contains("\nIMAGE_PYTHON=myorg/python:3.11-custom\n"),
+        "{env}"
+    );
+    assert!(
+        env.contains("\nIMAGE_POSTGRES=myorg/postgres:17.5-hardened\n"),
+        "{env}"
+    );
+    let profile = std::fs::read_to_string(dir.join("profiles/custom.toml")).expect("profile");
+    assert_eq!(
+        profile,
+        "extends = \"debian-prebuilt\"\n\n[python]\ntag = \"myorg/python:3.11-custom\"\n\n\
+         # PostgreSQL settings.\n[postgres]\ntag = \"myorg/postgres:17.5-hardened\"\n"
+    );
+}
+
+/// Ctrl-C at a menu: nothing written, and the terminal's cursor is shown again.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_in_the_wizard_restores_the_cursor_and_writes_nothing() {
+    let test = Test::new();
+    let dir = test.dir();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"));
+    command.arg("init").current_dir(&dir).env("TERM", "xterm");
+    let mut session = rexpect::session::spawn_command(command, Some(20_000)).expect("spawns");
+    session
+        .exp_string("Start from which built-in profile?")
+        .expect("asks");
+    session.send_control('c').expect("Ctrl-C");
+    let (after, _) = session.exp_eof().map(|s| (s, ())).expect("exits");
+    assert!(after.contains("\x1b[?25h"), "cursor shown again: {after:?}");
+    assert!(
+        after.contains("error: stopped (Ctrl-C); nothing was written"),
+        "{after:?}"
+    );
+    assert!(!dir.join("profiles").exists(), "nothing written");
+}
