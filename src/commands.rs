@@ -153,7 +153,7 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
         // Ctrl-C ends the process inside a menu, which hides the cursor: show it again first.
         // Nothing has been written before the last answer, so stopping is safe.
         let _ = ctrlc::set_handler(|| {
-            let _ = write!(std::io::stderr(), "\x1b[?25h\n");
+            let _ = writeln!(std::io::stderr(), "\x1b[?25h");
             let interrupted = crate::error::Error::Interrupted {
                 cause: "Ctrl-C".into(),
             };
