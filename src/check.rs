@@ -87,7 +87,7 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     if drift.incomplete {
         let _ = writeln!(
             out,
-            "incomplete: {shown} (a render into it was interrupted; run `imggen render` to finish)"
+            "incomplete: {shown} (a render into it was interrupted; render again to finish it)"
         );
     }
     for changed in &drift.changed {
@@ -99,10 +99,7 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
         let _ = writeln!(out, "changed: {shown}/{} ({why})", changed.path);
     }
     for path in &drift.missing {
-        let _ = writeln!(
-            out,
-            "missing: {shown}/{path} (the profile renders it; run `imggen render`)"
-        );
+        let _ = writeln!(out, "missing: {shown}/{path} (the profile renders it)");
     }
     for path in &drift.stale {
         let _ = writeln!(

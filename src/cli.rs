@@ -44,7 +44,7 @@ struct Select {
 #[derive(Args)]
 struct Out {
     /// Output folder
-    #[arg(short, long, value_name = "DIR", default_value = "generated")]
+    #[arg(short, long, value_name = "DIR", default_value = crate::pipeline::DEFAULT_OUT)]
     out: PathBuf,
     /// Every known profile (built-in and ./profiles/), each into DIR/<profile>/
     #[arg(long, conflicts_with_all = ["profiles", "sets"])]
@@ -113,7 +113,7 @@ enum Sub {
         #[command(flatten)]
         select: Select,
         /// The rendered folder (rendered first when it does not exist)
-        #[arg(short, long, value_name = "DIR", default_value = "generated")]
+        #[arg(short, long, value_name = "DIR", default_value = crate::pipeline::DEFAULT_OUT)]
         out: PathBuf,
         /// Engine to build with (default: the first usable of docker, podman, buildah, nerdctl)
         #[arg(long, value_parser = engine_arg())]

@@ -211,7 +211,7 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
     if render {
         let target = Target {
             selection: Some(Selection::of(&shown)),
-            out: PathBuf::from("generated"),
+            out: PathBuf::from(crate::pipeline::DEFAULT_OUT),
             pack_dirs: Vec::new(),
         };
         return execute(Command::Render(RenderRequest {
@@ -253,7 +253,8 @@ fn edit(request: &EditRequest) -> Result<u8> {
 
 fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
-    let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&request.selection)?;
+    let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
+    let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&selection)?;
     warn(&warnings);
     let refs = crate::resolve::images(&stack.profile);
     let mut images = crate::imagetest::Images::new();
@@ -297,7 +298,8 @@ fn image_test(request: &TestRequest) -> Result<u8> {
 }
 
 fn build(request: &BuildRequest) -> Result<u8> {
-    let r = crate::pipeline::render_one(&request.selection, &request.out, &request.pack_dirs)?;
+    let selection = remembered(&request.selection, &request.out)?;
+    let r = crate::pipeline::render_one(&selection, &request.out, &request.pack_dirs)?;
     warn(&r.warnings);
     if !r.dir.exists() {
         crate::write::execute(&r.files, &r.manifest, &r.dir, false)?;
@@ -361,7 +363,8 @@ fn lint(request: &LintRequest) -> Result<u8> {
     // (shown path, text, what the image is)
     let mut inputs: Vec<(String, String, crate::lint::Subject)> = Vec::new();
     if request.files.is_empty() {
-        let (stack, files, warnings) = PackCache::new(&[]).render(&request.selection)?;
+        let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
+        let (stack, files, warnings) = PackCache::new(&[]).render(&selection)?;
         warn(&warnings);
         let mode = request.mode.unwrap_or(stack.profile.mode);
         let images = crate::resolve::images(&stack.profile);
@@ -493,9 +496,75 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
     }
 }
 
+/// No `-p` and no `--set`: the selection `out` records it was rendered from, if any; otherwise
+/// the selection as given (the default profile when empty).
+fn remembered(selection: &Selection, out: &Path) -> Result<Selection> {
+    if !selection.profiles.is_empty() || !selection.sets.is_empty() {
+        return Ok(selection.clone());
+    }
+    Ok(match crate::manifest::Manifest::read(out)? {
+        Some(m) if !m.profiles.is_empty() => Selection {
+            profiles: m.profiles,
+            sets: m.sets,
+        },
+        _ => selection.clone(),
+    })
+}
+
+/// The target with a remembered selection (see [`remembered`]).
+fn remembered_target(target: &Target) -> Result<Target> {
+    Ok(Target {
+        selection: match &target.selection {
+            Some(selection) => Some(remembered(selection, &target.out)?),
+            None => None,
+        },
+        out: target.out.clone(),
+        pack_dirs: target.pack_dirs.clone(),
+    })
+}
+
+/// The exact `imggen render` command that brings `dir` up to date with `selection`.
+fn render_command(selection: Option<&Selection>, dir: &Path, pack_dirs: &[PathBuf]) -> String {
+    let quote = |s: &str| crate::filters::sh(s).unwrap_or_else(|_| format!("{s:?}"));
+    let mut words = vec!["imggen".to_string(), "render".into()];
+    match selection {
+        Some(selection) => {
+            for profile in &selection.profiles {
+                words.extend(["-p".into(), quote(profile)]);
+            }
+            for set in &selection.sets {
+                words.extend(["--set".into(), quote(set)]);
+            }
+        }
+        None => words.push("--all".into()),
+    }
+    for pack_dir in pack_dirs {
+        words.extend(["--pack-dir".into(), quote(&pack_dir.display().to_string())]);
+    }
+    words.extend(["--out".into(), quote(&dir.display().to_string())]);
+    words.join(" ")
+}
+
 fn render(request: &RenderRequest) -> Result<u8> {
+    let target = remembered_target(&request.target)?;
+    if let Some(selection) = &target.selection
+        && let Some(previous) = crate::manifest::Manifest::read(&target.out)?
+        && !previous.profiles.is_empty()
+        && (previous.profiles != selection.profiles || previous.sets != selection.sets)
+    {
+        let was = Selection {
+            profiles: previous.profiles,
+            sets: previous.sets,
+        };
+        emit(&format!(
+            "note: {} was rendered by `{}`; switching it to `{}`\n",
+            target.out.display(),
+            render_command(Some(&was), &target.out, &target.pack_dirs),
+            render_command(Some(selection), &target.out, &target.pack_dirs),
+        ));
+    }
     let mut rendered = Vec::new();
-    for_each_rendered(&request.target, |r| {
+    for_each_rendered(&target, |r| {
         warn(&r.warnings);
         rendered.push(r);
         Ok(())
@@ -562,9 +631,11 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
 }
 
 fn check(request: &CheckRequest) -> Result<u8> {
+    let target = remembered_target(&request.target)?;
+    let fix = render_command(target.selection.as_ref(), &target.out, &target.pack_dirs);
     let mut status = 0;
     let mut folders = Vec::new();
-    for_each_rendered(&request.target, |r| {
+    for_each_rendered(&target, |r| {
         warn(&r.warnings);
         let drift = crate::check::compare(&r.files, &r.dir)?;
         if !drift.is_clean() {
@@ -580,11 +651,12 @@ fn check(request: &CheckRequest) -> Result<u8> {
             ));
         } else {
             emit(&crate::check::report(&drift, &r.dir, color()));
+            emit(&format!("to bring it up to date: {fix}\n"));
         }
         Ok(())
     })?;
     if request.json {
-        let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders });
+        let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders, "fix": fix });
         emit(&format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).expect("plain data")

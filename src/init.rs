@@ -148,6 +148,8 @@ impl Prompter for Defaults {
 pub struct Terminal;
 
 fn interrupted(e: dialoguer::Error) -> Error {
+    // A menu hides the cursor; a read cut short by Ctrl-C leaves it hidden.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), b"\x1b[?25h");
     Error::Interrupted {
         cause: e.to_string(),
     }

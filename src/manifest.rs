@@ -18,6 +18,12 @@ pub const FILE_NAME: &str = ".imggen-manifest.toml";
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub profile: String,
+    /// The `-p` and `--set` arguments it was rendered from, as given: what `render`, `check`,
+    /// `lint` and `build` use in this folder when given neither.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
     pub chain: Vec<String>,
     /// Pack name → version.
     pub packs: BTreeMap<String, String>,
@@ -42,7 +48,13 @@ pub fn hash(contents: &[u8]) -> String {
 }
 
 impl Manifest {
-    pub fn of(files: &Files, profile: &str, chain: &[String], packs: &crate::pack::Packs) -> Self {
+    pub fn of(
+        files: &Files,
+        selection: &crate::profile::Selection,
+        profile: &str,
+        chain: &[String],
+        packs: &crate::pack::Packs,
+    ) -> Self {
         let mut versions = BTreeMap::new();
         for file in files.values() {
             if let Ok(pack) = packs.get(&file.pack) {
@@ -51,6 +63,8 @@ impl Manifest {
         }
         Self {
             profile: profile.to_string(),
+            profiles: selection.profiles.clone(),
+            sets: selection.sets.clone(),
             chain: chain.to_vec(),
             packs: versions,
             files: files

@@ -11,6 +11,9 @@ use crate::pack::Packs;
 use crate::profile::{self, Selection, source};
 use crate::render::Files;
 
+/// The output folder when none is given; `lint` and `test` read what it was rendered from.
+pub const DEFAULT_OUT: &str = "generated";
+
 /// What to render and where: one selection into `out`, or (`None`) every known profile
 /// into `out/<profile>/`.
 pub struct Target {
@@ -137,6 +140,7 @@ pub fn for_each_rendered(
         let (stack, files, warnings) = cache.render(&selection)?;
         let manifest = Manifest::of(
             &files,
+            &selection,
             &stack.title(),
             &stack.chain,
             cache.for_stack(&stack)?,

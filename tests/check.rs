@@ -108,3 +108,45 @@ fn diff_shows_what_changes_between_two_profiles() {
         .stdout("`debian-layered` and `debian-layered` render the same files\n")
         .run();
 }
+
+#[test]
+fn a_folder_remembers_its_profile_and_check_prints_the_exact_fix() {
+    let first = Test::new()
+        .file("org.toml", "extends = \"debian-prebuilt\"\n")
+        .args([
+            "render",
+            "-p",
+            "org.toml",
+            "--set",
+            "python.toolchain=false",
+            "--out",
+            "out",
+        ])
+        .run();
+    // Neither `-p` nor `--set`: what the folder was rendered from.
+    let second = first
+        .then()
+        .args(["check", "--out", "out"])
+        .stdout("out: up to date (7 files)\n")
+        .run();
+    second
+        .then()
+        .file("org.toml", "extends = \"debian-prebuilt\"\nmode = \"layered\"\n")
+        .args(["check", "--out", "out"])
+        .status(1)
+        .stdout_contains(
+            "to bring it up to date: imggen render -p org.toml --set python.toolchain=false --out out\n",
+        )
+        .run()
+        .then()
+        .args(["render", "--out", "out"])
+        .stdout_contains("rendered `org` into out")
+        .run()
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .stdout_contains(
+            "note: out was rendered by `imggen render -p org.toml --set python.toolchain=false \
+             --out out`; switching it to `imggen render -p debian-prebuilt --out out`\n",
+        )
+        .run();
+}

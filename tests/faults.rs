@@ -235,7 +235,7 @@ fn an_interrupted_render_is_reported_incomplete_and_finished_by_the_next() {
     assert_eq!(check.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&check.stdout).contains(
-            "incomplete: out (a render into it was interrupted; run `imggen render` to finish)"
+            "incomplete: out (a render into it was interrupted; render again to finish it)"
         ),
         "{}",
         String::from_utf8_lossy(&check.stdout)
