@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
-    RenderRequest, TestRequest, VendorAction, VendorRequest,
+    RenderRequest, ShowRequest, TestRequest, VendorAction, VendorRequest,
 };
 use crate::engine::{ENGINES, Kind};
 use crate::init;
@@ -92,6 +92,9 @@ enum Sub {
         /// A folder of template packs used ahead of the built-in ones (repeatable)
         #[arg(long = "pack-dir", value_name = "DIR")]
         pack_dirs: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Copy built-in template packs to disk for your org to own (see --status, --update)
     Vendor {
@@ -296,6 +299,9 @@ enum Sub {
     Show {
         #[command(flatten)]
         select: Select,
+        /// Output format: annotated TOML, or JSON with each value's origin
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Print a JSON Schema of the profile format, for editors (Taplo, Even Better TOML)
     Schema,
@@ -421,7 +427,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             against,
             against_sets,
             pack_dirs,
+            format,
         } => Command::Diff(DiffRequest {
+            json: matches!(format, Format::Json),
             left: select.into_selection(),
             right: Selection {
                 profiles: against,
@@ -553,7 +561,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             render: yes_no(render, no_render),
             yes,
         }),
-        Sub::Show { select } => Command::Show(select.into_selection()),
+        Sub::Show { select, format } => Command::Show(ShowRequest {
+            selection: select.into_selection(),
+            json: matches!(format, Format::Json),
+        }),
         Sub::Apply {
             select,
             platform,

@@ -7,14 +7,13 @@ use crate::error::Result;
 use crate::pack::Packs;
 use crate::pipeline::{PackCache, Target, for_each_rendered};
 use crate::profile::{self, Selection, source};
-use crate::render::Files;
 use crate::role::Role;
 
 pub enum Command {
     Render(RenderRequest),
     Check(CheckRequest),
     Diff(DiffRequest),
-    Show(Selection),
+    Show(ShowRequest),
     List(ListWhat),
     Vendor(VendorRequest),
     Lint(LintRequest),
@@ -74,7 +73,13 @@ pub struct CheckRequest {
     pub json: bool,
 }
 
+pub struct ShowRequest {
+    pub selection: Selection,
+    pub json: bool,
+}
+
 pub struct DiffRequest {
+    pub json: bool,
     pub left: Selection,
     pub right: Selection,
     pub pack_dirs: Vec<PathBuf>,
@@ -113,10 +118,14 @@ pub fn execute(command: Command) -> Result<u8> {
     match command {
         Command::Render(request) => render(&request),
         Command::Check(request) => check(&request),
-        Command::Show(selection) => {
-            let stack = profile::load(&selection)?;
+        Command::Show(request) => {
+            let stack = profile::load(&request.selection)?;
             crate::resolve::resolve(&stack)?;
-            emit(&crate::show::annotated(&stack));
+            if request.json {
+                emit(&json_text(&crate::show::json(&stack)));
+            } else {
+                emit(&crate::show::annotated(&stack));
+            }
             Ok(0)
         }
         Command::List(what) => list(what),
@@ -426,37 +435,74 @@ fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+fn json_text(value: &serde_json::Value) -> String {
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).expect("plain data")
+    )
+}
+
 fn diff(request: &DiffRequest) -> Result<u8> {
     let mut cache = PackCache::new(&request.pack_dirs);
     let (left_stack, left, _) = cache.render(&request.left)?;
     let (right_stack, right, _) = cache.render(&request.right)?;
     let (left_name, right_name) = (left_stack.title(), right_stack.title());
-    let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    let mut out = String::new();
-    for path in paths {
-        let text = |files: &Files| {
-            files
-                .get(path)
-                .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-        };
-        match (text(&left), text(&right)) {
-            (Some(a), Some(b)) if a == b => {}
-            (a, b) => out.push_str(&crate::diff::unified_diff(
-                &a.unwrap_or_default(),
-                &b.unwrap_or_default(),
-                &format!("{left_name}/{path}"),
-                &format!("{right_name}/{path}"),
-                color(),
-            )),
-        }
+    let differences = crate::diff::compare_files(&left, &right);
+    if request.json {
+        let changed: Vec<serde_json::Value> = differences
+            .changed
+            .iter()
+            .map(|(path, a, b)| {
+                serde_json::json!({
+                    "path": path,
+                    "diff": crate::diff::unified_diff(
+                        a, b, &format!("{left_name}/{path}"), &format!("{right_name}/{path}"), false,
+                    ),
+                })
+            })
+            .collect();
+        emit(&json_text(&serde_json::json!({
+            "left": left_name,
+            "right": right_name,
+            "same": differences.is_empty(),
+            "changed": changed,
+            "only_left": differences.only_left,
+            "only_right": differences.only_right,
+            "header_only": differences.header_only,
+        })));
+        return Ok(u8::from(!differences.is_empty()));
     }
-    if out.is_empty() {
+    if differences.is_empty() {
         emit(&format!(
             "`{left_name}` and `{right_name}` render the same files\n"
         ));
         return Ok(0);
+    }
+    let mut out = String::new();
+    for (path, a, b) in &differences.changed {
+        out.push_str(&crate::diff::unified_diff(
+            a,
+            b,
+            &format!("{left_name}/{path}"),
+            &format!("{right_name}/{path}"),
+            color(),
+        ));
+    }
+    for (side, paths) in [
+        (&left_name, &differences.only_left),
+        (&right_name, &differences.only_right),
+    ] {
+        for path in paths {
+            out.push_str(&format!("only in `{side}`: {path}\n"));
+        }
+    }
+    let header_only = &differences.header_only;
+    if !header_only.is_empty() {
+        out.push_str(&format!(
+            "{} differ only in their generated header: {}\n",
+            crate::diff::count(header_only.len(), "file", "files"),
+            header_only.join(", ")
+        ));
     }
     emit(&out);
     Ok(1)
@@ -631,6 +677,20 @@ fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {
 }
 
 fn check(request: &CheckRequest) -> Result<u8> {
+    let result = check_folders(request);
+    if request.json
+        && let Err(error) = &result
+    {
+        // A tool reading stdout gets an answer too; the message also goes to stderr.
+        emit(&json_text(&serde_json::json!({
+            "in_sync": false,
+            "error": error.to_string(),
+        })));
+    }
+    result
+}
+
+fn check_folders(request: &CheckRequest) -> Result<u8> {
     let target = remembered_target(&request.target)?;
     let fix = render_command(target.selection.as_ref(), &target.out, &target.pack_dirs);
     let mut status = 0;
@@ -657,10 +717,7 @@ fn check(request: &CheckRequest) -> Result<u8> {
     })?;
     if request.json {
         let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders, "fix": fix });
-        emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&doc).expect("plain data")
-        ));
+        emit(&json_text(&doc));
     }
     Ok(status)
 }

@@ -35,6 +35,21 @@ pub fn add(text: &str, stack: &Stack, pack: &Pack) -> String {
     }
 }
 
+/// `text` without the header [`add`] put in (its lines among the first four).
+pub fn without_header(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let header = index < 4
+            && (line.starts_with(MARKER)
+                || line.starts_with("# With --set ")
+                || line.starts_with("# Do not edit by hand: change the profile"));
+        if !header {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Whether `text` starts with a Dockerfile parser directive (`# syntax=`, `# escape=`).
 fn is_parser_directive(text: &str) -> bool {
     let first = text

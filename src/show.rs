@@ -77,3 +77,37 @@ fn annotate(table: &mut Table, path: &mut Vec<String>, layers: &Layers) {
         path.pop();
     }
 }
+
+/// The resolved profile as JSON: its values, and for every value the file and line (or
+/// `default`) it came from, by dotted key.
+pub fn json(stack: &Stack) -> serde_json::Value {
+    let values = serde_json::to_value(&stack.profile).expect("the profile is plain data");
+    let mut origins = serde_json::Map::new();
+    collect_origins(&values, &mut Vec::new(), &stack.layers, &mut origins);
+    serde_json::json!({
+        "profile": stack.title(),
+        "chain": stack.chain,
+        "values": values,
+        "origins": origins,
+    })
+}
+
+fn collect_origins(
+    value: &serde_json::Value,
+    path: &mut Vec<String>,
+    layers: &Layers,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (key, inner) in map {
+                path.push(key.clone());
+                collect_origins(inner, path, layers, out);
+                path.pop();
+            }
+        }
+        _ => {
+            out.insert(path.join("."), label(layers, path).into());
+        }
+    }
+}

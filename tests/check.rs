@@ -150,3 +150,75 @@ fn a_folder_remembers_its_profile_and_check_prints_the_exact_fix() {
         )
         .run();
 }
+
+#[test]
+fn diff_collapses_files_that_differ_only_in_their_header() {
+    let args = [
+        "diff",
+        "-p",
+        "debian-prebuilt",
+        "--against",
+        "debian-prebuilt",
+        "--against-set",
+        "python.toolchain=false",
+    ];
+    let output = Test::new()
+        .args(args)
+        .status(1)
+        .stdout_contains(
+            "6 files differ only in their generated header: .env, docker-bake.hcl, \
+             docker-compose.override.yml, kerberos-test/Dockerfile, kerberos-test/test.py, \
+             postgres/Dockerfile\n",
+        )
+        .run();
+    // One file's hunks, not seven: only the Python Dockerfile changes meaning.
+    assert_eq!(
+        output.stdout.matches("+++ ").count(),
+        1,
+        "{}",
+        output.stdout
+    );
+    let json = Test::new()
+        .args(args)
+        .args(["--format", "json"])
+        .status(1)
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(json["same"], false);
+    assert_eq!(json["changed"][0]["path"], "python-runtime/Dockerfile");
+    assert_eq!(json["changed"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["header_only"].as_array().map(Vec::len), Some(6));
+}
+
+#[test]
+fn show_as_json_gives_each_value_and_its_origin() {
+    let output = Test::new()
+        .file(
+            "org.toml",
+            "extends = \"debian-prebuilt\"\n\n[python]\ntoolchain = false\n",
+        )
+        .args(["show", "-p", "org.toml", "--format", "json"])
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(json["values"]["python"]["toolchain"], false);
+    assert_eq!(json["origins"]["python.toolchain"], "org.toml:4");
+    assert_eq!(json["origins"]["mode"], "debian-prebuilt.toml:4");
+    assert_eq!(json["origins"]["python.workdir"], "default");
+}
+
+#[test]
+fn check_as_json_answers_on_stdout_even_when_it_fails() {
+    let output = Test::new()
+        .args(["check", "-p", "nope", "--format", "json"])
+        .status(2)
+        .stderr_contains("error: unknown profile `nope`")
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(json["in_sync"], false);
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("unknown profile `nope`")),
+        "{json}"
+    );
+}

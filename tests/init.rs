@@ -311,9 +311,6 @@ fn ctrl_c_in_the_wizard_restores_the_cursor_and_writes_nothing() {
     session.send_control('c').expect("Ctrl-C");
     let (after, _) = session.exp_eof().map(|s| (s, ())).expect("exits");
     assert!(after.contains("\x1b[?25h"), "cursor shown again: {after:?}");
-    assert!(
-        after.contains("; nothing was written"),
-        "{after:?}"
-    );
+    assert!(after.contains("; nothing was written"), "{after:?}");
     assert!(!dir.join("profiles").exists(), "nothing written");
 }
