@@ -208,10 +208,10 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
     let _ = writeln!(
         report,
-        "applied `{}` to {}: {} files in the checkout changed; build contexts in {}",
+        "applied `{}` to {}: {} in the checkout changed; build contexts in {}",
         r.manifest.profile,
         platform.display(),
-        changes.len(),
+        crate::diff::count(changes.len(), "file", "files"),
         out.display()
     );
     Ok(Outcome {

@@ -167,6 +167,9 @@ enum Sub {
         /// Explain a rule (`R003` or its name) and exit
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
     },
     /// The setup wizard: asks (or takes flags for) what differs from a built-in, writes a profile
     Init {
@@ -309,6 +312,9 @@ enum Sub {
     List {
         #[arg(value_enum)]
         what: List,
+        /// A folder of template packs used ahead of the built-in ones (repeatable)
+        #[arg(long = "pack-dir", value_name = "DIR")]
+        pack_dirs: Vec<PathBuf>,
     },
 }
 
@@ -460,7 +466,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             mode,
             format,
             explain,
+            pack_dirs,
         } => Command::Lint(LintRequest {
+            pack_dirs,
             files,
             selection: select.into_selection(),
             role,
@@ -586,8 +594,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
         }),
         Sub::List {
             what: List::Profiles,
+            ..
         } => Command::List(ListWhat::Profiles),
-        Sub::List { what: List::Packs } => Command::List(ListWhat::Packs),
+        Sub::List {
+            what: List::Packs,
+            pack_dirs,
+        } => Command::List(ListWhat::Packs { pack_dirs }),
     })
 }
 

@@ -53,6 +53,7 @@ pub struct BuildRequest {
 }
 
 pub struct LintRequest {
+    pub pack_dirs: Vec<PathBuf>,
     /// Files to lint; empty: the selection's rendered Dockerfiles.
     pub files: Vec<PathBuf>,
     pub selection: Selection,
@@ -99,7 +100,7 @@ pub struct VendorRequest {
 
 pub enum ListWhat {
     Profiles,
-    Packs,
+    Packs { pack_dirs: Vec<PathBuf> },
 }
 
 /// Writes to stdout; a closed pipe (`imggen show | head`) is not an error.
@@ -373,7 +374,7 @@ fn lint(request: &LintRequest) -> Result<u8> {
     let mut inputs: Vec<(String, String, crate::lint::Subject)> = Vec::new();
     if request.files.is_empty() {
         let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
-        let (stack, files, warnings) = PackCache::new(&[]).render(&selection)?;
+        let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&selection)?;
         warn(&warnings);
         let mode = request.mode.unwrap_or(stack.profile.mode);
         let images = crate::resolve::images(&stack.profile);
@@ -419,11 +420,12 @@ fn lint(request: &LintRequest) -> Result<u8> {
                 f.file, f.line, f.rule, f.name, f.message, f.fix
             ));
         }
+        let dockerfiles = crate::diff::count(inputs.len(), "Dockerfile", "Dockerfiles");
         out.push_str(&match findings.len() {
-            0 => format!("{} Dockerfiles, no findings\n", inputs.len()),
+            0 => format!("{dockerfiles}, no findings\n"),
             n => format!(
-                "{n} findings in {} Dockerfiles (`imggen lint --explain RULE` says why)\n",
-                inputs.len()
+                "{} in {dockerfiles} (`imggen lint --explain RULE` says why)\n",
+                crate::diff::count(n, "finding", "findings")
             ),
         });
         emit(&out);
@@ -523,6 +525,13 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
                 &request.packs,
                 &request.into,
             )?);
+            if crate::project::Project::add_pack_dir(&request.into)? {
+                emit(&format!(
+                    "added {} to `pack_dirs` in {}: every imggen command here uses it\n",
+                    request.into.display(),
+                    crate::project::FILE_NAME
+                ));
+            }
             Ok(0)
         }
         VendorAction::Status => {
@@ -531,13 +540,9 @@ fn vendor(request: &VendorRequest) -> Result<u8> {
             Ok(u8::from(pending))
         }
         VendorAction::Update => {
-            emit(&crate::vendor::update(
-                &packs,
-                &request.packs,
-                &request.into,
-                color(),
-            )?);
-            Ok(0)
+            let (report, conflicts) = crate::vendor::update(&packs, &request.packs, &request.into)?;
+            emit(&report);
+            Ok(u8::from(conflicts))
         }
     }
 }
@@ -705,9 +710,9 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
             folders.push(crate::check::to_json(&drift, &r.dir, r.files.len()));
         } else if drift.is_clean() {
             emit(&format!(
-                "{}: up to date ({} files)\n",
+                "{}: up to date ({})\n",
                 r.dir.display(),
-                r.files.len()
+                crate::diff::count(r.files.len(), "file", "files")
             ));
         } else {
             emit(&crate::check::report(&drift, &r.dir, color()));
@@ -731,12 +736,14 @@ fn list(what: ListWhat) -> Result<u8> {
                 out.push_str(&format!("{name:<22} {}\n", stack.profile.description));
             }
         }
-        ListWhat::Packs => {
-            for pack in Packs::builtin()?.all() {
+        ListWhat::Packs { pack_dirs } => {
+            let dirs = crate::project::Project::pack_dirs(&pack_dirs)?;
+            for pack in Packs::load(&dirs)?.all() {
                 let m = &pack.manifest;
+                let source = if pack.builtin { "built-in" } else { &pack.root };
                 out.push_str(&format!(
-                    "{:<16} {:<7} {}\n",
-                    m.name, m.version, m.description
+                    "{:<20} {:<7} {:<28} {}\n",
+                    m.name, m.version, source, m.description
                 ));
             }
         }

@@ -23,10 +23,12 @@ mod imagetest;
 mod init;
 mod lint;
 mod manifest;
+mod merge;
 mod pack;
 mod pipeline;
 mod platform;
 mod profile;
+mod project;
 #[cfg(test)]
 mod proptests;
 mod render;

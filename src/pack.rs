@@ -128,6 +128,8 @@ pub struct Pack {
     pub manifest: Manifest,
     /// Where the pack lives: its name for a built-in, its folder for a pack on disk.
     pub root: String,
+    /// Shipped inside imggen (not a folder on disk).
+    pub builtin: bool,
     /// Path inside the pack → file, sorted by path.
     pub files: BTreeMap<String, PackFile>,
 }
@@ -199,6 +201,7 @@ impl Pack {
         Ok(Self {
             manifest,
             root: root.to_string(),
+            builtin: builtins.is_none(),
             files: all,
         })
     }

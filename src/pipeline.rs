@@ -40,6 +40,8 @@ pub fn render_warned(packs: &Packs, stack: &profile::Stack) -> Result<(Files, Ve
 /// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
 pub struct PackCache {
     command_line: Vec<PathBuf>,
+    /// The command line's folders, then the project file's (read on first use).
+    with_project: Option<Vec<PathBuf>>,
     loaded: BTreeMap<Vec<PathBuf>, Packs>,
 }
 
@@ -47,13 +49,18 @@ impl PackCache {
     pub fn new(command_line: &[PathBuf]) -> Self {
         Self {
             command_line: command_line.to_vec(),
+            with_project: None,
             loaded: BTreeMap::new(),
         }
     }
 
-    /// The packs for `stack`: the command line's folders, then the profile's `pack_dirs`.
+    /// The packs for `stack`: the command line's folders, the project file's, then the
+    /// profile's `pack_dirs`.
     pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
-        let mut dirs = self.command_line.clone();
+        if self.with_project.is_none() {
+            self.with_project = Some(crate::project::Project::pack_dirs(&self.command_line)?);
+        }
+        let mut dirs = self.with_project.clone().unwrap_or_default();
         for dir in &stack.profile.pack_dirs {
             let key = ["pack_dirs"];
             let path = stack.layers.resolve_path(&key, dir).0;

@@ -21,8 +21,13 @@ pub struct Record {
     pub version: String,
     /// imggen version that vendored it.
     pub imggen: String,
-    /// Path inside the pack → its text as vendored.
+    /// Path inside the pack → its text as vendored (or as last merged).
     pub base: BTreeMap<String, String>,
+    /// Path → the upstream text a merge left conflict markers for. The file's `base` stays the
+    /// old one, so `--status` keeps reporting the change until `--update` finds the markers
+    /// resolved and records the merge.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, String>,
 }
 
 impl Record {
@@ -88,12 +93,13 @@ pub fn vendor(packs: &Packs, names: &[String], into: &Path) -> Result<String> {
             version: version.clone(),
             imggen: env!("CARGO_PKG_VERSION").to_string(),
             base: files.clone(),
+            pending: BTreeMap::new(),
         };
         record.write(&folder)?;
         report.push_str(&format!(
-            "vendored `{name}` {version} into {} ({} files)\n",
+            "vendored `{name}` {version} into {} ({})\n",
             folder.display(),
-            files.len()
+            crate::diff::count(files.len(), "file", "files")
         ));
     }
     Ok(report)
@@ -186,8 +192,9 @@ fn upstream_diff(status: &FileStatus, folder: &Path, color: bool) -> String {
     )
 }
 
-/// `vendor --status`: for each vendored pack, what upstream changed since, as diffs. Returns the
-/// report and whether any upstream change is waiting.
+/// `vendor --status`: for each vendored pack, what upstream changed since, as diffs, until the
+/// change is taken or merged (a merge with conflicts counts once its markers are resolved and
+/// `--update` recorded it). Returns the report and whether any upstream change is waiting.
 pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)> {
     let mut report = String::new();
     let mut pending = false;
@@ -206,9 +213,10 @@ pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)>
         let local = list.iter().filter(|s| s.state == State::Local).count();
         if waiting.is_empty() {
             report.push_str(&format!(
-                "{}: up to date with built-in `{}` {version} ({local} files edited here)\n",
+                "{}: up to date with built-in `{}` {version} ({} edited here)\n",
                 folder.display(),
-                record.pack
+                record.pack,
+                crate::diff::count(local, "file", "files"),
             ));
             continue;
         }
@@ -220,9 +228,15 @@ pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)>
             record.version
         ));
         for s in &waiting {
+            let pending = record.pending.contains_key(&s.path);
+            let markers = pending
+                && read_optional(&folder.join(&s.path))?
+                    .is_some_and(|text| crate::merge::has_conflict_markers(&text));
             let what = match s.state {
+                _ if markers => "conflict markers from `imggen vendor --update`; resolve them",
+                _ if pending => "conflict resolved here; `imggen vendor --update` records it",
                 State::Upstream => "changed upstream; `imggen vendor --update` takes it",
-                State::Both => "changed upstream and edited here; merge by hand",
+                State::Both => "changed upstream and edited here; `imggen vendor --update` merges",
                 State::Added => "new upstream; `imggen vendor --update` adds it",
                 _ => "removed upstream; `imggen vendor --update` removes it",
             };
@@ -239,22 +253,57 @@ pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)>
     Ok((report, pending))
 }
 
-/// `vendor --update PACK`: takes upstream changes into files the org never edited; lists the
-/// files both changed, with the upstream diff, and leaves them as they are.
-pub fn update(packs: &Packs, names: &[String], into: &Path, color: bool) -> Result<String> {
+/// A merge left conflict markers that are now resolved: the file's base becomes the upstream
+/// text it was merged with. Returns the paths recorded.
+fn record_resolved(folder: &Path, record: &mut Record) -> Result<Vec<String>> {
+    let mut resolved = Vec::new();
+    for (path, upstream) in record.pending.clone() {
+        let disk = read_optional(&folder.join(&path))?.unwrap_or_default();
+        if !crate::merge::has_conflict_markers(&disk) {
+            record.base.insert(path.clone(), upstream);
+            record.pending.remove(&path);
+            resolved.push(path);
+        }
+    }
+    Ok(resolved)
+}
+
+/// `vendor --update [PACK...]` (no names: every vendored pack in `into`): takes upstream
+/// changes into files the org never edited, and merges them three ways (base, yours, built-in)
+/// into files it did. Conflicts are written into the file with markers and listed; the second
+/// value says whether any remain.
+pub fn update(packs: &Packs, names: &[String], into: &Path) -> Result<(String, bool)> {
+    let folders: Vec<(PathBuf, Record)> = if names.is_empty() {
+        vendored(into)?
+    } else {
+        names
+            .iter()
+            .map(|name| {
+                let folder = into.join(name);
+                let record = Record::read(&folder)?.ok_or_else(|| {
+                    Error::pack(
+                        folder.display().to_string(),
+                        crate::error::Reason::NoVendorRecord { record: RECORD },
+                    )
+                })?;
+                Ok((folder, record))
+            })
+            .collect::<Result<_>>()?
+    };
+    if folders.is_empty() {
+        return Err(Error::pack(
+            into.display().to_string(),
+            crate::error::Reason::NothingToVendor,
+        ));
+    }
     let mut report = String::new();
-    for name in names {
-        let folder = into.join(name);
-        let record = Record::read(&folder)?.ok_or_else(|| {
-            Error::pack(
-                folder.display().to_string(),
-                crate::error::Reason::NoVendorRecord { record: RECORD },
-            )
-        })?;
+    let mut conflicted = false;
+    for (folder, mut record) in folders {
+        let resolved = record_resolved(&folder, &mut record)?;
         let (version, files) = upstream(packs, &record.pack)?;
         let list = statuses(&folder, &record, &files)?;
-        let mut kept = Vec::new();
-        let mut taken = 0;
+        let (mut taken, mut merged, mut conflicts) = (0, 0, Vec::new());
+        let mut base = files.clone();
         for s in &list {
             let target = folder.join(&s.path);
             match s.state {
@@ -269,7 +318,30 @@ pub fn update(packs: &Packs, names: &[String], into: &Path, color: bool) -> Resu
                     })?;
                     taken += 1;
                 }
-                State::Both => kept.push(s),
+                State::Both if record.pending.contains_key(&s.path) => {
+                    // Still holding the markers of an earlier merge.
+                    base.insert(s.path.clone(), s.base.clone());
+                    conflicts.push(s.path.clone());
+                }
+                State::Both => {
+                    let disk = read_optional(&target)?.unwrap_or_default();
+                    let built_in = format!("built-in `{}` {version}", record.pack);
+                    let as_vendored = format!("as vendored ({})", record.version);
+                    let result = crate::merge::merge(
+                        &s.base,
+                        &disk,
+                        &s.upstream,
+                        ["yours", &built_in, &as_vendored],
+                    );
+                    write_file(&target, &result.text)?;
+                    if result.conflicts == 0 {
+                        merged += 1;
+                    } else {
+                        base.insert(s.path.clone(), s.base.clone());
+                        record.pending.insert(s.path.clone(), s.upstream.clone());
+                        conflicts.push(s.path.clone());
+                    }
+                }
                 State::Same | State::Local => {}
             }
         }
@@ -277,22 +349,29 @@ pub fn update(packs: &Packs, names: &[String], into: &Path, color: bool) -> Resu
             pack: record.pack.clone(),
             version: version.clone(),
             imggen: env!("CARGO_PKG_VERSION").to_string(),
-            base: files,
+            base,
+            pending: record.pending,
         };
         record.write(&folder)?;
         report.push_str(&format!(
-            "updated {} to built-in `{}` {version}: {taken} files taken, {} edited here left as they are\n",
+            "updated {} to built-in `{}` {version}: {}, {}, {}\n",
             folder.display(),
             record.pack,
-            kept.len()
+            crate::diff::count(taken, "file taken", "files taken"),
+            crate::diff::count(merged, "file merged", "files merged"),
+            crate::diff::count(conflicts.len(), "conflict", "conflicts"),
         ));
-        for s in kept {
-            report.push_str(&format!(
-                "  {}: edited here and changed upstream; merge this by hand:\n",
-                s.path
-            ));
-            report.push_str(&upstream_diff(s, &folder, color));
+        for path in resolved {
+            report.push_str(&format!("  {path}: conflict resolved; merge recorded\n"));
         }
+        for path in &conflicts {
+            report.push_str(&format!(
+                "  {path}: edited here and changed upstream in the same lines; resolve the \
+                 conflict markers in {}, then run `imggen vendor --update` again\n",
+                folder.join(path).display()
+            ));
+        }
+        conflicted |= !conflicts.is_empty();
     }
-    Ok(report)
+    Ok((report, conflicted))
 }

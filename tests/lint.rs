@@ -48,7 +48,7 @@ fn a_hand_written_postgres_dockerfile_gets_findings_with_fixes() {
              postgres/Dockerfile:3: R004 postgres-entrypoint-replaced: ENTRYPOINT `postgres` replaces \
              docker-entrypoint.sh\n  \
              fix: keep the upstream ENTRYPOINT (docker-entrypoint.sh); change CMD or add init scripts instead\n\
-             3 findings in 1 Dockerfiles (`imggen lint --explain RULE` says why)\n",
+             3 findings in 1 Dockerfile (`imggen lint --explain RULE` says why)\n",
         )
         .run();
 }
@@ -107,7 +107,7 @@ fn a_kerberos_image_name_the_platform_misreads_is_a_finding_of_the_profile() {
             "kerberos-test/Dockerfile:6: R009 platform-picks-wrong-installer: the platform runs this \
              image as `myorg/kerberos-test:3.11-custom` and picks apt from that name, but the image \
              needs apk\n  fix: name the image after its distro (with `alpine` in an Alpine image's \
-             name, `debian` in a Debian one's), or use prebuilt mode\n1 findings in 3 Dockerfiles \
+             name, `debian` in a Debian one's), or use prebuilt mode\n1 finding in 3 Dockerfiles \
              (`imggen lint --explain RULE` says why)\n",
         )
         .run();

@@ -213,7 +213,9 @@ fn set_overrides_are_named_in_the_header() {
 fn list_packs_shows_name_version_and_description() {
     Test::new()
         .args(["list", "packs"])
-        .stdout_contains("python-runtime   1.0.0   The Python runtime image")
+        .stdout_contains(
+            "python-runtime       1.0.0   built-in                     The Python runtime image",
+        )
         .stdout_contains("compose ")
         .run();
 }

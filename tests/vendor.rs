@@ -36,10 +36,19 @@ fn edit(output: &Output, path: &str, from: &str, to: &str) {
 const TEMPLATE: &str = "template-packs/python-runtime/Dockerfile.tera";
 
 fn vendored() -> Output {
-    Test::new()
+    let output = Test::new()
         .args(["vendor", "python-runtime"])
-        .stdout("vendored `python-runtime` 1.0.0 into template-packs/python-runtime (2 files)\n")
-        .run()
+        .stdout(
+            "vendored `python-runtime` 1.0.0 into template-packs/python-runtime (2 files)\n\
+             added template-packs to `pack_dirs` in imggen.toml: every imggen command here uses it\n",
+        )
+        .run();
+    assert!(
+        output
+            .read("imggen.toml")
+            .ends_with("pack_dirs = [\"template-packs\"]\n")
+    );
+    output
 }
 
 #[test]
@@ -51,20 +60,34 @@ fn vendor_then_edit_one_template_and_render_uses_the_edit_and_the_builtins() {
         "CMD [\"python3\"]",
         "CMD [\"python3\", \"-X\", \"dev\"]",
     );
+    // No --pack-dir: imggen.toml names the vendored packs.
+    let output = output.then().args(["render", "--out", "out"]).run();
+    let dockerfile = output.read("out/python-runtime/Dockerfile");
+    assert!(dockerfile.ends_with("CMD [\"python3\", \"-X\", \"dev\"]\n"));
+    assert!(
+        dockerfile
+            .contains("template pack `python-runtime` 1.0.0 from template-packs/python-runtime.\n"),
+        "the header tells the vendored pack from the built-in: {dockerfile}"
+    );
     let output = output
         .then()
-        .args(["render", "--pack-dir", "template-packs", "--out", "out"])
+        .args(["list", "packs"])
+        .stdout_contains("python-runtime       1.0.0   template-packs/python-runtime")
+        .stdout_contains("postgres             1.0.0   built-in")
         .run();
-    assert!(
-        output
-            .read("out/python-runtime/Dockerfile")
-            .ends_with("CMD [\"python3\", \"-X\", \"dev\"]\n")
-    );
     assert!(
         output
             .read("out/postgres/Dockerfile")
             .contains("FROM postgres:17.5-alpine")
     );
+    // lint renders with the vendored packs too: a broken vendored template is its error.
+    edit(&output, TEMPLATE, "CMD [", "{{ broken CMD [");
+    output
+        .then()
+        .args(["lint"])
+        .status(2)
+        .stderr_contains("python-runtime/Dockerfile.tera")
+        .run();
 }
 
 #[test]
@@ -119,7 +142,7 @@ fn status_shows_an_upstream_change_as_a_diff() {
 }
 
 #[test]
-fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
+fn update_takes_untouched_files_and_merges_into_the_orgs_edit() {
     let output = vendored();
     simulate_upstream_change(
         &output,
@@ -133,24 +156,28 @@ fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
         "version = \"1.0.0\"",
         "version = \"0.9.0\"",
     );
-    // The org edits its copy of the template; it never touches pack.toml.
-    edit(
-        &output,
-        TEMPLATE,
-        "CMD [\"python\"]",
-        "CMD [\"python\"]\n# org edit",
-    );
+    // The org edits its copy of the template far from the upstream change; it never touches
+    // pack.toml.
+    let text = output.read(TEMPLATE);
+    std::fs::write(
+        output.dir.join(TEMPLATE),
+        format!("{{# org edit #}}\n{text}"),
+    )
+    .expect("edit");
+    // No names: every vendored pack.
     let output = output
         .then()
-        .args(["vendor", "--update", "python-runtime"])
-        .stdout_contains("1 files taken, 1 edited here left as they are")
-        .stdout_contains(
-            "  Dockerfile.tera: edited here and changed upstream; merge this by hand:\n",
-        )
+        .args(["vendor", "--update"])
+        .stdout_contains("1 file taken, 1 file merged, 0 conflicts\n")
         .run();
+    let merged = output.read(TEMPLATE);
     assert!(
-        output.read(TEMPLATE).contains("# org edit"),
-        "the org's edit must survive"
+        merged.starts_with("{# org edit #}\n"),
+        "the org's edit survives: {merged}"
+    );
+    assert!(
+        merged.contains("CMD [\"python3\"]"),
+        "upstream's change is in: {merged}"
     );
     assert!(
         output
@@ -160,7 +187,69 @@ fn update_takes_untouched_files_and_keeps_the_orgs_edit() {
     output
         .then()
         .args(["vendor", "--status"])
-        .stdout_contains("up to date with built-in `python-runtime` 1.0.0 (1 files edited here)")
+        .stdout_contains("up to date with built-in `python-runtime` 1.0.0 (1 file edited here)")
+        .run();
+}
+
+#[test]
+fn a_conflict_is_marked_kept_in_view_until_resolved_and_then_recorded() {
+    let output = vendored();
+    simulate_upstream_change(
+        &output,
+        "Dockerfile.tera",
+        "CMD [\"python3\"]",
+        "CMD [\"python\"]",
+    );
+    // The org changed the very line upstream changed.
+    edit(&output, TEMPLATE, "CMD [\"python\"]", "CMD [\"ipython\"]");
+    let output = output
+        .then()
+        .args(["vendor", "--update", "python-runtime"])
+        .status(1)
+        .stdout_contains("0 files taken, 0 files merged, 1 conflict\n")
+        .stdout_contains(
+            "resolve the conflict markers in template-packs/python-runtime/Dockerfile.tera",
+        )
+        .run();
+    let marked = output.read(TEMPLATE);
+    assert!(
+        marked.contains(
+            "<<<<<<< yours\nCMD [\"ipython\"]\n||||||| as vendored (1.0.0)\nCMD [\"python\"]\n\
+             =======\nCMD [\"python3\"]\n>>>>>>> built-in `python-runtime` 1.0.0\n"
+        ),
+        "{marked}"
+    );
+    let output = output
+        .then()
+        .args(["vendor", "--status"])
+        .status(1)
+        .stdout_contains(
+            "  Dockerfile.tera: conflict markers from `imggen vendor --update`; resolve them\n",
+        )
+        .run();
+    // The org keeps its line.
+    let start = marked.find("<<<<<<<").expect("markers");
+    let end = marked.find(">>>>>>>").expect("markers");
+    let end = end + marked[end..].find('\n').expect("line end") + 1;
+    let resolved = format!("{}CMD [\"ipython\"]\n{}", &marked[..start], &marked[end..]);
+    std::fs::write(output.dir.join(TEMPLATE), resolved).expect("resolve");
+    let output = output
+        .then()
+        .args(["vendor", "--status"])
+        .status(1)
+        .stdout_contains(
+            "  Dockerfile.tera: conflict resolved here; `imggen vendor --update` records it\n",
+        )
+        .run();
+    let output = output
+        .then()
+        .args(["vendor", "--update"])
+        .stdout_contains("  Dockerfile.tera: conflict resolved; merge recorded\n")
+        .run();
+    output
+        .then()
+        .args(["vendor", "--status"])
+        .stdout_contains("up to date with built-in `python-runtime` 1.0.0 (1 file edited here)")
         .run();
 }
 
