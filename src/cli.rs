@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
@@ -57,6 +57,9 @@ struct Out {
 #[derive(Subcommand)]
 enum Sub {
     /// Render every output of the selected profile into the output folder
+    #[command(
+        after_help = "Examples:\n  imggen render                                   # the default profile, or what generated/ records\n  imggen render -p corporate-hardened --out generated\n  imggen render -p debian-prebuilt -p profiles/org.toml --set python.tag=myorg/python:3.11\n  imggen render --all --out rendered              # every known profile, one folder each\n  imggen render -p org --dry-run                  # what would be written, removed or refused"
+    )]
     Render {
         #[command(flatten)]
         select: Select,
@@ -70,6 +73,9 @@ enum Sub {
         dry_run: bool,
     },
     /// Check that the output folder holds exactly what the profile renders (exit 1 if not)
+    #[command(
+        after_help = "Examples:\n  imggen check --out generated                    # against what the folder was rendered from\n  imggen check -p corporate-hardened --out generated --format json"
+    )]
     Check {
         #[command(flatten)]
         select: Select,
@@ -80,6 +86,9 @@ enum Sub {
         format: Format,
     },
     /// Show how the render of one profile selection differs from another's (exit 1 if it does)
+    #[command(
+        after_help = "Examples:\n  imggen diff -p debian-layered --against debian-prebuilt\n  imggen diff -p org --against org --against-set mode=layered --format json"
+    )]
     Diff {
         #[command(flatten)]
         select: Select,
@@ -97,6 +106,9 @@ enum Sub {
         format: Format,
     },
     /// Copy built-in template packs to disk for your org to own (see --status, --update)
+    #[command(
+        after_help = "Examples:\n  imggen vendor python-runtime common             # copy, and record template-packs in imggen.toml\n  imggen vendor --status                          # upstream changes since (exit 1 if any)\n  imggen vendor --update                          # take them; merge into files you edited"
+    )]
     Vendor {
         /// Packs to vendor (or to update with --update)
         #[arg(value_name = "PACK")]
@@ -112,6 +124,9 @@ enum Sub {
         update: bool,
     },
     /// Build the images the profile names tags for, from the rendered folder (exit 1 if one fails)
+    #[command(
+        after_help = "Examples:\n  imggen build -p corporate-hardened --out generated\n  imggen build --engine buildah --only postgres --push"
+    )]
     Build {
         #[command(flatten)]
         select: Select,
@@ -132,6 +147,9 @@ enum Sub {
         pack_dirs: Vec<PathBuf>,
     },
     /// Run the platform's image tests against the built images (exit 1 if one fails)
+    #[command(
+        after_help = "Examples:\n  imggen test -p debian-prebuilt --engine buildah\n  imggen test --only python --image python=myorg/python:3.11-custom"
+    )]
     Test {
         #[command(flatten)]
         select: Select,
@@ -149,6 +167,9 @@ enum Sub {
         pack_dirs: Vec<PathBuf>,
     },
     /// Check Dockerfiles against the platform's image requirements (exit 1 on findings)
+    #[command(
+        after_help = "Examples:\n  imggen lint -p corporate-hardened               # the profile's rendered Dockerfiles\n  imggen lint path/to/Dockerfile --role postgres --mode prebuilt\n  imggen lint --explain R003"
+    )]
     Lint {
         /// Dockerfiles to check; none: the selected profile's rendered Dockerfiles
         #[arg(value_name = "FILE")]
@@ -172,6 +193,9 @@ enum Sub {
         pack_dirs: Vec<PathBuf>,
     },
     /// The setup wizard: asks (or takes flags for) what differs from a built-in, writes a profile
+    #[command(
+        after_help = "Examples:\n  imggen init                                     # asks, in a terminal\n  imggen init --from debian-prebuilt --image python=myorg/python:3.11-custom --yes\n  imggen init --from corporate-hardened --ca-cert certs/corp.crt --registry reg.corp/hub \\\n    --no-development -p org --yes --no-render"
+    )]
     Init {
         /// The built-in profile to start from; its mode and distro are the defaults
         #[arg(long, value_name = "PROFILE")]
@@ -249,6 +273,9 @@ enum Sub {
         yes: bool,
     },
     /// Set values in a profile file in place, keeping its comments (checked before writing)
+    #[command(
+        after_help = "Examples:\n  imggen set -p org mode=prebuilt python.tag=myorg/python:3.11\n  imggen set -p profiles/org.toml 'labels.\"org.opencontainers.image.vendor\"=Example Corp'"
+    )]
     Set {
         /// `dotted.key=value`, typed like `--set` (quote dotted names: `labels."a.b"=x`)
         #[arg(value_name = "KEY=VALUE", required = true)]
@@ -259,6 +286,7 @@ enum Sub {
         profile: PathBuf,
     },
     /// Remove values from a profile file in place, keeping its comments
+    #[command(after_help = "Examples:\n  imggen unset -p org python.tag corporate.registry")]
     Unset {
         #[arg(value_name = "KEY", required = true)]
         keys: Vec<String>,
@@ -299,6 +327,9 @@ enum Sub {
         format: Format,
     },
     /// Print the resolved profile, each value annotated with where it was set
+    #[command(
+        after_help = "Examples:\n  imggen show -p corporate-hardened\n  imggen show -p org --set mode=layered --format json"
+    )]
     Show {
         #[command(flatten)]
         select: Select,
@@ -306,9 +337,26 @@ enum Sub {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  imggen completions bash > ~/.local/share/bash-completion/completions/imggen\n  imggen completions zsh > ~/.zfunc/_imggen\n  imggen completions fish > ~/.config/fish/completions/imggen.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(after_help = "Examples:\n  imggen man > imggen.1 && man ./imggen.1")]
+    Man,
     /// Print a JSON Schema of the profile format, for editors (Taplo, Even Better TOML)
+    #[command(
+        after_help = "Examples:\n  imggen schema > imggen.schema.json              # then point your editor's TOML schema at it"
+    )]
     Schema,
     /// List the built-in and local profiles, or the template packs
+    #[command(
+        after_help = "Examples:\n  imggen list profiles\n  imggen list packs --pack-dir template-packs"
+    )]
     List {
         #[arg(value_enum)]
         what: List,
@@ -410,6 +458,18 @@ fn role_image(arg: &str) -> Result<(&'static Role, String), String> {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::Error> {
     let cli = Cli::try_parse_from(args)?;
     Ok(match cli.command {
+        Sub::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "imggen", &mut out);
+            Command::Print(out)
+        }
+        Sub::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .expect("rendering into memory cannot fail");
+            Command::Print(out)
+        }
         Sub::Render {
             select,
             out,
@@ -716,5 +776,61 @@ mod tests {
             named += 1;
         }
         assert!(named >= 2, "the scan found the flags error.rs names");
+    }
+
+    #[test]
+    fn every_example_in_the_help_parses() {
+        let command = Cli::command();
+        let mut checked = 0;
+        for sub in command.get_subcommands() {
+            let Some(help) = sub.get_after_help().map(|h| h.to_string()) else {
+                continue;
+            };
+            // Lines of one example end in `\` when they go on.
+            let joined = help.replace("\\\n", " ");
+            for line in joined
+                .lines()
+                .filter(|l| l.trim_start().starts_with("imggen "))
+            {
+                let command_line = line.split(" # ").next().unwrap_or(line);
+                let command_line = command_line.split(" > ").next().unwrap_or(command_line);
+                let command_line = command_line.split(" && ").next().unwrap_or(command_line);
+                let words = shell_words(command_line.trim());
+                Cli::try_parse_from(&words)
+                    .unwrap_or_else(|e| panic!("`{}` example `{line}`: {e}", sub.get_name()));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "found the examples ({checked})");
+    }
+
+    /// Splits an example like a shell would, for the quoting the examples use ('…').
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        let mut started = false;
+        for c in line.chars() {
+            match c {
+                '\'' => {
+                    quoted = !quoted;
+                    started = true;
+                }
+                ' ' if !quoted => {
+                    if started {
+                        words.push(std::mem::take(&mut word));
+                        started = false;
+                    }
+                }
+                c => {
+                    word.push(c);
+                    started = true;
+                }
+            }
+        }
+        if started {
+            words.push(word);
+        }
+        words
     }
 }

@@ -23,6 +23,8 @@ pub enum Command {
     Schema,
     Init(crate::init::Answers),
     Apply(crate::apply::ApplyRequest),
+    /// Text the command line made itself (completions, the man page): printed as it is.
+    Print(Vec<u8>),
 }
 
 /// `set` and `unset`: edits to one profile file.
@@ -130,6 +132,10 @@ pub fn execute(command: Command) -> Result<u8> {
             Ok(0)
         }
         Command::List(what) => list(what),
+        Command::Print(bytes) => {
+            let _ = std::io::stdout().write_all(&bytes);
+            Ok(0)
+        }
         Command::Diff(request) => diff(&request),
         Command::Vendor(request) => vendor(&request),
         Command::Lint(request) => lint(&request),

@@ -279,3 +279,35 @@ fn a_generated_file_edited_by_hand_is_kept_until_force() {
         .run();
     assert!(!forced.read("out/.env").contains("MY_SETTING"));
 }
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    let bash = Test::new().args(["completions", "bash"]).run();
+    let script = bash.dir.join("imggen.bash");
+    std::fs::write(&script, &bash.stdout).expect("write");
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .expect("bash runs");
+    assert!(syntax.success(), "the bash completion parses");
+    assert!(
+        bash.stdout.contains("complete -F _imggen"),
+        "{}",
+        bash.stdout
+    );
+    assert!(bash.stdout.contains("--pack-dir"));
+    Test::new()
+        .args(["completions", "zsh"])
+        .stdout_contains("#compdef imggen")
+        .run();
+    Test::new()
+        .args(["completions", "fish"])
+        .stdout_contains("complete -c imggen")
+        .run();
+    Test::new()
+        .args(["man"])
+        .stdout_contains(".TH imggen 1")
+        .stdout_contains("imggen\\-render")
+        .run();
+}
