@@ -17,4 +17,5 @@ mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
 mod render; // `render`: outputs, headers, determinism, never touching a user's files
 mod roles; // the role table at the edge: every role flag checked by clap, with the list
 mod snapshots; // every built-in profile against `snapshots/`, through `imggen check`
+mod tour; // the README's quick tour, every command run as written
 mod vendor; // vendoring packs: edit, status against upstream, update keeping edits
