@@ -20,6 +20,23 @@ read -r ms mb < <(measure 50 "$work/one" "$imggen" render --profile corporate-ha
 printf '%-9s %-28s %12s %16s %10s\n' 1 "render (one, cold process)" "$ms" "-" "$mb"
 read -r ms mb < <(measure 50 "$work/one" "$imggen" check --profile corporate-hardened --out out)
 printf '%-9s %-28s %12s %16s %10s\n' 1 "check (one, cold process)" "$ms" "-" "$mb"
+# Side by side with a peer: dofigen 2.9.0 writing ONE Dockerfile (the Python runtime image of
+# corporate-hardened, benches/dofigen/dofigen.yml) against imggen writing the WHOLE profile
+# (11 outputs) into an empty folder; alternating cold runs, medians, ratio imggen / dofigen.
+cache=${IMGGEN_BENCH_CACHE:-/var/cache/imggen-bench}
+dofigen=$cache/dofigen-2.9.0/bin/dofigen
+if [ ! -x "$dofigen" ]; then
+    cargo install dofigen --version 2.9.0 --locked --root "$cache/dofigen-2.9.0" --quiet
+fi
+mkdir -p "$work/peer"
+cp benches/dofigen/dofigen.yml "$work/peer/"
+read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="Dockerfile .dockerignore dofigen.lock" \
+    python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
+    -- "$imggen" render --profile corporate-hardened --out out \
+    -- "$dofigen" generate --offline -f dofigen.yml)
+printf '%-9s %-28s %12s %16s %10s\n' 1 "render, whole profile" "$ours" "-" "-"
+printf '%-9s %-28s %12s %16s %10s\n' 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
+printf '%-9s %-28s %12s %16s %10s\n' 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
 for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     dir=$work/set-$n
     python3 scripts/bench/gen_profiles.py "$dir" "$n"

@@ -451,7 +451,7 @@ fn json_text(value: &serde_json::Value) -> String {
 }
 
 fn diff(request: &DiffRequest) -> Result<u8> {
-    let mut cache = PackCache::new(&request.pack_dirs);
+    let cache = PackCache::new(&request.pack_dirs);
     let (left_stack, left, _) = cache.render(&request.left)?;
     let (right_stack, right, _) = cache.render(&request.right)?;
     let (left_name, right_name) = (left_stack.title(), right_stack.title());
@@ -706,9 +706,13 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     let fix = render_command(target.selection.as_ref(), &target.out, &target.pack_dirs);
     let mut status = 0;
     let mut folders = Vec::new();
-    for_each_rendered(&target, |r| {
-        warn(&r.warnings);
+    // Rendering and comparing run on every core; reporting stays in the target's order.
+    let compare = |r: crate::pipeline::Rendered| {
         let drift = crate::check::compare(&r.files, &r.dir)?;
+        Ok((r, drift))
+    };
+    crate::pipeline::map_rendered(&target, compare, |(r, drift)| {
+        warn(&r.warnings);
         if !drift.is_clean() {
             status = 1;
         }

@@ -116,12 +116,46 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(TEMPORARY)
 }
 
-/// Writes `contents` with `mode` to `path`, flushed to disk; used for staging.
+/// Writes `contents` with `mode` to `path`, flushed to disk.
 pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    write_unsynced(path, contents, mode)?;
+    std::fs::File::open(path)?.sync_all()
+}
+
+/// Writes `contents` with `mode` to `path`, not yet flushed: staging writes many files, then
+/// makes them durable at once ([`make_durable`]).
+pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let mut file = std::fs::File::create(path)?;
     file.write_all(contents)?;
-    file.sync_all()?;
     set_mode(path, mode)
+}
+
+/// Flushes `files` (all on the file system that holds `dir`) to disk: one `syncfs` of that file
+/// system where there is one (Linux), else one `fsync` per file.
+pub fn make_durable(dir: &Path, files: &[&Path]) -> std::io::Result<()> {
+    if sync_filesystem(dir).is_ok() {
+        return Ok(());
+    }
+    for file in files {
+        std::fs::File::open(file)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
+    let handle = std::fs::File::open(dir)?;
+    rustix::fs::syncfs(&handle).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_filesystem(_: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// Flushes a folder's entries (renames into it) to disk.
+pub fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(unix)]

@@ -48,6 +48,8 @@ pub fn hash(contents: &[u8]) -> String {
 }
 
 impl Manifest {
+    /// The manifest of a render, without file hashes: the writer adds them ([`Manifest::with_files`])
+    /// when it writes, so a render only compared (`check`) never hashes what it rendered.
     pub fn of(
         files: &Files,
         selection: &crate::profile::Selection,
@@ -67,13 +69,20 @@ impl Manifest {
             sets: selection.sets.clone(),
             chain: chain.to_vec(),
             packs: versions,
-            files: files
-                .iter()
-                .map(|(path, f)| (path.clone(), hash(&f.contents)))
-                .collect(),
+            files: BTreeMap::new(),
             incomplete: false,
             replacing: BTreeMap::new(),
         }
+    }
+
+    /// This manifest with the hash of every one of `files`.
+    pub fn with_files(&self, files: &Files) -> Self {
+        let mut out = self.clone();
+        out.files = files
+            .iter()
+            .map(|(path, f)| (path.clone(), hash(&f.contents)))
+            .collect();
+        out
     }
 
     /// Whether `path` is a file imggen wrote here, and if so whether `contents` is still what it

@@ -244,10 +244,12 @@ fn check_output_path(pack: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every pack this binary knows, loaded once, with one Tera instance over all their templates.
+/// Every pack this binary knows, loaded once. Templates are parsed only for the packs a render
+/// uses: one Tera instance per distinct list of packs (with the shared components), made on
+/// first use and kept.
 pub struct Packs {
     packs: BTreeMap<String, Pack>,
-    pub tera: tera::Tera,
+    teras: std::sync::Mutex<BTreeMap<Vec<String>, std::sync::Arc<tera::Tera>>>,
 }
 
 impl Packs {
@@ -284,11 +286,40 @@ impl Packs {
     }
 
     fn from_packs(packs: BTreeMap<String, Pack>) -> Result<Self> {
+        Ok(Self {
+            packs,
+            teras: std::sync::Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The templates of `names` (and the shared components), parsed once per list.
+    pub fn tera_for(&self, names: &[String]) -> Result<std::sync::Arc<tera::Tera>> {
+        let mut key: Vec<String> = names.to_vec();
+        key.push(COMMON.to_string());
+        key.sort();
+        key.dedup();
+        let mut teras = self
+            .teras
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tera) = teras.get(&key) {
+            return Ok(tera.clone());
+        }
+        let mut selected = Vec::new();
+        for name in &key {
+            selected.push(self.get(name)?);
+        }
+        let tera = std::sync::Arc::new(Self::parse(selected)?);
+        teras.insert(key, tera.clone());
+        Ok(tera)
+    }
+
+    fn parse<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> Result<tera::Tera> {
         let mut tera = tera::Tera::new();
         tera.autoescape_on(Vec::<&str>::new());
         filters::register(&mut tera);
         let mut templates: Vec<(String, String)> = Vec::new();
-        for pack in packs.values() {
+        for pack in packs {
             for (path, file) in &pack.files {
                 if path.ends_with(".tera") {
                     templates.push((file.shown_as.clone(), file.contents.clone()));
@@ -304,7 +335,7 @@ impl Packs {
             }
         }
         tera.add_raw_templates(templates)?;
-        Ok(Self { packs, tera })
+        Ok(tera)
     }
 
     pub fn get(&self, name: &str) -> Result<&Pack> {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, Warning};
 use crate::manifest::Manifest;
@@ -38,29 +39,33 @@ pub fn render_warned(packs: &Packs, stack: &profile::Stack) -> Result<(Files, Ve
 }
 
 /// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
+/// Shared by the threads of `check --all` and `render --all`.
 pub struct PackCache {
     command_line: Vec<PathBuf>,
     /// The command line's folders, then the project file's (read on first use).
-    with_project: Option<Vec<PathBuf>>,
-    loaded: BTreeMap<Vec<PathBuf>, Packs>,
+    with_project: Mutex<Option<Vec<PathBuf>>>,
+    loaded: Mutex<BTreeMap<Vec<PathBuf>, Arc<Packs>>>,
 }
 
 impl PackCache {
     pub fn new(command_line: &[PathBuf]) -> Self {
         Self {
             command_line: command_line.to_vec(),
-            with_project: None,
-            loaded: BTreeMap::new(),
+            with_project: Mutex::new(None),
+            loaded: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// The packs for `stack`: the command line's folders, the project file's, then the
     /// profile's `pack_dirs`.
-    pub fn for_stack(&mut self, stack: &profile::Stack) -> Result<&Packs> {
-        if self.with_project.is_none() {
-            self.with_project = Some(crate::project::Project::pack_dirs(&self.command_line)?);
-        }
-        let mut dirs = self.with_project.clone().unwrap_or_default();
+    pub fn for_stack(&self, stack: &profile::Stack) -> Result<Arc<Packs>> {
+        let mut dirs = {
+            let mut with_project = lock(&self.with_project);
+            if with_project.is_none() {
+                *with_project = Some(crate::project::Project::pack_dirs(&self.command_line)?);
+            }
+            with_project.clone().unwrap_or_default()
+        };
         for dir in &stack.profile.pack_dirs {
             let key = ["pack_dirs"];
             let path = stack.layers.resolve_path(&key, dir).0;
@@ -78,22 +83,28 @@ impl PackCache {
             })?;
             dirs.push(path);
         }
-        if !self.loaded.contains_key(&dirs) {
-            let packs = Packs::load(&dirs)?;
-            self.loaded.insert(dirs.clone(), packs);
+        let mut loaded = lock(&self.loaded);
+        if let Some(packs) = loaded.get(&dirs) {
+            return Ok(packs.clone());
         }
-        Ok(&self.loaded[&dirs])
+        let packs = Arc::new(Packs::load(&dirs)?);
+        loaded.insert(dirs, packs.clone());
+        Ok(packs)
     }
 
     /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
-    pub fn render(
-        &mut self,
-        selection: &Selection,
-    ) -> Result<(profile::Stack, Files, Vec<Warning>)> {
+    pub fn render(&self, selection: &Selection) -> Result<(profile::Stack, Files, Vec<Warning>)> {
         let stack = profile::load(selection)?;
-        let (files, warnings) = render_warned(self.for_stack(&stack)?, &stack)?;
+        let (files, warnings) = render_warned(self.for_stack(&stack)?.as_ref(), &stack)?;
         Ok((stack, files, warnings))
     }
+}
+
+/// A poisoned lock only means another thread panicked; the data is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One rendered profile, ready to compare or write.
@@ -125,14 +136,26 @@ pub fn render_one(
     Ok(rendered.expect("one selection renders one folder"))
 }
 
-/// Renders the target in memory, one profile at a time, handing each to `each`: nothing is
-/// written here. `render` collects them all before writing; `check` compares each as it comes,
-/// so memory stays flat however many profiles there are.
-pub fn for_each_rendered(
+/// How many profiles are rendered at once by [`for_each_rendered`]: enough to keep every core
+/// busy, few enough that memory stays flat however many profiles there are.
+const CHUNK: usize = 64;
+
+/// Renders the target in memory, handing each profile to `each` in order: nothing is written
+/// here. `render` collects them all before writing; `check` compares each as it comes.
+pub fn for_each_rendered(target: &Target, each: impl FnMut(Rendered) -> Result<()>) -> Result<()> {
+    map_rendered(target, Ok, each)
+}
+
+/// Renders the target's profiles in parallel, a chunk at a time, runs `work` on each render on
+/// the same threads, and hands the results to `each` in the target's order; the first error in
+/// that order is the one returned. Output therefore does not depend on the number of cores.
+pub fn map_rendered<T: Send>(
     target: &Target,
-    mut each: impl FnMut(Rendered) -> Result<()>,
+    work: impl Fn(Rendered) -> Result<T> + Sync,
+    mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    let mut cache = PackCache::new(&target.pack_dirs);
+    use rayon::prelude::*;
+    let cache = PackCache::new(&target.pack_dirs);
     let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
         None => source::known_names()
@@ -143,22 +166,30 @@ pub fn for_each_rendered(
             })
             .collect(),
     };
-    for (selection, dir) in jobs {
-        let (stack, files, warnings) = cache.render(&selection)?;
-        let manifest = Manifest::of(
-            &files,
-            &selection,
-            &stack.title(),
-            &stack.chain,
-            cache.for_stack(&stack)?,
-        );
-        each(Rendered {
-            dir,
-            files,
-            manifest,
-            profile: stack.profile,
-            warnings,
-        })?;
+    for chunk in jobs.chunks(CHUNK) {
+        let results: Vec<Result<T>> = chunk
+            .par_iter()
+            .map(|(selection, dir)| {
+                let (stack, files, warnings) = cache.render(selection)?;
+                let manifest = Manifest::of(
+                    &files,
+                    selection,
+                    &stack.title(),
+                    &stack.chain,
+                    cache.for_stack(&stack)?.as_ref(),
+                );
+                work(Rendered {
+                    dir: dir.clone(),
+                    files,
+                    manifest,
+                    profile: stack.profile,
+                    warnings,
+                })
+            })
+            .collect();
+        for result in results {
+            each(result?)?;
+        }
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ struct PackInfo<'a> {
 }
 
 pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
+    let tera = packs.tera_for(&resolved.stack.profile.packs)?;
+    let tera = tera.as_ref();
     let mut files = Files::new();
     for name in &resolved.stack.profile.packs {
         let pack = packs.get(name)?;
@@ -49,7 +51,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             let index = condition;
             condition += 1;
             if !holds(
-                packs,
+                tera,
                 pack,
                 "outputs",
                 index,
@@ -58,9 +60,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             )? {
                 continue;
             }
-            let text = packs
-                .tera
-                .render(&pack.template_name(&output.template), &context)?;
+            let text = tera.render(&pack.template_name(&output.template), &context)?;
             let text = crate::header::add(&normalize(&text), resolved.stack, pack);
             let file = File {
                 contents: text.into_bytes(),
@@ -72,7 +72,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         for copy in &m.copies {
             let index = condition;
             condition += 1;
-            if !holds(packs, pack, "copies", index, copy.when.is_some(), &context)? {
+            if !holds(tera, pack, "copies", index, copy.when.is_some(), &context)? {
                 continue;
             }
             let Some(group) = resolved.files.get(copy.files.as_str()) else {
@@ -103,7 +103,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
 }
 
 fn holds(
-    packs: &Packs,
+    tera: &tera::Tera,
     pack: &Pack,
     kind: &str,
     index: usize,
@@ -113,10 +113,7 @@ fn holds(
     if !has_condition {
         return Ok(true);
     }
-    Ok(packs
-        .tera
-        .render(&pack.condition_name(kind, index), context)?
-        == "true")
+    Ok(tera.render(&pack.condition_name(kind, index), context)? == "true")
 }
 
 fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {

@@ -5,11 +5,13 @@
 //! the folder) and touches nothing. [`execute`] then:
 //! 1. takes the folder's advisory lock (a second imggen waits for it, and says so), removes the
 //!    temporary files an interrupted render left, and plans again under the lock;
-//! 2. stages every new file under a temporary name unique to the process, flushed to disk;
+//! 2. stages every new file under a temporary name unique to the process, then flushes them all
+//!    to disk at once (`syncfs`, or an `fsync` per file where there is none);
 //! 3. marks the manifest incomplete, with the hashes of the files about to be replaced;
 //! 4. renames every staged file into place; if one rename fails, the files already replaced are
 //!    put back and the manifest restored, so the folder is as it was;
-//! 5. removes the files no longer rendered, and writes the complete manifest last.
+//! 5. removes the files no longer rendered, flushes the folders' entries, and writes the
+//!    complete manifest last.
 //!
 //! A render killed at any point leaves whole files only (old or new), and a folder that `check`
 //! reports as incomplete until the next `render` finishes it.
@@ -18,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{
-    Lock, is_temporary, lock_folder, read_optional, temporary_name, write_atomic, write_new,
+    Lock, is_temporary, lock_folder, read_optional, temporary_name, write_atomic, write_unsynced,
 };
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
@@ -138,7 +140,7 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
     let manifest_path = dir.join(manifest::FILE_NAME);
     let old_manifest = read_optional(&manifest_path)?;
     let previous = Manifest::read(dir)?.unwrap_or_default();
-    let mut complete = manifest.clone();
+    let mut complete = manifest.with_files(files);
     for path in &plan.keep {
         // Still listed, so a later render or check keeps recognising them as imggen's.
         if let Some(hash) = previous.files.get(path) {
@@ -163,6 +165,14 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
             let target = dir.join(path);
             std::fs::remove_file(&target).map_err(fail(&target))?;
             remove_empty_parents(&target, dir);
+        }
+        // The renames, durable before the manifest says the render is complete.
+        let mut folders: Vec<&Path> = staged.iter().filter_map(|s| s.target.parent()).collect();
+        folders.push(dir);
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            crate::files::sync_folder(folder).map_err(fail(folder))?;
         }
     }
     let text = complete.to_text();
@@ -206,8 +216,8 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
         let mode = if file.executable { 0o755 } else { 0o644 };
         let old = read_optional(&target)?
             .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)));
-        let written =
-            std::fs::create_dir_all(&folder).and_then(|()| write_new(&temp, &file.contents, mode));
+        let written = std::fs::create_dir_all(&folder)
+            .and_then(|()| write_unsynced(&temp, &file.contents, mode));
         if let Err(source) = written {
             let _ = std::fs::remove_file(&temp);
             discard(&staged);
@@ -217,6 +227,14 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
             });
         }
         staged.push(Staged { temp, target, old });
+    }
+    let temps: Vec<&Path> = staged.iter().map(|s| s.temp.as_path()).collect();
+    if let Err(source) = crate::files::make_durable(dir, &temps) {
+        discard(&staged);
+        return Err(Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        });
     }
     Ok(staged)
 }
@@ -278,7 +296,7 @@ mod tests {
         std::fs::write(root.join(manifest::FILE_NAME), "old manifest\n").expect("write");
         let stage_one = |name: &str, contents: &str, old: Option<&str>| {
             let temp = root.join(temporary_name(name));
-            write_new(&temp, contents.as_bytes(), 0o644).expect("stage");
+            crate::files::write_new(&temp, contents.as_bytes(), 0o644).expect("stage");
             Staged {
                 temp,
                 target: root.join(name),
