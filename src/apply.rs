@@ -82,7 +82,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         .clone()
         .unwrap_or_else(|| platform.join("imggen"));
     let r = crate::pipeline::render_one(&request.selection, &out, &request.pack_dirs)?;
-    crate::commands::warn(&r.warnings);
+    crate::error::Warning::print_all(&r.warnings);
     let env = r
         .files
         .get(".env")

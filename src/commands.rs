@@ -110,11 +110,8 @@ fn emit(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
-/// Warnings go to stderr, one per line; they never change the exit status.
-pub fn warn(warnings: &[crate::error::Warning]) {
-    for warning in warnings {
-        let _ = writeln!(std::io::stderr(), "{warning}");
-    }
+fn warn(warnings: &[crate::error::Warning]) {
+    crate::error::Warning::print_all(warnings);
 }
 
 pub fn execute(command: Command) -> Result<u8> {

@@ -895,6 +895,16 @@ pub enum Warning {
     WaitingForLock { dir: PathBuf },
 }
 
+impl Warning {
+    /// Prints warnings to stderr, one per line; they never change the exit status.
+    pub fn print_all(warnings: &[Warning]) {
+        use std::io::Write as _;
+        for warning in warnings {
+            let _ = writeln!(io::stderr(), "{warning}");
+        }
+    }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
