@@ -8,7 +8,8 @@
 #   python         Debian bookworm's Python 3.11 with pip  (tagged python:3.11-slim-bookworm)
 #   postgres       Debian's PostgreSQL 15 + an entrypoint of our own (tagged postgres:17.5-bookworm)
 # Every build also gets the machine's own extra CA certificates through the corporate-CA
-# knob (an e2e profile stacked on top), so HTTPS (PyPI) works inside the images.
+# knob (an e2e profile stacked on top), so HTTPS (PyPI) works inside the images. A private pip
+# index over HTTPS, signed by a throwaway CA, checks the knob end to end.
 # One line per image and test; ends with `N passed, M failed`; non-zero exit on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -24,6 +25,7 @@ need=()
 command -v buildah >/dev/null || need+=(buildah)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v psql >/dev/null || need+=(postgresql-client)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
     retry apt-get update -qq || exit 1
     retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
@@ -356,6 +358,66 @@ if platform_postgres dev -p debian-prebuilt -p "$work/dev.toml" -p "$work/e2e.to
     check "apply/dev" postgres "password-less development: dev_user logs in without a password" \
         sh -c "PGPASSWORD= psql -w -h 127.0.0.1 -p $pg_port -U dev_user -d dev_db -tAc 'SELECT 1' | grep -qx 1"
     stop_platform_postgres
+fi
+
+# --- a private pip index over HTTPS, its certificate signed by a throwaway CA -----------------
+# What corporate users need and nothing static can check: with the CA knob naming the test CA,
+# the build's `pip install` and a runtime `pip install` reach the index; without it, the same
+# build fails on certificate verification.
+pki=$work/pki
+mkdir -p "$pki"
+if {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=imggen e2e test CA" \
+        -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$pki/ca.key" -out "$pki/test-ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$pki/server.key" -out "$pki/server.csr" &&
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:false\n' >"$pki/server.ext" &&
+        openssl x509 -req -in "$pki/server.csr" -CA "$pki/test-ca.crt" -CAkey "$pki/ca.key" \
+            -CAcreateserial -days 2 -extfile "$pki/server.ext" -out "$pki/server.crt"
+} >"$work/pki.log" 2>&1 && python3 scripts/e2e/make_wheel.py "$work/index"; then
+    python3 scripts/e2e/https_index.py "$work/index" "$pki/server.crt" "$pki/server.key" "$work/index.port" \
+        >"$work/index.log" 2>&1 &
+    index_pid=$!
+    for _ in $(seq 50); do [ -s "$work/index.port" ] && break; sleep 0.1; done
+    index_port=$(cat "$work/index.port" 2>/dev/null)
+    index_profile() { # index_profile CA-FILE...: the machine's CAs, these, and the private index
+        echo "# Stacked by scripts/e2e-build.sh: a private index over HTTPS."
+        echo "[corporate]"
+        printf 'ca_certificates = ['
+        printf '"%s", ' "${certs[@]}" "$@"
+        printf ']\npip_index_url = "https://localhost:%s/simple"\n' "$index_port"
+        printf '[python]\npip_packages = ["imggen-probe"]\n'
+    }
+    index_profile pki/test-ca.crt >"$work/index-ca.toml"
+    index_profile >"$work/index-no-ca.toml"
+    for variant in index-ca index-no-ca; do
+        out=$work/$variant
+        log=$work/build-$variant.log
+        if ! msg=$("$imggen" render -p debian-prebuilt -p "$work/$variant.toml" --out "$out" 2>&1); then
+            result 1 "$variant" python-runtime "render" "$msg"
+            continue
+        fi
+        timeout 1800 buildah bud --pull=never --format docker -t "e2e/$variant" "$out/python-runtime" >"$log" 2>&1
+        built=$?
+        if [ "$variant" = index-ca ]; then
+            result $built "$variant" python-runtime "pip install from the HTTPS index during the build" "$(tail -n 30 "$log")"
+            [ $built = 0 ] || continue
+            check "$variant" python-runtime "the index's package imports" \
+                in_image "e2e/$variant" python3 -c "import imggen_probe; assert imggen_probe.SERVED_BY == 'imggen e2e'"
+            check "$variant" python-runtime "pip install at run time reaches the index (pip.conf, CA bundle)" \
+                in_image "e2e/$variant" pip install --no-cache-dir --force-reinstall --no-deps imggen-probe
+        else
+            # Without the test CA the build must fail, and on certificate verification.
+            verify_failed=1
+            [ $built != 0 ] && grep -qi "certificate verify failed" "$log" && verify_failed=0
+            result $verify_failed "$variant" python-runtime "without the CA knob the build fails on certificate verification" "$(tail -n 30 "$log")"
+        fi
+    done
+    kill "$index_pid" 2>/dev/null
+    wait "$index_pid" 2>/dev/null
+else
+    result 1 "index" "-" "test CA, server certificate and wheel" "$(cat "$work/pki.log")"
 fi
 
 skip "all" postgres "PostgreSQL 17: the stand-in is Debian's PostgreSQL 15 (upstream images are not reachable)"
