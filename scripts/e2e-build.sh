@@ -26,6 +26,7 @@ command -v buildah >/dev/null || need+=(buildah)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v openssl >/dev/null || need+=(openssl)
+command -v tinyproxy >/dev/null || need+=(tinyproxy)
 if [ ${#need[@]} -gt 0 ]; then
     retry apt-get update -qq || exit 1
     retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
@@ -419,6 +420,72 @@ if {
 else
     result 1 "index" "-" "test CA, server certificate and wheel" "$(cat "$work/pki.log")"
 fi
+
+# --- a corporate apt mirror and a build proxy, carrying the builds' traffic ------------------
+# The mirror is a logging reverse proxy in front of the Debian archive; the proxy is tinyproxy.
+# The Kerberos test image installs krb5 with apt, on a base with sources.list and on one with
+# deb822 sources; each build must succeed, and the mirror's and proxy's logs must show it.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+python3 scripts/e2e/apt_mirror.py http://deb.debian.org "$work/mirror.port" "$work/mirror.log" \
+    >"$work/mirror.err" 2>&1 &
+mirror_pid=$!
+proxy_port=$(free_port)
+cat >"$work/tinyproxy.conf" <<CONF
+Port $proxy_port
+Listen 127.0.0.1
+Timeout 120
+LogFile "$work/tinyproxy.log"
+LogLevel Info
+MaxClients 20
+Allow 127.0.0.1
+CONF
+tinyproxy -d -c "$work/tinyproxy.conf" >"$work/tinyproxy.out" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 50); do [ -s "$work/mirror.port" ] && break; sleep 0.1; done
+mirror_port=$(cat "$work/mirror.port" 2>/dev/null)
+deb822=$(sha256sum <scripts/e2e/deb822.Dockerfile | cut -c1-12)
+if ! has_image "imggen-e2e/python-deb822:$deb822"; then
+    buildah bud -q --pull=never -t "imggen-e2e/python-deb822:$deb822" -f scripts/e2e/deb822.Dockerfile \
+        scripts/e2e >"$work/deb822.log" 2>&1 || cat "$work/deb822.log"
+fi
+carried() { # carried LOG PATTERN BEFORE: how many more lines than BEFORE match
+    local now
+    now=$(grep -c "$2" "$1" 2>/dev/null || true)
+    echo $((${now:-0} - $3))
+}
+for format in sources.list deb822; do
+    variant=mirror-$format
+    {
+        echo "[corporate]"
+        printf 'apt_mirror = "http://127.0.0.1:%s"\n' "$mirror_port"
+        [ "$format" = deb822 ] && printf '[images]\nkerberos_test = "imggen-e2e/python-deb822:%s"\n' "$deb822"
+    } >"$work/$variant.toml"
+    out=$work/$variant
+    before=$(carried "$work/mirror.log" "^GET " 0)
+    if ! msg=$("$imggen" render -p debian-prebuilt -p "$work/e2e.toml" -p "$work/$variant.toml" --out "$out" 2>&1); then
+        result 1 "$variant" kerberos-test "render" "$msg"
+        continue
+    fi
+    log=$work/build-$variant.log
+    retry timeout 1800 buildah bud --pull=never --format docker -t "e2e/$variant" "$out/kerberos-test" >"$log" 2>&1
+    result $? "$variant" kerberos-test "builds with its apt sources ($format) on the mirror" "$(tail -n 30 "$log")"
+    requests=$(carried "$work/mirror.log" "^GET " "$before")
+    [ "$requests" -gt 0 ]
+    result $? "$variant" kerberos-test "the mirror carried the build's apt traffic ($requests requests)" "$(tail -n 5 "$work/mirror.log")"
+done
+printf '[corporate]\nhttp_proxy = "http://127.0.0.1:%s"\n' "$proxy_port" >"$work/proxy.toml"
+out=$work/proxy
+log=$work/build-proxy.log
+before=$(carried "$work/tinyproxy.log" "deb.debian.org" 0)
+"$imggen" render -p debian-prebuilt -p "$work/e2e.toml" -p "$work/proxy.toml" --out "$out" >"$log" 2>&1 &&
+    retry timeout 1800 "$imggen" build -p debian-prebuilt -p "$work/e2e.toml" -p "$work/proxy.toml" \
+        --engine buildah --only kerberos-test --out "$out" >>"$log" 2>&1
+result $? proxy kerberos-test "imggen build passes the proxy; the build succeeds through it" "$(tail -n 30 "$log")"
+requests=$(carried "$work/tinyproxy.log" "deb.debian.org" "$before")
+[ "$requests" -gt 0 ]
+result $? proxy kerberos-test "the proxy carried the build's apt traffic ($requests log lines)" "$(tail -n 5 "$work/tinyproxy.log" 2>/dev/null)"
+kill "$mirror_pid" "$proxy_pid" 2>/dev/null
+wait "$mirror_pid" "$proxy_pid" 2>/dev/null
 
 skip "all" postgres "PostgreSQL 17: the stand-in is Debian's PostgreSQL 15 (upstream images are not reachable)"
 skip "all" postgres "postgres.plpython3: needs the PostgreSQL project's apt repository, which only the upstream image has"
