@@ -27,6 +27,9 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
+command -v krb5kdc >/dev/null || need+=(krb5-kdc)
+command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
+command -v kinit >/dev/null || need+=(krb5-user)
 if [ ${#need[@]} -gt 0 ]; then
     retry apt-get update -qq || exit 1
     retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
@@ -421,11 +424,89 @@ else
     result 1 "index" "-" "test CA, server certificate and wheel" "$(cat "$work/pki.log")"
 fi
 
+# --- Kerberos for real: an MIT KDC, a ticket, and the platform's ticket-sharing test ---------
+# A throwaway realm on 127.0.0.1; `kinit` writes a ticket cache into a folder that is mounted
+# into the built Kerberos test image at /krb5/cache, as the platform's compose file mounts its
+# volume; the rendered test.py must print SUCCESS with the ticket and must not without it.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+kdc=$work/kdc
+mkdir -p "$kdc" "$work/ticket" "$work/no-ticket"
+kdc_port=$(free_port)
+cat >"$kdc/krb5.conf" <<CONF
+[libdefaults]
+    default_realm = IMGGEN.TEST
+    dns_lookup_kdc = false
+[realms]
+    IMGGEN.TEST = {
+        kdc = 127.0.0.1:$kdc_port
+    }
+CONF
+cat >"$kdc/kdc.conf" <<CONF
+[kdcdefaults]
+    kdc_ports = $kdc_port
+    kdc_tcp_ports = $kdc_port
+[realms]
+    IMGGEN.TEST = {
+        database_name = $kdc/principal
+        key_stash_file = $kdc/stash
+        acl_file = $kdc/kadm5.acl
+    }
+CONF
+touch "$kdc/kadm5.acl"
+export KRB5_CONFIG=$kdc/krb5.conf KRB5_KDC_PROFILE=$kdc/kdc.conf
+password=$(head -c 18 /dev/urandom | base64)
+if kdb5_util create -s -r IMGGEN.TEST -P "$(head -c 18 /dev/urandom | base64)" >"$kdc/setup.log" 2>&1 &&
+    kadmin.local -q "addprinc -pw $password tester@IMGGEN.TEST" >>"$kdc/setup.log" 2>&1; then
+    krb5kdc -n >"$kdc/kdc.log" 2>&1 &
+    kdc_pid=$!
+    sleep 1
+    printf '%s\n' "$password" | kinit -c "FILE:$work/ticket/krb5cc" tester@IMGGEN.TEST >>"$kdc/setup.log" 2>&1
+    result $? kdc - "kinit against the throwaway KDC writes a ticket cache" "$(cat "$kdc/setup.log")"
+    kill "$kdc_pid" 2>/dev/null
+    wait "$kdc_pid" 2>/dev/null
+else
+    result 1 kdc - "a throwaway realm (kdb5_util, kadmin.local)" "$(cat "$kdc/setup.log")"
+fi
+unset KRB5_CONFIG KRB5_KDC_PROFILE
+ticket_test() { # ticket_test IMAGE CACHE-DIR TEST-PY [INSTALL-COMMAND]: the platform's test, as compose runs it
+    local ctr status command="python /app/test.py"
+    [ -n "${4:-}" ] && command="$4 && $command"
+    ctr=$(buildah from --pull=never "$1") || return 1
+    timeout 900 buildah run --env KRB5CCNAME=/krb5/cache/krb5cc -v "$2:/krb5/cache:ro" \
+        -v "$3:/app/test.py:ro" "$ctr" -- sh -c "$command"
+    status=$?
+    buildah rm "$ctr" >/dev/null 2>&1
+    return $status
+}
+prints_success() { "$@" 2>&1 | tee "$work/ticket-test.out" | grep -qx SUCCESS; }
+# test.py ran, and said so: not merely "no SUCCESS" because something else broke.
+no_success() {
+    local out
+    out=$("$@" 2>&1)
+    printf '%s\n' "$out" | tee "$work/ticket-test.out" | grep -q "^FAILURE: no valid ticket"
+}
+for profile in debian-prebuilt debian-layered; do
+    image=e2e/$profile-kerberos-test
+    test_py=$work/$profile/kerberos-test/test.py
+    install=""
+    if [ "$profile" = debian-layered ]; then
+        # The install command the compose override runs before the test, as rendered.
+        # The override's command is a flow sequence of double-quoted strings: JSON.
+        install=$(python3 -c 'import json, sys
+line = next(l for l in open(sys.argv[1]) if l.strip().startswith("command: ["))
+print(json.loads(line.split(":", 1)[1])[2].rsplit(" && python /app/test.py", 1)[0])' \
+            "$work/$profile/docker-compose.override.yml")
+    fi
+    check "$profile" kerberos-test "test.py prints SUCCESS with a real ticket in /krb5/cache" \
+        prints_success ticket_test "$image" "$work/ticket" "$test_py" "$install"
+    check "$profile" kerberos-test "test.py does not print SUCCESS without a ticket" \
+        no_success ticket_test "$image" "$work/no-ticket" "$test_py" "$install"
+done
+
 # --- a corporate apt mirror and a build proxy, carrying the builds' traffic ------------------
 # The mirror is a logging reverse proxy in front of the Debian archive; the proxy is tinyproxy.
 # The Kerberos test image installs krb5 with apt, on a base with sources.list and on one with
 # deb822 sources; each build must succeed, and the mirror's and proxy's logs must show it.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 python3 scripts/e2e/apt_mirror.py http://deb.debian.org "$work/mirror.port" "$work/mirror.log" \
     >"$work/mirror.err" 2>&1 &
 mirror_pid=$!
