@@ -142,7 +142,7 @@ pub fn run(
                 Probe::KerberosTools => {
                     kerberos(&mut runner, role, image, profile, files)?;
                 }
-                Probe::PostgresServer => postgres(&mut runner, role, image, profile)?,
+                Probe::PostgresServer => postgres(&mut runner, role, image, profile, files)?,
                 Probe::CaTrusted { name, script } => {
                     let aliases = ca_aliases(files, role.name);
                     if !aliases.is_empty() {
@@ -236,7 +236,31 @@ fn kerberos(
     )
 }
 
-fn postgres(runner: &mut Runner<'_>, role: &Role, image: &str, profile: &Profile) -> Result<()> {
+/// The `HEALTHCHECK` command of a rendered Dockerfile as an argument list: `CMD [...]` as it
+/// is, `CMD text` under `sh -c`; `None` without one (or with `HEALTHCHECK NONE`).
+fn healthcheck(files: &Files, folder: &str) -> Option<Vec<String>> {
+    let file = files.get(&format!("{folder}/Dockerfile"))?;
+    let text = String::from_utf8_lossy(&file.contents);
+    let instruction = crate::dockerfile::parse(&text)
+        .into_iter()
+        .rfind(|i| i.keyword == "HEALTHCHECK")?;
+    let words = instruction.words().join(" ");
+    let command = words.strip_prefix("CMD")?.trim();
+    if command.starts_with('[') {
+        serde_json::from_str(command).ok()
+    } else {
+        Some(sh(command))
+    }
+}
+
+fn postgres(
+    runner: &mut Runner<'_>,
+    role: &Role,
+    image: &str,
+    profile: &Profile,
+    files: &Files,
+) -> Result<()> {
+    let health = healthcheck(files, role.name);
     let role = role.name;
     runner.check(
         role,
@@ -304,6 +328,17 @@ fn postgres(runner: &mut Runner<'_>, role: &Role, image: &str, profile: &Profile
         ready,
         "",
     );
+    if ready && let Some(command) = &health {
+        // The Dockerfile's command, unchanged, inside the container. The server here listens on
+        // 127.0.0.1:`port` (each engine run may get its own /run, so not on the socket).
+        let env = [
+            ("PGHOST".to_string(), "127.0.0.1".to_string()),
+            ("PGPORT".to_string(), port.to_string()),
+        ];
+        let ran = runner.engine.exec(&handle, command, &env)?;
+        let name = "the image's HEALTHCHECK reports healthy";
+        runner.record(role, name, &command.join(" "), ran.ok, &ran.output);
+    }
     if ready {
         for db in &profile.postgres.databases {
             let sql = format!(
@@ -495,7 +530,7 @@ mod tests {
         assert_eq!(
             tally,
             Tally {
-                passed: 6,
+                passed: 7,
                 failed: 1
             },
             "{log}"
@@ -503,6 +538,18 @@ mod tests {
         assert!(engine.calls.contains(
             &"start pg env POSTGRES_PASSWORD,OPENMETADATA_DB_PASSWORD,AIRFLOW_DB_PASSWORD".into()
         ));
+        // corporate-hardened asks for healthchecks: the Dockerfile's own command runs.
+        assert!(
+            engine
+                .calls
+                .contains(&"exec c1 sh -c pg_isready -U postgres || exit 1".into()),
+            "{:?}",
+            engine.calls
+        );
+        assert!(
+            log.contains("ok    postgres        the image's HEALTHCHECK reports healthy"),
+            "{log}"
+        );
         assert_eq!(engine.stopped, ["c1"], "the server is stopped and removed");
         assert!(
             log.contains("FAIL  postgres        extension uuid-ossp in airflow_db\n"),
@@ -555,5 +602,20 @@ mod tests {
         )
         .expect("runs");
         assert_eq!(engine.calls, ["run os sh -c echo 'Shell works'"]);
+    }
+
+    #[test]
+    fn the_healthcheck_is_read_from_the_rendered_dockerfile() {
+        let (_, files) = rendered("corporate-hardened");
+        assert_eq!(
+            healthcheck(&files, "postgres"),
+            Some(sh("pg_isready -U postgres || exit 1"))
+        );
+        let (_, files) = rendered("debian-prebuilt");
+        assert_eq!(
+            healthcheck(&files, "postgres"),
+            None,
+            "no healthchecks asked for"
+        );
     }
 }
