@@ -49,7 +49,9 @@ passed=0
 failed=0
 skipped=0
 line() { printf '%-5s %-20s %-15s %s\n' "$@"; }
+outcomes=() # "PROFILE IMAGE ok|FAIL|skip", for the summary table at the end
 result() { # result STATUS PROFILE IMAGE TEST [DETAIL]
+    outcomes+=("$2 $3 $([ "$1" = 0 ] && echo ok || echo FAIL)")
     if [ "$1" = 0 ]; then
         passed=$((passed + 1))
         line ok "$2" "$3" "$4"
@@ -60,6 +62,7 @@ result() { # result STATUS PROFILE IMAGE TEST [DETAIL]
     fi
 }
 skip() {
+    outcomes+=("$1 $2 skip")
     skipped=$((skipped + 1))
     line skip "$1" "$2" "$3"
 }
@@ -582,5 +585,16 @@ wait "$mirror_pid" "$proxy_pid" 2>/dev/null
 skip "alpine-*" "-" "Alpine images: Alpine's package mirrors are not reachable here; covered by scripts/validate.sh"
 skip "corporate-hardened" alpine "the Alpine base (IMAGE_ALPINE): no Alpine mirror here; covered by scripts/validate.sh"
 
+echo
+echo "summary: checks per profile (or part) and image"
+printf '%s\n' "${outcomes[@]}" | awk '
+    { key = $1 " " $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key } count[key, $3]++ }
+    END {
+        printf "%-22s %-20s %4s %4s %4s\n", "profile", "image", "ok", "FAIL", "skip"
+        for (i = 1; i <= n; i++) {
+            split(order[i], part, " ")
+            printf "%-22s %-20s %4d %4d %4d\n", part[1], part[2], count[order[i], "ok"], count[order[i], "FAIL"], count[order[i], "skip"]
+        }
+    }'
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
