@@ -405,7 +405,8 @@ if {
         printf 'ca_certificates = ['
         printf '"%s", ' "${certs[@]}" "$@"
         printf ']\npip_index_url = "https://localhost:%s/simple"\n' "$index_port"
-        printf '[python]\npip_packages = ["imggen-probe"]\n'
+        # No toolchain: the build's only download is the index's package (and it stays fast).
+        printf '[python]\ntoolchain = false\npip_packages = ["imggen-probe"]\n'
     }
     index_profile pki/test-ca.crt >"$work/index-ca.toml"
     index_profile >"$work/index-no-ca.toml"
