@@ -500,10 +500,16 @@ no_success() {
     out=$("$@" 2>&1)
     printf '%s\n' "$out" | tee "$work/ticket-test.out" | grep -q "^FAILURE: no valid ticket"
 }
-for profile in debian-prebuilt debian-layered; do
+for profile in debian-prebuilt debian-layered corporate-hardened; do
     image=e2e/$profile-kerberos-test
     test_py=$work/$profile/kerberos-test/test.py
     install=""
+    # A non-root image reads the cache as its own user, as the platform's ticket sharer writes it.
+    owner=$(sed -n 's/^USER //p' "$work/$profile/kerberos-test/Dockerfile" | tail -n 1)
+    cache_dir=$work/ticket-$profile
+    mkdir -p "$cache_dir"
+    cp -p "$work/ticket/krb5cc" "$cache_dir/" 2>/dev/null
+    [ -n "$owner" ] && chown -R "$owner" "$cache_dir"
     if [ "$profile" = debian-layered ]; then
         # The install command the compose override runs before the test, as rendered.
         # The override's command is a flow sequence of double-quoted strings: JSON.
@@ -513,7 +519,7 @@ print(json.loads(line.split(":", 1)[1])[2].rsplit(" && python /app/test.py", 1)[
             "$work/$profile/docker-compose.override.yml")
     fi
     check "$profile" kerberos-test "test.py prints SUCCESS with a real ticket in /krb5/cache" \
-        prints_success ticket_test "$image" "$work/ticket" "$test_py" "$install"
+        prints_success ticket_test "$image" "$cache_dir" "$test_py" "$install"
     check "$profile" kerberos-test "test.py does not print SUCCESS without a ticket" \
         no_success ticket_test "$image" "$work/no-ticket" "$test_py" "$install"
 done
