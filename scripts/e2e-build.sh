@@ -82,9 +82,14 @@ debian_base() { # debian_base SUITE: debootstrap --variant=minbase SUITE as imgg
     buildah rm "$ctr" >/dev/null
     rm -rf "$tree" "$tree.tar"
 }
-# bookworm for the Python and JVM stand-ins; trixie (Debian 13) for PostgreSQL 17.
-debian_base bookworm
-debian_base trixie
+# bookworm for the Python and JVM stand-ins; trixie (Debian 13) for PostgreSQL 17. Built side
+# by side on a cold machine (mostly downloads); a failure in either stops the script.
+debian_base bookworm &
+bookworm_job=$!
+debian_base trixie &
+trixie_job=$!
+wait "$bookworm_job" || exit 1
+wait "$trixie_job" || exit 1
 
 # A stand-in is rebuilt when its Dockerfile or entrypoint changes: the tag carries their hash.
 standin() { # standin NAME UPSTREAM-TAG...
@@ -101,13 +106,18 @@ standin() { # standin NAME UPSTREAM-TAG...
     for tag in "$@"; do buildah tag "imggen-e2e/$name:$hash" "$tag"; done
 }
 # Tagged under the upstream names and where corporate-hardened's registry layout puts them.
+# The three stand-ins build side by side too.
 standin python python:3.11-slim-bookworm docker.io/library/python:3.11-slim-bookworm \
-    registry.corp.example/mirror/library/python:3.11-slim-bookworm
+    registry.corp.example/mirror/library/python:3.11-slim-bookworm &
+python_job=$!
 standin postgres postgres:17.5-bookworm docker.io/library/postgres:17.5-bookworm \
-    registry.corp.example/mirror/library/postgres:17.5-bookworm
+    registry.corp.example/mirror/library/postgres:17.5-bookworm &
+postgres_job=$!
 standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
     registry.corp.example/mirror/openmetadata/server:1.10.1 \
-    opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2
+    opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2 &
+jvm_job=$!
+for job in "$python_job" "$postgres_job" "$jvm_job"; do wait "$job" || exit 1; done
 
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -
 # A profile may only name files inside its project (here: its own folder), so the machine's
