@@ -617,47 +617,63 @@ fn render(request: &RenderRequest) -> Result<u8> {
             render_command(Some(selection), &target.out, &target.pack_dirs),
         ));
     }
-    let mut rendered = Vec::new();
-    for_each_rendered(&target, |r| {
+    // First every folder rendered and planned, writing nothing, so that a refusal anywhere
+    // (bad input, a hand edit) writes nothing anywhere. For `--all` the renders are not kept:
+    // they are made again, a chunk at a time, to write, so memory stays flat however many
+    // profiles there are. One selection keeps its render.
+    let keep = target.selection.is_some();
+    let mut kept = Vec::new();
+    let plan = |r: crate::pipeline::Rendered| {
+        let plan = crate::write::plan(&r.files, &r.dir, request.force)?;
+        Ok((r, plan))
+    };
+    crate::pipeline::map_rendered(&target, plan, |(r, plan)| {
         warn(&r.warnings);
-        rendered.push(r);
-        Ok(())
-    })?;
-    let plans = rendered
-        .iter()
-        .map(|r| crate::write::plan(&r.files, &r.dir, request.force))
-        .collect::<Result<Vec<_>>>()?;
-    if !request.dry_run {
-        // Every folder's conflicts before any write, so a refusal writes nothing anywhere.
-        for plan in &plans {
+        if request.dry_run {
+            emit(&describe_plan(&plan, &r.dir));
+        } else {
             plan.refuse_conflicts()?;
         }
-    }
-    for (r, plan) in rendered.iter().zip(&plans) {
-        if request.dry_run {
-            emit(&describe_plan(plan, &r.dir));
-            continue;
+        if keep {
+            kept.push(r);
         }
+        Ok(())
+    })?;
+    if request.dry_run {
+        return Ok(0);
+    }
+    let write = |r: crate::pipeline::Rendered| {
         // Planned again under the folder's lock: another render may have written meanwhile.
         let plan = crate::write::execute(&r.files, &r.manifest, &r.dir, request.force)?;
-        let mut line = format!(
-            "rendered `{}` into {}: {} created, {} updated, {} unchanged, {} removed\n",
-            r.manifest.profile,
-            r.dir.display(),
-            plan.create.len(),
-            plan.update.len(),
-            plan.unchanged.len(),
-            plan.remove.len()
-        );
-        for path in &plan.keep {
-            line.push_str(&format!(
-                "kept {}: no longer rendered, but edited by hand (delete it yourself)\n",
-                r.dir.join(path).display()
-            ));
-        }
-        emit(&line);
+        emit(&written_line(&r, &plan));
+        Ok(())
+    };
+    if keep {
+        kept.into_iter().try_for_each(write)?;
+    } else {
+        for_each_rendered(&target, write)?;
     }
     Ok(0)
+}
+
+/// What `render` says about one folder it wrote.
+fn written_line(r: &crate::pipeline::Rendered, plan: &crate::write::Plan) -> String {
+    let mut line = format!(
+        "rendered `{}` into {}: {} created, {} updated, {} unchanged, {} removed\n",
+        r.manifest.profile,
+        r.dir.display(),
+        plan.create.len(),
+        plan.update.len(),
+        plan.unchanged.len(),
+        plan.remove.len()
+    );
+    for path in &plan.keep {
+        line.push_str(&format!(
+            "kept {}: no longer rendered, but edited by hand (delete it yourself)\n",
+            r.dir.join(path).display()
+        ));
+    }
+    line
 }
 
 fn describe_plan(plan: &crate::write::Plan, dir: &Path) -> String {

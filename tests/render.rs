@@ -311,3 +311,41 @@ fn completions_and_the_man_page_are_generated() {
         .stdout_contains("imggen\\-render")
         .run();
 }
+
+/// `render --all` writes a chunk of profiles at a time, but a refusal in any folder (here a hand
+/// edit in the last one) is found before the first write: nothing changes anywhere, not even in
+/// the first folder, which the new render changes too.
+#[test]
+fn render_all_refuses_before_writing_any_folder() {
+    let first = Test::new()
+        .file("profiles/aa-org.toml", "extends = \"debian-prebuilt\"\n")
+        .file("profiles/zz-org.toml", "extends = \"debian-prebuilt\"\n")
+        .args(["render", "--all", "--out", "all"])
+        .run();
+    let edited = first.dir.join("all/zz-org/.env");
+    let text = std::fs::read_to_string(&edited).expect(".env");
+    std::fs::write(&edited, format!("{text}# my note\n")).expect("edit");
+    let before = first.tree("all");
+    let label = "extends = \"debian-prebuilt\"\n\n[labels]\n\"org.example.team\" = \"data\"\n";
+    let output = first
+        .then()
+        .file("profiles/aa-org.toml", label)
+        .file("profiles/zz-org.toml", label)
+        .args(["render", "--all", "--out", "all"])
+        .status(2)
+        .stderr_contains("all/zz-org/.env")
+        .run();
+    assert_eq!(output.tree("all"), before, "no folder was written");
+    // Without the hand edit, the same render writes both.
+    std::fs::write(&edited, text).expect("undo");
+    let output = output
+        .then()
+        .args(["render", "--all", "--out", "all"])
+        .stdout_contains("rendered `aa-org` into all/aa-org: 0 created, 3 updated")
+        .run();
+    assert!(
+        output
+            .read("all/zz-org/python-runtime/Dockerfile")
+            .contains("org.example.team")
+    );
+}
