@@ -74,8 +74,7 @@ impl PackCache {
             // A profile's pack folder is code it runs: only from inside its project.
             crate::confine::dir(&path, &profile_dir).map_err(|reason| {
                 crate::error::Error::ProfileFile {
-                    location: origin
-                        .map_or_else(|| crate::error::DEFAULTS.to_string(), |o| o.label.clone()),
+                    location: stack.layers.label(&key),
                     key: key.join("."),
                     path: path.clone(),
                     reason: Box::new(reason),

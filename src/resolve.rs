@@ -250,12 +250,8 @@ fn postgres_major(stack: &Stack) -> Result<u32> {
     let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or_default();
     let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().map_err(|_| {
-        let location = stack
-            .layers
-            .origin(&["images", "postgres"])
-            .map(|o| o.label.clone());
         Error::invalid(
-            location.unwrap_or_else(|| crate::error::DEFAULTS.into()),
+            stack.layers.label(&["images", "postgres"]),
             "images.postgres",
             image,
             Reason::NoPostgresMajor,
@@ -315,7 +311,7 @@ fn read_files(stack: &Stack) -> Result<ReadFiles> {
             Ok(expired) => {
                 for (block, not_after) in expired {
                     warnings.push(Warning::CertificateExpired {
-                        location: location(stack, &key),
+                        location: stack.layers.label(&key),
                         path: path.clone(),
                         block,
                         not_after,
@@ -385,16 +381,9 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
     }
 }
 
-fn location(stack: &Stack, key: &[&str]) -> String {
-    stack
-        .layers
-        .origin(key)
-        .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
-}
-
 fn file_error(stack: &Stack, key: &[&str], path: PathBuf, reason: Reason) -> Error {
     Error::ProfileFile {
-        location: location(stack, key),
+        location: stack.layers.label(key),
         key: key.join("."),
         path,
         reason: Box::new(reason),

@@ -210,30 +210,17 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn location(&self, key: &[&str]) -> String {
-        self.stack
-            .layers
-            .origin(key)
-            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+        self.stack.layers.label(key)
     }
 
     /// Where `field` of the `index`th element of the list at `key` was set.
     fn location_at(&self, key: &[&str], index: usize, field: &str) -> String {
-        self.stack
-            .layers
-            .origin_at(key, index, field)
-            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+        self.stack.layers.label_at(key, index, field)
     }
 
     fn one(&self, key: &[&str], value: &str, rule: Rule) -> Result<()> {
-        match rule.check(value) {
-            None => Ok(()),
-            Some(reason) => Err(Error::invalid(
-                self.location(key),
-                key.join("."),
-                value,
-                reason,
-            )),
-        }
+        rule.check(value)
+            .map_or(Ok(()), |reason| self.refuse(key, value, reason))
     }
 
     /// A key of a free-form table (`labels`, `python.env`, ...): located by its own entry.
@@ -265,18 +252,10 @@ impl Checker<'_> {
         value: &str,
         rule: Rule,
     ) -> Result<()> {
-        match rule.check(value) {
-            None => Ok(()),
-            Some(reason) => {
-                let key = format!("{}[{index}].{field}", list.join("."));
-                Err(Error::invalid(
-                    self.location_at(list, index, field),
-                    key,
-                    value,
-                    reason,
-                ))
-            }
-        }
+        let key = format!("{}[{index}].{field}", list.join("."));
+        rule.check(value).map_or(Ok(()), |reason| {
+            self.refuse_at(list, index, field, key, value, reason)
+        })
     }
 
     fn each<'v>(
@@ -287,12 +266,7 @@ impl Checker<'_> {
     ) -> Result<()> {
         for (index, value) in values.into_iter().enumerate() {
             if let Some(reason) = rule.check(value) {
-                return Err(Error::invalid(
-                    self.location_at(key, index, ""),
-                    key.join("."),
-                    value,
-                    reason,
-                ));
+                return self.refuse_at(key, index, "", key.join("."), value, reason);
             }
         }
         Ok(())
@@ -407,15 +381,7 @@ pub fn secret_problem(name: Option<&str>, value: &str) -> Option<Reason> {
 impl Checker<'_> {
     /// Applies [`secret_problem`] to one entry, located by `key`.
     fn no_secret(&self, key: &[&str], name: Option<&str>, value: &str) -> Result<()> {
-        match secret_problem(name, value) {
-            None => Ok(()),
-            Some(reason) => Err(Error::invalid(
-                self.location(key),
-                key.join("."),
-                value,
-                reason,
-            )),
-        }
+        secret_problem(name, value).map_or(Ok(()), |reason| self.refuse(key, value, reason))
     }
 
     fn in_range(
@@ -428,19 +394,34 @@ impl Checker<'_> {
         if range.contains(&value) {
             Ok(())
         } else {
-            Err(Error::invalid(
-                self.location(key),
-                key.join("."),
-                value.to_string(),
-                reason,
-            ))
+            self.refuse(key, value.to_string(), reason)
         }
     }
 
+    /// The value at `key` is refused, located where it was set.
     fn refuse(&self, key: &[&str], value: impl Into<String>, reason: Reason) -> Result<()> {
         Err(Error::invalid(
             self.location(key),
             key.join("."),
+            value,
+            reason,
+        ))
+    }
+
+    /// `field` of the `index`th element of the list at `list` is refused, located at its own
+    /// line; `shown` is how the message names it.
+    fn refuse_at(
+        &self,
+        list: &[&str],
+        index: usize,
+        field: &str,
+        shown: String,
+        value: impl Into<String>,
+        reason: Reason,
+    ) -> Result<()> {
+        Err(Error::invalid(
+            self.location_at(list, index, field),
+            shown,
             value,
             reason,
         ))
@@ -534,13 +515,8 @@ pub fn check(stack: &Stack) -> Result<()> {
         if let Some(tag) = p.section_tag(role) {
             let section = role.section.expect("a section tag has a section");
             c.one(&[section, "tag"], tag, Rule::Image)?;
-            if p.tags.get(role.key).is_some() {
-                return Err(Error::invalid(
-                    c.location(&["tags", role.key]),
-                    format!("tags.{}", role.key),
-                    p.tags.get(role.key).cloned().unwrap_or_default(),
-                    Reason::TagSetTwice { section },
-                ));
+            if let Some(twice) = p.tags.get(role.key) {
+                return c.refuse(&["tags", role.key], twice, Reason::TagSetTwice { section });
             }
         }
     }
@@ -586,12 +562,7 @@ pub fn check(stack: &Stack) -> Result<()> {
     for (index, repo) in corp.apk_repositories.iter().enumerate() {
         if let Some(reason) = secret_problem(None, repo) {
             let key = ["corporate", "apk_repositories"];
-            return Err(Error::invalid(
-                c.location_at(&key, index, ""),
-                key.join("."),
-                repo,
-                reason,
-            ));
+            return c.refuse_at(&key, index, "", key.join("."), repo, reason);
         }
     }
     c.no_secret(&["description"], None, &p.description)?;
@@ -663,12 +634,7 @@ pub fn check(stack: &Stack) -> Result<()> {
         c.item(&key, index, "owner", &db.owner, Rule::SqlName)?;
         let field = |name: &str| format!("postgres.databases[{index}].{name}");
         let refuse = |name: &str, value: &str, reason| {
-            Err(Error::invalid(
-                c.location_at(&key, index, name),
-                field(name),
-                value,
-                reason,
-            ))
+            c.refuse_at(&key, index, name, field(name), value, reason)
         };
         if pg.databases[..index]
             .iter()
@@ -693,12 +659,16 @@ pub fn check(stack: &Stack) -> Result<()> {
         match &db.password_env {
             Some(env) => c.item(&key, index, "password_env", env, Rule::EnvName)?,
             None if pg.auth_method != Some(AuthMethod::Trust) => {
-                return Err(Error::invalid(
-                    c.location_at(&key, index, "owner"),
-                    format!("postgres.databases[{index}].password_env"),
+                // Located at the owner it is missing for.
+                let shown = field("password_env");
+                return c.refuse_at(
+                    &key,
+                    index,
+                    "owner",
+                    shown,
                     "",
                     Reason::OwnerWithoutPassword,
-                ));
+                );
             }
             None => {}
         }
@@ -744,20 +714,18 @@ pub fn check(stack: &Stack) -> Result<()> {
         Rule::BindPath,
     )?;
     if pg.auth_method == Some(AuthMethod::Trust) && !p.development {
-        return Err(Error::invalid(
-            c.location(&["postgres", "auth_method"]),
-            "postgres.auth_method",
+        return c.refuse(
+            &["postgres", "auth_method"],
             "trust",
             Reason::TrustOutsideDevelopment,
-        ));
+        );
     }
     if p.hardening.non_root && p.mode == Mode::Layered {
-        return Err(Error::invalid(
-            c.location(&["hardening", "non_root"]),
-            "hardening.non_root",
+        return c.refuse(
+            &["hardening", "non_root"],
             "true",
             Reason::NonRootInLayeredMode,
-        ));
+        );
     }
     Ok(())
 }

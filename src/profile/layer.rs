@@ -77,6 +77,19 @@ impl Layers {
         }
     }
 
+    /// Where the value at `path` was set, as messages say it (`org.toml:4`, `--set`), or
+    /// [`DEFAULTS`](crate::error::DEFAULTS) for a value no layer set.
+    pub fn label(&self, path: &[&str]) -> String {
+        self.origin(path)
+            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+    }
+
+    /// [`Layers::label`] of one element's field (see [`Layers::origin_at`]).
+    pub fn label_at(&self, path: &[&str], index: usize, field: &str) -> String {
+        self.origin_at(path, index, field)
+            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+    }
+
     /// Where `field` of the `index`th element of the array at `path` was set (`field` empty:
     /// the element itself), falling back to the array's own origin.
     pub fn origin_at(&self, path: &[&str], index: usize, field: &str) -> Option<&Origin> {
