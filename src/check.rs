@@ -65,19 +65,8 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             drift.stale.push(path.clone());
         }
     }
-    drift.incomplete = previous.incomplete || has_temporaries(dir);
+    drift.incomplete = previous.incomplete || crate::files::temporaries(dir).next().is_some();
     Ok(drift)
-}
-
-fn has_temporaries(dir: &Path) -> bool {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(std::result::Result::ok)
-        .any(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(crate::files::is_temporary)
-        })
 }
 
 /// A readable report: one line per drifted file, then a unified diff for each changed one.

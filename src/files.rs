@@ -19,16 +19,17 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
 /// `fix` says what to do when it does not parse.
 pub fn read_toml<T: DeserializeOwned>(path: &Path, fix: &str) -> Result<Option<T>> {
-    let Some(bytes) = read_optional(path)? else {
-        return Ok(None);
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    toml_edit::de::from_str(&text)
-        .map(Some)
-        .map_err(|e| Error::Toml {
-            location: path.display().to_string(),
-            message: format!("{} ({fix})", e.message().trim()),
-        })
+    read_optional(path)?
+        .map(|bytes| parse_toml(path, &bytes, fix))
+        .transpose()
+}
+
+/// [`read_toml`] of bytes already read from `path`.
+pub fn parse_toml<T: DeserializeOwned>(path: &Path, bytes: &[u8], fix: &str) -> Result<T> {
+    toml_edit::de::from_str(&String::from_utf8_lossy(bytes)).map_err(|e| Error::Toml {
+        location: path.display().to_string(),
+        message: format!("{} ({fix})", e.message().trim()),
+    })
 }
 
 /// Writes `contents` to a temporary file beside `target`, then renames it into place, so the
@@ -114,6 +115,15 @@ pub fn temporary_name(name: &str) -> String {
 /// Whether a file name is one [`temporary_name`] made.
 pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(TEMPORARY)
+}
+
+/// The temporary files under `dir` (links not followed): what an interrupted write left.
+pub fn temporaries(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name().to_str().is_some_and(is_temporary))
+        .map(walkdir::DirEntry::into_path)
 }
 
 /// Writes `contents` with `mode` to `path`, flushed to disk.

@@ -14,6 +14,9 @@ use crate::render::Files;
 
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
 
+/// What to do about a manifest that does not parse.
+const FIX: &str = "delete it and render again";
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -117,6 +120,11 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        crate::files::read_toml(&dir.join(FILE_NAME), "delete it and render again")
+        crate::files::read_toml(&dir.join(FILE_NAME), FIX)
+    }
+
+    /// The manifest of `dir` from its bytes, already read.
+    pub fn parse(dir: &Path, bytes: &[u8]) -> Result<Self> {
+        crate::files::parse_toml(&dir.join(FILE_NAME), bytes, FIX)
     }
 }

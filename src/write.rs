@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{
-    Lock, is_temporary, lock_folder, read_optional, temporary_name, write_atomic, write_unsynced,
+    Lock, lock_folder, read_optional, temporary_name, write_atomic, write_unsynced,
 };
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
@@ -68,7 +68,11 @@ fn plan_unlocked(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
             path: dir.to_path_buf(),
         });
     }
-    let previous = Manifest::read(dir)?.unwrap_or_default();
+    plan_against(files, dir, force, &Manifest::read(dir)?.unwrap_or_default())
+}
+
+/// The plan, given the manifest `dir` holds (`previous`).
+fn plan_against(files: &Files, dir: &Path, force: bool, previous: &Manifest) -> Result<Plan> {
     let mut plan = Plan::default();
     for (path, file) in files {
         refuse_links(dir, path)?;
@@ -135,11 +139,15 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
     std::fs::create_dir_all(dir).map_err(fail(dir))?;
     let _lock = lock_folder(dir, Lock::Exclusive)?;
     remove_temporaries(dir);
-    let plan = plan_unlocked(files, dir, force)?;
-    plan.refuse_conflicts()?;
+    // The manifest is read once: for the plan, the record of kept files, and a rollback.
     let manifest_path = dir.join(manifest::FILE_NAME);
     let old_manifest = read_optional(&manifest_path)?;
-    let previous = Manifest::read(dir)?.unwrap_or_default();
+    let previous = match &old_manifest {
+        Some(bytes) => Manifest::parse(dir, bytes)?,
+        None => Manifest::default(),
+    };
+    let plan = plan_against(files, dir, force, &previous)?;
+    plan.refuse_conflicts()?;
     let mut complete = manifest.with_files(files);
     for path in &plan.keep {
         // Still listed, so a later render or check keeps recognising them as imggen's.
@@ -185,12 +193,8 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
 /// Temporary files an interrupted imggen left (only called under the lock, when none of ours
 /// exist). Links are not followed.
 fn remove_temporaries(dir: &Path) {
-    let leftovers = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_type().is_file() && e.file_name().to_str().is_some_and(is_temporary));
-    for entry in leftovers {
-        let _ = std::fs::remove_file(entry.path());
+    for leftover in crate::files::temporaries(dir) {
+        let _ = std::fs::remove_file(leftover);
     }
 }
 
