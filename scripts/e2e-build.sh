@@ -67,6 +67,7 @@ skip() {
     line skip "$1" "$2" "$3"
 }
 has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- stand-ins -------------------------------------------------------------------------------
 debian_base() { # debian_base SUITE: debootstrap --variant=minbase SUITE as imggen-e2e/SUITE-base
@@ -180,7 +181,7 @@ wait_postgres() { # wait_postgres PORT PID: until the server answers (or its pro
 
 postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
     local profile=$1 tag=$2 out=$3 port ctr pid log=$work/pg-$1.log
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     ctr=$(buildah from --pull=never "$tag") || { result 1 "$profile" postgres "start"; return; }
     containers+=("$ctr")
     buildah run --env POSTGRES_PASSWORD=e2e-admin --env OPENMETADATA_DB_PASSWORD=e2e-om \
@@ -345,7 +346,7 @@ for key, value in sorted((service.get("environment") or {}).items()):
     print(f"{key}={value}")' "$work/config-$name.json")
     retry timeout 1800 buildah bud --pull=never -t "e2e/apply-$name" "$checkout/imggen/postgres" >"$work/bud-$name.log" 2>&1 \
         || { result 1 "apply/$name" postgres "builds" "$(cat "$work/bud-$name.log")"; return 1; }
-    pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_port=$(free_port)
     pg_ctr=$(buildah from --pull=never "e2e/apply-$name") || return 1
     containers+=("$pg_ctr")
     buildah copy --chmod 0755 "$pg_ctr" tests/platform/platform-infrastructure/postgres/init-databases.sh \
@@ -453,7 +454,6 @@ fi
 # A throwaway realm on 127.0.0.1; `kinit` writes a ticket cache into a folder that is mounted
 # into the built Kerberos test image at /krb5/cache, as the platform's compose file mounts its
 # volume; the rendered test.py must print SUCCESS with the ticket and must not without it.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 kdc=$work/kdc
 mkdir -p "$kdc" "$work/ticket" "$work/no-ticket"
 kdc_port=$(free_port)

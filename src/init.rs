@@ -43,6 +43,13 @@ pub struct Answers {
     pub yes: bool,
 }
 
+impl Answers {
+    /// `--image` or `--base` given: they answer the image questions as a whole.
+    fn image_flags_given(&self) -> bool {
+        !self.images.is_empty() || !self.bases.is_empty()
+    }
+}
+
 /// How questions get answered: a terminal, a script (tests), or nobody (no TTY).
 pub trait Prompter {
     /// Picks one of `options` (`(value, one-line explanation)`).
@@ -381,7 +388,7 @@ impl Wizard<'_> {
     /// profile builds, the name imggen builds it as) and, for a built one, the base it is built
     /// from. Each answer is checked as an image reference.
     fn images(&mut self) -> Result<()> {
-        let given = !self.answers.images.is_empty() || !self.answers.bases.is_empty();
+        let given = self.answers.image_flags_given();
         let custom = match self.answers.custom_images {
             Some(yes) => yes,
             None if given => true,
@@ -442,7 +449,7 @@ impl Wizard<'_> {
     /// One image answer: the flag's, else the default when other image flags were given (they
     /// answer the image questions as a whole), else asked.
     fn answer(&mut self, q: ImageQuestion<'_>) -> Result<String> {
-        let flags_given = !self.answers.images.is_empty() || !self.answers.bases.is_empty();
+        let flags_given = self.answers.image_flags_given();
         let (flag, key, empty_ok) = (q.flag.as_str(), q.key.as_str(), q.empty_ok);
         let answer = match q.given {
             Some(image) => image.clone(),
