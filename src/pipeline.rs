@@ -169,14 +169,12 @@ pub fn map_rendered<T: Send>(
         let results: Vec<Result<T>> = chunk
             .par_iter()
             .map(|(selection, dir)| {
-                let (stack, files, warnings) = cache.render(selection)?;
-                let manifest = Manifest::of(
-                    &files,
-                    selection,
-                    &stack.title(),
-                    &stack.chain,
-                    cache.for_stack(&stack)?.as_ref(),
-                );
+                // The packs once: rendering and the manifest's pack versions both need them.
+                let stack = profile::load(selection)?;
+                let packs = cache.for_stack(&stack)?;
+                let (files, warnings) = render_warned(&packs, &stack)?;
+                let manifest =
+                    Manifest::of(&files, selection, &stack.title(), &stack.chain, &packs);
                 work(Rendered {
                     dir: dir.clone(),
                     files,
