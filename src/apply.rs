@@ -95,7 +95,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         profile: r.manifest.profile.clone(),
         ..Record::default()
     };
-    let images = crate::resolve::images(&r.profile);
+    let images = crate::resolve::images(&r.profile, &r.lock);
     let mut changes = Vec::new();
     let mut kept = Vec::new();
     for project in &PROJECTS {

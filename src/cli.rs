@@ -8,7 +8,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     BuildRequest, CheckRequest, Command, DiffRequest, EditRequest, LintRequest, ListWhat,
-    RenderRequest, ShowRequest, TestRequest, VendorAction, VendorRequest,
+    LockRequest, MirrorRequest, RenderRequest, ShowRequest, TestRequest, VendorAction,
+    VendorRequest,
 };
 use crate::engine::{ENGINES, Kind};
 use crate::init;
@@ -16,6 +17,7 @@ use crate::pipeline::Target;
 use crate::profile::model;
 use crate::profile::{Selection, source};
 use crate::role::{ROLES, Role};
+use crate::upstream::LockMode;
 
 #[derive(Parser)]
 #[command(
@@ -145,6 +147,42 @@ enum Sub {
         /// A folder of template packs used ahead of the built-in ones (repeatable)
         #[arg(long = "pack-dir", value_name = "DIR")]
         pack_dirs: Vec<PathBuf>,
+    },
+    /// Pin each base image's tag to the digest its registry serves now, in imggen.lock; render
+    /// then writes `FROM name:tag@sha256:...` without asking the network
+    #[command(
+        after_help = "Examples:\n  imggen lock -p corporate-hardened\n  imggen lock --check        # exit 1 when a tag moved (scheduled CI)\n  imggen lock --update python\n\nCredentials come from the Docker config file (`docker login`); a registry signed by a\ncorporate CA is trusted through the profile's `corporate.ca_certificates`."
+    )]
+    Lock {
+        #[command(flatten)]
+        select: Select,
+        /// Ask again and exit 1 when a tag points elsewhere than its pin; write nothing
+        #[arg(long, conflicts_with = "update")]
+        check: bool,
+        /// Ask again and move the pins: of these images (references or roles), or of all
+        #[arg(long, num_args = 0.., value_name = "IMAGE")]
+        update: Option<Vec<String>>,
+    },
+    /// Copy every upstream image the profile needs (bases and the platform's service images)
+    /// into a private registry by digest, under the names its registry layout gives them
+    #[command(
+        after_help = "Examples:\n  imggen mirror -p corporate-hardened --dry-run\n  imggen mirror -p corporate-hardened --to registry.corp.example/mirror\n  imggen mirror --from mirror.example:5000 --to 127.0.0.1:5000 --platform linux/amd64\n\nCopies with skopeo; images already there by digest are skipped."
+    )]
+    Mirror {
+        #[command(flatten)]
+        select: Select,
+        /// The registry to fill (default: the profile's `corporate.registry`)
+        #[arg(long, value_name = "REGISTRY")]
+        to: Option<String>,
+        /// Read the upstream images from this registry instead of their own
+        #[arg(long, value_name = "REGISTRY")]
+        from: Option<String>,
+        /// Copy only this platform of multi-platform images, e.g. `linux/amd64` (default: all)
+        #[arg(long = "platform", value_name = "OS/ARCH", value_parser = platform_arg)]
+        platforms: Vec<String>,
+        /// Ask the registries and print the plan; copy nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Run the platform's image tests against the built images (exit 1 if one fails)
     #[command(
@@ -441,6 +479,14 @@ fn engine_arg() -> impl TypedValueParser<Value = &'static Kind> {
 }
 
 /// `ROLE=IMAGE`, with a role from the table.
+/// `--platform`: `os/arch` or `os/arch/variant`.
+fn platform_arg(arg: &str) -> Result<String, String> {
+    match crate::validate::Rule::Platform.check(arg) {
+        None => Ok(arg.to_string()),
+        Some(reason) => Err(reason.to_string()),
+    }
+}
+
 fn role_image(arg: &str) -> Result<(&'static Role, String), String> {
     let bad = |role: Option<&str>| {
         crate::error::Error::BadImageArg {
@@ -550,6 +596,33 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             push,
             only,
             pack_dirs,
+        }),
+        Sub::Lock {
+            select,
+            check,
+            update,
+        } => Command::Lock(LockRequest {
+            selection: select.into_selection(),
+            mode: match (check, update) {
+                (true, _) => LockMode::Check,
+                (false, Some(names)) => LockMode::Update(names),
+                (false, None) => LockMode::Add,
+            },
+        }),
+        Sub::Mirror {
+            select,
+            to,
+            from,
+            platforms,
+            dry_run,
+        } => Command::Mirror(MirrorRequest {
+            selection: select.into_selection(),
+            mirror: crate::mirror::Request {
+                to,
+                from,
+                platforms,
+                dry_run,
+            },
         }),
         Sub::Test {
             select,

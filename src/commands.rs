@@ -23,6 +23,8 @@ pub enum Command {
     Schema,
     Init(crate::init::Answers),
     Apply(crate::apply::ApplyRequest),
+    Lock(LockRequest),
+    Mirror(MirrorRequest),
     /// Text the command line made itself (completions, the man page): printed as it is.
     Print(Vec<u8>),
 }
@@ -43,6 +45,16 @@ pub struct TestRequest {
     pub images: Vec<(&'static Role, String)>,
     pub only: Vec<&'static Role>,
     pub pack_dirs: Vec<PathBuf>,
+}
+
+pub struct LockRequest {
+    pub selection: Selection,
+    pub mode: crate::upstream::LockMode,
+}
+
+pub struct MirrorRequest {
+    pub selection: Selection,
+    pub mirror: crate::mirror::Request,
 }
 
 pub struct BuildRequest {
@@ -120,7 +132,7 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Check(request) => check(&request),
         Command::Show(request) => {
             let stack = profile::load(&request.selection)?;
-            crate::resolve::resolve(&stack)?;
+            crate::resolve::resolve(&stack, &crate::lock::Lockfile::load()?)?;
             if request.json {
                 emit(&json_text(&crate::show::json(&stack)));
             } else {
@@ -137,6 +149,8 @@ pub fn execute(command: Command) -> Result<u8> {
         Command::Vendor(request) => vendor(&request),
         Command::Lint(request) => lint(&request),
         Command::Build(request) => build(&request),
+        Command::Lock(request) => lock(&request),
+        Command::Mirror(request) => mirror(&request),
         Command::Test(request) => image_test(&request),
         Command::Edit(request) => edit(&request),
         Command::Init(answers) => init(&answers),
@@ -267,9 +281,10 @@ fn edit(request: &EditRequest) -> Result<u8> {
 fn image_test(request: &TestRequest) -> Result<u8> {
     use std::sync::atomic::Ordering;
     let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
-    let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&selection)?;
+    let cache = PackCache::new(&request.pack_dirs);
+    let (stack, files, warnings) = cache.render(&selection)?;
     warn(&warnings);
-    let refs = crate::resolve::images(&stack.profile);
+    let refs = crate::resolve::images(&stack.profile, &*cache.lock()?);
     let mut images = crate::imagetest::Images::new();
     for role in crate::role::built() {
         // By default, the images of the roles this profile renders.
@@ -357,6 +372,98 @@ fn build(request: &BuildRequest) -> Result<u8> {
     Ok(u8::from(failed))
 }
 
+/// The profile's CA certificates, read and checked: what registry clients trust beside the
+/// system's.
+fn ca_certificates(stack: &profile::Stack) -> Result<Vec<Vec<u8>>> {
+    let resolved = crate::resolve::resolve(stack, &crate::lock::Lockfile::default())?;
+    Ok(resolved
+        .files
+        .get("ca_certificates")
+        .map(|list| list.iter().map(|f| f.contents.clone()).collect())
+        .unwrap_or_default())
+}
+
+fn lock(request: &LockRequest) -> Result<u8> {
+    use crate::upstream::{LockMode, Status};
+    let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
+    let stack = profile::load(&selection)?;
+    let path = Path::new(crate::lock::FILE_NAME);
+    let current = crate::lock::Lockfile::load()?;
+    let client = crate::upstream::client(&ca_certificates(&stack)?)?;
+    let bases = crate::upstream::bases(&stack.profile);
+    if bases.is_empty() {
+        emit("nothing to lock: the profile pins every base image by digest itself\n");
+        return Ok(0);
+    }
+    let (rows, next) = crate::upstream::lock(
+        &bases,
+        &current,
+        &request.mode,
+        &crate::lock::today(),
+        &|reference| client.digest(reference),
+    )?;
+    emit(&crate::upstream::table(&rows));
+    if request.mode == LockMode::Check {
+        let stale = rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::Moved { .. } | Status::NotLocked))
+            .count();
+        if stale == 0 {
+            emit(&format!("{} matches the registries\n", path.display()));
+            return Ok(0);
+        }
+        emit(&format!(
+            "{} of {} out of date; run `imggen lock --update` to move the pins\n",
+            crate::diff::count(stale, "pin is", "pins are"),
+            path.display()
+        ));
+        return Ok(1);
+    }
+    if next.save_to(path)? {
+        emit(&format!("wrote {}\n", path.display()));
+    } else {
+        emit(&format!("{} is up to date\n", path.display()));
+    }
+    Ok(0)
+}
+
+fn mirror(request: &MirrorRequest) -> Result<u8> {
+    let m = &request.mirror;
+    for (flag, value) in [("--to", &m.to), ("--from", &m.from)] {
+        if let Some(value) = value
+            && let Some(reason) = crate::validate::Rule::Registry.check(value)
+        {
+            return Err(crate::error::Error::BadRegistryArg {
+                flag,
+                value: value.clone(),
+                reason: Box::new(reason),
+            });
+        }
+    }
+    let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
+    let stack = profile::load(&selection)?;
+    let certificates = ca_certificates(&stack)?;
+    let client = crate::upstream::client(&certificates)?;
+    let plan = crate::mirror::plan(&stack.profile, m, &client)?;
+    let todo = plan.iter().filter(|c| !c.done()).count();
+    let present = plan.len() - todo;
+    if m.dry_run {
+        emit(&crate::mirror::table(&plan, None));
+        emit(&format!(
+            "{} to copy, {present} present (dry run: nothing copied)\n",
+            crate::diff::count(todo, "image", "images")
+        ));
+        return Ok(0);
+    }
+    let served = crate::mirror::copy_all(&plan, m, &client, &certificates, &mut |l| emit(l))?;
+    emit(&crate::mirror::table(&plan, Some(&served)));
+    emit(&format!(
+        "{} copied, {present} already present\n",
+        crate::diff::count(todo, "image", "images")
+    ));
+    Ok(0)
+}
+
 fn lint(request: &LintRequest) -> Result<u8> {
     use crate::lint::Mode;
     if let Some(id) = &request.explain {
@@ -377,10 +484,11 @@ fn lint(request: &LintRequest) -> Result<u8> {
     let mut inputs: Vec<(String, String, crate::lint::Subject)> = Vec::new();
     if request.files.is_empty() {
         let selection = remembered(&request.selection, Path::new(crate::pipeline::DEFAULT_OUT))?;
-        let (stack, files, warnings) = PackCache::new(&request.pack_dirs).render(&selection)?;
+        let cache = PackCache::new(&request.pack_dirs);
+        let (stack, files, warnings) = cache.render(&selection)?;
         warn(&warnings);
         let mode = request.mode.unwrap_or(stack.profile.mode);
-        let images = crate::resolve::images(&stack.profile);
+        let images = crate::resolve::images(&stack.profile, &*cache.lock()?);
         for (path, file) in files.iter().filter(|(p, _)| p.ends_with("Dockerfile")) {
             let text = String::from_utf8_lossy(&file.contents).into_owned();
             let role = request.role.or(crate::role::of_path(path));

@@ -124,7 +124,7 @@ impl Edit {
     pub fn write(&self) -> Result<()> {
         let text = self.text();
         let stack = crate::profile::load_edited(&self.path, &text)?;
-        crate::resolve::resolve(&stack)?;
+        crate::resolve::resolve(&stack, &crate::lock::Lockfile::default())?;
         crate::files::write_atomic(&self.path, text.as_bytes(), false)
     }
 

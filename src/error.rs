@@ -155,6 +155,136 @@ pub enum Error {
     OutNotDir {
         path: PathBuf,
     },
+    /// `lock --update NAME` where NAME is no base image of the profile (nor a role using one).
+    NotABase {
+        name: String,
+        bases: Vec<String>,
+    },
+    /// skopeo could not copy an image; `output` is what it said.
+    CopyFailed {
+        source: String,
+        destination: String,
+        output: String,
+    },
+    /// `mirror` without `--to` for a profile without `corporate.registry`.
+    NoMirrorTarget,
+    /// A `--to` or `--from` that is no registry.
+    BadRegistryArg {
+        flag: &'static str,
+        value: String,
+        reason: Box<Reason>,
+    },
+    /// Asking a registry about `reference` failed.
+    Registry {
+        reference: String,
+        problem: Box<Problem>,
+    },
+}
+
+/// Why a registry could not tell imggen what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// No connection (refused, DNS, TLS); `cause` is what the HTTP library said.
+    Unreachable { cause: String },
+    /// The registry wants a login and the credentials file has none for it.
+    NoCredentials {
+        registry: String,
+        file: Option<PathBuf>,
+    },
+    /// The registry refused the login the credentials file has.
+    BadCredentials { user: String, file: Option<PathBuf> },
+    /// 404: no such repository or tag.
+    NotFound { message: String },
+    /// 403.
+    Denied { message: String },
+    /// Any other answer.
+    Status { status: u16, message: String },
+    /// A `Docker-Content-Digest` that is not a sha256 digest.
+    BadDigest { digest: String },
+    /// The content does not hash to the digest the registry named for it.
+    DigestMismatch { claimed: String, actual: String },
+    /// A `WWW-Authenticate` imggen cannot answer.
+    BadChallenge { header: String },
+    /// After a copy, the destination serves another digest than the one copied.
+    CopiedDifferently { expected: String, served: String },
+}
+
+/// What a registry said, in parentheses, when it said something.
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({message})")
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = |file: &Option<PathBuf>| {
+            file.as_ref().map_or_else(
+                || "the Docker config file (~/.docker/config.json)".to_string(),
+                |p| p.display().to_string(),
+            )
+        };
+        match self {
+            Self::Unreachable { cause } => {
+                write!(
+                    f,
+                    "cannot reach the registry: {cause}; check its address and the network"
+                )?;
+                if cause.contains("certificate") || cause.contains("UnknownIssuer") {
+                    f.write_str(
+                        "; a registry whose certificate a corporate CA signed needs that CA in \
+                         the profile's `corporate.ca_certificates`",
+                    )?;
+                }
+                Ok(())
+            }
+            Self::NoCredentials {
+                registry,
+                file: from,
+            } => write!(
+                f,
+                "the registry asks for a login, and {} has none for `{registry}`; run \
+                 `docker login {registry}` (imggen reads the `auths` the login stores)",
+                file(from)
+            ),
+            Self::BadCredentials { user, file: from } => write!(
+                f,
+                "the registry refused the login of `{user}` from {}; run `docker login` again",
+                file(from)
+            ),
+            Self::NotFound { message } => write!(
+                f,
+                "the registry has no such image or tag{}; check the name and tag, or copy it \
+                 there first (`imggen mirror --to REGISTRY`)",
+                said(message)
+            ),
+            Self::Denied { message } => write!(f, "the registry denied access{}", said(message)),
+            Self::Status { status, message } => {
+                write!(f, "the registry answered HTTP {status}{}", said(message))
+            }
+            Self::BadDigest { digest } => write!(
+                f,
+                "the registry named `{digest}` as the digest, which is not `sha256:` and 64 hex \
+                 digits"
+            ),
+            Self::DigestMismatch { claimed, actual } => write!(
+                f,
+                "digest mismatch: the registry says `{claimed}`, but the content hashes to \
+                 `{actual}`; something between imggen and the registry changes what it sends"
+            ),
+            Self::CopiedDifferently { expected, served } => write!(
+                f,
+                "digest mismatch after the copy: `{expected}` was copied, the registry serves \
+                 `{served}`; another copy may have raced this one, run `imggen mirror` again"
+            ),
+            Self::BadChallenge { header } => write!(
+                f,
+                "the registry asks for an authentication imggen does not speak: `{header}`"
+            ),
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -211,6 +341,29 @@ impl fmt::Display for Error {
                 io_reason(source)
             ),
             Self::Toml { location, message } => write!(f, "{location}: {message}"),
+            Self::Registry { reference, problem } => write!(f, "`{reference}`: {problem}"),
+            Self::CopyFailed {
+                source,
+                destination,
+                output,
+            } => write!(
+                f,
+                "copying `{source}` to `{destination}` failed; skopeo said:\n{output}"
+            ),
+            Self::NoMirrorTarget => f.write_str(
+                "the profile names no `corporate.registry` to mirror into; give `--to REGISTRY`",
+            ),
+            Self::BadRegistryArg {
+                flag,
+                value,
+                reason,
+            } => write!(f, "bad `{flag} {value}`: {reason}"),
+            Self::NotABase { name, bases } => write!(
+                f,
+                "`{name}` is no base image of the profile; name an image or a role using one \
+                 ({})",
+                list(bases)
+            ),
             Self::UnknownProfile { name, available } => write!(
                 f,
                 "unknown profile `{name}` (available: {}; or give a path to a `.toml` file)",
@@ -419,6 +572,8 @@ pub enum Shape {
     ConfKey,
     HbaToken,
     Platform,
+    /// `YYYY-MM-DD`.
+    Date,
 }
 
 impl fmt::Display for Shape {
@@ -463,6 +618,7 @@ impl fmt::Display for Shape {
             Self::ConfKey => "setting names use lowercase letters, digits, `_` and `.`",
             Self::HbaToken => "pg_hba fields use letters, digits and `_.-/:+@,`",
             Self::Platform => "platforms are `os/arch` or `os/arch/variant`, e.g. `linux/arm64`",
+            Self::Date => "expected a date as `YYYY-MM-DD`",
         })
     }
 }
@@ -519,6 +675,18 @@ pub enum Reason {
         role: String,
     },
     NotFinite,
+    /// A key the lockfile does not have.
+    LockKey {
+        expected: &'static str,
+    },
+    /// A lockfile entry that is not a table.
+    LockNotTable,
+    /// A lockfile entry without `digest` or `locked`.
+    LockEntryIncomplete,
+    /// A lockfile key that pins a digest itself.
+    LockedWithDigest,
+    /// A lockfile key without a tag.
+    LockedWithoutTag,
     /// Two compose names that must differ are the same.
     DuplicateComposeName {
         other: String,
@@ -718,6 +886,25 @@ impl fmt::Display for Reason {
             Self::DigestTwice { role } => write!(
                 f,
                 "the image already names a digest; remove `digests.{role}` or the `@sha256:` part"
+            ),
+            Self::LockKey { expected } => write!(
+                f,
+                "imggen.lock has no such key (expected {expected}); fix it, or delete the entry \
+                 and run `imggen lock`"
+            ),
+            Self::LockNotTable => {
+                f.write_str("expected a table; fix it, or delete the entry and run `imggen lock`")
+            }
+            Self::LockEntryIncomplete => f.write_str(
+                "an entry needs both `digest` and `locked`; delete it and run `imggen lock`",
+            ),
+            Self::LockedWithDigest => f.write_str(
+                "an entry is keyed by the tag it locks, without a digest; delete it and run \
+                 `imggen lock`",
+            ),
+            Self::LockedWithoutTag => f.write_str(
+                "an entry is keyed by a reference with a tag (`name:tag`); delete it and run \
+                 `imggen lock`",
             ),
             Self::NotFinite => {
                 f.write_str("PostgreSQL reads no `nan` or `inf`; give a finite number")

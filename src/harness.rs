@@ -22,7 +22,8 @@ impl Harness {
     /// Loads and resolves a built-in profile (no rendering); returns the layer count.
     pub fn resolve(&self, profile: &str) -> Result<usize, String> {
         let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
-        crate::resolve::resolve(&stack).map_err(|e| e.to_string())?;
+        crate::resolve::resolve(&stack, &crate::lock::Lockfile::default())
+            .map_err(|e| e.to_string())?;
         Ok(stack.chain.len())
     }
 

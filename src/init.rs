@@ -401,8 +401,8 @@ impl Wizard<'_> {
         if !custom {
             return Ok(());
         }
-        let shown = crate::resolve::images(&self.shown);
-        let base = crate::resolve::images(&self.base);
+        let shown = crate::resolve::images(&self.shown, &crate::lock::Lockfile::default());
+        let base = crate::resolve::images(&self.base, &crate::lock::Lockfile::default());
         for role in &ROLES {
             let builds = role.builds && self.shown.packs.iter().any(|p| p == role.name);
             let run_key: Vec<String> = if builds {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, Warning};
+use crate::lock::Lockfile;
 use crate::manifest::Manifest;
 use crate::pack::Packs;
 use crate::profile::{self, Selection, source};
@@ -24,15 +25,20 @@ pub struct Target {
     pub pack_dirs: Vec<PathBuf>,
 }
 
-/// A loaded profile through the rest of the pipeline: resolve, render with `packs`, check the
-/// rendered files in memory.
+/// A loaded profile through the rest of the pipeline without a lockfile: resolve, render with
+/// `packs`, check the rendered files in memory.
 pub fn render(packs: &Packs, stack: &profile::Stack) -> Result<Files> {
-    render_warned(packs, stack).map(|(files, _)| files)
+    render_warned(packs, stack, &Lockfile::default()).map(|(files, _)| files)
 }
 
-/// [`render`], with the warnings the profile earned (printed by the command, never written).
-pub fn render_warned(packs: &Packs, stack: &profile::Stack) -> Result<(Files, Vec<Warning>)> {
-    let resolved = crate::resolve::resolve(stack)?;
+/// [`render`] with `lock`'s pins, and the warnings the profile earned (printed by the command,
+/// never written).
+pub fn render_warned(
+    packs: &Packs,
+    stack: &profile::Stack,
+    lock: &Lockfile,
+) -> Result<(Files, Vec<Warning>)> {
+    let resolved = crate::resolve::resolve(stack, lock)?;
     let files = crate::render::render(packs, &resolved)?;
     crate::verify::verify(&files)?;
     Ok((files, resolved.warnings))
@@ -45,6 +51,8 @@ pub struct PackCache {
     /// The command line's folders, then the project file's (read on first use).
     with_project: Mutex<Option<Vec<PathBuf>>>,
     loaded: Mutex<BTreeMap<Vec<PathBuf>, Arc<Packs>>>,
+    /// The project's lockfile (read on first use).
+    lock: Mutex<Option<Arc<Lockfile>>>,
 }
 
 impl PackCache {
@@ -53,7 +61,19 @@ impl PackCache {
             command_line: command_line.to_vec(),
             with_project: Mutex::new(None),
             loaded: Mutex::new(BTreeMap::new()),
+            lock: Mutex::new(None),
         }
+    }
+
+    /// The project's lockfile, read once.
+    pub fn lock(&self) -> Result<Arc<Lockfile>> {
+        let mut lock = lock(&self.lock);
+        if let Some(read) = lock.as_ref() {
+            return Ok(read.clone());
+        }
+        let read = Arc::new(Lockfile::load()?);
+        *lock = Some(read.clone());
+        Ok(read)
     }
 
     /// The packs for `stack`: the command line's folders, the project file's, then the
@@ -94,7 +114,8 @@ impl PackCache {
     /// The pipeline for one selection: load, resolve, render with its packs. In memory only.
     pub fn render(&self, selection: &Selection) -> Result<(profile::Stack, Files, Vec<Warning>)> {
         let stack = profile::load(selection)?;
-        let (files, warnings) = render_warned(self.for_stack(&stack)?.as_ref(), &stack)?;
+        let (files, warnings) =
+            render_warned(self.for_stack(&stack)?.as_ref(), &stack, &*self.lock()?)?;
         Ok((stack, files, warnings))
     }
 }
@@ -114,6 +135,8 @@ pub struct Rendered {
     /// The resolved profile it was rendered from (what `build` builds).
     pub profile: profile::Profile,
     pub warnings: Vec<Warning>,
+    /// The lockfile it was rendered with.
+    pub lock: Arc<Lockfile>,
 }
 
 /// One selection rendered in memory, to be written into `out` (what `build` and `apply` use).
@@ -172,7 +195,8 @@ pub fn map_rendered<T: Send>(
                 // The packs once: rendering and the manifest's pack versions both need them.
                 let stack = profile::load(selection)?;
                 let packs = cache.for_stack(&stack)?;
-                let (files, warnings) = render_warned(&packs, &stack)?;
+                let lock = cache.lock()?;
+                let (files, warnings) = render_warned(&packs, &stack, &lock)?;
                 let manifest =
                     Manifest::of(&files, selection, &stack.title(), &stack.chain, &packs);
                 work(Rendered {
@@ -181,6 +205,7 @@ pub fn map_rendered<T: Send>(
                     manifest,
                     profile: stack.profile,
                     warnings,
+                    lock,
                 })
             })
             .collect();

@@ -183,7 +183,8 @@ mod tests {
     fn rendering_is_deterministic() {
         let packs = Packs::builtin().expect("packs load");
         let stack = load(&Selection::of("corporate-hardened")).expect("loads");
-        let resolved = crate::resolve::resolve(&stack).expect("resolves");
+        let resolved =
+            crate::resolve::resolve(&stack, &crate::lock::Lockfile::default()).expect("resolves");
         let first = render(&packs, &resolved).expect("renders");
         let second = render(&packs, &resolved).expect("renders");
         assert_eq!(first, second);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Reason, Result, Warning};
+use crate::lock::{Lockfile, Table};
 use crate::profile::Stack;
 use crate::profile::model::{Profile, RegistryLayout};
 use crate::role::{ROLES, Upstream};
@@ -93,10 +94,11 @@ pub struct Resolved<'a> {
     pub warnings: Vec<Warning>,
 }
 
-pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
+/// `stack` resolved; `lock` pins its base images and the images it pushed.
+pub fn resolve<'a>(stack: &'a Stack, lock: &Lockfile) -> Result<Resolved<'a>> {
     crate::validate::check(stack)?;
     let profile = &stack.profile;
-    let images = images(profile);
+    let images = images(profile, lock);
     let (files, warnings) = read_files(stack)?;
     let major = postgres_major(stack)?;
     let mut context = tera::Context::new();
@@ -134,8 +136,14 @@ pub fn resolve(stack: &Stack) -> Result<Resolved<'_>> {
 }
 
 /// Every role's image, by role key: the upstream reference (registry prefix and digest applied),
-/// what imggen builds, and what the platform's `.env` gets.
-pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
+/// what imggen builds, and what the platform's `.env` gets. A base image without a digest of
+/// its own gets the one `lock` pinned for its reference; a built image `lock` says was pushed
+/// is what `.env` points at, by digest.
+pub fn images(profile: &Profile, lock: &Lockfile) -> BTreeMap<&'static str, Image> {
+    let pushed = |tag: &String| match lock.digest(Table::Pushed, tag) {
+        Some(digest) => format!("{tag}@{digest}"),
+        None => tag.clone(),
+    };
     let mut map: BTreeMap<&'static str, Image> = BTreeMap::new();
     // Table order puts a role before every role that says it is `SameAs` it.
     for role in &ROLES {
@@ -157,7 +165,7 @@ pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
                 let mut same = map[other].clone();
                 if let Some(tag) = built {
                     same.customised = tag != platform_default(other);
-                    same.env = tag.clone();
+                    same.env = pushed(&tag);
                     same.built = Some(tag);
                 } else {
                     same.built = None;
@@ -166,8 +174,8 @@ pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
                 continue;
             }
         };
-        let reference = reference(profile, &upstream, digest);
-        let env = built.clone().unwrap_or_else(|| reference.clone());
+        let reference = reference(profile, &upstream, digest, lock);
+        let env = built.as_ref().map_or_else(|| reference.clone(), pushed);
         map.insert(
             role.key,
             Image {
@@ -183,27 +191,17 @@ pub fn images(profile: &Profile) -> BTreeMap<&'static str, Image> {
 }
 
 /// Where `upstream` lives in `registry`, by `layout`; once: an image already there stays.
-fn mirrored(registry: &str, layout: RegistryLayout, upstream: &str) -> String {
+pub fn mirrored(registry: &str, layout: RegistryLayout, upstream: &str) -> String {
     if upstream.starts_with(&format!("{registry}/")) {
         return upstream.to_string();
     }
     if layout == RegistryLayout::Prefix {
         return format!("{registry}/{upstream}");
     }
-    // Docker's rule: the first part names a registry when it has a `.` or `:`, or is localhost.
-    let (host, path) = match upstream.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-            (Some(first), rest)
-        }
-        _ => (None, upstream),
-    };
-    let docker_hub =
-        host.is_none_or(|h| ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(&h));
-    if docker_hub && !path.contains('/') {
-        format!("{registry}/library/{path}")
-    } else {
-        format!("{registry}/{path}")
-    }
+    // Docker Hub's official images under `library/`, other registries' hosts dropped.
+    crate::reference::Reference::parse(upstream)
+        .moved_to(registry)
+        .to_string()
 }
 
 /// The platform's default image for the role with `key`.
@@ -214,17 +212,34 @@ fn platform_default(key: &str) -> String {
     }
 }
 
-/// `upstream` with the registry prefix and digest applied: what a `FROM` line uses.
-fn reference(profile: &Profile, upstream: &str, digest: Option<&String>) -> String {
+/// `upstream` with the registry prefix applied: what `imggen lock` pins.
+pub fn unpinned(profile: &Profile, upstream: &str) -> String {
     let c = &profile.corporate;
-    let mut r = match c.registry.as_deref() {
+    match c.registry.as_deref() {
         Some(registry) => mirrored(registry.trim_end_matches('/'), c.registry_layout, upstream),
         None => upstream.to_string(),
-    };
-    if let Some(digest) = digest {
-        r = format!("{r}@{digest}");
     }
-    r
+}
+
+/// `upstream` with the registry prefix and digest (the profile's, else the lock's) applied:
+/// what a `FROM` line uses.
+fn reference(
+    profile: &Profile,
+    upstream: &str,
+    digest: Option<&String>,
+    lock: &Lockfile,
+) -> String {
+    let r = unpinned(profile, upstream);
+    if r.contains('@') {
+        return r;
+    }
+    match digest
+        .map(String::as_str)
+        .or_else(|| lock.digest(Table::Base, &r))
+    {
+        Some(digest) => format!("{r}@{digest}"),
+        None => r,
+    }
 }
 
 /// Proxy settings, passed as build arguments (predefined in Docker, so never stored).

@@ -9,12 +9,12 @@ use crate::profile::model::{AuthMethod, Distro, Mode, SettingValue};
 use crate::role::ROLES;
 
 /// What a field may contain: one of the shapes error.rs words.
-use crate::error::Shape as Rule;
+pub use crate::error::Shape as Rule;
 
 // The shapes are worded in error.rs; what each accepts is decided here.
 impl Rule {
     /// `None` when the value is fine, otherwise why not.
-    fn check(self, value: &str) -> Option<Reason> {
+    pub fn check(self, value: &str) -> Option<Reason> {
         fn lower_alnum(c: char) -> bool {
             c.is_ascii_lowercase() || c.is_ascii_digit()
         }
@@ -86,6 +86,14 @@ impl Rule {
             Self::ConfKey => {
                 value.starts_with(|c: char| c.is_ascii_lowercase())
                     && all(|c| lower_alnum(c) || c == '_' || c == '.')
+            }
+            Self::Date => {
+                let digits = value.chars().filter(char::is_ascii_digit).count();
+                value.len() == 10
+                    && digits == 8
+                    && value
+                        .char_indices()
+                        .all(|(i, c)| (c == '-') == (i == 4 || i == 7))
             }
             Self::Platform => {
                 let parts: Vec<&str> = value.split('/').collect();

@@ -14,6 +14,7 @@ mod limits; // large inputs: deep extends chains, many packages, deep nesting
 mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
+mod registries; // imggen.lock, lock and mirror without a network: pins, bad lockfiles, failures
 mod render; // `render`: outputs, headers, determinism, never touching a user's files
 mod roles; // the role table at the edge: every role flag checked by clap, with the list
 mod snapshots; // every built-in profile against `snapshots/`, through `imggen check`

@@ -1,0 +1,892 @@
+//! Asking a registry what a tag points at, over the OCI distribution API: a manifest `HEAD`
+//! (a `GET` when the registry names no digest) with the manifest types the platform's images
+//! come in, token or basic authentication as the registry's challenge asks, credentials from the
+//! Docker config file. HTTP goes through [`Transport`], so the client is tested against
+//! recorded responses and `ureq` is used only by [`Http`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Error, Problem, Result};
+use crate::reference::Reference;
+use crate::validate::Rule;
+
+/// Every manifest type an image tag may point at: multi-platform indexes first.
+pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first message of a registry's JSON error body (`{"errors": [{"message": ...}]}`).
+    fn message(&self) -> String {
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v["errors"][0]["message"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// Sends one request; `Err` is why the server could not be reached (connection, TLS).
+pub trait Transport {
+    fn send(&self, request: &Request) -> std::result::Result<Response, String>;
+}
+
+/// A user name and password for one registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user: String,
+    pub password: String,
+}
+
+impl Login {
+    fn basic(&self) -> String {
+        format!(
+            "Basic {}",
+            BASE64.encode(format!("{}:{}", self.user, self.password))
+        )
+    }
+}
+
+/// Logins by registry host, as the Docker config file (or Podman's `auth.json`) keeps them.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    logins: BTreeMap<String, Login>,
+    /// Where they were read from, for messages.
+    pub file: Option<PathBuf>,
+}
+
+impl Credentials {
+    /// `$REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
+    /// none found is no logins. Only logins stored in the file itself are read (`auths`);
+    /// credential helpers are not run.
+    pub fn from_environment() -> Result<Self> {
+        let candidates = [
+            std::env::var_os("REGISTRY_AUTH_FILE").map(PathBuf::from),
+            std::env::var_os("DOCKER_CONFIG").map(|d| Path::new(&d).join("config.json")),
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker/config.json")),
+        ];
+        for path in candidates.into_iter().flatten() {
+            if let Some(bytes) = crate::files::read_optional(&path)? {
+                let mut credentials = Self::parse(&bytes).map_err(|message| Error::Toml {
+                    location: path.display().to_string(),
+                    message,
+                })?;
+                credentials.file = Some(path);
+                return Ok(credentials);
+            }
+        }
+        Ok(Self::default())
+    }
+
+    /// The `auths` of a Docker config file: `{"auths": {"host": {"auth": base64(user:pass)}}}`.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+        let mut logins = BTreeMap::new();
+        let Some(auths) = value.get("auths").and_then(|a| a.as_object()) else {
+            return Ok(Self::default());
+        };
+        for (key, entry) in auths {
+            let host = key
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let login = if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) {
+                let decoded = BASE64
+                    .decode(auth)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        format!("the `auth` of `{key}` is not base64 of user:password")
+                    })?;
+                let (user, password) = decoded
+                    .split_once(':')
+                    .ok_or_else(|| format!("the `auth` of `{key}` has no `:`"))?;
+                Login {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                }
+            } else {
+                match (entry.get("username"), entry.get("password")) {
+                    (Some(user), Some(password)) => Login {
+                        user: user.as_str().unwrap_or_default().to_string(),
+                        password: password.as_str().unwrap_or_default().to_string(),
+                    },
+                    _ => continue,
+                }
+            };
+            logins.insert(host, login);
+        }
+        Ok(Self { logins, file: None })
+    }
+
+    /// The login for `reference`'s registry (Docker Hub's under any of its names).
+    pub fn for_registry(&self, reference: &Reference) -> Option<&Login> {
+        let names: &[&str] = if reference.is_docker_hub() {
+            &["index.docker.io", "docker.io", "registry-1.docker.io"]
+        } else {
+            &[reference.registry.as_str()]
+        };
+        names.iter().find_map(|n| self.logins.get(*n))
+    }
+}
+
+/// How a registry asked to be authenticated (`WWW-Authenticate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Challenge {
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+    Basic,
+}
+
+impl Challenge {
+    fn parse(header: &str) -> Option<Self> {
+        let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            return Some(Self::Basic);
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let mut params = BTreeMap::new();
+        let mut rest = rest.trim();
+        while let Some((key, after)) = rest.split_once('=') {
+            let key = key
+                .trim()
+                .trim_start_matches(',')
+                .trim()
+                .to_ascii_lowercase();
+            let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+                let end = quoted.find('"')?;
+                (&quoted[..end], &quoted[end + 1..])
+            } else {
+                let end = after.find(',').unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            };
+            params.insert(key, value.to_string());
+            rest = remaining.trim_start_matches(',').trim();
+        }
+        Some(Self::Bearer {
+            realm: params.remove("realm")?,
+            service: params.remove("service"),
+            scope: params.remove("scope"),
+        })
+    }
+}
+
+/// Asks registries for digests; remembers the scheme and authorization that worked per host.
+pub struct Client<T: Transport> {
+    transport: T,
+    credentials: Credentials,
+    /// Per API host: the scheme that answered and the `Authorization` to send.
+    hosts: Mutex<BTreeMap<String, (&'static str, Option<String>)>>,
+}
+
+impl<T: Transport> Client<T> {
+    pub fn new(transport: T, credentials: Credentials) -> Self {
+        Self {
+            transport,
+            credentials,
+            hosts: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The digest `reference`'s tag points at now (of the index, for a multi-platform image).
+    pub fn digest(&self, reference: &Reference) -> Result<String> {
+        let fail = |problem| Error::Registry {
+            reference: reference.to_string(),
+            problem: Box::new(problem),
+        };
+        let head = self.manifest(reference, "HEAD").map_err(fail)?;
+        if let Some(digest) = head.header("docker-content-digest") {
+            return checked_digest(digest).map_err(fail);
+        }
+        // No digest in the answer: fetch the manifest and hash it.
+        let get = self.manifest(reference, "GET").map_err(fail)?;
+        let actual = sha256_digest(&get.body);
+        if let Some(claimed) = get.header("docker-content-digest")
+            && claimed != actual
+        {
+            return Err(fail(Problem::DigestMismatch {
+                claimed: claimed.to_string(),
+                actual,
+            }));
+        }
+        Ok(actual)
+    }
+
+    /// Whether `reference`'s registry speaks TLS (a plain one is allowed only on this machine).
+    pub fn speaks_tls(&self, reference: &Reference) -> Result<bool> {
+        let known = self.hosts_lock().get(reference.api_host()).map(|(s, _)| *s);
+        let scheme = match known {
+            Some(scheme) => scheme,
+            None => self.scheme(reference).map_err(|problem| Error::Registry {
+                reference: reference.to_string(),
+                problem: Box::new(problem),
+            })?,
+        };
+        Ok(scheme == "https")
+    }
+
+    /// The credentials file the client reads logins from, if there is one.
+    pub fn credentials_file(&self) -> Option<&Path> {
+        self.credentials.file.as_deref()
+    }
+
+    /// One manifest request, authenticated as the registry asks; only a 200 is returned.
+    fn manifest(
+        &self,
+        reference: &Reference,
+        method: &'static str,
+    ) -> std::result::Result<Response, Problem> {
+        let host = reference.api_host().to_string();
+        let path = format!(
+            "/v2/{}/manifests/{}",
+            reference.repository,
+            reference.manifest_ref()
+        );
+        let known = self.hosts_lock().get(&host).cloned();
+        let (scheme, mut authorization) = match known {
+            Some(known) => known,
+            None => (self.scheme(reference)?, None),
+        };
+        let request = |authorization: &Option<String>| {
+            let mut headers = vec![("accept", ACCEPT.to_string())];
+            if let Some(a) = authorization {
+                headers.push(("authorization", a.clone()));
+            }
+            Request {
+                method,
+                url: format!("{scheme}://{host}{path}"),
+                headers,
+            }
+        };
+        let mut response = self.send(&request(&authorization))?;
+        if response.status == 401 {
+            authorization = Some(self.authorize(reference, &response)?);
+            response = self.send(&request(&authorization))?;
+            if response.status == 401 {
+                return Err(self.refused(reference));
+            }
+        }
+        self.hosts_lock().insert(host, (scheme, authorization));
+        match response.status {
+            200 => Ok(response),
+            404 => Err(Problem::NotFound {
+                message: response.message(),
+            }),
+            403 => Err(Problem::Denied {
+                message: response.message(),
+            }),
+            status => Err(Problem::Status {
+                status,
+                message: response.message(),
+            }),
+        }
+    }
+
+    fn hosts_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<String, (&'static str, Option<String>)>> {
+        self.hosts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `https`, or for a registry on this machine that does not speak TLS, `http` (as Docker
+    /// treats `127.0.0.0/8` as an insecure registry).
+    fn scheme(&self, reference: &Reference) -> std::result::Result<&'static str, Problem> {
+        let probe = |scheme: &str| Request {
+            method: "GET",
+            url: format!("{scheme}://{}/v2/", reference.api_host()),
+            headers: Vec::new(),
+        };
+        match self.transport.send(&probe("https")) {
+            Ok(_) => Ok("https"),
+            Err(cause) if reference.is_loopback() => match self.transport.send(&probe("http")) {
+                // A registry answers its API root with 200, or 401 to ask for a login; a TLS
+                // server asked in plain HTTP answers 400, and then the TLS error is the news.
+                Ok(r) if r.status == 200 || r.status == 401 => Ok("http"),
+                _ => Err(Problem::Unreachable { cause }),
+            },
+            Err(cause) => Err(Problem::Unreachable { cause }),
+        }
+    }
+
+    fn send(&self, request: &Request) -> std::result::Result<Response, Problem> {
+        self.transport
+            .send(request)
+            .map_err(|cause| Problem::Unreachable { cause })
+    }
+
+    /// The `Authorization` header the registry's challenge asks for.
+    fn authorize(
+        &self,
+        reference: &Reference,
+        challenge: &Response,
+    ) -> std::result::Result<String, Problem> {
+        let login = self.credentials.for_registry(reference);
+        let header = challenge.header("www-authenticate").unwrap_or_default();
+        match Challenge::parse(header) {
+            Some(Challenge::Basic) => login
+                .map(Login::basic)
+                .ok_or_else(|| self.refused(reference)),
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            }) => {
+                let scope =
+                    scope.unwrap_or_else(|| format!("repository:{}:pull", reference.repository));
+                let mut url = format!("{realm}?scope={}", query_escape(&scope));
+                if let Some(service) = service {
+                    url.push_str(&format!("&service={}", query_escape(&service)));
+                }
+                let mut headers = Vec::new();
+                if let Some(login) = login {
+                    headers.push(("authorization", login.basic()));
+                }
+                let response = self.send(&Request {
+                    method: "GET",
+                    url,
+                    headers,
+                })?;
+                if response.status != 200 {
+                    return Err(self.refused(reference));
+                }
+                let body: serde_json::Value =
+                    serde_json::from_slice(&response.body).unwrap_or_default();
+                body.get("token")
+                    .or_else(|| body.get("access_token"))
+                    .and_then(|t| t.as_str())
+                    .map(|t| format!("Bearer {t}"))
+                    .ok_or(Problem::BadChallenge {
+                        header: "a token response without `token`".into(),
+                    })
+            }
+            None => Err(Problem::BadChallenge {
+                header: header.to_string(),
+            }),
+        }
+    }
+
+    /// The registry refused us: with a login, it is a bad one; without, one is missing.
+    fn refused(&self, reference: &Reference) -> Problem {
+        match self.credentials.for_registry(reference) {
+            Some(login) => Problem::BadCredentials {
+                user: login.user.clone(),
+                file: self.credentials.file.clone(),
+            },
+            None => Problem::NoCredentials {
+                registry: reference.registry.clone(),
+                file: self.credentials.file.clone(),
+            },
+        }
+    }
+}
+
+/// A digest the registry sent, if it is one.
+fn checked_digest(digest: &str) -> std::result::Result<String, Problem> {
+    match Rule::Digest.check(digest) {
+        None => Ok(digest.to_string()),
+        Some(_) => Err(Problem::BadDigest {
+            digest: digest.to_string(),
+        }),
+    }
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::from("sha256:");
+    for byte in hash.iter() {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn query_escape(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The real transport: `ureq` over rustls, trusting the system's certificates plus `extra_ca`
+/// (the profile's corporate CA certificates, PEM).
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+/// Where Linux distributions keep the system's trusted certificates (Debian, Fedora, Alpine
+/// share the first).
+const SYSTEM_BUNDLES: [&str; 2] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
+
+impl Http {
+    pub fn new(extra_ca: &[Vec<u8>]) -> Self {
+        use ureq::tls::{PemItem, RootCerts, TlsConfig};
+        let mut bundles: Vec<Vec<u8>> = std::env::var_os("SSL_CERT_FILE")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(SYSTEM_BUNDLES.iter().map(PathBuf::from))
+            .filter_map(|p| std::fs::read(p).ok())
+            .take(1)
+            .collect();
+        let system = !bundles.is_empty();
+        bundles.extend(extra_ca.iter().cloned());
+        let certs: Vec<_> = bundles
+            .iter()
+            .flat_map(|pem| ureq::tls::parse_pem(pem))
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c.to_owned()),
+                _ => None,
+            })
+            .collect();
+        let roots = if !system && extra_ca.is_empty() {
+            RootCerts::WebPki
+        } else {
+            RootCerts::new_with_certs(&certs)
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(60)))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .new_agent();
+        Self { agent }
+    }
+}
+
+impl Transport for Http {
+    fn send(&self, request: &Request) -> std::result::Result<Response, String> {
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method)
+            .uri(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
+        let built = builder.body(()).map_err(|e| e.to_string())?;
+        let mut response = self.agent.run(built).map_err(|e| e.to_string())?;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let status = response.status().as_u16();
+        let body = if request.method == "HEAD" {
+            Vec::new()
+        } else {
+            response
+                .body_mut()
+                .with_config()
+                .limit(4 * 1024 * 1024)
+                .read_to_vec()
+                .map_err(|e| e.to_string())?
+        };
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers with recorded responses in order, and keeps what it was asked.
+    struct Recorded {
+        answers: Mutex<Vec<std::result::Result<Response, String>>>,
+        asked: Mutex<Vec<Request>>,
+    }
+
+    impl Recorded {
+        fn new(answers: Vec<std::result::Result<Response, String>>) -> Self {
+            Self {
+                answers: Mutex::new(answers.into_iter().rev().collect()),
+                asked: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn asked(&self) -> Vec<String> {
+            let asked = self.asked.lock().expect("not poisoned");
+            asked
+                .iter()
+                .map(|r| {
+                    let auth = r
+                        .headers
+                        .iter()
+                        .find(|(n, _)| *n == "authorization")
+                        .map_or(String::new(), |(_, v)| format!(" [{v}]"));
+                    format!("{} {}{auth}", r.method, r.url)
+                })
+                .collect()
+        }
+    }
+
+    impl Transport for &Recorded {
+        fn send(&self, request: &Request) -> std::result::Result<Response, String> {
+            self.asked
+                .lock()
+                .expect("not poisoned")
+                .push(request.clone());
+            self.answers
+                .lock()
+                .expect("not poisoned")
+                .pop()
+                .expect("a recorded answer for every request")
+        }
+    }
+
+    /// What Debian's `docker-registry` (distribution 2.8) answered here, headers trimmed.
+    const DIGEST: &str = "sha256:6be11a290ab85fda48487af9beaaccf59b88c5cab1aad1857da11a4b20d913c4";
+
+    fn answer(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::result::Result<Response, String> {
+        Ok(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    fn found() -> std::result::Result<Response, String> {
+        answer(
+            200,
+            &[
+                ("content-type", "application/vnd.oci.image.manifest.v1+json"),
+                ("docker-content-digest", DIGEST),
+            ],
+            "",
+        )
+    }
+
+    fn unauthorized(challenge: &str) -> std::result::Result<Response, String> {
+        answer(
+            401,
+            &[("www-authenticate", challenge)],
+            r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+        )
+    }
+
+    fn login(user: &str, password: &str) -> Credentials {
+        let auth = BASE64.encode(format!("{user}:{password}"));
+        Credentials::parse(
+            format!(r#"{{"auths":{{"127.0.0.1:5902":{{"auth":"{auth}"}}}}}}"#).as_bytes(),
+        )
+        .expect("parses")
+    }
+
+    #[test]
+    fn a_plain_registry_on_this_machine_is_asked_over_http() {
+        let recorded = Recorded::new(vec![
+            Err("tls handshake: received corrupt message".into()),
+            answer(200, &[], "{}"),
+            found(),
+        ]);
+        let client = Client::new(&recorded, Credentials::default());
+        let digest = client
+            .digest(&Reference::parse("127.0.0.1:5901/library/debian:bookworm"))
+            .expect("a digest");
+        assert_eq!(digest, DIGEST);
+        assert_eq!(
+            recorded.asked(),
+            [
+                "GET https://127.0.0.1:5901/v2/",
+                "GET http://127.0.0.1:5901/v2/",
+                "HEAD http://127.0.0.1:5901/v2/library/debian/manifests/bookworm",
+            ]
+        );
+        let accept = &recorded.asked.lock().expect("not poisoned")[2].headers[0];
+        assert_eq!(accept.0, "accept");
+        assert!(
+            accept
+                .1
+                .starts_with("application/vnd.oci.image.index.v1+json")
+        );
+    }
+
+    #[test]
+    fn a_tls_registry_on_this_machine_is_not_asked_over_http_when_its_certificate_fails() {
+        let recorded = Recorded::new(vec![
+            Err("invalid peer certificate: UnknownIssuer".into()),
+            answer(400, &[], "Client sent an HTTP request to an HTTPS server."),
+        ]);
+        let error = Client::new(&recorded, Credentials::default())
+            .digest(&Reference::parse("127.0.0.1:5902/library/debian:bookworm"))
+            .expect_err("untrusted")
+            .to_string();
+        assert!(
+            error.contains(
+                "UnknownIssuer; check its address and the network; a registry whose \
+                            certificate a corporate CA signed needs that CA"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_remote_registry_is_never_asked_over_http() {
+        let recorded = Recorded::new(vec![Err("connection refused".into())]);
+        let client = Client::new(&recorded, Credentials::default());
+        let error = client
+            .digest(&Reference::parse(
+                "registry.corp.example/library/python:3.11",
+            ))
+            .expect_err("unreachable")
+            .to_string();
+        assert_eq!(
+            error,
+            "`registry.corp.example/library/python:3.11`: cannot reach the registry: connection \
+             refused; check its address and the network"
+        );
+        assert_eq!(recorded.asked().len(), 1);
+    }
+
+    #[test]
+    fn basic_authentication_with_the_docker_config_login() {
+        let recorded = Recorded::new(vec![
+            unauthorized(r#"Basic realm="imggen-e2e""#),
+            unauthorized(r#"Basic realm="imggen-e2e""#),
+            found(),
+            found(),
+        ]);
+        let client = Client::new(&recorded, login("e2e-user", "e2e-pass"));
+        let reference = Reference::parse("127.0.0.1:5902/library/debian:bookworm");
+        assert_eq!(client.digest(&reference).expect("a digest"), DIGEST);
+        // The second image on the same registry reuses the scheme and the login.
+        assert_eq!(client.digest(&reference).expect("a digest"), DIGEST);
+        let basic = format!("Basic {}", BASE64.encode("e2e-user:e2e-pass"));
+        assert_eq!(
+            recorded.asked(),
+            [
+                "GET https://127.0.0.1:5902/v2/".to_string(),
+                "HEAD https://127.0.0.1:5902/v2/library/debian/manifests/bookworm".into(),
+                format!(
+                    "HEAD https://127.0.0.1:5902/v2/library/debian/manifests/bookworm [{basic}]"
+                ),
+                format!(
+                    "HEAD https://127.0.0.1:5902/v2/library/debian/manifests/bookworm [{basic}]"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_or_refused_login_says_which() {
+        let reference = Reference::parse("127.0.0.1:5902/library/debian:bookworm");
+        let recorded = Recorded::new(vec![
+            answer(200, &[], ""),
+            unauthorized("Basic realm=\"r\""),
+        ]);
+        let error = Client::new(&recorded, Credentials::default())
+            .digest(&reference)
+            .expect_err("no login")
+            .to_string();
+        assert!(
+            error.contains("has none for `127.0.0.1:5902`; run `docker login 127.0.0.1:5902`"),
+            "{error}"
+        );
+
+        let recorded = Recorded::new(vec![
+            answer(200, &[], ""),
+            unauthorized("Basic realm=\"r\""),
+            unauthorized("Basic realm=\"r\""),
+        ]);
+        let error = Client::new(&recorded, login("e2e-user", "wrong"))
+            .digest(&reference)
+            .expect_err("bad login")
+            .to_string();
+        assert!(error.contains("refused the login of `e2e-user`"), "{error}");
+    }
+
+    #[test]
+    fn token_authentication_as_docker_hub_asks_for_it() {
+        let recorded = Recorded::new(vec![
+            answer(401, &[], ""),
+            unauthorized(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/python:pull""#,
+            ),
+            answer(200, &[], r#"{"token":"t0k3n","expires_in":300}"#),
+            found(),
+        ]);
+        let client = Client::new(&recorded, Credentials::default());
+        let digest = client
+            .digest(&Reference::parse("python:3.11-slim-bookworm"))
+            .expect("a digest");
+        assert_eq!(digest, DIGEST);
+        assert_eq!(
+            recorded.asked(),
+            [
+                "GET https://registry-1.docker.io/v2/",
+                "HEAD https://registry-1.docker.io/v2/library/python/manifests/3.11-slim-bookworm",
+                "GET https://auth.docker.io/token?scope=repository%3Alibrary%2Fpython%3Apull&service=registry.docker.io",
+                "HEAD https://registry-1.docker.io/v2/library/python/manifests/3.11-slim-bookworm [Bearer t0k3n]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_tag_is_named_with_the_registry_message() {
+        let recorded = Recorded::new(vec![
+            answer(200, &[], "{}"),
+            answer(
+                404,
+                &[],
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"nope"}}]}"#,
+            ),
+        ]);
+        let error = Client::new(&recorded, Credentials::default())
+            .digest(&Reference::parse("127.0.0.1:5901/library/debian:nope"))
+            .expect_err("missing")
+            .to_string();
+        assert!(
+            error.starts_with("`127.0.0.1:5901/library/debian:nope`: the registry has no such image or tag (manifest unknown)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn without_a_digest_header_the_manifest_is_hashed_and_checked() {
+        let manifest = r#"{"schemaVersion":2}"#;
+        let recorded = Recorded::new(vec![
+            answer(200, &[], "{}"),
+            answer(200, &[], ""),
+            answer(200, &[], manifest),
+        ]);
+        let digest = Client::new(&recorded, Credentials::default())
+            .digest(&Reference::parse("127.0.0.1:5901/x:1"))
+            .expect("a digest");
+        assert_eq!(digest, sha256_digest(manifest.as_bytes()));
+        // sha256sum of the same bytes.
+        assert_eq!(
+            digest,
+            "sha256:bafebd36189ad3688b7b3915ea55d461e0bfcfbdde11e54b0a123999fb6be50f"
+        );
+        // The HEAD named no digest; the GET names one its content does not hash to.
+        let recorded = Recorded::new(vec![
+            answer(200, &[], "{}"),
+            answer(200, &[], ""),
+            answer(200, &[("docker-content-digest", DIGEST)], manifest),
+        ]);
+        let error = Client::new(&recorded, Credentials::default())
+            .digest(&Reference::parse("127.0.0.1:5901/x:1"))
+            .expect_err("mismatch")
+            .to_string();
+        assert!(error.contains("digest mismatch"), "{error}");
+    }
+
+    #[test]
+    fn a_digest_header_that_is_no_digest_is_refused() {
+        let recorded = Recorded::new(vec![
+            answer(200, &[], "{}"),
+            answer(200, &[("docker-content-digest", "sha256:$(reboot)")], ""),
+        ]);
+        let error = Client::new(&recorded, Credentials::default())
+            .digest(&Reference::parse("127.0.0.1:5901/x:1"))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("named `sha256:$(reboot)` as the digest"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_logins_as_docker_login_stores_them() {
+        let auth = BASE64.encode("me:pa:ss");
+        let config = format!(
+            r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"reg.example:5000":{{"username":"u","password":"p"}},"empty.example":{{}}}},"credsStore":"desktop"}}"#
+        );
+        let credentials = Credentials::parse(config.as_bytes()).expect("parses");
+        let hub = credentials
+            .for_registry(&Reference::parse("python:3.11"))
+            .expect("Docker Hub's login");
+        assert_eq!((hub.user.as_str(), hub.password.as_str()), ("me", "pa:ss"));
+        let other = credentials
+            .for_registry(&Reference::parse("reg.example:5000/x:1"))
+            .expect("a login");
+        assert_eq!(other.user, "u");
+        assert!(
+            credentials
+                .for_registry(&Reference::parse("empty.example/x:1"))
+                .is_none()
+        );
+        assert!(Credentials::parse(br#"{"auths":{"x":{"auth":"%%%"}}}"#).is_err());
+    }
+
+    #[test]
+    fn challenges_parse_with_quotes_and_commas() {
+        assert_eq!(
+            Challenge::parse(
+                r#"Bearer realm="https://a/token",service="reg,istry",scope="repository:x:pull,push""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://a/token".into(),
+                service: Some("reg,istry".into()),
+                scope: Some("repository:x:pull,push".into()),
+            })
+        );
+        assert_eq!(
+            Challenge::parse("Basic realm=\"x\""),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(Challenge::parse("Negotiate"), None);
+    }
+}
