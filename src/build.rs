@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Pushed};
 use crate::error::Result;
 use crate::profile::Profile;
 use crate::role::Role;
@@ -32,7 +32,8 @@ pub fn jobs(profile: &Profile, only: &[&'static Role]) -> Vec<Job> {
 pub struct Outcome {
     pub job: Job,
     pub built: bool,
-    pub pushed: Option<bool>,
+    /// `None` when not pushed.
+    pub pushed: Option<Pushed>,
     pub took: Duration,
 }
 
@@ -71,17 +72,29 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// The closing table: image, tag, result, duration.
+impl Outcome {
+    /// Whether everything asked of this image worked.
+    pub fn ok(&self) -> bool {
+        self.built && self.pushed.as_ref().is_none_or(|p| p.ok)
+    }
+
+    /// The digest the registry stored, when pushed.
+    pub fn digest(&self) -> Option<&str> {
+        self.pushed.as_ref().and_then(|p| p.digest.as_deref())
+    }
+}
+
+/// The closing table: image, tag, result, duration; then each pushed image by digest.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut out = format!(
         "{:<16} {:<56} {:<14} {:>8}\n",
         "image", "tag", "result", "seconds"
     );
     for o in outcomes {
-        let result = match (o.built, o.pushed) {
+        let result = match (o.built, &o.pushed) {
             (false, _) => "FAILED",
-            (true, Some(false)) => "built, push FAILED",
-            (true, Some(true)) => "built, pushed",
+            (true, Some(Pushed { ok: false, .. })) => "built, push FAILED",
+            (true, Some(Pushed { ok: true, .. })) => "built, pushed",
             (true, None) => "built",
         };
         out.push_str(&format!(
@@ -91,6 +104,11 @@ pub fn table(outcomes: &[Outcome]) -> String {
             result,
             o.took.as_secs_f64()
         ));
+    }
+    for o in outcomes {
+        if let Some(digest) = o.digest() {
+            out.push_str(&format!("pushed {}@{digest}\n", o.job.tag));
+        }
     }
     out
 }
@@ -122,9 +140,12 @@ mod tests {
             Ok(!self.fail.iter().any(|f| context.ends_with(f)))
         }
 
-        fn push(&mut self, tag: &str) -> Result<bool> {
+        fn push(&mut self, tag: &str) -> Result<Pushed> {
             self.calls.push(format!("push {tag}"));
-            Ok(true)
+            Ok(Pushed {
+                ok: true,
+                digest: Some(format!("sha256:{}", "e".repeat(64))),
+            })
         }
     }
 
@@ -201,5 +222,12 @@ mod tests {
         let table = table(&outcomes);
         assert!(table.contains("built, pushed"), "{table}");
         assert!(table.contains("FAILED"), "{table}");
+        assert!(
+            table.ends_with(&format!(
+                "\npushed platform/python:3.11-bookworm-prebuilt@sha256:{}\n",
+                "e".repeat(64)
+            )),
+            "{table}"
+        );
     }
 }

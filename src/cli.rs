@@ -127,7 +127,7 @@ enum Sub {
     },
     /// Build the images the profile names tags for, from the rendered folder (exit 1 if one fails)
     #[command(
-        after_help = "Examples:\n  imggen build -p corporate-hardened --out generated\n  imggen build --engine buildah --only postgres --push"
+        after_help = "Examples:\n  imggen build -p corporate-hardened --out generated\n  imggen build --engine buildah --only postgres --push\n  imggen build --push --pin   # .env names the pushed images by digest"
     )]
     Build {
         #[command(flatten)]
@@ -138,9 +138,13 @@ enum Sub {
         /// Engine to build with (default: the first usable of docker, podman, buildah, nerdctl)
         #[arg(long, value_parser = engine_arg())]
         engine: Option<&'static Kind>,
-        /// Push each image after it builds
+        /// Push each image after it builds, and print the digest the registry stored
         #[arg(long)]
         push: bool,
+        /// With --push: record the pushed digests in imggen.lock and render again, so `.env`
+        /// points at each image as `name:tag@digest`
+        #[arg(long, requires = "push")]
+        pin: bool,
         /// Only these images, comma-separated
         #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
         only: Vec<&'static Role>,
@@ -587,6 +591,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             out,
             engine,
             push,
+            pin,
             only,
             pack_dirs,
         } => Command::Build(BuildRequest {
@@ -594,6 +599,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             out,
             engine,
             push,
+            pin,
             only,
             pack_dirs,
         }),

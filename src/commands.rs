@@ -62,6 +62,8 @@ pub struct BuildRequest {
     pub out: PathBuf,
     pub engine: Option<&'static crate::engine::Kind>,
     pub push: bool,
+    /// Record the pushed digests in the lockfile and render again, so `.env` names them.
+    pub pin: bool,
     pub only: Vec<&'static Role>,
     pub pack_dirs: Vec<PathBuf>,
 }
@@ -368,8 +370,60 @@ fn build(request: &BuildRequest) -> Result<u8> {
         &mut |line| emit(line),
     )?;
     emit(&crate::build::table(&outcomes));
-    let failed = outcomes.iter().any(|o| !o.built || o.pushed == Some(false));
+    let failed = outcomes.iter().any(|o| !o.ok());
+    if request.pin && !failed {
+        pin(&selection, request, &outcomes)?;
+    }
     Ok(u8::from(failed))
+}
+
+/// `build --push --pin`: the pushed digests into the lockfile, then the folder rendered again
+/// with them (so `.env` names each pushed image by digest).
+fn pin(
+    selection: &Selection,
+    request: &BuildRequest,
+    outcomes: &[crate::build::Outcome],
+) -> Result<()> {
+    use crate::lock::{Entry, FILE_NAME, Lockfile};
+    let path = Path::new(FILE_NAME);
+    let mut lock = Lockfile::load()?;
+    let today = crate::lock::today();
+    for outcome in outcomes {
+        match outcome.digest() {
+            Some(digest) => {
+                let pinned = lock.pushed.get(&outcome.job.tag).map(|e| e.digest.as_str());
+                if pinned != Some(digest) {
+                    lock.pushed.insert(
+                        outcome.job.tag.clone(),
+                        Entry {
+                            digest: digest.to_string(),
+                            locked: today.clone(),
+                        },
+                    );
+                }
+            }
+            None => emit(&format!(
+                "not pinned: the engine did not say the digest of `{}`\n",
+                outcome.job.tag
+            )),
+        }
+    }
+    if !lock.save_to(path)? {
+        emit(&format!("{FILE_NAME} already pins these digests\n"));
+        return Ok(());
+    }
+    let after_write = |cause| crate::error::Error::AfterWrite {
+        wrote: path.to_path_buf(),
+        cause: Box::new(cause),
+    };
+    let r = crate::pipeline::render_one(selection, &request.out, &request.pack_dirs)
+        .map_err(after_write)?;
+    crate::write::execute(&r.files, &r.manifest, &r.dir, false).map_err(after_write)?;
+    emit(&format!(
+        "pinned the pushed digests in {FILE_NAME}; rendered {} again, its .env names them\n",
+        r.dir.display()
+    ));
+    Ok(())
 }
 
 /// The profile's CA certificates, read and checked: what registry clients trust beside the

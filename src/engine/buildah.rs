@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::{Both, Containers, Engine, Program, Ran, build_argv, env_args, words};
+use super::{
+    Both, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+};
 use crate::error::Result;
 
 pub struct Buildah {
@@ -76,9 +78,13 @@ impl Engine for Buildah {
         self.program.stream(&mut self.command(&argv))
     }
 
-    fn push(&mut self, tag: &str) -> Result<bool> {
-        self.program
-            .stream(&mut self.command(&["push".into(), tag.into()]))
+    fn push(&mut self, tag: &str) -> Result<Pushed> {
+        push_with(
+            self.program.kind,
+            tag,
+            &mut |argv| self.program.stream(&mut self.command(argv)),
+            &mut |_| unreachable!("buildah writes a digest file"),
+        )
     }
 }
 

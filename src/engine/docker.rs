@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::{Both, Containers, Engine, Program, Ran, build_argv, env_args, words};
+use super::{
+    Both, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+};
 use crate::error::Result;
 
 pub struct DockerLike {
@@ -45,9 +47,14 @@ impl Engine for DockerLike {
         self.program.stream(&mut self.program.command(&argv))
     }
 
-    fn push(&mut self, tag: &str) -> Result<bool> {
-        self.program
-            .stream(&mut self.program.command(&["push".into(), tag.into()]))
+    fn push(&mut self, tag: &str) -> Result<Pushed> {
+        let program = &self.program;
+        push_with(
+            program.kind,
+            tag,
+            &mut |argv| program.stream(&mut program.command(argv)),
+            &mut |argv| program.capture(&mut program.command(argv)),
+        )
     }
 }
 

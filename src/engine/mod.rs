@@ -23,7 +23,16 @@ pub trait Engine {
     fn name(&self) -> &'static str;
     /// Builds `context` as `tag`; `Ok(false)` when the build itself failed.
     fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool>;
-    fn push(&mut self, tag: &str) -> Result<bool>;
+    /// Pushes `tag` to its registry.
+    fn push(&mut self, tag: &str) -> Result<Pushed>;
+}
+
+/// What a push gave: whether it worked, and the digest the registry stored (when the engine
+/// says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    pub ok: bool,
+    pub digest: Option<String>,
 }
 
 /// What `test` needs from an engine: containers to run commands in.
@@ -58,6 +67,9 @@ pub struct Kind {
     /// Flags every build gets: podman and buildah default to the OCI image format, which has
     /// no HEALTHCHECK (nor SHELL, STOPSIGNAL), so they build Docker-format images.
     build_flags: &'static [&'static str],
+    /// Whether `push` writes the pushed digest to a file (`--digestfile`); otherwise it is
+    /// read from the image's `RepoDigests` afterwards.
+    digest_file: bool,
     make: fn(&'static Kind) -> Box<dyn Both>,
 }
 
@@ -67,18 +79,21 @@ pub static ENGINES: [Kind; 4] = [
         program: "docker",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
+        digest_file: false,
         make: docker::DockerLike::boxed,
     },
     Kind {
         program: "podman",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
+        digest_file: true,
         make: docker::DockerLike::boxed,
     },
     Kind {
         program: "buildah",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
+        digest_file: true,
         make: buildah::Buildah::boxed,
     },
     Kind {
@@ -86,6 +101,7 @@ pub static ENGINES: [Kind; 4] = [
         program: "nerdctl",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
+        digest_file: false,
         make: docker::DockerLike::boxed,
     },
 ];
@@ -197,6 +213,68 @@ fn build_argv(
     argv
 }
 
+/// The push command line: `push [--digestfile FILE] TAG`.
+fn push_argv(tag: &str, digest_file: Option<&Path>) -> Vec<String> {
+    let mut argv = vec!["push".to_string()];
+    if let Some(file) = digest_file {
+        argv.extend(["--digestfile".to_string(), file.display().to_string()]);
+    }
+    argv.push(tag.to_string());
+    argv
+}
+
+/// Pushes with `run` (which streams a command line and says whether it worked), then finds the
+/// digest: from the digest file the engine wrote, or from the image's `RepoDigests` (`inspect`
+/// captures `image inspect --format '{{json .RepoDigests}}' TAG`). A digest that is not one is
+/// dropped.
+fn push_with(
+    kind: &Kind,
+    tag: &str,
+    run: &mut dyn FnMut(&[String]) -> Result<bool>,
+    inspect: &mut dyn FnMut(&[String]) -> Result<Ran>,
+) -> Result<Pushed> {
+    let file = kind.digest_file.then(|| {
+        std::env::temp_dir().join(format!(
+            "imggen-push-{}-{}",
+            std::process::id(),
+            crate::files::temporary_name("digest")
+        ))
+    });
+    let ok = run(&push_argv(tag, file.as_deref()))?;
+    let digest = if !ok {
+        None
+    } else if let Some(file) = &file {
+        std::fs::read_to_string(file)
+            .ok()
+            .map(|d| d.trim().to_string())
+    } else {
+        let argv = ["image", "inspect", "--format", "{{json .RepoDigests}}", tag].map(String::from);
+        let ran = inspect(&argv)?;
+        repo_digest(&ran.output, tag)
+    };
+    if let Some(file) = &file {
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(Pushed {
+        ok,
+        digest: digest.filter(|d| crate::validate::Rule::Digest.check(d).is_none()),
+    })
+}
+
+/// The digest of `tag`'s repository among an image's `RepoDigests` (a JSON list of
+/// `name@digest`).
+fn repo_digest(json: &str, tag: &str) -> Option<String> {
+    use crate::reference::Reference;
+    let wanted = Reference::parse(tag);
+    let list: Vec<String> = serde_json::from_str(json.trim()).ok()?;
+    list.iter().find_map(|entry| {
+        let found = Reference::parse(entry);
+        (found.registry == wanted.registry && found.repository == wanted.repository)
+            .then_some(found.digest)
+            .flatten()
+    })
+}
+
 /// `command` as a user would type it.
 fn words(command: &[String]) -> String {
     command
@@ -220,9 +298,66 @@ mod tests {
             program: "imggen-no-such-engine",
             probe: &["--version"],
             build_flags: &[],
+            digest_file: false,
             make: docker::DockerLike::boxed,
         };
         assert!(!missing.usable());
+    }
+
+    #[test]
+    fn the_pushed_digest_comes_from_the_digest_file_or_repo_digests() {
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let json = format!(
+            r#"["docker.io/library/other@sha256:{}","127.0.0.1:5000/platform/python@{digest}"]"#,
+            "d".repeat(64)
+        );
+        assert_eq!(
+            repo_digest(&json, "127.0.0.1:5000/platform/python:3.11").as_deref(),
+            Some(digest.as_str())
+        );
+        assert_eq!(repo_digest(&json, "127.0.0.1:5000/platform/java:1"), None);
+        assert_eq!(repo_digest("not json", "x:1"), None);
+
+        let find = |program: &str| ENGINES.iter().find(|k| k.program == program);
+        let docker = find("docker").expect("known");
+        let mut pushed = Vec::new();
+        let result = push_with(
+            docker,
+            "127.0.0.1:5000/platform/python:3.11",
+            &mut |argv| {
+                pushed.push(argv.join(" "));
+                Ok(true)
+            },
+            &mut |_| {
+                Ok(Ran {
+                    ok: true,
+                    output: json.clone(),
+                })
+            },
+        )
+        .expect("pushes");
+        assert_eq!(pushed, ["push 127.0.0.1:5000/platform/python:3.11"]);
+        assert_eq!(result.digest.as_deref(), Some(digest.as_str()));
+
+        let buildah = find("buildah").expect("known");
+        let result = push_with(
+            buildah,
+            "r/x:1",
+            &mut |argv| {
+                assert_eq!(argv[1], "--digestfile");
+                std::fs::write(&argv[2], "sha256:not-a-digest\n").expect("writes");
+                Ok(true)
+            },
+            &mut |_| unreachable!("buildah writes a digest file"),
+        )
+        .expect("pushes");
+        assert_eq!(
+            result,
+            Pushed {
+                ok: true,
+                digest: None
+            }
+        );
     }
 
     #[test]
