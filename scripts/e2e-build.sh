@@ -67,7 +67,6 @@ skip() {
     line skip "$1" "$2" "$3"
 }
 has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- stand-ins -------------------------------------------------------------------------------
 debian_base() { # debian_base SUITE: debootstrap --variant=minbase SUITE as imggen-e2e/SUITE-base
@@ -394,16 +393,8 @@ fi
 # the build's `pip install` and a runtime `pip install` reach the index; without it, the same
 # build fails on certificate verification.
 pki=$work/pki
-mkdir -p "$pki"
 if {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=imggen e2e test CA" \
-        -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-        -keyout "$pki/ca.key" -out "$pki/test-ca.crt" &&
-        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-            -keyout "$pki/server.key" -out "$pki/server.csr" &&
-        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:false\n' >"$pki/server.ext" &&
-        openssl x509 -req -in "$pki/server.csr" -CA "$pki/test-ca.crt" -CAkey "$pki/ca.key" \
-            -CAcreateserial -days 2 -extfile "$pki/server.ext" -out "$pki/server.crt"
+    test_pki "$pki"
 } >"$work/pki.log" 2>&1 && python3 scripts/e2e/make_wheel.py "$work/index"; then
     python3 scripts/e2e/https_index.py "$work/index" "$pki/server.crt" "$pki/server.key" "$work/index.port" \
         >"$work/index.log" 2>&1 &

@@ -12,3 +12,21 @@ retry() {
     done
     return 1
 }
+
+# test_pki DIR: a throwaway CA (DIR/test-ca.crt, DIR/ca.key) and a server certificate it signed
+# for localhost and 127.0.0.1 (DIR/server.crt, DIR/server.key), valid two days.
+test_pki() {
+    local dir=$1
+    mkdir -p "$dir" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=imggen e2e test CA" \
+            -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$dir/ca.key" -out "$dir/test-ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$dir/server.key" -out "$dir/server.csr" &&
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:false\n' >"$dir/server.ext" &&
+        openssl x509 -req -in "$dir/server.csr" -CA "$dir/test-ca.crt" -CAkey "$dir/ca.key" \
+            -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.crt"
+}
+
+# free_port: a TCP port nothing listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

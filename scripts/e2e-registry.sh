@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Registries for real: two of Debian's docker-registry on 127.0.0.1, one plain (standing in for
+# the upstream registries) and one "corporate" (TLS signed by a throwaway CA, htpasswd login).
+#   1. the stand-in images are pushed to the upstream one under their upstream names;
+#   2. `imggen mirror --from UPSTREAM` fills the corporate one (a second run copies nothing);
+#   3. `imggen lock` pins the bases (digests compared with `skopeo inspect`), render pins FROM;
+#   4. `imggen build --push --pin` pulls the base by digest, pushes, pins `.env`;
+#   5. a base re-pushed under its tag makes `lock --check` exit 1; `--update` moves the pin;
+#   6. an unreachable registry, a bad login, an untrusted CA and a missing tag each exit 2 and
+#      leave imggen.lock as it was.
+# Needs the stand-ins scripts/e2e-build.sh builds (run it first). One line per check; ends with
+# `N passed, M failed`; non-zero exit on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+root=$(pwd)
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v buildah >/dev/null || need+=(buildah)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+    retry apt-get update -qq || exit 1
+    retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
+fi
+cargo build --release --quiet || exit 1
+imggen=$root/target/release/imggen
+
+passed=0
+failed=0
+result() { # result STATUS TEST [DETAIL]
+    if [ "$1" = 0 ]; then
+        passed=$((passed + 1))
+        printf 'ok    %s\n' "$2"
+    else
+        failed=$((failed + 1))
+        printf 'FAIL  %s\n' "$2"
+        [ -n "${3:-}" ] && printf '%s\n' "$3" | tail -n 20 | sed 's/^/      /'
+    fi
+}
+check() { # check TEST COMMAND...
+    local test=$1 out
+    shift
+    out=$("$@" 2>&1)
+    result $? "$test" "$out"
+}
+fails_with() { # fails_with TEXT STATUS COMMAND...: exits STATUS and says TEXT on stderr
+    local text=$1 want=$2 out status
+    shift 2
+    out=$("$@" 2>&1)
+    status=$?
+    [ "$status" = "$want" ] && grep -qF -- "$text" <<<"$out" && return 0
+    printf 'exit %s (wanted %s); output:\n%s\n' "$status" "$want" "$out"
+    return 1
+}
+
+# The stand-ins, under the names of the images debian-layered names (the Alpine image by name
+# only: the bookworm base stands in, mirror copies bytes, it never runs them).
+declare -A standins=(
+    [library/python:3.11-slim-bookworm]=docker.io/library/python:3.11-slim-bookworm
+    [library/postgres:17.5-bookworm]=docker.io/library/postgres:17.5-bookworm
+    [openmetadata/server:1.10.1]=docker.getcollate.io/openmetadata/server:1.10.1
+    [opensearchproject/opensearch:2.19.2]=localhost/opensearchproject/opensearch:2.19.2
+    [library/alpine:3.19]=imggen-e2e/bookworm-base
+)
+for image in "${standins[@]}"; do
+    buildah inspect --type image "$image" >/dev/null 2>&1 \
+        || { echo "missing stand-in $image: run scripts/e2e-build.sh first"; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+corp=
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+    if [ -n "$corp" ]; then
+        rm -rf "/etc/containers/certs.d/127.0.0.1:$corp"
+        # What this run pulled and built: names under a port no later run uses (`rmi` of a
+        # name an image has beside others only removes the name).
+        buildah images --json 2>/dev/null | python3 -c '
+import json, sys
+for image in json.load(sys.stdin):
+    for name in image.get("names") or []:
+        if name.startswith(sys.argv[1]):
+            print(name)' "127.0.0.1:$corp/" | xargs -r buildah rmi >/dev/null 2>&1
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- two registries --------------------------------------------------------------------------
+test_pki "$work/pki" >"$work/pki.log" 2>&1 || { cat "$work/pki.log"; exit 1; }
+password=$(openssl rand -hex 12)
+htpasswd -Bbn e2e "$password" >"$work/htpasswd" 2>/dev/null || exit 1
+up=$(free_port)
+corp=$(free_port)
+registry() { # registry NAME PORT [EXTRA-YAML]: starts docker-registry with its own storage
+    printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n%slog:\n  level: warn\n' \
+        "$work/$1-data" "$2" "${3:-}" >"$work/$1.yml"
+    docker-registry serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
+    pids+=($!)
+}
+registry upstream "$up"
+registry corporate "$corp" "  tls:
+    certificate: $work/pki/server.crt
+    key: $work/pki/server.key
+auth:
+  htpasswd:
+    realm: imggen-e2e
+    path: $work/htpasswd
+"
+for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$up/v2/" &&
+        curl -s -o /dev/null --cacert "$work/pki/test-ca.crt" "https://127.0.0.1:$corp/v2/" && break
+    sleep 0.2
+done
+# buildah and skopeo trust the corporate registry as Docker does: a CA file in certs.d. The
+# login is in a Docker config file, which imggen, buildah and skopeo all read.
+mkdir -p "/etc/containers/certs.d/127.0.0.1:$corp"
+cp "$work/pki/test-ca.crt" "/etc/containers/certs.d/127.0.0.1:$corp/ca.crt"
+printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$corp" "$(printf 'e2e:%s' "$password" | base64 -w0)" >"$work/auth.json"
+export REGISTRY_AUTH_FILE=$work/auth.json
+
+for name in "${!standins[@]}"; do
+    buildah push -q --tls-verify=false "${standins[$name]}" "docker://127.0.0.1:$up/$name" >"$work/push.log" 2>&1 \
+        || { cat "$work/push.log"; exit 1; }
+done
+echo "pushed ${#standins[@]} stand-ins to the upstream registry 127.0.0.1:$up"
+
+# --- the project: debian-layered through the corporate registry ------------------------------
+project=$work/project
+mkdir -p "$project/certs"
+cp "$work/pki/test-ca.crt" "$project/certs/"
+cat >"$project/registry.toml" <<EOF
+# debian-layered, every image through the corporate registry; its CA is the test CA.
+extends = "debian-layered"
+[corporate]
+registry = "127.0.0.1:$corp"
+ca_certificates = ["certs/test-ca.crt"]
+[python]
+tag = "127.0.0.1:$corp/platform/python:e2e"
+EOF
+cd "$project" || exit 1
+digest_of() { # digest_of REFERENCE [SKOPEO-FLAG...]
+    local reference=$1
+    shift
+    skopeo inspect "$@" --format '{{.Digest}}' "docker://$reference" 2>/dev/null
+}
+lock_hash() { sha256sum imggen.lock 2>/dev/null | cut -c1-64; }
+
+# 2. mirror
+check "mirror --dry-run plans 5 copies and copies nothing" \
+    sh -c "'$imggen' mirror -p registry.toml --from 127.0.0.1:$up --dry-run | tail -n 1 | grep -qx '5 images to copy, 0 present (dry run: nothing copied)' && ! skopeo inspect docker://127.0.0.1:$corp/library/alpine:3.19 >/dev/null 2>&1"
+check "mirror --from upstream --to the profile's registry copies 5 images" \
+    sh -c "'$imggen' mirror -p registry.toml --from 127.0.0.1:$up | tail -n 1 | grep -qx '5 images copied, 0 already present'"
+for name in "${!standins[@]}"; do
+    want=$(digest_of "127.0.0.1:$up/$name" --tls-verify=false)
+    got=$(digest_of "127.0.0.1:$corp/$name")
+    [ -n "$want" ] && [ "$want" = "$got" ]
+    result $? "mirrored $name by digest (${want:7:12})" "upstream $want, corporate $got"
+done
+check "a second mirror copies nothing (idempotent)" \
+    sh -c "'$imggen' mirror -p registry.toml --from 127.0.0.1:$up | tail -n 1 | grep -qx '0 images copied, 5 already present'"
+
+# 3. lock and render
+check "imggen lock writes imggen.lock" "$imggen" lock -p registry.toml
+for name in library/python:3.11-slim-bookworm library/postgres:17.5-bookworm; do
+    want=$(digest_of "127.0.0.1:$corp/$name")
+    got=$(python3 -c 'import sys, tomllib; print(tomllib.load(open("imggen.lock", "rb"))["base"][sys.argv[1]]["digest"])' "127.0.0.1:$corp/$name")
+    [ -n "$want" ] && [ "$want" = "$got" ]
+    result $? "lock pins $name to skopeo inspect's digest" "skopeo $want, lock $got"
+done
+python_digest=$(digest_of "127.0.0.1:$corp/library/python:3.11-slim-bookworm")
+check "render writes FROM name:tag@digest from the lock" \
+    sh -c "'$imggen' render -p registry.toml >/dev/null && grep -qx 'FROM 127.0.0.1:$corp/library/python:3.11-slim-bookworm@$python_digest' generated/python-runtime/Dockerfile"
+check "lock --check exits 0 while the tags have not moved" "$imggen" lock -p registry.toml --check
+
+# 4. build by digest, push, pin
+"$imggen" build -p registry.toml --engine buildah --only python-runtime --push --pin >"$work/build.log" 2>&1
+result $? "build --push --pin (the base pulled by digest from the corporate registry)" "$(cat "$work/build.log")"
+check "buildah pulled the base by its locked digest" \
+    buildah inspect --type image "127.0.0.1:$corp/library/python@$python_digest"
+pushed=$(digest_of "127.0.0.1:$corp/platform/python:e2e")
+check "build prints the digest the registry stored (${pushed:7:12})" \
+    grep -qx "pushed 127.0.0.1:$corp/platform/python:e2e@$pushed" "$work/build.log"
+check ".env names the pushed image by digest" \
+    grep -qx "IMAGE_PYTHON=127.0.0.1:$corp/platform/python:e2e@$pushed" generated/.env
+check "imggen check: the pinned folder is up to date" "$imggen" check
+
+# 5. a tag that moved
+buildah push -q "imggen-e2e/bookworm-base" "docker://127.0.0.1:$corp/library/python:3.11-slim-bookworm" >"$work/repush.log" 2>&1
+moved=$(digest_of "127.0.0.1:$corp/library/python:3.11-slim-bookworm")
+check "lock --check exits 1 after the base is re-pushed under its tag" \
+    fails_with "MOVED (locked ${python_digest:0:19})" 1 "$imggen" lock -p registry.toml --check
+check "lock --update python moves the pin to the new digest" \
+    sh -c "'$imggen' lock -p registry.toml --update python >/dev/null && grep -qF 'digest = \"$moved\"' imggen.lock && '$imggen' lock -p registry.toml --check >/dev/null"
+
+# 6. failures: exit 2, imggen.lock untouched
+before=$(lock_hash)
+check "an unreachable registry: exit 2, named" \
+    fails_with "cannot reach the registry" 2 "$imggen" lock -p registry.toml --set "corporate.registry=127.0.0.1:$(free_port)" --update
+printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$corp" "$(printf 'e2e:wrong' | base64 -w0)" >"$work/bad-auth.json"
+check "a bad login: exit 2, the user named" \
+    fails_with "refused the login of \`e2e\`" 2 env REGISTRY_AUTH_FILE="$work/bad-auth.json" "$imggen" lock -p registry.toml --update
+check "no login: exit 2, docker login suggested" \
+    fails_with "run \`docker login 127.0.0.1:$corp\`" 2 env REGISTRY_AUTH_FILE="$work/none.json" HOME="$work/nohome" "$imggen" lock -p registry.toml --update
+check "the registry's CA not in the profile: exit 2, the CA knob suggested" \
+    fails_with "corporate.ca_certificates" 2 "$imggen" lock -p debian-layered --set "corporate.registry=127.0.0.1:$corp" --update
+check "a missing tag: exit 2, named" \
+    fails_with "no such image or tag" 2 "$imggen" lock -p registry.toml --set images.postgres=postgres:17.99-bookworm
+check "... and imggen.lock is as it was after each" test "$(lock_hash)" = "$before"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
