@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::pack::Packs;
-use crate::pipeline::{PackCache, Target, for_each_rendered};
+use crate::pipeline::{PackCache, Target};
 use crate::profile::{self, Selection, source};
 use crate::role::Role;
 
@@ -804,16 +804,27 @@ fn render(request: &RenderRequest) -> Result<u8> {
     if request.dry_run {
         return Ok(0);
     }
-    let write = |r: crate::pipeline::Rendered| {
-        // Planned again under the folder's lock: another render may have written meanwhile.
-        let plan = crate::write::execute(&r.files, &r.manifest, &r.dir, request.force)?;
-        emit(&written_line(&r, &plan));
+    // Planned again under each folder's lock (another render may have written meanwhile), a
+    // chunk of folders at a time with their flushes to disk shared.
+    let write = |chunk: Vec<crate::pipeline::Rendered>| {
+        let jobs: Vec<crate::write::Job<'_>> = chunk
+            .iter()
+            .map(|r| crate::write::Job {
+                files: &r.files,
+                manifest: &r.manifest,
+                dir: &r.dir,
+            })
+            .collect();
+        let plans = crate::write::execute_all(&jobs, request.force)?;
+        for (r, plan) in chunk.iter().zip(&plans) {
+            emit(&written_line(r, plan));
+        }
         Ok(())
     };
     if keep {
-        kept.into_iter().try_for_each(write)?;
+        write(kept)?;
     } else {
-        for_each_rendered(&target, write)?;
+        crate::pipeline::map_chunks(&target, Ok, write)?;
     }
     Ok(0)
 }

@@ -140,16 +140,46 @@ pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Resul
     set_mode(path, mode)
 }
 
-/// Flushes `files` (all on the file system that holds `dir`) to disk: one `syncfs` of that file
-/// system where there is one (Linux), else one `fsync` per file.
-pub fn make_durable(dir: &Path, files: &[&Path]) -> std::io::Result<()> {
-    if sync_filesystem(dir).is_ok() {
+/// Makes `files`, and the renames and removals in `folders`, durable: one `syncfs` per file
+/// system that holds one of `folders` where there is `syncfs` (Linux), else an `fsync` per file
+/// and per folder. Staging many files and flushing them once is what keeps writing hundreds of
+/// folders from costing a journal commit per file.
+pub fn flush(files: &[&Path], folders: &[&Path]) -> std::io::Result<()> {
+    let mut synced = Vec::new();
+    let mut whole = true;
+    for folder in folders {
+        let device = device_of(folder);
+        if device.is_some() && synced.contains(&device) {
+            continue;
+        }
+        if sync_filesystem(folder).is_err() {
+            whole = false;
+            break;
+        }
+        synced.push(device);
+    }
+    if whole && !folders.is_empty() {
         return Ok(());
     }
     for file in files {
         std::fs::File::open(file)?.sync_all()?;
     }
+    for folder in folders {
+        std::fs::File::open(folder)?.sync_all()?;
+    }
     Ok(())
+}
+
+/// The device a path's file system is on, to flush each file system once.
+#[cfg(unix)]
+fn device_of(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.dev())
+}
+
+#[cfg(not(unix))]
+fn device_of(_: &Path) -> Option<u64> {
+    None
 }
 
 #[cfg(target_os = "linux")]
@@ -161,11 +191,6 @@ fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 fn sync_filesystem(_: &Path) -> std::io::Result<()> {
     Err(std::io::ErrorKind::Unsupported.into())
-}
-
-/// Flushes a folder's entries (renames into it) to disk.
-pub fn sync_folder(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(unix)]

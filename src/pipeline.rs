@@ -176,6 +176,31 @@ pub fn map_rendered<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
+    for_chunks(target, work, |chunk| {
+        for result in chunk {
+            each(result?)?;
+        }
+        Ok(())
+    })
+}
+
+/// [`map_rendered`], handing `each` a whole chunk's results at once (in order; the first error
+/// in order stops it): what lets `render --all` write a chunk of folders with shared flushes.
+pub fn map_chunks<T: Send>(
+    target: &Target,
+    work: impl Fn(Rendered) -> Result<T> + Sync,
+    mut each: impl FnMut(Vec<T>) -> Result<()>,
+) -> Result<()> {
+    for_chunks(target, work, |chunk| {
+        each(chunk.into_iter().collect::<Result<Vec<T>>>()?)
+    })
+}
+
+fn for_chunks<T: Send>(
+    target: &Target,
+    work: impl Fn(Rendered) -> Result<T> + Sync,
+    mut each: impl FnMut(Vec<Result<T>>) -> Result<()>,
+) -> Result<()> {
     use rayon::prelude::*;
     let cache = PackCache::new(&target.pack_dirs);
     let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
@@ -209,9 +234,7 @@ pub fn map_rendered<T: Send>(
                 })
             })
             .collect();
-        for result in results {
-            each(result?)?;
-        }
+        each(results)?;
     }
     Ok(())
 }

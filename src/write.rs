@@ -2,12 +2,14 @@
 //! never losing anything a user wrote.
 //!
 //! [`plan`] finds every refusal first (a file imggen did not write, a hand edit, a link inside
-//! the folder) and touches nothing. [`execute`] then:
+//! the folder) and touches nothing. [`execute`] (and [`execute_all`], for many folders with the
+//! flushes shared) then:
 //! 1. takes the folder's advisory lock (a second imggen waits for it, and says so), removes the
 //!    temporary files an interrupted render left, and plans again under the lock;
-//! 2. stages every new file under a temporary name unique to the process, then flushes them all
-//!    to disk at once (`syncfs`, or an `fsync` per file where there is none);
-//! 3. marks the manifest incomplete, with the hashes of the files about to be replaced;
+//! 2. stages every new file, and a manifest marked incomplete with the hashes of the files about
+//!    to be replaced, under temporary names unique to the process, then flushes them all to disk
+//!    at once (`syncfs`, or an `fsync` per file where there is none);
+//! 3. renames the marker into place and flushes;
 //! 4. renames every staged file into place; if one rename fails, the files already replaced are
 //!    put back and the manifest restored, so the folder is as it was;
 //! 5. removes the files no longer rendered, flushes the folders' entries, and writes the
@@ -129,15 +131,78 @@ fn refuse_links(dir: &Path, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// One folder to render into: what goes in it, and its manifest.
+pub struct Job<'a> {
+    pub files: &'a Files,
+    pub manifest: &'a Manifest,
+    pub dir: &'a Path,
+}
+
 /// Renders into `dir` all or nothing, under the folder's lock (see the module comment).
 /// Returns the plan carried out, made again under the lock.
 pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> Result<Plan> {
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Write { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(fail(dir))?;
-    let _lock = lock_folder(dir, Lock::Exclusive)?;
+    let mut plans = execute_all(
+        &[Job {
+            files,
+            manifest,
+            dir,
+        }],
+        force,
+    )?;
+    Ok(plans.remove(0))
+}
+
+/// A folder being written: its lock, what it held, and what goes in.
+struct Open<'a> {
+    job: &'a Job<'a>,
+    _lock: Option<std::fs::File>,
+    manifest_path: PathBuf,
+    old_manifest: Option<Vec<u8>>,
+    plan: Plan,
+    complete: Manifest,
+    /// Whether files change (or an interrupted render is finished).
+    changes: bool,
+    staged: Vec<Staged>,
+    /// The incomplete marker, staged under a temporary name.
+    marker: Option<PathBuf>,
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// [`execute`] for many folders at once, each all or nothing, with the flushes to disk shared:
+/// every folder's files and incomplete marker are staged, then flushed together; the markers
+/// renamed into place and flushed; every folder's files renamed (a folder whose rename fails is
+/// rolled back, and the folders after it are left as they were); flushed; the complete
+/// manifests written and flushed. Five flushes however many folders, instead of five per
+/// folder. Returns each folder's plan, in order.
+pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
+    let mut open = Vec::new();
+    for job in jobs {
+        open.push(open_folder(job, force)?);
+    }
+    let result = write_folders(&mut open);
+    if result.is_err() {
+        for folder in &open {
+            discard(&folder.staged);
+            if let Some(marker) = &folder.marker {
+                let _ = std::fs::remove_file(marker);
+            }
+        }
+    }
+    result?;
+    Ok(open.into_iter().map(|o| o.plan).collect())
+}
+
+/// Locks, cleans and plans one folder (nothing written yet but the folder itself).
+fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
+    let dir = job.dir;
+    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    let lock = lock_folder(dir, Lock::Exclusive)?;
     remove_temporaries(dir);
     // The manifest is read once: for the plan, the record of kept files, and a rollback.
     let manifest_path = dir.join(manifest::FILE_NAME);
@@ -146,48 +211,127 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
         Some(bytes) => Manifest::parse(dir, bytes)?,
         None => Manifest::default(),
     };
-    let plan = plan_against(files, dir, force, &previous)?;
+    let plan = plan_against(job.files, dir, force, &previous)?;
     plan.refuse_conflicts()?;
-    let mut complete = manifest.with_files(files);
+    let mut complete = job.manifest.with_files(job.files);
     for path in &plan.keep {
         // Still listed, so a later render or check keeps recognising them as imggen's.
         if let Some(hash) = previous.files.get(path) {
             complete.files.insert(path.clone(), hash.clone());
         }
     }
-    if plan.changes_files() || previous.incomplete {
-        let staged = stage(files, &plan, dir)?;
-        let mut marker = complete.clone();
+    let changes = plan.changes_files() || previous.incomplete;
+    Ok(Open {
+        job,
+        _lock: lock,
+        manifest_path,
+        old_manifest,
+        plan,
+        complete,
+        changes,
+        staged: Vec::new(),
+        marker: None,
+    })
+}
+
+fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
+    let flush = |files: &[&Path], folders: &[&Path]| {
+        crate::files::flush(files, folders).map_err(|source| Error::Write {
+            path: folders
+                .first()
+                .map_or_else(PathBuf::new, |f| f.to_path_buf()),
+            source,
+        })
+    };
+    // 1. Stage every new file and every incomplete marker, then flush them all at once.
+    for folder in open.iter_mut().filter(|o| o.changes) {
+        let dir = folder.job.dir;
+        folder.staged = stage(folder.job.files, &folder.plan, dir)?;
+        let mut marker = folder.complete.clone();
         marker.incomplete = true;
-        for path in plan.update.iter().chain(&plan.remove) {
+        for path in folder.plan.update.iter().chain(&folder.plan.remove) {
             if let Some(old) = read_optional(&dir.join(path))? {
                 marker.replacing.insert(path.clone(), manifest::hash(&old));
             }
         }
-        if let Err(error) = write_atomic(&manifest_path, marker.to_text().as_bytes(), false) {
-            discard(&staged);
+        let temp = dir.join(temporary_name(manifest::FILE_NAME));
+        write_unsynced(&temp, marker.to_text().as_bytes(), 0o644).map_err(write_error(&temp))?;
+        folder.marker = Some(temp);
+    }
+    let changing: Vec<&Open<'_>> = open.iter().filter(|o| o.changes).collect();
+    let staged: Vec<&Path> = changing
+        .iter()
+        .flat_map(|o| {
+            o.staged
+                .iter()
+                .map(|s| s.temp.as_path())
+                .chain(o.marker.as_deref())
+        })
+        .collect();
+    let dirs: Vec<&Path> = changing.iter().map(|o| o.job.dir).collect();
+    flush(&staged, &dirs)?;
+    // 2. The markers in place, durable before any file is replaced.
+    for folder in &changing {
+        if let Some(marker) = &folder.marker {
+            std::fs::rename(marker, &folder.manifest_path)
+                .map_err(write_error(&folder.manifest_path))?;
+        }
+    }
+    flush(&[], &dirs)?;
+    // 3. Every folder's files renamed into place, and the ones no longer rendered removed. A
+    // failed rename rolls its folder back; the folders after it get their manifests back.
+    for (index, folder) in changing.iter().enumerate() {
+        let committed = commit(
+            &folder.staged,
+            &folder.manifest_path,
+            folder.old_manifest.as_deref(),
+        );
+        if let Err(error) = committed {
+            for later in &changing[index + 1..] {
+                discard(&later.staged);
+                let _ = match &later.old_manifest {
+                    Some(bytes) => write_atomic(&later.manifest_path, bytes, false).map_err(|_| ()),
+                    None => std::fs::remove_file(&later.manifest_path).map_err(|_| ()),
+                };
+            }
             return Err(error);
         }
-        commit(&staged, &manifest_path, old_manifest.as_deref())?;
-        for path in &plan.remove {
-            let target = dir.join(path);
-            std::fs::remove_file(&target).map_err(fail(&target))?;
-            remove_empty_parents(&target, dir);
-        }
-        // The renames, durable before the manifest says the render is complete.
-        let mut folders: Vec<&Path> = staged.iter().filter_map(|s| s.target.parent()).collect();
-        folders.push(dir);
-        folders.sort();
-        folders.dedup();
-        for folder in folders {
-            crate::files::sync_folder(folder).map_err(fail(folder))?;
+        for path in &folder.plan.remove {
+            let target = folder.job.dir.join(path);
+            std::fs::remove_file(&target).map_err(write_error(&target))?;
+            remove_empty_parents(&target, folder.job.dir);
         }
     }
-    let text = complete.to_text();
-    if old_manifest.is_none_or(|old| old != text.as_bytes()) {
-        write_atomic(&manifest_path, text.as_bytes(), false)?;
+    // Subfolders the renames went into, for systems without `syncfs`.
+    let mut folders: Vec<&Path> = changing
+        .iter()
+        .flat_map(|o| o.staged.iter().filter_map(|s| s.target.parent()))
+        .chain(dirs.iter().copied())
+        .collect();
+    folders.sort();
+    folders.dedup();
+    flush(&[], &folders)?;
+    // 4. The complete manifests, last.
+    let mut manifests = Vec::new();
+    for folder in open.iter() {
+        let text = folder.complete.to_text();
+        if folder.old_manifest.as_deref() == Some(text.as_bytes()) && !folder.changes {
+            continue;
+        }
+        let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
+        write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
+        manifests.push((temp, folder));
     }
-    Ok(plan)
+    if manifests.is_empty() {
+        return Ok(());
+    }
+    let temps: Vec<&Path> = manifests.iter().map(|(t, _)| t.as_path()).collect();
+    let dirs: Vec<&Path> = manifests.iter().map(|(_, o)| o.job.dir).collect();
+    flush(&temps, &dirs)?;
+    for (temp, folder) in &manifests {
+        std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))?;
+    }
+    flush(&[], &dirs)
 }
 
 /// Temporary files an interrupted imggen left (only called under the lock, when none of ours
@@ -198,7 +342,8 @@ fn remove_temporaries(dir: &Path) {
     }
 }
 
-/// A new file flushed to disk under a temporary name, and what it replaces.
+/// A new file staged under a temporary name (flushed with the rest before it is renamed), and
+/// what it replaces.
 struct Staged {
     temp: PathBuf,
     target: PathBuf,
@@ -231,14 +376,6 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
             });
         }
         staged.push(Staged { temp, target, old });
-    }
-    let temps: Vec<&Path> = staged.iter().map(|s| s.temp.as_path()).collect();
-    if let Err(source) = crate::files::make_durable(dir, &temps) {
-        discard(&staged);
-        return Err(Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        });
     }
     Ok(staged)
 }

@@ -275,3 +275,103 @@ fn a_linked_folder_inside_out_is_refused_and_nothing_outside_changes() {
     assert_eq!(tree(&outside).len(), 1, "nothing written outside");
     assert_eq!(tree(&dir.join("out")), before, "nothing written inside");
 }
+
+/// `render --all` writes a chunk of folders with shared flushes: killed anywhere in that, every
+/// folder still holds whole files of one render, `check` tells the truth for each, and the next
+/// `render --all` repairs them all.
+#[test]
+fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
+    let test = Test::new();
+    let dir = test.dir();
+    let locals = ["local-1", "local-2", "local-3", "local-4"];
+    // Two versions of the project's own profiles, whose renders differ in every file.
+    let write_profiles = |base: &str| {
+        std::fs::create_dir_all(dir.join("profiles")).expect("mkdir");
+        for name in locals {
+            std::fs::write(
+                dir.join(format!("profiles/{name}.toml")),
+                format!("extends = \"{base}\"\n"),
+            )
+            .expect("write profile");
+        }
+    };
+    let mut refs: Vec<BTreeMap<String, BTreeMap<String, Vec<u8>>>> = Vec::new();
+    for (index, base) in PROFILES.iter().enumerate() {
+        write_profiles(base);
+        let out = format!("ref-{index}");
+        assert!(
+            imggen(&dir, &["render", "--all", "--out", &out])
+                .status
+                .success()
+        );
+        refs.push(
+            locals
+                .iter()
+                .map(|name| {
+                    let mut files = tree(&dir.join(&out).join(name));
+                    files.remove(MANIFEST);
+                    (name.to_string(), files)
+                })
+                .collect(),
+        );
+    }
+    let mut states = std::collections::BTreeSet::new();
+    for round in 0..20u64 {
+        write_profiles(PROFILES[(round % 2) as usize]);
+        let mut child = Command::new(BIN)
+            .args(["render", "--all", "--out", "out"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("imggen starts");
+        std::thread::sleep(Duration::from_micros(
+            round * 53 % 97 * 2000 + round * 131 % 1000,
+        ));
+        let _ = child.kill();
+        states.insert(child.wait().expect("reaped").success());
+        for name in locals {
+            let folder = dir.join("out").join(name);
+            let files = tree(&folder);
+            for (path, contents) in &files {
+                if path == MANIFEST || path.contains(".imggen-tmp-") {
+                    continue;
+                }
+                assert!(
+                    refs.iter().any(|r| r[name].get(path) == Some(contents)),
+                    "round {round}: {name}/{path} is neither render's version"
+                );
+            }
+            let out = format!("out/{name}");
+            let check = imggen(&dir, &["check", "-p", name, "--out", &out]);
+            let code = check.status.code();
+            assert!(
+                code == Some(0) || code == Some(1),
+                "round {round}: check failed: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+            if code == Some(0) {
+                let mut rendered = files.clone();
+                rendered.remove(MANIFEST);
+                assert_eq!(
+                    rendered,
+                    refs[(round % 2) as usize][name],
+                    "round {round}: check calls {name} up to date, but it is not"
+                );
+            }
+        }
+    }
+    eprintln!("render --all finished in some rounds, killed in others: {states:?}");
+    assert!(
+        imggen(&dir, &["render", "--all", "--out", "out"])
+            .status
+            .success()
+    );
+    let check = imggen(&dir, &["check", "--all", "--out", "out"]);
+    assert!(
+        check.status.success(),
+        "not repaired: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(temporaries(&tree(&dir.join("out"))).is_empty());
+}
