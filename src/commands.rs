@@ -895,6 +895,11 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     // Rendering and comparing run on every core; reporting stays in the target's order.
     let compare = |r: crate::pipeline::Rendered| {
         let drift = crate::check::compare(&r.files, &r.dir)?;
+        // Bytes the folder already holds were verified when written; new ones are now, so a
+        // render that would be refused is reported as render reports it.
+        if !drift.is_clean() {
+            crate::verify::verify(&r.files)?;
+        }
         Ok((r, drift))
     };
     crate::pipeline::map_rendered(&target, compare, |(r, drift)| {

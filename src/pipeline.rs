@@ -26,13 +26,16 @@ pub struct Target {
 }
 
 /// A loaded profile through the rest of the pipeline without a lockfile: resolve, render with
-/// `packs`, check the rendered files in memory.
+/// `packs`, verify the rendered files in memory.
 pub fn render(packs: &Packs, stack: &profile::Stack) -> Result<Files> {
-    render_warned(packs, stack, &Lockfile::default()).map(|(files, _)| files)
+    let (files, _) = render_warned(packs, stack, &Lockfile::default())?;
+    crate::verify::verify(&files)?;
+    Ok(files)
 }
 
 /// [`render`] with `lock`'s pins, and the warnings the profile earned (printed by the command,
-/// never written).
+/// never written). The files are not verified yet: whatever writes them verifies them first
+/// (`write::plan`, `write::execute_all`), and `check` does when they differ from the folder.
 pub fn render_warned(
     packs: &Packs,
     stack: &profile::Stack,
@@ -40,7 +43,6 @@ pub fn render_warned(
 ) -> Result<(Files, Vec<Warning>)> {
     let resolved = crate::resolve::resolve(stack, lock)?;
     let files = crate::render::render(packs, &resolved)?;
-    crate::verify::verify(&files)?;
     Ok((files, resolved.warnings))
 }
 
@@ -90,7 +92,8 @@ impl PackCache {
             let key = ["pack_dirs"];
             let path = stack.layers.resolve_path(&key, dir).0;
             let origin = stack.layers.origin(&key);
-            let profile_dir = origin.map_or_else(|| PathBuf::from("."), |o| o.base_dir.clone());
+            let profile_dir =
+                origin.map_or_else(|| PathBuf::from("."), |o| o.base_dir().to_path_buf());
             // A profile's pack folder is code it runs: only from inside its project.
             crate::confine::dir(&path, &profile_dir).map_err(|reason| {
                 crate::error::Error::ProfileFile {

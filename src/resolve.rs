@@ -389,7 +389,7 @@ fn read_one(stack: &Stack, key: &[&str], value: &str) -> Result<(PathBuf, Vec<u8
     let profile_dir = stack
         .layers
         .origin(key)
-        .map_or_else(|| PathBuf::from("."), |o| o.base_dir.clone());
+        .map_or_else(|| PathBuf::from("."), |o| o.base_dir().to_path_buf());
     match crate::confine::read(&path, &profile_dir) {
         Ok(contents) => Ok((path, contents)),
         Err(reason) => Err(file_error(stack, key, path, reason)),

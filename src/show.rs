@@ -52,9 +52,10 @@ fn expand(table: &mut Table) {
 
 fn label(layers: &Layers, path: &[String]) -> String {
     let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-    layers
-        .origin(&keys)
-        .map_or_else(|| "default".to_string(), |o| o.label.clone())
+    layers.origin(&keys).map_or_else(
+        || "default".to_string(),
+        crate::profile::layer::Origin::label,
+    )
 }
 
 fn annotate(table: &mut Table, path: &mut Vec<String>, layers: &Layers) {

@@ -58,8 +58,9 @@ impl Plan {
 }
 
 /// What rendering `files` into `dir` would do, read under the folder's shared lock (so never
-/// in the middle of another render's writes). Writes nothing.
+/// in the middle of another render's writes), after verifying the files. Writes nothing.
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
+    crate::verify::verify(files)?;
     let _lock = lock_folder(dir, Lock::Shared)?;
     plan_unlocked(files, dir, force)
 }
@@ -200,6 +201,7 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
 
 /// Locks, cleans and plans one folder (nothing written yet but the folder itself).
 fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
+    crate::verify::verify(job.files)?;
     let dir = job.dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     let lock = lock_folder(dir, Lock::Exclusive)?;

@@ -12,18 +12,60 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml_edit::{Item, Table, Value};
 
-/// Where one value was set.
+/// A file (or `--set`) values come from, shared by every value it sets.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Place {
+    /// `corporate-hardened.toml`, a path on disk, or `--set`.
+    pub name: String,
+    /// The file's text, to find a value's line when one is asked for (empty for `--set`).
+    pub text: String,
+    /// Folder that relative paths in this file are resolved against.
+    pub base_dir: PathBuf,
+    /// A built-in profile: its relative paths name files embedded in the binary.
+    pub builtin: bool,
+}
+
+/// Where one value was set: a place, and where its key starts in the place's text. The line is
+/// worked out only when a message needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    place: Arc<Place>,
+    offset: Option<usize>,
+}
+
+impl Origin {
+    pub fn at(place: &Arc<Place>, offset: Option<usize>) -> Self {
+        Self {
+            place: place.clone(),
+            offset,
+        }
+    }
+
     /// `corporate-hardened.toml:14`, or `--set`.
-    pub label: String,
+    pub fn label(&self) -> String {
+        match self.offset {
+            Some(offset) => format!(
+                "{}:{}",
+                self.place.name,
+                crate::profile::line_col(&self.place.text, offset).0
+            ),
+            None => self.place.name.clone(),
+        }
+    }
+
     /// Folder that relative paths in this value are resolved against.
-    pub base_dir: PathBuf,
-    /// Set by a built-in profile: its relative paths name files embedded in the binary.
-    pub builtin: bool,
+    pub fn base_dir(&self) -> &Path {
+        &self.place.base_dir
+    }
+
+    /// Set by a built-in profile.
+    pub fn builtin(&self) -> bool {
+        self.place.builtin
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -81,13 +123,13 @@ impl Layers {
     /// [`DEFAULTS`](crate::error::DEFAULTS) for a value no layer set.
     pub fn label(&self, path: &[&str]) -> String {
         self.origin(path)
-            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+            .map_or_else(|| crate::error::DEFAULTS.into(), Origin::label)
     }
 
     /// [`Layers::label`] of one element's field (see [`Layers::origin_at`]).
     pub fn label_at(&self, path: &[&str], index: usize, field: &str) -> String {
         self.origin_at(path, index, field)
-            .map_or_else(|| crate::error::DEFAULTS.into(), |o| o.label.clone())
+            .map_or_else(|| crate::error::DEFAULTS.into(), Origin::label)
     }
 
     /// Where `field` of the `index`th element of the array at `path` was set (`field` empty:
@@ -118,8 +160,8 @@ impl Layers {
     /// that file is a built-in profile (the path is then inside the embedded profiles).
     pub fn resolve_path(&self, key: &[&str], value: &str) -> (PathBuf, bool) {
         match self.origin(key) {
-            Some(origin) if origin.builtin => (PathBuf::from(value), true),
-            Some(origin) => (lexical(&origin.base_dir.join(value)), false),
+            Some(origin) if origin.builtin() => (PathBuf::from(value), true),
+            Some(origin) => (lexical(&origin.base_dir().join(value)), false),
             None => (Path::new(".").join(value), false),
         }
     }
@@ -248,15 +290,11 @@ fn to_table(nodes: &BTreeMap<String, Node>) -> Table {
 mod tests {
     use super::*;
 
-    struct Fixed(&'static str);
+    struct Fixed(Arc<Place>);
 
     impl Labeler for Fixed {
         fn label(&self, _: Option<usize>) -> Origin {
-            Origin {
-                label: self.0.into(),
-                base_dir: PathBuf::from(self.0),
-                builtin: false,
-            }
+            Origin::at(&self.0, None)
         }
     }
 
@@ -264,7 +302,13 @@ mod tests {
         let mut layers = Layers::default();
         for (name, text) in sources {
             let doc = toml_edit::Document::parse(text.to_string()).expect("test TOML parses");
-            layers.apply(doc.as_table(), &Fixed(name));
+            let place = Place {
+                name: name.to_string(),
+                text: String::new(),
+                base_dir: PathBuf::from(name),
+                builtin: false,
+            };
+            layers.apply(doc.as_table(), &Fixed(Arc::new(place)));
         }
         layers
     }
@@ -283,13 +327,17 @@ mod tests {
         assert!(doc.contains("toolchain = true"), "{doc}");
         assert!(doc.contains("mode = \"layered\""), "{doc}");
         assert_eq!(
-            merged.origin(&["python", "tag"]).map(|o| o.label.as_str()),
+            merged
+                .origin(&["python", "tag"])
+                .map(Origin::label)
+                .as_deref(),
             Some("child")
         );
         assert_eq!(
             merged
                 .origin(&["python", "toolchain"])
-                .map(|o| o.label.as_str()),
+                .map(Origin::label)
+                .as_deref(),
             Some("parent")
         );
     }
@@ -312,11 +360,17 @@ mod tests {
             ("child", "[labels]\nb = '3'\n"),
         ]);
         assert_eq!(
-            merged.origin(&["labels", "a"]).map(|o| o.label.as_str()),
+            merged
+                .origin(&["labels", "a"])
+                .map(Origin::label)
+                .as_deref(),
             Some("parent")
         );
         assert_eq!(
-            merged.origin(&["labels", "b"]).map(|o| o.label.as_str()),
+            merged
+                .origin(&["labels", "b"])
+                .map(Origin::label)
+                .as_deref(),
             Some("child")
         );
     }

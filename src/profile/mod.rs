@@ -7,13 +7,14 @@ pub mod model;
 pub mod set;
 pub mod source;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use layer::{Labeler, Layers, Origin};
+use layer::{Labeler, Layers, Origin, Place};
 pub use model::Profile;
 use set::Set;
 use source::Source;
@@ -56,37 +57,51 @@ impl Stack {
     }
 }
 
-struct FileLabel<'a> {
-    source: &'a Source,
+/// Labels a file's values by where their keys start in it.
+struct FileLabel {
+    place: Arc<Place>,
 }
 
-impl Labeler for FileLabel<'_> {
-    fn label(&self, key_offset: Option<usize>) -> Origin {
-        let label = match key_offset {
-            Some(offset) => format!(
-                "{}:{}",
-                self.source.label,
-                line_col(&self.source.text, offset).0
-            ),
-            None => self.source.label.clone(),
-        };
-        Origin {
-            label,
-            base_dir: self.source.base_dir.clone(),
-            builtin: self.source.builtin,
+impl FileLabel {
+    fn of(source: &Source) -> Self {
+        Self {
+            place: Arc::new(Place {
+                name: source.label.clone(),
+                text: source.text.clone(),
+                base_dir: source.base_dir.clone(),
+                builtin: source.builtin,
+            }),
         }
     }
 }
 
-struct SetLabel;
+impl Labeler for FileLabel {
+    fn label(&self, key_offset: Option<usize>) -> Origin {
+        Origin::at(&self.place, key_offset)
+    }
+}
+
+/// Labels every value of a `--set` as `--set`.
+struct SetLabel {
+    place: Arc<Place>,
+}
+
+impl SetLabel {
+    fn new() -> Self {
+        Self {
+            place: Arc::new(Place {
+                name: "--set".into(),
+                text: String::new(),
+                base_dir: ".".into(),
+                builtin: false,
+            }),
+        }
+    }
+}
 
 impl Labeler for SetLabel {
     fn label(&self, _: Option<usize>) -> Origin {
-        Origin {
-            label: "--set".into(),
-            base_dir: ".".into(),
-            builtin: false,
-        }
+        Origin::at(&self.place, None)
     }
 }
 
@@ -133,7 +148,7 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
         }
         for (source, doc) in sources.iter().rev() {
             if applied.insert(source.id.clone()) {
-                layers.apply(doc.as_table(), &FileLabel { source });
+                layers.apply(doc.as_table(), &FileLabel::of(source));
                 chain.push(source.name.clone());
             }
         }
@@ -143,7 +158,7 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
         .map(|arg| Set::parse(arg))
         .collect::<Result<Vec<_>>>()?;
     for set in &sets {
-        layers.apply(&checked_set_table(set)?, &SetLabel);
+        layers.apply(&checked_set_table(set)?, &SetLabel::new());
     }
     let mut profile: Profile =
         toml_edit::de::from_document(layers.to_document()).map_err(|e| Error::Toml {
@@ -200,8 +215,31 @@ fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
     })
 }
 
-/// Checks one file against the schema on its own, so errors carry its own line numbers.
+/// [`validate_layer`], remembered for the built-in profiles (they cannot change while imggen
+/// runs): `check --all` over thousands of profiles extending a handful of built-ins parses each
+/// built-in once.
 fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<String>)> {
+    type Parsed = (Profile, toml_edit::Document<String>);
+    static BUILTIN: std::sync::Mutex<BTreeMap<String, Parsed>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    if !source.builtin {
+        return validate_layer_text(source);
+    }
+    let cache = || {
+        BUILTIN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(parsed) = cache().get(&source.id) {
+        return Ok(parsed.clone());
+    }
+    let parsed = validate_layer_text(source)?;
+    cache().insert(source.id.clone(), parsed.clone());
+    Ok(parsed)
+}
+
+/// Checks one file against the schema on its own, so errors carry its own line numbers.
+fn validate_layer_text(source: &Source) -> Result<(Profile, toml_edit::Document<String>)> {
     let doc = parse_layer(source)?;
     let deserializer = toml_edit::de::Deserializer::from(doc.clone());
     let profile = Profile::deserialize(deserializer).map_err(|e| {
@@ -382,7 +420,7 @@ mod tests {
         assert_eq!(stack.profile.python.tag.as_deref(), Some("3.12"));
         assert!(stack.profile.hardening.non_root);
         assert_eq!(
-            stack.layers.origin(&["mode"]).map(|o| o.label.as_str()),
+            stack.layers.origin(&["mode"]).map(Origin::label).as_deref(),
             Some("--set")
         );
     }
@@ -416,9 +454,9 @@ mod tests {
         let origin = stack.layers.origin(&["distro"]).expect("set by a file");
         // `debian-layered.toml:4`, or `profiles/…` where the repository's own folder shadows it.
         assert!(
-            origin.label.contains("debian-layered.toml:4"),
+            origin.label().contains("debian-layered.toml:4"),
             "{}",
-            origin.label
+            origin.label()
         );
     }
 
