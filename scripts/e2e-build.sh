@@ -38,9 +38,11 @@ cargo build --release --quiet || exit 1
 imggen=$root/target/release/imggen
 work=$(mktemp -d)
 containers=()
+servers=()
 cleanup() {
     local c
     for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1; done
+    [ ${#servers[@]} -gt 0 ] && kill "${servers[@]}" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -119,6 +121,48 @@ standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
 jvm_job=$!
 for job in "$python_job" "$postgres_job" "$jvm_job"; do wait "$job" || exit 1; done
 
+# --- the corporate network, for every build below -------------------------------------------
+# A private pip index over HTTPS whose certificate a throwaway CA signed, a corporate apt mirror
+# (a logging reverse proxy of the Debian archive) and a build proxy (tinyproxy). Every profile
+# is built with the test CA, the mirror and the proxy knobs; their logs count what they carried.
+pki=$work/pki
+{ test_pki "$pki" && python3 scripts/e2e/make_wheel.py "$work/index"; } >"$work/pki.log" 2>&1 \
+    || { cat "$work/pki.log"; exit 1; }
+python3 scripts/e2e/https_index.py "$work/index" "$pki/server.crt" "$pki/server.key" "$work/index.port" \
+    >"$work/index.log" 2>&1 &
+servers+=($!)
+python3 scripts/e2e/apt_mirror.py http://deb.debian.org "$work/mirror.port" "$work/mirror.log" \
+    >"$work/mirror.err" 2>&1 &
+servers+=($!)
+proxy_port=$(free_port)
+cat >"$work/tinyproxy.conf" <<CONF
+Port $proxy_port
+Listen 127.0.0.1
+Timeout 120
+LogFile "$work/tinyproxy.log"
+LogLevel Info
+MaxClients 40
+Allow 127.0.0.1
+CONF
+tinyproxy -d -c "$work/tinyproxy.conf" >"$work/tinyproxy.out" 2>&1 &
+servers+=($!)
+for _ in $(seq 100); do [ -s "$work/index.port" ] && [ -s "$work/mirror.port" ] && break; sleep 0.1; done
+index_port=$(cat "$work/index.port" 2>/dev/null)
+mirror_port=$(cat "$work/mirror.port" 2>/dev/null)
+if [ -z "$index_port" ] || [ -z "$mirror_port" ]; then
+    cat "$work/index.log" "$work/mirror.err"
+    exit 1
+fi
+proxy_arg=http_proxy=http://127.0.0.1:$proxy_port
+carried() { # carried LOG PATTERN BEFORE: how many more lines than BEFORE match
+    local now
+    now=$(grep -c "$2" "$1" 2>/dev/null || true)
+    echo $((${now:-0} - $3))
+}
+# What each log says per request: the mirror one `GET` line, tinyproxy one `Request` line.
+mirror_requests() { carried "$work/mirror.log" "^GET " "${1:-0}"; }
+proxy_requests() { carried "$work/tinyproxy.log" "Request .*127.0.0.1:$mirror_port" "${1:-0}"; }
+
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -
 # A profile may only name files inside its project (here: its own folder), so the machine's
 # certificates are copied beside the e2e profile and named relative to it.
@@ -129,8 +173,10 @@ e2e_profile() { # e2e_profile [CORPORATE-LINE...]: the profile stacked on each o
     echo "# Stacked on each profile by scripts/e2e-build.sh."
     echo "[corporate]"
     printf 'ca_certificates = ['
-    [ ${#certs[@]} -gt 0 ] && printf '"%s", ' "${certs[@]}"
+    printf '"%s", ' "${certs[@]}" pki/test-ca.crt
     printf ']\n'
+    printf 'apt_mirror = "http://127.0.0.1:%s"\n' "$mirror_port"
+    printf 'http_proxy = "http://127.0.0.1:%s"\n' "$proxy_port"
     [ $# -gt 0 ] && printf '%s\n' "$@"
     # Two small packages the Python image pre-installs: `imggen test` imports them (PyYAML's
     # module is `yaml`, so the distribution-to-module mapping is exercised too).
@@ -238,12 +284,19 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         continue
     fi
     mode=$(sed -n 's/^IMAGE_MODE=//p' "$out/.env")
+    mirror_before=$(mirror_requests)
+    proxy_before=$(proxy_requests)
     if [ "$profile" = debian-prebuilt ]; then
-        # `imggen build` itself, with buildah: the image gets the tag the profile names.
+        # `imggen build` itself, with buildah: the image gets the tag the profile names, and the
+        # profile's proxy reaches the build as a build argument.
         tag=$(sed -n 's/^IMAGE_PYTHON=//p' "$out/.env")
         log=$work/imggen-build.log
         retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only python-runtime --out "$out" >"$log" 2>&1
         result $? "$profile" python-runtime "imggen build --engine buildah tags it $tag" "$(cat "$log")"
+        requests=$(proxy_requests "$proxy_before")
+        [ "$requests" -gt 0 ]
+        result $? "$profile" python-runtime "imggen build passed the profile's proxy: it carried $requests requests" \
+            "$(tail -n 5 "$work/tinyproxy.log" 2>/dev/null)"
         check "$profile" python-runtime "the tagged image runs" in_image "$tag" sh -c "echo 'Shell works'"
     fi
     if [ "$profile" = corporate-hardened ]; then
@@ -261,8 +314,9 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
     for image in "${images[@]}"; do
         tag=e2e/$profile-$image
         log=$work/build-$profile-$image.log
-        # Docker format, as `imggen build` asks for it: OCI images have no HEALTHCHECK.
-        if retry timeout 1800 buildah bud --pull=never --format docker -t "$tag" "$out/$image" >"$log" 2>&1; then
+        # Docker format, as `imggen build` asks for it: OCI images have no HEALTHCHECK. The proxy
+        # as a build argument, as `imggen build` passes it (checked above).
+        if retry timeout 1800 buildah bud --pull=never --format docker --build-arg "$proxy_arg" -t "$tag" "$out/$image" >"$log" 2>&1; then
             result 0 "$profile" "$image" "builds from the rendered folder, unchanged"
         else
             result 1 "$profile" "$image" "builds from the rendered folder, unchanged" "$(cat "$log")"
@@ -281,6 +335,9 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
             python-runtime)
                 check "$profile" "$image" "pip install requests && import requests" \
                     in_image "$tag" sh -c "pip install -q requests && python -c 'import requests'"
+                check "$profile" "$image" "pip at run time installs from the private HTTPS index (its CA from the knob)" \
+                    in_image "$tag" pip install -q --no-cache-dir --target /tmp/imggen-probe \
+                    --index-url "https://localhost:$index_port/simple" imggen-probe
                 ;;
             kerberos-test)
                 if [ "$mode" = prebuilt ]; then
@@ -310,6 +367,18 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                 ;;
         esac
     done
+    requests=$(mirror_requests "$mirror_before")
+    [ "$requests" -gt 0 ]
+    result $? "$profile" "apt" "the corporate apt mirror carried its apt traffic ($requests requests)" \
+        "$(tail -n 5 "$work/mirror.log")"
+    if [ "$mode" = prebuilt ]; then
+        requests=$(proxy_requests "$proxy_before")
+        [ "$requests" -gt 0 ]
+        result $? "$profile" "apt" "the build proxy carried its builds' traffic ($requests requests)" \
+            "$(tail -n 5 "$work/tinyproxy.log" 2>/dev/null)"
+    else
+        skip "$profile" "apt" "the build proxy: layered images download nothing at build (packages come at start, through the mirror above)"
+    fi
     # `imggen test` itself, with buildah, on the three images just built.
     log=$work/imggen-test-$profile.log
     tested=()
@@ -392,54 +461,49 @@ fi
 # What corporate users need and nothing static can check: with the CA knob naming the test CA,
 # the build's `pip install` and a runtime `pip install` reach the index; without it, the same
 # build fails on certificate verification.
-pki=$work/pki
-if {
-    test_pki "$pki"
-} >"$work/pki.log" 2>&1 && python3 scripts/e2e/make_wheel.py "$work/index"; then
-    python3 scripts/e2e/https_index.py "$work/index" "$pki/server.crt" "$pki/server.key" "$work/index.port" \
-        >"$work/index.log" 2>&1 &
-    index_pid=$!
-    for _ in $(seq 50); do [ -s "$work/index.port" ] && break; sleep 0.1; done
-    index_port=$(cat "$work/index.port" 2>/dev/null)
-    index_profile() { # index_profile CA-FILE...: the machine's CAs, these, and the private index
-        echo "# Stacked by scripts/e2e-build.sh: a private index over HTTPS."
-        echo "[corporate]"
-        printf 'ca_certificates = ['
-        printf '"%s", ' "${certs[@]}" "$@"
-        printf ']\npip_index_url = "https://localhost:%s/simple"\n' "$index_port"
-        # No toolchain: the build's only download is the index's package (and it stays fast).
-        printf '[python]\ntoolchain = false\npip_packages = ["imggen-probe"]\n'
-    }
-    index_profile pki/test-ca.crt >"$work/index-ca.toml"
-    index_profile >"$work/index-no-ca.toml"
-    for variant in index-ca index-no-ca; do
-        out=$work/$variant
-        log=$work/build-$variant.log
-        if ! msg=$("$imggen" render -p debian-prebuilt -p "$work/$variant.toml" --out "$out" 2>&1); then
-            result 1 "$variant" python-runtime "render" "$msg"
-            continue
-        fi
-        timeout 1800 buildah bud --pull=never --format docker -t "e2e/$variant" "$out/python-runtime" >"$log" 2>&1
-        built=$?
-        if [ "$variant" = index-ca ]; then
-            result $built "$variant" python-runtime "pip install from the HTTPS index during the build" "$(tail -n 30 "$log")"
-            [ $built = 0 ] || continue
-            check "$variant" python-runtime "the index's package imports" \
-                in_image "e2e/$variant" python3 -c "import imggen_probe; assert imggen_probe.SERVED_BY == 'imggen e2e'"
-            check "$variant" python-runtime "pip install at run time reaches the index (pip.conf, CA bundle)" \
-                in_image "e2e/$variant" pip install --no-cache-dir --force-reinstall --no-deps imggen-probe
-        else
-            # Without the test CA the build must fail, and on certificate verification.
-            verify_failed=1
-            [ $built != 0 ] && grep -qi "certificate verify failed" "$log" && verify_failed=0
-            result $verify_failed "$variant" python-runtime "without the CA knob the build fails on certificate verification" "$(tail -n 30 "$log")"
-        fi
-    done
-    kill "$index_pid" 2>/dev/null
-    wait "$index_pid" 2>/dev/null
-else
-    result 1 "index" "-" "test CA, server certificate and wheel" "$(cat "$work/pki.log")"
-fi
+index_profile() { # index_profile CA-FILE...: the machine's CAs, these, and the private index
+    echo "# Stacked by scripts/e2e-build.sh: a private index over HTTPS."
+    echo "[corporate]"
+    printf 'ca_certificates = ['
+    printf '"%s", ' "${certs[@]}" "$@"
+    printf ']\npip_index_url = "https://localhost:%s/simple"\n' "$index_port"
+    # No toolchain: the build's only download is the index's package (and it stays fast).
+    printf '[python]\ntoolchain = false\npip_packages = ["imggen-probe"]\n'
+}
+index_profile pki/test-ca.crt >"$work/index-ca.toml"
+index_profile >"$work/index-no-ca.toml"
+for variant in index-ca index-no-ca; do
+    out=$work/$variant
+    log=$work/build-$variant.log
+    if ! msg=$("$imggen" render -p debian-prebuilt -p "$work/$variant.toml" --out "$out" 2>&1); then
+        result 1 "$variant" python-runtime "render" "$msg"
+        continue
+    fi
+    timeout 1800 buildah bud --pull=never --format docker -t "e2e/$variant" "$out/python-runtime" >"$log" 2>&1
+    built=$?
+    if [ "$variant" = index-ca ]; then
+        result $built "$variant" python-runtime "pip install from the HTTPS index during the build" "$(tail -n 30 "$log")"
+        [ $built = 0 ] || continue
+        check "$variant" python-runtime "the index's package imports" \
+            in_image "e2e/$variant" python3 -c "import imggen_probe; assert imggen_probe.SERVED_BY == 'imggen e2e'"
+        check "$variant" python-runtime "pip install at run time reaches the index (pip.conf, CA bundle)" \
+            in_image "e2e/$variant" pip install --no-cache-dir --force-reinstall --no-deps imggen-probe
+    else
+        # Without the test CA the build must fail, and on certificate verification.
+        verify_failed=1
+        [ $built != 0 ] && grep -qi "certificate verify failed" "$log" && verify_failed=0
+        result $verify_failed "$variant" python-runtime "without the CA knob the build fails on certificate verification" "$(tail -n 30 "$log")"
+    fi
+done
+# And without the knob, a runtime install fails on the certificate (the upstream stand-in).
+runtime_pip_refused() { # the index refused at run time, and on its certificate
+    local out
+    out=$(in_image python:3.11-slim-bookworm pip install --no-cache-dir \
+        --index-url "https://localhost:$index_port/simple" imggen-probe 2>&1) && return 1
+    grep -qi 'certificate verify failed' <<<"$out"
+}
+check index python-runtime "without the CA knob a runtime pip install fails on certificate verification" \
+    runtime_pip_refused
 
 # --- Kerberos for real: an MIT KDC, a ticket, and the platform's ticket-sharing test ---------
 # A throwaway realm on 127.0.0.1; `kinit` writes a ticket cache into a folder that is mounted
@@ -525,70 +589,30 @@ print(json.loads(line.split(":", 1)[1])[2].rsplit(" && python /app/test.py", 1)[
         no_success ticket_test "$image" "$work/no-ticket" "$test_py" "$install"
 done
 
-# --- a corporate apt mirror and a build proxy, carrying the builds' traffic ------------------
-# The mirror is a logging reverse proxy in front of the Debian archive; the proxy is tinyproxy.
-# The Kerberos test image installs krb5 with apt, on a base with sources.list and on one with
-# deb822 sources; each build must succeed, and the mirror's and proxy's logs must show it.
-python3 scripts/e2e/apt_mirror.py http://deb.debian.org "$work/mirror.port" "$work/mirror.log" \
-    >"$work/mirror.err" 2>&1 &
-mirror_pid=$!
-proxy_port=$(free_port)
-cat >"$work/tinyproxy.conf" <<CONF
-Port $proxy_port
-Listen 127.0.0.1
-Timeout 120
-LogFile "$work/tinyproxy.log"
-LogLevel Info
-MaxClients 20
-Allow 127.0.0.1
-CONF
-tinyproxy -d -c "$work/tinyproxy.conf" >"$work/tinyproxy.out" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 50); do [ -s "$work/mirror.port" ] && break; sleep 0.1; done
-mirror_port=$(cat "$work/mirror.port" 2>/dev/null)
+# --- the mirror on a deb822 base -------------------------------------------------------------
+# Every build above ran on sources.list bases (debootstrap writes one) through the mirror; the
+# Kerberos test image built on a base that keeps deb822 sources (debian.sources, as the Debian
+# images since bookworm do) must go through it too.
 deb822=$(sha256sum <scripts/e2e/deb822.Dockerfile | cut -c1-12)
 if ! has_image "imggen-e2e/python-deb822:$deb822"; then
     buildah bud -q --pull=never -t "imggen-e2e/python-deb822:$deb822" -f scripts/e2e/deb822.Dockerfile \
         scripts/e2e >"$work/deb822.log" 2>&1 || cat "$work/deb822.log"
 fi
-carried() { # carried LOG PATTERN BEFORE: how many more lines than BEFORE match
-    local now
-    now=$(grep -c "$2" "$1" 2>/dev/null || true)
-    echo $((${now:-0} - $3))
-}
-for format in sources.list deb822; do
-    variant=mirror-$format
-    {
-        echo "[corporate]"
-        printf 'apt_mirror = "http://127.0.0.1:%s"\n' "$mirror_port"
-        [ "$format" = deb822 ] && printf '[images]\nkerberos_test = "imggen-e2e/python-deb822:%s"\n' "$deb822"
-    } >"$work/$variant.toml"
-    out=$work/$variant
-    before=$(carried "$work/mirror.log" "^GET " 0)
-    if ! msg=$("$imggen" render -p debian-prebuilt -p "$work/e2e.toml" -p "$work/$variant.toml" --out "$out" 2>&1); then
-        result 1 "$variant" kerberos-test "render" "$msg"
-        continue
-    fi
-    log=$work/build-$variant.log
-    retry timeout 1800 buildah bud --pull=never --format docker -t "e2e/$variant" "$out/kerberos-test" >"$log" 2>&1
-    result $? "$variant" kerberos-test "builds with its apt sources ($format) on the mirror" "$(tail -n 30 "$log")"
-    requests=$(carried "$work/mirror.log" "^GET " "$before")
+printf '[images]\nkerberos_test = "imggen-e2e/python-deb822:%s"\n' "$deb822" >"$work/mirror-deb822.toml"
+out=$work/mirror-deb822
+before=$(mirror_requests)
+if msg=$("$imggen" render -p debian-prebuilt -p "$work/e2e.toml" -p "$work/mirror-deb822.toml" --out "$out" 2>&1); then
+    log=$work/build-mirror-deb822.log
+    retry timeout 1800 buildah bud --pull=never --format docker --build-arg "$proxy_arg" \
+        -t e2e/mirror-deb822 "$out/kerberos-test" >"$log" 2>&1
+    result $? mirror-deb822 kerberos-test "builds with deb822 apt sources on the mirror" "$(tail -n 30 "$log")"
+    requests=$(mirror_requests "$before")
     [ "$requests" -gt 0 ]
-    result $? "$variant" kerberos-test "the mirror carried the build's apt traffic ($requests requests)" "$(tail -n 5 "$work/mirror.log")"
-done
-printf '[corporate]\nhttp_proxy = "http://127.0.0.1:%s"\n' "$proxy_port" >"$work/proxy.toml"
-out=$work/proxy
-log=$work/build-proxy.log
-before=$(carried "$work/tinyproxy.log" "deb.debian.org" 0)
-"$imggen" render -p debian-prebuilt -p "$work/e2e.toml" -p "$work/proxy.toml" --out "$out" >"$log" 2>&1 &&
-    retry timeout 1800 "$imggen" build -p debian-prebuilt -p "$work/e2e.toml" -p "$work/proxy.toml" \
-        --engine buildah --only kerberos-test --out "$out" >>"$log" 2>&1
-result $? proxy kerberos-test "imggen build passes the proxy; the build succeeds through it" "$(tail -n 30 "$log")"
-requests=$(carried "$work/tinyproxy.log" "deb.debian.org" "$before")
-[ "$requests" -gt 0 ]
-result $? proxy kerberos-test "the proxy carried the build's apt traffic ($requests log lines)" "$(tail -n 5 "$work/tinyproxy.log" 2>/dev/null)"
-kill "$mirror_pid" "$proxy_pid" 2>/dev/null
-wait "$mirror_pid" "$proxy_pid" 2>/dev/null
+    result $? mirror-deb822 kerberos-test "the mirror carried the build's apt traffic ($requests requests)" \
+        "$(tail -n 5 "$work/mirror.log")"
+else
+    result 1 mirror-deb822 kerberos-test "render" "$msg"
+fi
 
 skip "alpine-*" "-" "Alpine images: Alpine's package mirrors are not reachable here; covered by scripts/validate.sh"
 skip "corporate-hardened" alpine "the Alpine base (IMAGE_ALPINE): no Alpine mirror here; covered by scripts/validate.sh"

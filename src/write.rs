@@ -166,6 +166,8 @@ struct Open<'a> {
     staged: Vec<Staged>,
     /// The incomplete marker, staged under a temporary name.
     marker: Option<PathBuf>,
+    /// The complete manifest, staged under a temporary name (when it changes).
+    complete_staged: Option<PathBuf>,
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -190,8 +192,8 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
     if result.is_err() {
         for folder in &open {
             discard(&folder.staged);
-            if let Some(marker) = &folder.marker {
-                let _ = std::fs::remove_file(marker);
+            for temp in folder.marker.iter().chain(&folder.complete_staged) {
+                let _ = std::fs::remove_file(temp);
             }
         }
     }
@@ -233,6 +235,7 @@ fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
         changes,
         staged: Vec::new(),
         marker: None,
+        complete_staged: None,
     })
 }
 
@@ -245,7 +248,16 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             source,
         })
     };
-    // 1. Stage every new file and every incomplete marker, then flush them all at once.
+    // 1. Stage every new file, every incomplete marker and every complete manifest, then flush
+    // them all at once.
+    for folder in open.iter_mut() {
+        let text = folder.complete.to_text();
+        if folder.changes || folder.old_manifest.as_deref() != Some(text.as_bytes()) {
+            let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
+            write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
+            folder.complete_staged = Some(temp);
+        }
+    }
     for folder in open.iter_mut().filter(|o| o.changes) {
         let dir = folder.job.dir;
         folder.staged = stage(folder.job.files, &folder.plan, dir)?;
@@ -260,18 +272,26 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         write_unsynced(&temp, marker.to_text().as_bytes(), 0o644).map_err(write_error(&temp))?;
         folder.marker = Some(temp);
     }
-    let changing: Vec<&Open<'_>> = open.iter().filter(|o| o.changes).collect();
-    let staged: Vec<&Path> = changing
+    let staged: Vec<&Path> = open
         .iter()
         .flat_map(|o| {
-            o.staged
-                .iter()
-                .map(|s| s.temp.as_path())
+            let files = o.staged.iter().map(|s| s.temp.as_path());
+            files
                 .chain(o.marker.as_deref())
+                .chain(o.complete_staged.as_deref())
         })
         .collect();
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let touched: Vec<&Path> = open
+        .iter()
+        .filter(|o| o.complete_staged.is_some())
+        .map(|o| o.job.dir)
+        .collect();
+    flush(&staged, &touched)?;
+    let changing: Vec<&Open<'_>> = open.iter().filter(|o| o.changes).collect();
     let dirs: Vec<&Path> = changing.iter().map(|o| o.job.dir).collect();
-    flush(&staged, &dirs)?;
     // 2. The markers in place, durable before any file is replaced.
     for folder in &changing {
         if let Some(marker) = &folder.marker {
@@ -314,26 +334,13 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
     folders.dedup();
     flush(&[], &folders)?;
     // 4. The complete manifests, last.
-    let mut manifests = Vec::new();
     for folder in open.iter() {
-        let text = folder.complete.to_text();
-        if folder.old_manifest.as_deref() == Some(text.as_bytes()) && !folder.changes {
-            continue;
+        if let Some(temp) = &folder.complete_staged {
+            std::fs::rename(temp, &folder.manifest_path)
+                .map_err(write_error(&folder.manifest_path))?;
         }
-        let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
-        write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
-        manifests.push((temp, folder));
     }
-    if manifests.is_empty() {
-        return Ok(());
-    }
-    let temps: Vec<&Path> = manifests.iter().map(|(t, _)| t.as_path()).collect();
-    let dirs: Vec<&Path> = manifests.iter().map(|(_, o)| o.job.dir).collect();
-    flush(&temps, &dirs)?;
-    for (temp, folder) in &manifests {
-        std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))?;
-    }
-    flush(&[], &dirs)
+    flush(&[], &touched)
 }
 
 /// Temporary files an interrupted imggen left (only called under the lock, when none of ours

@@ -2,8 +2,11 @@
 
 Usage: measure.py RUNS CWD COMMAND...   → prints `median_ms peak_rss_mb`
 Peak RSS is read from GNU time (`/usr/bin/time -f %M`) on the last run.
+With MEASURE_CLEAN=PATH (relative to CWD), PATH is removed before every run: a first render.
 """
 
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -13,10 +16,18 @@ import time
 def main():
     runs, cwd, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
     times = []
+    clean = os.environ.get("MEASURE_CLEAN")
+
+    def prepare():
+        if clean:
+            shutil.rmtree(os.path.join(cwd, clean), ignore_errors=True)
+
     for _ in range(runs):
+        prepare()
         start = time.perf_counter()
         subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
         times.append((time.perf_counter() - start) * 1000)
+    prepare()
     rss = subprocess.run(
         ["/usr/bin/time", "-f", "%M", *command], cwd=cwd, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
