@@ -108,8 +108,10 @@ const TEMPORARY: &str = ".imggen-tmp-";
 pub fn temporary_name(name: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!(".{name}{TEMPORARY}{}-{n}", std::process::id())
+    let pid = PID.get_or_init(std::process::id);
+    format!(".{name}{TEMPORARY}{pid}-{n}")
 }
 
 /// Whether a file name is one [`temporary_name`] made.
@@ -137,7 +139,7 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()>
 pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let mut file = std::fs::File::create(path)?;
     file.write_all(contents)?;
-    set_mode(path, mode)
+    set_mode(&file, mode)
 }
 
 /// Makes `files`, and the renames and removals in `folders`, durable: one `syncfs` per file
@@ -193,14 +195,15 @@ fn sync_filesystem(_: &Path) -> std::io::Result<()> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 
+/// Sets an open file's permission bits (through its handle: no second path lookup).
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+fn set_mode(_: &std::fs::File, _: u32) -> std::io::Result<()> {
     Ok(())
 }
 

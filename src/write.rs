@@ -66,12 +66,28 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
 }
 
 fn plan_unlocked(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::OutNotDir {
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(Error::OutNotDir {
             path: dir.to_path_buf(),
-        });
+        }),
+        // No folder yet: every file is new, nothing to read.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(all_new(files)),
+        _ => plan_against(files, dir, force, &Manifest::read(dir)?.unwrap_or_default()),
     }
-    plan_against(files, dir, force, &Manifest::read(dir)?.unwrap_or_default())
+}
+
+/// The plan for an empty folder: create everything.
+fn all_new(files: &Files) -> Plan {
+    Plan {
+        create: files.keys().cloned().collect(),
+        ..Plan::default()
+    }
+}
+
+/// Whether `dir` holds nothing (read under its lock, so nothing appears meanwhile).
+fn is_empty(dir: &Path) -> Result<bool> {
+    let mut entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
+    Ok(entries.next().is_none())
 }
 
 /// The plan, given the manifest `dir` holds (`previous`).
@@ -207,15 +223,27 @@ fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
     let dir = job.dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     let lock = lock_folder(dir, Lock::Exclusive)?;
-    remove_temporaries(dir);
-    // The manifest is read once: for the plan, the record of kept files, and a rollback.
     let manifest_path = dir.join(manifest::FILE_NAME);
-    let old_manifest = read_optional(&manifest_path)?;
+    // A new (empty) folder has nothing to read: no leftovers, no manifest, no files.
+    let empty = is_empty(dir)?;
+    if !empty {
+        remove_temporaries(dir);
+    }
+    // The manifest is read once: for the plan, the record of kept files, and a rollback.
+    let old_manifest = if empty {
+        None
+    } else {
+        read_optional(&manifest_path)?
+    };
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
         None => Manifest::default(),
     };
-    let plan = plan_against(job.files, dir, force, &previous)?;
+    let plan = if empty {
+        all_new(job.files)
+    } else {
+        plan_against(job.files, dir, force, &previous)?
+    };
     plan.refuse_conflicts()?;
     let mut complete = job.manifest.with_files(job.files);
     for path in &plan.keep {
@@ -362,7 +390,10 @@ struct Staged {
 
 fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
     let mut staged = Vec::new();
-    for path in plan.create.iter().chain(&plan.update) {
+    // Each folder made once (the output folder exists already).
+    let mut made = std::collections::BTreeSet::from([dir.to_path_buf()]);
+    let updated = plan.update.iter().map(|p| (p, true));
+    for (path, replaces) in plan.create.iter().map(|p| (p, false)).chain(updated) {
         let file = &files[path];
         let target = dir.join(path);
         let folder = target.parent().unwrap_or(dir).to_path_buf();
@@ -372,10 +403,21 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
             .unwrap_or("file");
         let temp = folder.join(temporary_name(name));
         let mode = if file.executable { 0o755 } else { 0o644 };
-        let old = read_optional(&target)?
-            .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)));
-        let written = std::fs::create_dir_all(&folder)
-            .and_then(|()| write_unsynced(&temp, &file.contents, mode));
+        // What a rollback puts back: only an updated file had something before.
+        let old = if replaces {
+            read_optional(&target)?
+                .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)))
+        } else {
+            None
+        };
+        let folder_made = if made.contains(&folder) {
+            Ok(())
+        } else {
+            let result = std::fs::create_dir_all(&folder);
+            made.insert(folder);
+            result
+        };
+        let written = folder_made.and_then(|()| write_unsynced(&temp, &file.contents, mode));
         if let Err(source) = written {
             let _ = std::fs::remove_file(&temp);
             discard(&staged);
