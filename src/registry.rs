@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Problem, Result};
 use crate::reference::Reference;
@@ -430,13 +429,10 @@ fn checked_digest(digest: &str) -> std::result::Result<String, Problem> {
     }
 }
 
+/// `sha256:` and the hex of the content's hash: a manifest's digest (the same as imggen's file
+/// hashes).
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::from("sha256:");
-    for byte in hash.iter() {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    crate::manifest::hash(bytes)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).

@@ -79,21 +79,34 @@ fn assert_consistent(dir: &Path, refs: &[BTreeMap<String, Vec<u8>>], when: &str)
         );
     }
     for (profile, reference) in PROFILES.iter().zip(refs) {
-        let check = imggen(dir, &["check", "-p", profile, "--out", "out"]);
-        let code = check.status.code();
-        assert!(
-            code == Some(0) || code == Some(1),
-            "{when}: check failed: {}",
-            String::from_utf8_lossy(&check.stderr)
+        assert_check_truthful(dir, profile, "out", &files, reference, when);
+    }
+}
+
+/// `check -p PROFILE --out OUT` answers 0 or 1, and 0 only when the folder's files (`files`,
+/// read from it) are exactly `reference`.
+fn assert_check_truthful(
+    dir: &Path,
+    profile: &str,
+    out: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    reference: &BTreeMap<String, Vec<u8>>,
+    when: &str,
+) {
+    let check = imggen(dir, &["check", "-p", profile, "--out", out]);
+    let code = check.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "{when}: check failed: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    if code == Some(0) {
+        let mut rendered = files.clone();
+        rendered.remove(MANIFEST);
+        assert_eq!(
+            &rendered, reference,
+            "{when}: check calls {out} up to date for {profile}, but it is not"
         );
-        if code == Some(0) {
-            let mut rendered = files.clone();
-            rendered.remove(MANIFEST);
-            assert_eq!(
-                &rendered, reference,
-                "{when}: check calls the folder up to date for {profile}, but it is not"
-            );
-        }
     }
 }
 
@@ -343,22 +356,9 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
                 );
             }
             let out = format!("out/{name}");
-            let check = imggen(&dir, &["check", "-p", name, "--out", &out]);
-            let code = check.status.code();
-            assert!(
-                code == Some(0) || code == Some(1),
-                "round {round}: check failed: {}",
-                String::from_utf8_lossy(&check.stderr)
-            );
-            if code == Some(0) {
-                let mut rendered = files.clone();
-                rendered.remove(MANIFEST);
-                assert_eq!(
-                    rendered,
-                    refs[(round % 2) as usize][name],
-                    "round {round}: check calls {name} up to date, but it is not"
-                );
-            }
+            let reference = &refs[(round % 2) as usize][name];
+            let when = format!("round {round}");
+            assert_check_truthful(&dir, name, &out, &files, reference, &when);
         }
     }
     eprintln!("render --all finished in some rounds, killed in others: {states:?}");

@@ -21,6 +21,9 @@ def main():
     def prepare():
         if clean:
             shutil.rmtree(os.path.join(cwd, clean), ignore_errors=True)
+            # The removal's own writes reach the disk before the clock starts: a command that
+            # flushes (imggen makes its files durable) must not pay for the harness's deletes.
+            os.sync()
 
     for _ in range(runs):
         prepare()
