@@ -53,6 +53,7 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="copy" \
         python3 scripts/bench/side_by_side.py "$runs" "$dir" "$work/floor-$n" \
         -- "$imggen" render --all --out out -- sh -c 'cp -r tree copy && sync -f copy')
+    printf '%-9s %-28s %12s %16s %10s\n' "$total" "render --all, beside cp" "$ours" "-" "-"
     printf '%-9s %-28s %12s %16s %10s\n' "$total" "cp -r + sync of that output" "$theirs" "-" "-"
     printf '%-9s %-28s %12s %16s %10s\n' "$total" "ratio render / (cp + sync)" "${ratio}x" "-" "-"
     rm -rf "$work/floor-$n"
