@@ -188,14 +188,33 @@ e2e_profile 'pip_index_url = "https://pypi.org/simple"' 'pip_trusted_host = "pyp
 printf '[postgres]\nplpython3 = true\n' >>"$e2e_corporate"
 
 # --- build and test --------------------------------------------------------------------------
-in_image() { # in_image IMAGE COMMAND...: run a command in a fresh container of IMAGE
-    local image=$1 ctr status
+# run_fresh IMAGE [RUN-OPTION...] -- COMMAND...: COMMAND in a fresh container of IMAGE, output
+# merged. When the runtime itself fails to start the container (seen here now and then: runc's
+# "sealing memfd copy: Device or resource busy"), before COMMAND ran, it starts a new one, up to
+# three times; a failure of COMMAND is never retried.
+run_fresh() {
+    local image=$1 ctr status out n options=()
     shift
-    ctr=$(buildah from --pull=never "$image") || return 1
-    timeout 900 buildah run "$ctr" -- "$@"
-    status=$?
-    buildah rm "$ctr" >/dev/null 2>&1
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do options+=("$1"); shift; done
+    shift
+    for n in 1 2 3; do
+        ctr=$(buildah from --pull=never "$image") || return 1
+        out=$(timeout 900 buildah run "${options[@]}" "$ctr" -- "$@" 2>&1)
+        status=$?
+        buildah rm "$ctr" >/dev/null 2>&1
+        if [ $status != 0 ] && grep -q "sealing memfd" <<<"$out"; then
+            echo "the runtime failed to start a container (try $n): $(grep -m1 "sealing memfd" <<<"$out")" >&2
+            continue
+        fi
+        break
+    done
+    [ -n "$out" ] && printf '%s\n' "$out"
     return $status
+}
+in_image() { # in_image IMAGE COMMAND...: run a command in a fresh container of IMAGE
+    local image=$1
+    shift
+    run_fresh "$image" -- "$@"
 }
 
 config_matches() { # config_matches TAG DOCKERFILE: the built image's config says what the Dockerfile does
@@ -546,14 +565,10 @@ else
 fi
 unset KRB5_CONFIG KRB5_KDC_PROFILE
 ticket_test() { # ticket_test IMAGE CACHE-DIR TEST-PY [INSTALL-COMMAND]: the platform's test, as compose runs it
-    local ctr status command="python /app/test.py"
+    local command="python /app/test.py"
     [ -n "${4:-}" ] && command="$4 && $command"
-    ctr=$(buildah from --pull=never "$1") || return 1
-    timeout 900 buildah run --env KRB5CCNAME=/krb5/cache/krb5cc -v "$2:/krb5/cache:ro" \
-        -v "$3:/app/test.py:ro" "$ctr" -- sh -c "$command"
-    status=$?
-    buildah rm "$ctr" >/dev/null 2>&1
-    return $status
+    run_fresh "$1" --env KRB5CCNAME=/krb5/cache/krb5cc -v "$2:/krb5/cache:ro" -v "$3:/app/test.py:ro" \
+        -- sh -c "$command"
 }
 prints_success() { "$@" 2>&1 | tee "$work/ticket-test.out" | grep -qx SUCCESS; }
 # test.py ran, and said so: not merely "no SUCCESS" because something else broke.
