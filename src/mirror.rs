@@ -4,7 +4,7 @@
 //! asking the destination what it now serves. Images already there by digest are skipped, so
 //! running it again copies nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::error::{Error, Problem, Result};
@@ -170,27 +170,18 @@ fn copy_in<T: Transport>(
     work: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Option<String>>> {
-    let write = |path: &Path, bytes: &[u8]| {
-        std::fs::create_dir_all(work)
-            .and_then(|()| std::fs::write(path, bytes))
-            .map_err(|source| Error::Write {
-                path: path.to_path_buf(),
-                source,
-            })
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
     };
-    let cert_dir: Option<PathBuf> = if ca_certificates.is_empty() {
-        None
-    } else {
-        let dir = work.join("certs");
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
-        for (index, pem) in ca_certificates.iter().enumerate() {
-            write(&dir.join(format!("corporate-{index}.crt")), pem)?;
-        }
-        Some(dir)
-    };
+    // The working folder (and its certificate folder) made once, before the first copy.
+    let cert_dir = work.join("certs");
+    std::fs::create_dir_all(&cert_dir).map_err(failed(&cert_dir))?;
+    for (index, pem) in ca_certificates.iter().enumerate() {
+        let file = cert_dir.join(format!("corporate-{index}.crt"));
+        std::fs::write(&file, pem).map_err(failed(&file))?;
+    }
+    let cert_dir = (!ca_certificates.is_empty()).then_some(cert_dir);
     let mut served = Vec::new();
     for copy in plan {
         if copy.done() {
@@ -206,10 +197,6 @@ fn copy_in<T: Transport>(
             client.speaks_tls(&copy.destination)?,
         );
         let digestfile = work.join("digest");
-        std::fs::create_dir_all(work).map_err(|source| Error::Write {
-            path: work.to_path_buf(),
-            source,
-        })?;
         let args = skopeo_args(
             copy,
             request,

@@ -46,6 +46,21 @@ fn temporaries(files: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
         .collect()
 }
 
+/// Starts imggen with `args` in `dir`, kills it after `micros` µs (unless it finished), and
+/// returns how it ended.
+fn killed_after(dir: &Path, args: &[&str], micros: u64) -> std::process::ExitStatus {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("imggen starts");
+    std::thread::sleep(Duration::from_micros(micros));
+    let _ = child.kill();
+    child.wait().expect("reaped")
+}
+
 /// What each profile renders, from clean folders: the versions a file may have.
 fn references(dir: &Path) -> Vec<BTreeMap<String, Vec<u8>>> {
     PROFILES
@@ -118,19 +133,12 @@ fn renders_killed_at_fifty_points_leave_whole_files_and_a_truthful_check() {
     let mut outcomes = BTreeMap::<&str, usize>::new();
     for round in 0..50u64 {
         let profile = PROFILES[(round % 2) as usize];
-        let mut child = Command::new(BIN)
-            .args(["render", "-p", profile, "--out", "out"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("imggen starts");
         // Spread over start-up, rendering, staging, renaming and the manifest (~35 ms).
-        std::thread::sleep(Duration::from_micros(
+        let status = killed_after(
+            &dir,
+            &["render", "-p", profile, "--out", "out"],
             round * 37 % 41 * 1000 + round * 131 % 1000,
-        ));
-        let _ = child.kill();
-        let status = child.wait().expect("reaped");
+        );
         let files = tree(&dir.join("out"));
         let state = if status.success() {
             "finished"
@@ -331,18 +339,9 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
     let mut states = std::collections::BTreeSet::new();
     for round in 0..20u64 {
         write_profiles(PROFILES[(round % 2) as usize]);
-        let mut child = Command::new(BIN)
-            .args(["render", "--all", "--out", "out"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("imggen starts");
-        std::thread::sleep(Duration::from_micros(
-            round * 53 % 97 * 2000 + round * 131 % 1000,
-        ));
-        let _ = child.kill();
-        states.insert(child.wait().expect("reaped").success());
+        let wait = round * 53 % 97 * 2000 + round * 131 % 1000;
+        let status = killed_after(&dir, &["render", "--all", "--out", "out"], wait);
+        states.insert(status.success());
         for name in locals {
             let folder = dir.join("out").join(name);
             let files = tree(&folder);
