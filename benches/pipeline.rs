@@ -1,5 +1,6 @@
 //! In-process costs of the pipeline's stages (`cargo bench`): resolving a profile, rendering each
-//! pack, and checking a rendered folder against disk. Whole-process figures: scripts/bench.sh.
+//! pack, and checking a rendered folder against disk, with the allocations each makes. Whole-process
+//! figures: scripts/bench.sh.
 
 use imggen::harness::Harness;
 
@@ -11,6 +12,10 @@ const PROFILES: [&str; 5] = [
     "corporate-hardened",
 ];
 const PACKS: [&str; 4] = ["python-runtime", "postgres", "kerberos-test", "compose"];
+
+/// Counts every allocation, so each row also shows how many allocations (and bytes) it makes.
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
     divan::main();

@@ -45,7 +45,7 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     let mut drift = Drift::default();
     for (path, file) in files {
         let target = dir.join(path);
-        match std::fs::read(&target) {
+        match crate::files::read_sized(&target, file.contents.len()) {
             Ok(on_disk) if on_disk == file.contents => {}
             Ok(on_disk) => {
                 let hand_edited = previous.written(path, &on_disk) == Some(false);

@@ -46,17 +46,25 @@ pub fn read(path: &Path, profile_dir: &Path) -> Result<Vec<u8>, Reason> {
 /// A regular file of at most [`MAX_FILE`] bytes, wherever it is (a profile given on the command
 /// line): never a FIFO that blocks or a device that never ends.
 pub fn read_regular(path: &Path) -> Result<Vec<u8>, Reason> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let unreadable = |e: std::io::Error| Reason::Unreadable {
         cause: crate::error::io_reason(&e),
     };
-    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    // Opened without blocking (a FIFO would wait for a writer), then asked what it is: the
+    // handle, not the path, so nothing can be swapped in between.
+    let nonblocking = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nonblocking)
+        .open(path)
+        .map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
     if !metadata.is_file() {
         return Err(Reason::NotARegularFile);
     }
-    let mut contents = Vec::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(MAX_FILE + 1)
+    let size = usize::try_from(metadata.len().min(MAX_FILE)).unwrap_or(0);
+    let mut contents = Vec::with_capacity(size + 1);
+    file.take(MAX_FILE + 1)
         .read_to_end(&mut contents)
         .map_err(unreadable)?;
     if contents.len() as u64 > MAX_FILE {

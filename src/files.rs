@@ -16,6 +16,30 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// The contents of `path`, expected to be about `expected` bytes long: read without asking the
+/// file's size first (one system call fewer per file than `std::fs::read`, which `check` reads
+/// a hundred thousand of over 10,000 profiles). Any length is read whole.
+pub fn read_sized(path: &Path, expected: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    // Not `read_to_end`: for a `File` it asks the size (statx, lseek) before reading.
+    let mut file = std::fs::File::open(path)?;
+    let mut contents = vec![0; expected + 1];
+    let mut filled = 0;
+    loop {
+        if filled == contents.len() {
+            contents.resize(contents.len() * 2, 0);
+        }
+        match file.read(&mut contents[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    contents.truncate(filled);
+    Ok(contents)
+}
+
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
 /// `fix` says what to do when it does not parse.
 pub fn read_toml<T: DeserializeOwned>(path: &Path, fix: &str) -> Result<Option<T>> {
@@ -219,4 +243,28 @@ pub fn mode_of(path: &Path) -> Option<u32> {
 #[cfg(not(unix))]
 pub fn mode_of(_: &Path) -> Option<u32> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_sized_reads_the_whole_file_whatever_the_guess() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f");
+        let text: Vec<u8> = (0..10_000u32).flat_map(u32::to_le_bytes).collect();
+        std::fs::write(&path, &text).expect("write");
+        for guess in [0, 1, 39_999, 40_000, 40_001, 100_000] {
+            assert_eq!(
+                read_sized(&path, guess).expect("reads"),
+                text,
+                "guess {guess}"
+            );
+        }
+        std::fs::write(&path, b"").expect("write");
+        assert!(read_sized(&path, 5).expect("reads").is_empty());
+        let missing = read_sized(&dir.path().join("none"), 5).expect_err("no such file");
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
 }

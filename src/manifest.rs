@@ -42,10 +42,13 @@ pub struct Manifest {
 }
 
 pub fn hash(contents: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(contents);
-    let mut out = String::from("sha256:");
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
     for byte in digest.iter() {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     out
 }

@@ -132,6 +132,16 @@ pub struct Pack {
     pub builtin: bool,
     /// Path inside the pack → file, sorted by path.
     pub files: BTreeMap<String, PackFile>,
+    /// What templates see as `pack`, converted for Tera once and shared by every render.
+    info: std::sync::OnceLock<tera::Value>,
+}
+
+/// The `pack` variable of a template: the pack's name, version and `[vars]`.
+#[derive(serde::Serialize)]
+struct PackInfo<'a> {
+    name: &'a str,
+    version: &'a str,
+    vars: &'a BTreeMap<String, Data>,
 }
 
 impl Pack {
@@ -203,11 +213,26 @@ impl Pack {
             root: root.to_string(),
             builtin: builtins.is_none(),
             files: all,
+            info: std::sync::OnceLock::new(),
         })
     }
 
     pub fn name(&self) -> &str {
         &self.manifest.name
+    }
+
+    /// The `pack` variable templates see (name, version, vars).
+    pub fn info(&self) -> tera::Value {
+        self.info
+            .get_or_init(|| {
+                let m = &self.manifest;
+                tera::Value::from_serializable(&PackInfo {
+                    name: &m.name,
+                    version: &m.version,
+                    vars: &m.vars,
+                })
+            })
+            .clone()
     }
 
     /// The name Tera knows `template` by.

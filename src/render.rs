@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::pack::{Pack, Packs};
 use crate::resolve::Resolved;
@@ -23,13 +21,6 @@ pub struct File {
 /// Output path (relative, `/`-separated) → file.
 pub type Files = BTreeMap<String, File>;
 
-#[derive(Serialize)]
-struct PackInfo<'a> {
-    name: &'a str,
-    version: &'a str,
-    vars: &'a BTreeMap<String, crate::pack::Data>,
-}
-
 pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
     let tera = packs.tera_for(&resolved.stack.profile.packs)?;
     let tera = tera.as_ref();
@@ -38,14 +29,8 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         let pack = packs.get(name)?;
         let mut context = resolved.context.clone();
         let m = &pack.manifest;
-        context.insert(
-            "pack",
-            &PackInfo {
-                name: &m.name,
-                version: &m.version,
-                vars: &m.vars,
-            },
-        );
+        context.insert_value("pack", pack.info());
+        let header = crate::header::for_pack(resolved.stack, pack);
         let mut condition = 0;
         for output in &m.outputs {
             let index = condition;
@@ -61,7 +46,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
                 continue;
             }
             let text = tera.render(&pack.template_name(&output.template), &context)?;
-            let text = crate::header::add(&normalize(&text), resolved.stack, pack);
+            let text = crate::header::place(&header, &normalize(&text));
             let file = File {
                 contents: text.into_bytes(),
                 pack: name.clone(),
@@ -133,7 +118,8 @@ fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
-    for line in text.replace("\r\n", "\n").lines() {
+    // `lines` ends a line at "\n" or "\r\n"; `trim_end` drops any other "\r" at a line's end.
+    for line in text.lines() {
         let line = line.trim_end();
         if line.is_empty() {
             blank_run += 1;
