@@ -781,12 +781,20 @@ fn render(request: &RenderRequest) -> Result<u8> {
     }
     // First every folder rendered and planned, writing nothing, so that a refusal anywhere
     // (bad input, a hand edit) writes nothing anywhere. For `--all` the renders are not kept:
-    // they are made again, a chunk at a time, to write, so memory stays flat however many
-    // profiles there are. One selection keeps its render.
+    // the folders this pass found current (nothing to write) are done, and the others are
+    // rendered again, a chunk at a time, to write, so memory stays flat however many profiles
+    // there are. One selection keeps its render.
     let keep = target.selection.is_some();
     let mut kept = Vec::new();
+    // For `--all`, every folder in order, with what `render` says about it when it is current.
+    let mut folders: Vec<(PathBuf, Option<String>)> = Vec::new();
     let plan = |r: crate::pipeline::Rendered| {
-        let plan = crate::write::plan(&r.files, &r.dir, request.force)?;
+        let job = crate::write::Job {
+            files: &r.files,
+            manifest: &r.manifest,
+            dir: &r.dir,
+        };
+        let plan = crate::write::plan_job(&job, request.force)?;
         Ok((r, plan))
     };
     crate::pipeline::map_rendered(&target, plan, |(r, plan)| {
@@ -798,6 +806,9 @@ fn render(request: &RenderRequest) -> Result<u8> {
         }
         if keep {
             kept.push(r);
+        } else {
+            let line = plan.current.then(|| written_line(&r, &plan));
+            folders.push((r.dir, line));
         }
         Ok(())
     })?;
@@ -805,8 +816,24 @@ fn render(request: &RenderRequest) -> Result<u8> {
         return Ok(0);
     }
     // Planned again under each folder's lock (another render may have written meanwhile), a
-    // chunk of folders at a time with their flushes to disk shared.
-    let write = |chunk: Vec<crate::pipeline::Rendered>| {
+    // chunk of folders at a time with their flushes to disk shared. Every folder's line comes
+    // in the target's order, the current folders' among the others.
+    let position: std::collections::HashMap<&Path, usize> = folders
+        .iter()
+        .enumerate()
+        .map(|(index, (dir, _))| (dir.as_path(), index))
+        .collect();
+    let is_current = |dir: &Path| position.get(dir).is_some_and(|&i| folders[i].1.is_some());
+    let mut said = 0;
+    let mut say_current_before = |end: usize| {
+        for (_, line) in folders.get(said..end).unwrap_or_default() {
+            if let Some(line) = line {
+                emit(line);
+            }
+        }
+        said = said.max(end);
+    };
+    let mut write = |chunk: Vec<crate::pipeline::Rendered>| {
         let jobs: Vec<crate::write::Job<'_>> = chunk
             .iter()
             .map(|r| crate::write::Job {
@@ -817,6 +844,9 @@ fn render(request: &RenderRequest) -> Result<u8> {
             .collect();
         let plans = crate::write::execute_all(&jobs, request.force)?;
         for (r, plan) in chunk.iter().zip(&plans) {
+            if let Some(&index) = position.get(r.dir.as_path()) {
+                say_current_before(index);
+            }
             emit(&written_line(r, plan));
         }
         Ok(())
@@ -824,7 +854,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
     if keep {
         write(kept)?;
     } else {
-        crate::pipeline::map_chunks(&target, Ok, write)?;
+        crate::pipeline::map_chunks(&target, |dir| !is_current(dir), Ok, &mut write)?;
+        say_current_before(folders.len());
     }
     Ok(0)
 }

@@ -179,28 +179,37 @@ pub fn map_rendered<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    for_chunks(target, work, |chunk| {
-        for result in chunk {
-            each(result?)?;
-        }
-        Ok(())
-    })
+    for_chunks(
+        target,
+        |_| true,
+        work,
+        |chunk| {
+            for result in chunk {
+                each(result?)?;
+            }
+            Ok(())
+        },
+    )
 }
 
-/// [`map_rendered`], handing `each` a whole chunk's results at once (in order; the first error
-/// in order stops it): what lets `render --all` write a chunk of folders with shared flushes.
+/// [`map_rendered`] over the profiles whose output folder `wanted` accepts, handing `each` a
+/// whole chunk's results at once (in order; the first error in order stops it): what lets
+/// `render --all` write a chunk of folders with shared flushes, and skip the folders it found
+/// current.
 pub fn map_chunks<T: Send>(
     target: &Target,
+    wanted: impl Fn(&std::path::Path) -> bool,
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
-    for_chunks(target, work, |chunk| {
+    for_chunks(target, wanted, work, |chunk| {
         each(chunk.into_iter().collect::<Result<Vec<T>>>()?)
     })
 }
 
 fn for_chunks<T: Send>(
     target: &Target,
+    wanted: impl Fn(&std::path::Path) -> bool,
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<Result<T>>) -> Result<()>,
 ) -> Result<()> {
@@ -216,28 +225,36 @@ fn for_chunks<T: Send>(
             })
             .collect(),
     };
+    let jobs: Vec<_> = jobs.into_iter().filter(|(_, dir)| wanted(dir)).collect();
     for chunk in jobs.chunks(CHUNK) {
         let results: Vec<Result<T>> = chunk
             .par_iter()
-            .map(|(selection, dir)| {
-                // The packs once: rendering and the manifest's pack versions both need them.
-                let stack = profile::load(selection)?;
-                let packs = cache.for_stack(&stack)?;
-                let lock = cache.lock()?;
-                let (files, warnings) = render_warned(&packs, &stack, &lock)?;
-                let manifest =
-                    Manifest::of(&files, selection, &stack.title(), &stack.chain, &packs);
-                work(Rendered {
-                    dir: dir.clone(),
-                    files,
-                    manifest,
-                    profile: stack.profile,
-                    warnings,
-                    lock,
-                })
-            })
+            .map(|(selection, dir)| render_job(&cache, selection, dir, &work))
             .collect();
         each(results)?;
     }
     Ok(())
+}
+
+/// One profile of a target loaded, rendered, and handed to `work`.
+fn render_job<T>(
+    cache: &PackCache,
+    selection: &Selection,
+    dir: &std::path::Path,
+    work: &impl Fn(Rendered) -> Result<T>,
+) -> Result<T> {
+    // The packs once: rendering and the manifest's pack versions both need them.
+    let stack = profile::load(selection)?;
+    let packs = cache.for_stack(&stack)?;
+    let lock = cache.lock()?;
+    let (files, warnings) = render_warned(&packs, &stack, &lock)?;
+    let manifest = Manifest::of(&files, selection, &stack.title(), &stack.chain, &packs);
+    work(Rendered {
+        dir: dir.to_path_buf(),
+        files,
+        manifest,
+        profile: stack.profile,
+        warnings,
+        lock,
+    })
 }

@@ -15,6 +15,9 @@
 //! 5. removes the files no longer rendered, flushes the folders' entries, and writes the
 //!    complete manifest last.
 //!
+//! [`plan_job`] also says whether a folder is current (executing would write nothing at all):
+//! `render --all` renders again, to write, only the folders that are not.
+//!
 //! A render killed at any point leaves whole files only (old or new), and a folder that `check`
 //! reports as incomplete until the next `render` finishes it.
 
@@ -38,6 +41,10 @@ pub struct Plan {
     pub keep: Vec<String>,
     /// Generated files edited by hand that this render would overwrite (without `--force`).
     pub conflicts: Vec<PathBuf>,
+    /// Executing it would write nothing: every file and the manifest are already what this
+    /// render writes, and no interrupted render left anything to finish (known only to
+    /// [`plan_job`]; `false` otherwise).
+    pub current: bool,
 }
 
 impl Plan {
@@ -62,18 +69,67 @@ impl Plan {
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     crate::verify::verify(files)?;
     let _lock = lock_folder(dir, Lock::Shared)?;
-    plan_unlocked(files, dir, force)
+    plan_unlocked(files, dir, force, None)
 }
 
-fn plan_unlocked(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
+/// [`plan`] for a job, which also says whether executing it would write anything at all
+/// ([`Plan::current`]): `render --all` renders again only the folders that are not current.
+pub fn plan_job(job: &Job<'_>, force: bool) -> Result<Plan> {
+    crate::verify::verify(job.files)?;
+    let _lock = lock_folder(job.dir, Lock::Shared)?;
+    plan_unlocked(job.files, job.dir, force, Some(job.manifest))
+}
+
+fn plan_unlocked(
+    files: &Files,
+    dir: &Path,
+    force: bool,
+    manifest: Option<&Manifest>,
+) -> Result<Plan> {
     match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => Err(Error::OutNotDir {
-            path: dir.to_path_buf(),
-        }),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(Error::OutNotDir {
+                path: dir.to_path_buf(),
+            });
+        }
         // No folder yet: every file is new, nothing to read.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(all_new(files)),
-        _ => plan_against(files, dir, force, &Manifest::read(dir)?.unwrap_or_default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
+        _ => {}
     }
+    let old_manifest = read_optional(&dir.join(manifest::FILE_NAME))?;
+    let previous = match &old_manifest {
+        Some(bytes) => Manifest::parse(dir, bytes)?,
+        None => Manifest::default(),
+    };
+    let mut plan = plan_against(files, dir, force, &previous)?;
+    if let (Some(manifest), Some(old)) = (manifest, &old_manifest) {
+        plan.current = !plan.changes_files()
+            && !previous.incomplete
+            && complete_manifest(manifest, files, &plan, &previous)
+                .to_text()
+                .as_bytes()
+                == old.as_slice()
+            && crate::files::temporaries(dir).next().is_none();
+    }
+    Ok(plan)
+}
+
+/// The manifest a render leaves: `manifest` with the hash of every one of `files`, and still
+/// listing the files it keeps (no longer rendered, edited by hand), so that a later render or
+/// check keeps recognising them as imggen's.
+fn complete_manifest(
+    manifest: &Manifest,
+    files: &Files,
+    plan: &Plan,
+    previous: &Manifest,
+) -> Manifest {
+    let mut complete = manifest.with_files(files);
+    for path in &plan.keep {
+        if let Some(hash) = previous.files.get(path) {
+            complete.files.insert(path.clone(), hash.clone());
+        }
+    }
+    complete
 }
 
 /// The plan for an empty folder: create everything.
@@ -245,13 +301,7 @@ fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
         plan_against(job.files, dir, force, &previous)?
     };
     plan.refuse_conflicts()?;
-    let mut complete = job.manifest.with_files(job.files);
-    for path in &plan.keep {
-        // Still listed, so a later render or check keeps recognising them as imggen's.
-        if let Some(hash) = previous.files.get(path) {
-            complete.files.insert(path.clone(), hash.clone());
-        }
-    }
+    let complete = complete_manifest(job.manifest, job.files, &plan, &previous);
     let changes = plan.changes_files() || previous.incomplete;
     Ok(Open {
         job,

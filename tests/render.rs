@@ -349,3 +349,50 @@ fn render_all_refuses_before_writing_any_folder() {
             .contains("org.example.team")
     );
 }
+
+/// A second `render --all` renders again only the folders that are not current; its report
+/// still has one line per folder in the same order, and it finishes what the others need: a
+/// deleted file created, an interrupted render's leftover removed, a hand-mangled manifest
+/// rewritten. Afterwards the tree is what a render into an empty folder writes.
+#[test]
+fn render_all_renders_again_only_what_is_not_current() {
+    let first = Test::new()
+        .file("profiles/aa-org.toml", "extends = \"debian-prebuilt\"\n")
+        .file("profiles/mm-org.toml", "extends = \"debian-prebuilt\"\n")
+        .file("profiles/zz-org.toml", "extends = \"debian-prebuilt\"\n")
+        .args(["render", "--all", "--out", "all"])
+        .run();
+    let folder = |line: &str| {
+        let after = line.split(" into ").nth(1)?;
+        after.split(':').next().map(str::to_string)
+    };
+    let order: Vec<Option<String>> = first.stdout.lines().map(folder).collect();
+    assert!(order.len() >= 8, "{}", first.stdout);
+    std::fs::remove_file(first.dir.join("all/mm-org/.env")).expect("remove");
+    let leftover = first
+        .dir
+        .join("all/zz-org/postgres/.Dockerfile.imggen-tmp-1-1");
+    std::fs::write(&leftover, "half").expect("leftover");
+    let manifest = first.dir.join("all/aa-org/.imggen-manifest.toml");
+    let written = std::fs::read_to_string(&manifest).expect("manifest");
+    std::fs::write(&manifest, written.replace("\n\n", "\n")).expect("mangle");
+    let second = first.then().args(["render", "--all", "--out", "all"]).run();
+    let lines: Vec<&str> = second.stdout.lines().collect();
+    assert_eq!(lines.iter().map(|l| folder(l)).collect::<Vec<_>>(), order);
+    for line in &lines {
+        let fixed = line.contains("all/mm-org:");
+        assert_eq!(line.contains(": 1 created, 0 updated"), fixed, "{line}");
+        if !fixed {
+            assert!(line.contains(": 0 created, 0 updated"), "{line}");
+        }
+    }
+    assert!(!leftover.exists(), "the leftover was removed");
+    assert_eq!(second.read("all/aa-org/.imggen-manifest.toml"), written);
+    let tree = second.tree("all");
+    let fresh = second
+        .then()
+        .args(["render", "--all", "--out", "fresh"])
+        .run();
+    assert_eq!(fresh.tree("fresh"), tree);
+    fresh.then().args(["check", "--all", "--out", "all"]).run();
+}
