@@ -780,19 +780,20 @@ fn render(request: &RenderRequest) -> Result<u8> {
         ));
     }
     // First every folder rendered and planned, writing nothing, so that a refusal anywhere
-    // (bad input, a hand edit) writes nothing anywhere. For `--all` the renders are not kept:
-    // the folders this pass found current (nothing to write) are done, and the others are
+    // (bad input, a hand edit) writes nothing anywhere. The folders this pass finds current
+    // (nothing to write) are done. For `--all` the renders are not kept: the other folders are
     // rendered again, a chunk at a time, to write, so memory stays flat however many profiles
     // there are. One selection keeps its render.
     let keep = target.selection.is_some();
     let mut kept = Vec::new();
-    // For `--all`, every folder in order, with what `render` says about it when it is current.
+    // Every folder in order, with what `render` says about it when it is current.
     let mut folders: Vec<(PathBuf, Option<String>)> = Vec::new();
     let plan = |r: crate::pipeline::Rendered| {
         let job = crate::write::Job {
             files: &r.files,
             manifest: &r.manifest,
             dir: &r.dir,
+            verified: false,
         };
         let plan = crate::write::plan_job(&job, request.force)?;
         Ok((r, plan))
@@ -804,11 +805,10 @@ fn render(request: &RenderRequest) -> Result<u8> {
         } else {
             plan.refuse_conflicts()?;
         }
-        if keep {
+        let line = plan.current.then(|| written_line(&r, &plan));
+        folders.push((r.dir.clone(), line));
+        if keep && !plan.current {
             kept.push(r);
-        } else {
-            let line = plan.current.then(|| written_line(&r, &plan));
-            folders.push((r.dir, line));
         }
         Ok(())
     })?;
@@ -840,6 +840,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
                 files: &r.files,
                 manifest: &r.manifest,
                 dir: &r.dir,
+                // One selection's render was kept from the first pass, which verified it.
+                verified: keep,
             })
             .collect();
         let plans = crate::write::execute_all(&jobs, request.force)?;
@@ -852,11 +854,13 @@ fn render(request: &RenderRequest) -> Result<u8> {
         Ok(())
     };
     if keep {
-        write(kept)?;
+        if !kept.is_empty() {
+            write(kept)?;
+        }
     } else {
         crate::pipeline::map_chunks(&target, |dir| !is_current(dir), Ok, &mut write)?;
-        say_current_before(folders.len());
     }
+    say_current_before(folders.len());
     Ok(0)
 }
 

@@ -75,7 +75,9 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
 /// [`plan`] for a job, which also says whether executing it would write anything at all
 /// ([`Plan::current`]): `render --all` renders again only the folders that are not current.
 pub fn plan_job(job: &Job<'_>, force: bool) -> Result<Plan> {
-    crate::verify::verify(job.files)?;
+    if !job.verified {
+        crate::verify::verify(job.files)?;
+    }
     let _lock = lock_folder(job.dir, Lock::Shared)?;
     plan_unlocked(job.files, job.dir, force, Some(job.manifest))
 }
@@ -209,6 +211,8 @@ pub struct Job<'a> {
     pub files: &'a Files,
     pub manifest: &'a Manifest,
     pub dir: &'a Path,
+    /// `files` were verified already ([`plan_job`] of these very files): not done twice.
+    pub verified: bool,
 }
 
 /// Renders into `dir` all or nothing, under the folder's lock (see the module comment).
@@ -219,6 +223,7 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
             files,
             manifest,
             dir,
+            verified: false,
         }],
         force,
     )?;
@@ -275,7 +280,9 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
 
 /// Locks, cleans and plans one folder (nothing written yet but the folder itself).
 fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
-    crate::verify::verify(job.files)?;
+    if !job.verified {
+        crate::verify::verify(job.files)?;
+    }
     let dir = job.dir;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     let lock = lock_folder(dir, Lock::Exclusive)?;
