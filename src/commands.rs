@@ -786,8 +786,7 @@ fn render(request: &RenderRequest) -> Result<u8> {
     // there are. One selection keeps its render.
     let keep = target.selection.is_some();
     let mut kept = Vec::new();
-    // Every folder in order, with what `render` says about it when it is current.
-    let mut folders: Vec<(PathBuf, Option<String>)> = Vec::new();
+    let mut report = Report::default();
     let plan = |r: crate::pipeline::Rendered| {
         let job = crate::write::Job {
             files: &r.files,
@@ -805,8 +804,7 @@ fn render(request: &RenderRequest) -> Result<u8> {
         } else {
             plan.refuse_conflicts()?;
         }
-        let line = plan.current.then(|| written_line(&r, &plan));
-        folders.push((r.dir.clone(), line));
+        report.planned(&r.dir, plan.current.then(|| written_line(&r, &plan)));
         if keep && !plan.current {
             kept.push(r);
         }
@@ -816,23 +814,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
         return Ok(0);
     }
     // Planned again under each folder's lock (another render may have written meanwhile), a
-    // chunk of folders at a time with their flushes to disk shared. Every folder's line comes
-    // in the target's order, the current folders' among the others.
-    let position: std::collections::HashMap<&Path, usize> = folders
-        .iter()
-        .enumerate()
-        .map(|(index, (dir, _))| (dir.as_path(), index))
-        .collect();
-    let is_current = |dir: &Path| position.get(dir).is_some_and(|&i| folders[i].1.is_some());
-    let mut said = 0;
-    let mut say_current_before = |end: usize| {
-        for (_, line) in folders.get(said..end).unwrap_or_default() {
-            if let Some(line) = line {
-                emit(line);
-            }
-        }
-        said = said.max(end);
-    };
+    // chunk of folders at a time with their flushes to disk shared.
+    let current = report.current();
     let mut write = |chunk: Vec<crate::pipeline::Rendered>| {
         let jobs: Vec<crate::write::Job<'_>> = chunk
             .iter()
@@ -846,10 +829,7 @@ fn render(request: &RenderRequest) -> Result<u8> {
             .collect();
         let plans = crate::write::execute_all(&jobs, request.force)?;
         for (r, plan) in chunk.iter().zip(&plans) {
-            if let Some(&index) = position.get(r.dir.as_path()) {
-                say_current_before(index);
-            }
-            emit(&written_line(r, plan));
+            report.written(&r.dir, &written_line(r, plan));
         }
         Ok(())
     };
@@ -858,10 +838,60 @@ fn render(request: &RenderRequest) -> Result<u8> {
             write(kept)?;
         }
     } else {
-        crate::pipeline::map_chunks(&target, |dir| !is_current(dir), Ok, &mut write)?;
+        crate::pipeline::map_chunks(&target, |dir| !current.contains(dir), Ok, &mut write)?;
     }
-    say_current_before(folders.len());
+    report.finish();
     Ok(0)
+}
+
+/// What `render` says: a line per folder, in the target's order. The first pass knows the
+/// lines of the folders it found current (nothing to write); the others come as they are
+/// written, each after the current folders' lines before it.
+#[derive(Default)]
+struct Report {
+    /// Every folder in order, with its line when it is current.
+    folders: Vec<(PathBuf, Option<String>)>,
+    position: std::collections::HashMap<PathBuf, usize>,
+    /// How many folders' lines are said (or written ones passed).
+    said: usize,
+}
+
+impl Report {
+    fn planned(&mut self, dir: &Path, current: Option<String>) {
+        self.position.insert(dir.to_path_buf(), self.folders.len());
+        self.folders.push((dir.to_path_buf(), current));
+    }
+
+    /// The folders found current.
+    fn current(&self) -> std::collections::HashSet<PathBuf> {
+        self.folders
+            .iter()
+            .filter(|(_, line)| line.is_some())
+            .map(|(dir, _)| dir.clone())
+            .collect()
+    }
+
+    /// Says `line` for the folder `dir`, just written.
+    fn written(&mut self, dir: &Path, line: &str) {
+        if let Some(&index) = self.position.get(dir) {
+            self.say_current_before(index);
+        }
+        emit(line);
+    }
+
+    /// Says the lines of the current folders not said yet.
+    fn finish(&mut self) {
+        self.say_current_before(self.folders.len());
+    }
+
+    fn say_current_before(&mut self, end: usize) {
+        for (_, line) in self.folders.get(self.said..end).unwrap_or_default() {
+            if let Some(line) = line {
+                emit(line);
+            }
+        }
+        self.said = self.said.max(end);
+    }
 }
 
 /// What `render` says about one folder it wrote.
