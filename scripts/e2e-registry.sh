@@ -214,5 +214,40 @@ check "a missing tag: exit 2, named" \
     fails_with "no such image or tag" 2 "$imggen" lock -p registry.toml --set images.postgres=postgres:17.99-bookworm
 check "... and imggen.lock is as it was after each" test "$(lock_hash)" = "$before"
 
+# 7. logins behind a credential helper, as Docker Desktop, ECR and GCR keep them: the Docker
+# config names the helper and holds no password; imggen runs docker-credential-NAME from PATH.
+mkdir -p "$work/helpers" "$work/helper-store" "$work/helper-per-registry" "$work/helper-absent"
+cat >"$work/helpers/docker-credential-imggen-e2e" <<EOF
+#!/bin/sh
+# Docker's helper protocol: \`get\`, the server on standard input, JSON on standard output.
+[ "\$1" = get ] || exit 3
+read -r server
+echo "\$server" >>"$work/helpers/asked"
+if [ "\$server" = "127.0.0.1:$corp" ]; then
+    printf '{"ServerURL":"%s","Username":"e2e","Secret":"%s"}\n' "\$server" "$password"
+else
+    echo "credentials not found in native keychain"
+    exit 1
+fi
+EOF
+chmod +x "$work/helpers/docker-credential-imggen-e2e"
+echo '{"credsStore":"imggen-e2e"}' >"$work/helper-store/config.json"
+printf '{"credHelpers":{"127.0.0.1:%s":"imggen-e2e"}}\n' "$corp" >"$work/helper-per-registry/config.json"
+echo '{"credsStore":"imggen-e2e-absent"}' >"$work/helper-absent/config.json"
+with_config() { # with_config FOLDER COMMAND...: the Docker config in FOLDER, the helper on PATH
+    local folder=$1
+    shift
+    env -u REGISTRY_AUTH_FILE DOCKER_CONFIG="$folder" PATH="$work/helpers:$PATH" "$@"
+}
+check "credsStore: lock --update logs in through the helper" \
+    with_config "$work/helper-store" "$imggen" lock -p registry.toml --update
+check "... which was asked for the corporate registry only, and once" \
+    test "$(cat "$work/helpers/asked")" = "127.0.0.1:$corp"
+check "credHelpers (per registry): lock --check logs in through the helper" \
+    with_config "$work/helper-per-registry" "$imggen" lock -p registry.toml --check
+check "a helper that is not installed: exit 2, the helper named" \
+    fails_with "docker-credential-imggen-e2e-absent" 2 with_config "$work/helper-absent" "$imggen" lock -p registry.toml --update
+check "... and imggen.lock still holds the same pins" test "$(lock_hash)" = "$before"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -191,8 +191,14 @@ pub enum Problem {
         registry: String,
         file: Option<PathBuf>,
     },
-    /// The registry refused the login the credentials file has.
-    BadCredentials { user: String, file: Option<PathBuf> },
+    /// The registry refused the login the credentials file (or its `helper`) gave.
+    BadCredentials {
+        user: String,
+        file: Option<PathBuf>,
+        helper: Option<String>,
+    },
+    /// The credential helper the Docker config names for the registry failed.
+    CredentialHelper { helper: String, message: String },
     /// 404: no such repository or tag.
     NotFound { message: String },
     /// 403.
@@ -246,13 +252,30 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "the registry asks for a login, and {} has none for `{registry}`; run \
-                 `docker login {registry}` (imggen reads the `auths` the login stores)",
+                 `docker login {registry}` (imggen reads the logins it stores: `auths`, \
+                 `credHelpers`, `credsStore`)",
                 file(from)
             ),
-            Self::BadCredentials { user, file: from } => write!(
+            Self::BadCredentials {
+                user,
+                file: from,
+                helper,
+            } => {
+                let source = helper.as_ref().map_or_else(
+                    || file(from),
+                    |h| format!("the credential helper `docker-credential-{h}`"),
+                );
+                write!(
+                    f,
+                    "the registry refused the login of `{user}` from {source}; run `docker \
+                     login` again"
+                )
+            }
+            Self::CredentialHelper { helper, message } => write!(
                 f,
-                "the registry refused the login of `{user}` from {}; run `docker login` again",
-                file(from)
+                "the credential helper `docker-credential-{helper}` that the Docker config names \
+                 did not give a login: {message}; install it on PATH, or change `credsStore` / \
+                 `credHelpers` in the Docker config"
             ),
             Self::NotFound { message } => write!(
                 f,

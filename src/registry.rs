@@ -64,6 +64,8 @@ pub trait Transport {
 pub struct Login {
     pub user: String,
     pub password: String,
+    /// The credential helper that gave it (`None`: the config file itself).
+    pub helper: Option<String>,
 }
 
 impl Login {
@@ -75,18 +77,33 @@ impl Login {
     }
 }
 
-/// Logins by registry host, as the Docker config file (or Podman's `auth.json`) keeps them.
-#[derive(Debug, Clone, Default)]
+/// How long a credential helper may take to answer (one waiting for a keychain to be unlocked
+/// would otherwise hang a CI job).
+const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The name Docker's credential helpers know Docker Hub by.
+const HUB_SERVER: &str = "https://index.docker.io/v1/";
+
+/// Logins by registry, as Docker (or Podman) keeps them: in the config file itself (`auths`),
+/// or behind a credential helper (`credHelpers` per registry, `credsStore` for the others).
+#[derive(Debug, Default)]
 pub struct Credentials {
     logins: BTreeMap<String, Login>,
+    /// `credHelpers`: registry host → helper name (`docker-credential-NAME`).
+    helpers: BTreeMap<String, String>,
+    /// `credsStore`: the helper for every registry `credHelpers` does not name.
+    store: Option<String>,
+    /// Where helper programs are; `None` is `PATH`.
+    helper_dir: Option<PathBuf>,
+    /// What helpers answered, by helper and server: each is asked once.
+    asked: Mutex<BTreeMap<(String, String), Option<Login>>>,
     /// Where they were read from, for messages.
     pub file: Option<PathBuf>,
 }
 
 impl Credentials {
     /// `$REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
-    /// none found is no logins. Only logins stored in the file itself are read (`auths`);
-    /// credential helpers are not run.
+    /// none found is no logins.
     pub fn from_environment() -> Result<Self> {
         let candidates = [
             std::env::var_os("REGISTRY_AUTH_FILE").map(PathBuf::from),
@@ -106,22 +123,18 @@ impl Credentials {
         Ok(Self::default())
     }
 
-    /// The `auths` of a Docker config file: `{"auths": {"host": {"auth": base64(user:pass)}}}`.
+    /// A Docker config file's logins: `{"auths": {"host": {"auth": base64(user:pass)}},
+    /// "credHelpers": {"host": "NAME"}, "credsStore": "NAME"}`.
     pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
         let mut logins = BTreeMap::new();
-        let Some(auths) = value.get("auths").and_then(|a| a.as_object()) else {
-            return Ok(Self::default());
-        };
+        let empty = serde_json::Map::new();
+        let auths = value
+            .get("auths")
+            .and_then(|a| a.as_object())
+            .unwrap_or(&empty);
         for (key, entry) in auths {
-            let host = key
-                .trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .split('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
             let login = if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) {
                 let decoded = BASE64
                     .decode(auth)
@@ -136,30 +149,203 @@ impl Credentials {
                 Login {
                     user: user.to_string(),
                     password: password.to_string(),
+                    helper: None,
                 }
             } else {
                 match (entry.get("username"), entry.get("password")) {
                     (Some(user), Some(password)) => Login {
                         user: user.as_str().unwrap_or_default().to_string(),
                         password: password.as_str().unwrap_or_default().to_string(),
+                        helper: None,
                     },
                     _ => continue,
                 }
             };
-            logins.insert(host, login);
+            logins.insert(host_of(key), login);
         }
-        Ok(Self { logins, file: None })
+        let mut helpers = BTreeMap::new();
+        if let Some(named) = value.get("credHelpers").and_then(|h| h.as_object()) {
+            for (key, helper) in named {
+                let helper = helper
+                    .as_str()
+                    .ok_or_else(|| format!("the `credHelpers` entry of `{key}` is not a name"))?;
+                helpers.insert(host_of(key), helper.to_string());
+            }
+        }
+        let store = match value.get("credsStore") {
+            None => None,
+            Some(serde_json::Value::String(name)) if name.is_empty() => None,
+            Some(serde_json::Value::String(name)) => Some(name.clone()),
+            Some(_) => return Err("`credsStore` is not a name".to_string()),
+        };
+        Ok(Self {
+            logins,
+            helpers,
+            store,
+            ..Self::default()
+        })
     }
 
-    /// The login for `reference`'s registry (Docker Hub's under any of its names).
-    pub fn for_registry(&self, reference: &Reference) -> Option<&Login> {
-        let names: &[&str] = if reference.is_docker_hub() {
+    /// These credentials, with helper programs looked for in `dir` instead of `PATH`.
+    #[cfg(test)]
+    pub fn with_helper_dir(mut self, dir: &Path) -> Self {
+        self.helper_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The login for `reference`'s registry (Docker Hub's under any of its names): from the
+    /// registry's credential helper when one is configured and knows it, else from `auths`.
+    pub fn for_registry(
+        &self,
+        reference: &Reference,
+    ) -> std::result::Result<Option<Login>, Problem> {
+        let hub = reference.is_docker_hub();
+        let names: &[&str] = if hub {
             &["index.docker.io", "docker.io", "registry-1.docker.io"]
         } else {
             &[reference.registry.as_str()]
         };
-        names.iter().find_map(|n| self.logins.get(*n))
+        let helper = names
+            .iter()
+            .find_map(|n| self.helpers.get(*n))
+            .or(self.store.as_ref());
+        if let Some(helper) = helper {
+            let server = if hub { HUB_SERVER } else { &reference.registry };
+            if let Some(login) = self.ask(helper, server)? {
+                return Ok(Some(login));
+            }
+        }
+        Ok(names.iter().find_map(|n| self.logins.get(*n)).cloned())
     }
+
+    /// `helper`'s login for `server`, asked once.
+    fn ask(&self, helper: &str, server: &str) -> std::result::Result<Option<Login>, Problem> {
+        let key = (helper.to_string(), server.to_string());
+        let mut asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(answer) = asked.get(&key) {
+            return Ok(answer.clone());
+        }
+        let answer = run_helper(helper, server, self.helper_dir.as_deref())?;
+        asked.insert(key, answer.clone());
+        Ok(answer)
+    }
+}
+
+/// The registry host an `auths` or `credHelpers` key names (`https://host/v1/` → `host`).
+fn host_of(key: &str) -> String {
+    key.trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Asks the credential helper `docker-credential-NAME` for `server`'s login, by Docker's
+/// protocol: `get`, the server on standard input, `{"Username": …, "Secret": …}` on standard
+/// output. `None` when it has none for `server`.
+fn run_helper(
+    name: &str,
+    server: &str,
+    dir: Option<&Path>,
+) -> std::result::Result<Option<Login>, Problem> {
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let fail = |message: String| Problem::CredentialHelper {
+        helper: name.to_string(),
+        message,
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || !name.chars().all(plain) || name.starts_with('.') {
+        return Err(fail(
+            "that is not a helper name (letters, digits, `.`, `_` and `-`)".to_string(),
+        ));
+    }
+    let program = format!("docker-credential-{name}");
+    let program = dir.map_or_else(|| PathBuf::from(&program), |d| d.join(&program));
+    let spawn = || {
+        Command::new(&program)
+            .arg("get")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    // "Text file busy": the helper is being written (installed, updated) this very moment.
+    let mut attempt = spawn();
+    for _ in 0..3 {
+        match &attempt {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(Duration::from_millis(20));
+                attempt = spawn();
+            }
+            _ => break,
+        }
+    }
+    let mut child = attempt.map_err(|e| {
+        fail(format!(
+            "it cannot be run ({})",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading says why on its output.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > HELPER_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!(
+                    "it did not answer in {} s",
+                    HELPER_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(fail(crate::error::io_reason(&e))),
+        }
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    if !status.success() {
+        let said = format!("{} {}", stdout.trim(), stderr.trim());
+        // What Docker's helpers say when they hold nothing for the server.
+        if said.contains("credentials not found") {
+            return Ok(None);
+        }
+        return Err(fail(format!("it failed ({status}): {}", said.trim())));
+    }
+    let answer: serde_json::Value = serde_json::from_str(&stdout)
+        .map_err(|_| fail("its answer is not the JSON Docker's helpers give".to_string()))?;
+    let field = |key: &str| answer.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    let (user, secret) = (field("Username"), field("Secret"));
+    if user == "<token>" {
+        return Err(fail(
+            "it holds an identity token, which imggen cannot use; log in with a user name and \
+             password"
+                .to_string(),
+        ));
+    }
+    if user.is_empty() && secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Login {
+        user: user.to_string(),
+        password: secret.to_string(),
+        helper: Some(name.to_string()),
+    }))
 }
 
 /// How a registry asked to be authenticated (`WWW-Authenticate`).
@@ -359,10 +545,11 @@ impl<T: Transport> Client<T> {
         reference: &Reference,
         challenge: &Response,
     ) -> std::result::Result<String, Problem> {
-        let login = self.credentials.for_registry(reference);
+        let login = self.credentials.for_registry(reference)?;
         let header = challenge.header("www-authenticate").unwrap_or_default();
         match Challenge::parse(header) {
             Some(Challenge::Basic) => login
+                .as_ref()
                 .map(Login::basic)
                 .ok_or_else(|| self.refused(reference)),
             Some(Challenge::Bearer {
@@ -377,7 +564,7 @@ impl<T: Transport> Client<T> {
                     url.push_str(&format!("&service={}", query_escape(&service)));
                 }
                 let mut headers = Vec::new();
-                if let Some(login) = login {
+                if let Some(login) = &login {
                     headers.push(("authorization", login.basic()));
                 }
                 let response = self.send(&Request {
@@ -407,14 +594,16 @@ impl<T: Transport> Client<T> {
     /// The registry refused us: with a login, it is a bad one; without, one is missing.
     fn refused(&self, reference: &Reference) -> Problem {
         match self.credentials.for_registry(reference) {
-            Some(login) => Problem::BadCredentials {
-                user: login.user.clone(),
+            Ok(Some(login)) => Problem::BadCredentials {
+                user: login.user,
                 file: self.credentials.file.clone(),
+                helper: login.helper,
             },
-            None => Problem::NoCredentials {
+            Ok(None) => Problem::NoCredentials {
                 registry: reference.registry.clone(),
                 file: self.credentials.file.clone(),
             },
+            Err(problem) => problem,
         }
     }
 }
@@ -848,23 +1037,133 @@ mod tests {
     fn reads_logins_as_docker_login_stores_them() {
         let auth = BASE64.encode("me:pa:ss");
         let config = format!(
-            r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"reg.example:5000":{{"username":"u","password":"p"}},"empty.example":{{}}}},"credsStore":"desktop"}}"#
+            r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"reg.example:5000":{{"username":"u","password":"p"}},"empty.example":{{}}}}}}"#
         );
         let credentials = Credentials::parse(config.as_bytes()).expect("parses");
-        let hub = credentials
-            .for_registry(&Reference::parse("python:3.11"))
-            .expect("Docker Hub's login");
-        assert_eq!((hub.user.as_str(), hub.password.as_str()), ("me", "pa:ss"));
-        let other = credentials
-            .for_registry(&Reference::parse("reg.example:5000/x:1"))
-            .expect("a login");
-        assert_eq!(other.user, "u");
-        assert!(
+        let login = |reference: &str| {
             credentials
-                .for_registry(&Reference::parse("empty.example/x:1"))
-                .is_none()
-        );
+                .for_registry(&Reference::parse(reference))
+                .expect("no helper to fail")
+        };
+        let hub = login("python:3.11").expect("Docker Hub's login");
+        assert_eq!((hub.user.as_str(), hub.password.as_str()), ("me", "pa:ss"));
+        assert_eq!(login("reg.example:5000/x:1").expect("a login").user, "u");
+        assert!(login("empty.example/x:1").is_none());
         assert!(Credentials::parse(br#"{"auths":{"x":{"auth":"%%%"}}}"#).is_err());
+        assert!(Credentials::parse(br#"{"credsStore":7}"#).is_err());
+    }
+
+    /// A credential helper as Docker runs one, in a folder of its own: it records every server
+    /// it is asked about, knows two, and says "credentials not found" for the others.
+    fn fake_helper(name: &str, script: &str) -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(format!("docker-credential-{name}"));
+        std::fs::write(&path, script).expect("write the helper");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        dir
+    }
+
+    const HELPER: &str = r#"#!/bin/sh
+[ "$1" = get ] || exit 3
+read -r server
+echo "$server" >>"$(dirname "$0")/asked"
+case "$server" in
+reg.example:5000) printf '{"ServerURL":"%s","Username":"helper-user","Secret":"s3:cret"}\n' "$server" ;;
+https://index.docker.io/v1/) printf '{"Username":"hub-user","Secret":"h"}' ;;
+*) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+"#;
+
+    #[test]
+    fn a_credential_helper_is_asked_first_and_once_per_registry() {
+        let dir = fake_helper("fake", HELPER);
+        let auth = BASE64.encode("file-user:pw");
+        let config = format!(
+            r#"{{"auths":{{"reg.example:5000":{{"auth":"{auth}"}},"other.example":{{"auth":"{auth}"}}}},"credsStore":"fake"}}"#
+        );
+        let credentials = Credentials::parse(config.as_bytes())
+            .expect("parses")
+            .with_helper_dir(dir.path());
+        let login = |reference: &str| {
+            credentials
+                .for_registry(&Reference::parse(reference))
+                .expect("the helper answers")
+        };
+        let helped = login("reg.example:5000/x:1").expect("the helper's login");
+        assert_eq!(
+            (helped.user.as_str(), helped.password.as_str()),
+            ("helper-user", "s3:cret")
+        );
+        assert_eq!(helped.helper.as_deref(), Some("fake"));
+        assert_eq!(login("reg.example:5000/y:2"), Some(helped));
+        // The helper has none for this registry: the config file's own login.
+        let fallback = login("other.example/x:1").expect("the file's login");
+        assert_eq!(
+            (fallback.user.as_str(), fallback.helper),
+            ("file-user", None)
+        );
+        assert_eq!(login("python:3.11").expect("hub").user, "hub-user");
+        assert!(login("nowhere.example/x:1").is_none());
+        let asked = std::fs::read_to_string(dir.path().join("asked")).expect("asked");
+        assert_eq!(
+            asked,
+            "reg.example:5000\nother.example\nhttps://index.docker.io/v1/\nnowhere.example\n",
+            "each server once, Docker Hub by its helper name"
+        );
+    }
+
+    #[test]
+    fn cred_helpers_name_a_helper_for_one_registry_only() {
+        let dir = fake_helper("fake", HELPER);
+        let config = r#"{"credHelpers":{"https://reg.example:5000":"fake"}}"#;
+        let credentials = Credentials::parse(config.as_bytes())
+            .expect("parses")
+            .with_helper_dir(dir.path());
+        let login = |reference: &str| {
+            credentials
+                .for_registry(&Reference::parse(reference))
+                .expect("no failure")
+        };
+        assert_eq!(
+            login("reg.example:5000/x:1").expect("a login").user,
+            "helper-user"
+        );
+        assert!(login("other.example/x:1").is_none());
+        let asked = std::fs::read_to_string(dir.path().join("asked")).expect("asked");
+        assert_eq!(asked, "reg.example:5000\n", "no helper for other.example");
+    }
+
+    #[test]
+    fn a_failing_credential_helper_is_an_error_that_names_it() {
+        let failing = |name: &str, script: &str, config: &str| {
+            let dir = fake_helper(name, script);
+            Credentials::parse(config.as_bytes())
+                .expect("parses")
+                .with_helper_dir(dir.path())
+                .for_registry(&Reference::parse("reg.example:5000/x:1"))
+                .expect_err("the helper fails")
+                .to_string()
+        };
+        let store = |name: &str| format!(r#"{{"credsStore":"{name}"}}"#);
+        let boom = failing("boom", "#!/bin/sh\necho boom >&2\nexit 2\n", &store("boom"));
+        assert!(
+            boom.contains("`docker-credential-boom`") && boom.contains("boom"),
+            "{boom}"
+        );
+        let token = "#!/bin/sh\nprintf '{\"Username\":\"<token>\",\"Secret\":\"t\"}'\n";
+        let token = failing("tok", token, &store("tok"));
+        assert!(token.contains("identity token"), "{token}");
+        let junk = failing("junk", "#!/bin/sh\necho hello\n", &store("junk"));
+        assert!(junk.contains("not the JSON"), "{junk}");
+        let missing = failing("present", HELPER, &store("absent"));
+        assert!(
+            missing.contains("`docker-credential-absent`") && missing.contains("cannot be run"),
+            "{missing}"
+        );
+        // A name that is a path is refused before anything runs.
+        let path = failing("x", HELPER, &store("../../bin/sh"));
+        assert!(path.contains("not a helper name"), "{path}");
     }
 
     #[test]
