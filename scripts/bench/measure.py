@@ -3,6 +3,8 @@
 Usage: measure.py RUNS CWD COMMAND...   → prints `median_ms peak_rss_mb`
 Peak RSS is read from GNU time (`/usr/bin/time -f %M`) on the last run.
 With MEASURE_CLEAN=PATH (relative to CWD), PATH is removed before every run: a first render.
+With MEASURE_WARMUP=N, the command runs N times untimed first, so that the timed runs read files
+from the page cache (this machine's kernel evicts pages it has not seen used for a while).
 """
 
 import os
@@ -25,6 +27,9 @@ def main():
             # flushes (imggen makes its files durable) must not pay for the harness's deletes.
             os.sync()
 
+    for _ in range(int(os.environ.get("MEASURE_WARMUP", "0"))):
+        prepare()
+        subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     for _ in range(runs):
         prepare()
         start = time.perf_counter()
