@@ -1040,11 +1040,7 @@ mod tests {
             r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"reg.example:5000":{{"username":"u","password":"p"}},"empty.example":{{}}}}}}"#
         );
         let credentials = Credentials::parse(config.as_bytes()).expect("parses");
-        let login = |reference: &str| {
-            credentials
-                .for_registry(&Reference::parse(reference))
-                .expect("no helper to fail")
-        };
+        let login = |reference: &str| login_for(&credentials, reference);
         let hub = login("python:3.11").expect("Docker Hub's login");
         assert_eq!((hub.user.as_str(), hub.password.as_str()), ("me", "pa:ss"));
         assert_eq!(login("reg.example:5000/x:1").expect("a login").user, "u");
@@ -1064,6 +1060,22 @@ mod tests {
         dir
     }
 
+    /// Credentials from `config`, with the fake [`HELPER`] as `docker-credential-fake`.
+    fn with_fake_helper(config: &str) -> (tempfile::TempDir, Credentials) {
+        let dir = fake_helper("fake", HELPER);
+        let credentials = Credentials::parse(config.as_bytes())
+            .expect("parses")
+            .with_helper_dir(dir.path());
+        (dir, credentials)
+    }
+
+    /// The login `credentials` have for `reference`, when nothing fails.
+    fn login_for(credentials: &Credentials, reference: &str) -> Option<Login> {
+        credentials
+            .for_registry(&Reference::parse(reference))
+            .expect("no helper fails")
+    }
+
     const HELPER: &str = r#"#!/bin/sh
 [ "$1" = get ] || exit 3
 read -r server
@@ -1077,19 +1089,11 @@ esac
 
     #[test]
     fn a_credential_helper_is_asked_first_and_once_per_registry() {
-        let dir = fake_helper("fake", HELPER);
         let auth = BASE64.encode("file-user:pw");
-        let config = format!(
+        let (dir, credentials) = with_fake_helper(&format!(
             r#"{{"auths":{{"reg.example:5000":{{"auth":"{auth}"}},"other.example":{{"auth":"{auth}"}}}},"credsStore":"fake"}}"#
-        );
-        let credentials = Credentials::parse(config.as_bytes())
-            .expect("parses")
-            .with_helper_dir(dir.path());
-        let login = |reference: &str| {
-            credentials
-                .for_registry(&Reference::parse(reference))
-                .expect("the helper answers")
-        };
+        ));
+        let login = |reference: &str| login_for(&credentials, reference);
         let helped = login("reg.example:5000/x:1").expect("the helper's login");
         assert_eq!(
             (helped.user.as_str(), helped.password.as_str()),
@@ -1115,16 +1119,9 @@ esac
 
     #[test]
     fn cred_helpers_name_a_helper_for_one_registry_only() {
-        let dir = fake_helper("fake", HELPER);
-        let config = r#"{"credHelpers":{"https://reg.example:5000":"fake"}}"#;
-        let credentials = Credentials::parse(config.as_bytes())
-            .expect("parses")
-            .with_helper_dir(dir.path());
-        let login = |reference: &str| {
-            credentials
-                .for_registry(&Reference::parse(reference))
-                .expect("no failure")
-        };
+        let (dir, credentials) =
+            with_fake_helper(r#"{"credHelpers":{"https://reg.example:5000":"fake"}}"#);
+        let login = |reference: &str| login_for(&credentials, reference);
         assert_eq!(
             login("reg.example:5000/x:1").expect("a login").user,
             "helper-user"
