@@ -227,10 +227,15 @@ fn for_chunks<T: Send>(
     };
     let jobs: Vec<_> = jobs.into_iter().filter(|(_, dir)| wanted(dir)).collect();
     for chunk in jobs.chunks(CHUNK) {
-        let results: Vec<Result<T>> = chunk
-            .par_iter()
-            .map(|(selection, dir)| render_job(&cache, selection, dir, &work))
-            .collect();
+        let render = |(selection, dir): &(Selection, PathBuf)| {
+            render_job(&cache, selection, dir, &work)
+        };
+        // One profile is rendered on this thread: no pool of threads started for it.
+        let results: Vec<Result<T>> = if chunk.len() == 1 {
+            chunk.iter().map(render).collect()
+        } else {
+            chunk.par_iter().map(render).collect()
+        };
         each(results)?;
     }
     Ok(())
