@@ -227,9 +227,8 @@ fn for_chunks<T: Send>(
     };
     let jobs: Vec<_> = jobs.into_iter().filter(|(_, dir)| wanted(dir)).collect();
     for chunk in jobs.chunks(CHUNK) {
-        let render = |(selection, dir): &(Selection, PathBuf)| {
-            render_job(&cache, selection, dir, &work)
-        };
+        let render =
+            |(selection, dir): &(Selection, PathBuf)| render_job(&cache, selection, dir, &work);
         // One profile is rendered on this thread: no pool of threads started for it.
         let results: Vec<Result<T>> = if chunk.len() == 1 {
             chunk.iter().map(render).collect()
