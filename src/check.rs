@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::diff::unified_diff;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::manifest::Manifest;
 use crate::render::Files;
 
@@ -45,9 +45,9 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     let mut drift = Drift::default();
     for (path, file) in files {
         let target = dir.join(path);
-        match crate::files::read_sized(&target, file.contents.len()) {
-            Ok(on_disk) if on_disk == file.contents => {}
-            Ok(on_disk) => {
+        match crate::files::read_optional_sized(&target, file.contents.len())? {
+            Some(on_disk) if on_disk == file.contents => {}
+            Some(on_disk) => {
                 let hand_edited = previous.written(path, &on_disk) == Some(false);
                 drift.changed.push(Changed {
                     path: path.clone(),
@@ -56,8 +56,7 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
                     hand_edited,
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => drift.missing.push(path.clone()),
-            Err(e) => return Err(Error::read(target, e)),
+            None => drift.missing.push(path.clone()),
         }
     }
     for path in previous.paths() {

@@ -16,13 +16,18 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// The contents of `path`, expected to be about `expected` bytes long: read without asking the
-/// file's size first (one system call fewer per file than `std::fs::read`, which `check` reads
-/// a hundred thousand of over 10,000 profiles). Any length is read whole.
-pub fn read_sized(path: &Path, expected: usize) -> std::io::Result<Vec<u8>> {
+/// [`read_optional`] of a file expected to be about `expected` bytes long (what imggen last
+/// rendered there): read without asking the file's size first, one system call fewer per file
+/// than `std::fs::read`. `check` and `render` read a hundred thousand of them over 10,000
+/// profiles. Any length is read whole.
+pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8>>> {
     use std::io::Read as _;
     // Not `read_to_end`: for a `File` it asks the size (statx, lseek) before reading.
-    let mut file = std::fs::File::open(path)?;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+    };
     let mut contents = vec![0; expected + 1];
     let mut filled = 0;
     loop {
@@ -33,11 +38,11 @@ pub fn read_sized(path: &Path, expected: usize) -> std::io::Result<Vec<u8>> {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(Error::read(path, e)),
         }
     }
     contents.truncate(filled);
-    Ok(contents)
+    Ok(Some(contents))
 }
 
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
@@ -250,21 +255,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn read_sized_reads_the_whole_file_whatever_the_guess() {
+    fn read_optional_sized_reads_the_whole_file_whatever_the_guess() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("f");
         let text: Vec<u8> = (0..10_000u32).flat_map(u32::to_le_bytes).collect();
         std::fs::write(&path, &text).expect("write");
         for guess in [0, 1, 39_999, 40_000, 40_001, 100_000] {
             assert_eq!(
-                read_sized(&path, guess).expect("reads"),
-                text,
+                read_optional_sized(&path, guess).expect("reads"),
+                Some(text.clone()),
                 "guess {guess}"
             );
         }
         std::fs::write(&path, b"").expect("write");
-        assert!(read_sized(&path, 5).expect("reads").is_empty());
-        let missing = read_sized(&dir.path().join("none"), 5).expect_err("no such file");
-        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(
+            read_optional_sized(&path, 5).expect("reads"),
+            Some(Vec::new())
+        );
+        let missing = read_optional_sized(&dir.path().join("none"), 5).expect("no such file");
+        assert_eq!(missing, None);
+        let folder = read_optional_sized(dir.path(), 5).expect_err("a folder is no file");
+        assert!(
+            folder
+                .to_string()
+                .contains(&dir.path().display().to_string()),
+            "{folder}"
+        );
     }
 }

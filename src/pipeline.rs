@@ -215,7 +215,7 @@ fn for_chunks<T: Send>(
 ) -> Result<()> {
     use rayon::prelude::*;
     let cache = PackCache::new(&target.pack_dirs);
-    let jobs: Vec<(Selection, PathBuf)> = match &target.selection {
+    let mut jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
         None => source::known_names()
             .into_iter()
@@ -225,7 +225,7 @@ fn for_chunks<T: Send>(
             })
             .collect(),
     };
-    let jobs: Vec<_> = jobs.into_iter().filter(|(_, dir)| wanted(dir)).collect();
+    jobs.retain(|(_, dir)| wanted(dir));
     for chunk in jobs.chunks(CHUNK) {
         let render =
             |(selection, dir): &(Selection, PathBuf)| render_job(&cache, selection, dir, &work);

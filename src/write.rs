@@ -25,7 +25,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{
-    Lock, lock_folder, read_optional, temporary_name, write_atomic, write_unsynced,
+    Lock, lock_folder, read_optional, read_optional_sized, temporary_name, write_atomic,
+    write_unsynced,
 };
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
@@ -105,8 +106,7 @@ fn plan_unlocked(
     };
     let mut plan = plan_against(files, dir, force, &previous)?;
     if let (Some(manifest), Some(old)) = (manifest, &old_manifest) {
-        plan.current = !plan.changes_files()
-            && !previous.incomplete
+        plan.current = !changes(&plan, &previous)
             && complete_manifest(manifest, files, &plan, &previous)
                 .to_text()
                 .as_bytes()
@@ -114,6 +114,12 @@ fn plan_unlocked(
             && crate::files::temporaries(dir).next().is_none();
     }
     Ok(plan)
+}
+
+/// Whether carrying out `plan` changes files, or finishes the interrupted render `previous`
+/// (the folder's manifest) records.
+fn changes(plan: &Plan, previous: &Manifest) -> bool {
+    plan.changes_files() || previous.incomplete
 }
 
 /// The manifest a render leaves: `manifest` with the hash of every one of `files`, and still
@@ -154,7 +160,7 @@ fn plan_against(files: &Files, dir: &Path, force: bool, previous: &Manifest) -> 
     for (path, file) in files {
         refuse_links(dir, path)?;
         let target = dir.join(path);
-        match read_optional(&target)? {
+        match read_optional_sized(&target, file.contents.len())? {
             None => plan.create.push(path.clone()),
             Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
             Some(existing) => {
@@ -309,7 +315,7 @@ fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
     };
     plan.refuse_conflicts()?;
     let complete = complete_manifest(job.manifest, job.files, &plan, &previous);
-    let changes = plan.changes_files() || previous.incomplete;
+    let changes = changes(&plan, &previous);
     Ok(Open {
         job,
         _lock: lock,
