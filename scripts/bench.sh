@@ -13,13 +13,15 @@ trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 measure() { python3 scripts/bench/measure.py "$@"; }
+# row PROFILES COMMAND MS PER-PROFILE-µS PEAK-MB: one line of the table.
+row() { printf '%-9s %-28s %12s %16s %10s\n' "$@"; }
 
-printf '%-9s %-28s %12s %16s %10s\n' profiles command "median ms" "per profile µs" "peak MB"
+row profiles command "median ms" "per profile µs" "peak MB"
 mkdir -p "$work/one"
 read -r ms mb < <(measure 50 "$work/one" "$imggen" render --profile corporate-hardened --out out)
-printf '%-9s %-28s %12s %16s %10s\n' 1 "render (one, cold process)" "$ms" "-" "$mb"
+row 1 "render (one, cold process)" "$ms" "-" "$mb"
 read -r ms mb < <(measure 50 "$work/one" "$imggen" check --profile corporate-hardened --out out)
-printf '%-9s %-28s %12s %16s %10s\n' 1 "check (one, cold process)" "$ms" "-" "$mb"
+row 1 "check (one, cold process)" "$ms" "-" "$mb"
 # Side by side with a peer: dofigen 2.9.0 writing ONE Dockerfile (the Python runtime image of
 # corporate-hardened, benches/dofigen/dofigen.yml) against imggen writing the WHOLE profile
 # (11 outputs) into an empty folder; alternating cold runs, medians, ratio imggen / dofigen.
@@ -34,9 +36,9 @@ read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="D
     python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
     -- "$imggen" render --profile corporate-hardened --out out \
     -- "$dofigen" generate --offline -f dofigen.yml)
-printf '%-9s %-28s %12s %16s %10s\n' 1 "render, whole profile" "$ours" "-" "-"
-printf '%-9s %-28s %12s %16s %10s\n' 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
-printf '%-9s %-28s %12s %16s %10s\n' 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
+row 1 "render, whole profile" "$ours" "-" "-"
+row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
+row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
 for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     dir=$work/set-$n
     python3 scripts/bench/gen_profiles.py "$dir" "$n"
@@ -44,7 +46,7 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     # The first render into an empty folder (out is removed before each run; kept after).
     read -r ms mb < <(MEASURE_CLEAN=out measure "$runs" "$dir" "$imggen" render --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "render --all (empty folder)" "$ms" "$per" "$mb"
+    row "$total" "render --all (empty folder)" "$ms" "$per" "$mb"
     # The file system's own floor for the same output: `cp -r` of the tree just rendered, then
     # `sync -f` (imggen's files are durable when it exits; cp's are not until flushed),
     # alternating with imggen's first render, medians and their ratio.
@@ -53,15 +55,15 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="copy" \
         python3 scripts/bench/side_by_side.py "$runs" "$dir" "$work/floor-$n" \
         -- "$imggen" render --all --out out -- sh -c 'cp -r tree copy && sync -f copy')
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "render --all, beside cp" "$ours" "-" "-"
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "cp -r + sync of that output" "$theirs" "-" "-"
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "ratio render / (cp + sync)" "${ratio}x" "-" "-"
+    row "$total" "render --all, beside cp" "$ours" "-" "-"
+    row "$total" "cp -r + sync of that output" "$theirs" "-" "-"
+    row "$total" "ratio render / (cp + sync)" "${ratio}x" "-" "-"
     rm -rf "$work/floor-$n"
     # Warm runs: the first run after the writes above reads what the kernel evicted meanwhile.
     read -r ms mb < <(MEASURE_WARMUP=1 measure "$runs" "$dir" "$imggen" check --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "check --all" "$ms" "$per" "$mb"
+    row "$total" "check --all" "$ms" "$per" "$mb"
     read -r ms mb < <(MEASURE_WARMUP=1 measure "$runs" "$dir" "$imggen" render --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
-    printf '%-9s %-28s %12s %16s %10s\n' "$total" "render --all (up to date)" "$ms" "$per" "$mb"
+    row "$total" "render --all (up to date)" "$ms" "$per" "$mb"
 done
