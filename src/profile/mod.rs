@@ -146,9 +146,9 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
         if let Some((first, _)) = sources.first() {
             names.push(first.name.clone());
         }
-        for (source, doc) in sources.iter().rev() {
+        for (source, parsed) in sources.iter().rev() {
             if applied.insert(source.id.clone()) {
-                layers.apply(doc.as_table(), &FileLabel::of(source));
+                layers.apply(parsed.doc.as_table(), &FileLabel::of(source));
                 chain.push(source.name.clone());
             }
         }
@@ -177,13 +177,13 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
 
 /// Follows `extends` from `reference`; returns the chain child first. Iterative, so a very deep
 /// chain cannot overflow the stack.
-fn extends_chain(start: Source) -> Result<Vec<(Source, toml_edit::Document<String>)>> {
-    let mut chain: Vec<(Source, toml_edit::Document<String>)> = Vec::new();
+fn extends_chain(start: Source) -> Result<Vec<(Source, Arc<Parsed>)>> {
+    let mut chain: Vec<(Source, Arc<Parsed>)> = Vec::new();
     let mut next = Some(start);
     while let Some(current) = next.take() {
-        let (profile, doc) = validate_layer(&current)?;
-        if let Some(parent_ref) = profile.extends {
-            let parent = source::find(&parent_ref, &current.base_dir, Some(&current))?;
+        let parsed = validate_layer(&current)?;
+        if let Some(parent_ref) = &parsed.profile.extends {
+            let parent = source::find(parent_ref, &current.base_dir, Some(&current))?;
             let seen = chain.iter().map(|(s, _)| s).chain([&current]);
             if let Some(start) = seen.clone().position(|s| s.id == parent.id) {
                 let mut cycle: Vec<String> = seen.skip(start).map(|s| s.label.clone()).collect();
@@ -192,7 +192,7 @@ fn extends_chain(start: Source) -> Result<Vec<(Source, toml_edit::Document<Strin
             }
             next = Some(parent);
         }
-        chain.push((current, doc));
+        chain.push((current, parsed));
     }
     Ok(chain)
 }
@@ -215,15 +215,21 @@ fn parse_layer(source: &Source) -> Result<toml_edit::Document<String>> {
     })
 }
 
-/// [`validate_layer`], remembered for the built-in profiles (they cannot change while imggen
-/// runs): `check --all` over thousands of profiles extending a handful of built-ins parses each
-/// built-in once.
-fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<String>)> {
-    type Parsed = (Profile, toml_edit::Document<String>);
-    static BUILTIN: std::sync::Mutex<BTreeMap<String, Parsed>> =
+/// One profile file checked against the schema: its typed values (for `extends`) and its
+/// document (the layer merged into the stack).
+struct Parsed {
+    profile: Profile,
+    doc: toml_edit::Document<String>,
+}
+
+/// [`validate_layer_text`], remembered for the built-in profiles (they cannot change while
+/// imggen runs) and shared, not copied: `check --all` over thousands of profiles extending a
+/// handful of built-ins parses each built-in once.
+fn validate_layer(source: &Source) -> Result<Arc<Parsed>> {
+    static BUILTIN: std::sync::Mutex<BTreeMap<String, Arc<Parsed>>> =
         std::sync::Mutex::new(BTreeMap::new());
     if !source.builtin {
-        return validate_layer_text(source);
+        return validate_layer_text(source).map(Arc::new);
     }
     let cache = || {
         BUILTIN
@@ -233,13 +239,13 @@ fn validate_layer(source: &Source) -> Result<(Profile, toml_edit::Document<Strin
     if let Some(parsed) = cache().get(&source.id) {
         return Ok(parsed.clone());
     }
-    let parsed = validate_layer_text(source)?;
+    let parsed = Arc::new(validate_layer_text(source)?);
     cache().insert(source.id.clone(), parsed.clone());
     Ok(parsed)
 }
 
 /// Checks one file against the schema on its own, so errors carry its own line numbers.
-fn validate_layer_text(source: &Source) -> Result<(Profile, toml_edit::Document<String>)> {
+fn validate_layer_text(source: &Source) -> Result<Parsed> {
     let doc = parse_layer(source)?;
     let deserializer = toml_edit::de::Deserializer::from(doc.clone());
     let profile = Profile::deserialize(deserializer).map_err(|e| {
@@ -249,7 +255,7 @@ fn validate_layer_text(source: &Source) -> Result<(Profile, toml_edit::Document<
             message: reword(e.message()),
         }
     })?;
-    Ok((profile, doc))
+    Ok(Parsed { profile, doc })
 }
 
 /// A JSON Schema of the profile format, generated from the typed model so it never drifts.
