@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::error::Result;
 use crate::render::Files;
 
+mod layout;
+
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
 
 /// What to do about a manifest that does not parse.
@@ -123,11 +125,17 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        crate::files::read_toml(&dir.join(FILE_NAME), FIX)
+        crate::files::read_optional(&dir.join(FILE_NAME))?
+            .map(|bytes| Self::parse(dir, &bytes))
+            .transpose()
     }
 
-    /// The manifest of `dir` from its bytes, already read.
+    /// The manifest of `dir` from its bytes, already read: in the layout imggen writes, read
+    /// without a TOML parser; anything else through it (which also words the errors).
     pub fn parse(dir: &Path, bytes: &[u8]) -> Result<Self> {
+        if let Some(manifest) = std::str::from_utf8(bytes).ok().and_then(layout::read) {
+            return Ok(manifest);
+        }
         crate::files::parse_toml(&dir.join(FILE_NAME), bytes, FIX)
     }
 }
