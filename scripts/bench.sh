@@ -39,6 +39,15 @@ read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="D
 row 1 "render, whole profile" "$ours" "-" "-"
 row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
 row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
+# The same with nothing to write: imggen renders into the folder the runs above left current
+# (it renders, reads and compares every file, and writes nothing), beside the same dofigen runs.
+read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_B="Dockerfile .dockerignore dofigen.lock" \
+    python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
+    -- "$imggen" render --profile corporate-hardened --out out \
+    -- "$dofigen" generate --offline -f dofigen.yml)
+row 1 "render, current folder" "$ours" "-" "-"
+row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
+row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
 for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     dir=$work/set-$n
     python3 scripts/bench/gen_profiles.py "$dir" "$n"
