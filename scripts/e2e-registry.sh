@@ -245,6 +245,20 @@ check "... which was asked for the corporate registry only, and once" \
     test "$(cat "$work/helpers/asked")" = "127.0.0.1:$corp"
 check "credHelpers (per registry): lock --check logs in through the helper" \
     with_config "$work/helper-per-registry" "$imggen" lock -p registry.toml --check
+# mirror's copies are skopeo's: it is handed the same config file, and must log in through the
+# same helper (a new path in the corporate registry, so every image is copied again).
+for config in helper-per-registry helper-store; do
+    with_config "$work/$config" "$imggen" mirror -p registry.toml --from "127.0.0.1:$up" \
+        --to "127.0.0.1:$corp/$config" >"$work/mirror-$config.log" 2>&1
+    result $? "$config: mirror copies into the corporate registry through the helper" "$(cat "$work/mirror-$config.log")"
+    check "... 5 images copied" grep -qx '5 images copied, 0 already present' "$work/mirror-$config.log"
+    want=$(digest_of "127.0.0.1:$up/library/postgres:17.5-bookworm" --tls-verify=false)
+    got=$(digest_of "127.0.0.1:$corp/$config/library/postgres:17.5-bookworm")
+    [ -n "$want" ] && [ "$want" = "$got" ]
+    result $? "... by digest (postgres ${want:7:12})" "upstream $want, copied $got"
+done
+leftovers=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'imggen-mirror-*' 2>/dev/null)
+check "... and no login is left behind in the temporary folder" test -z "$leftovers"
 check "a helper that is not installed: exit 2, the helper named" \
     fails_with "docker-credential-imggen-e2e-absent" 2 with_config "$work/helper-absent" "$imggen" lock -p registry.toml --update
 check "... and imggen.lock still holds the same pins" test "$(lock_hash)" = "$before"

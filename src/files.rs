@@ -157,6 +157,27 @@ pub fn temporaries(dir: &Path) -> impl Iterator<Item = PathBuf> {
         .map(walkdir::DirEntry::into_path)
 }
 
+/// A new folder under the system's temporary folder that only this user can enter, made by this
+/// call (never one that was there: someone else's folder, or a link, under a predictable name
+/// in a shared `/tmp`). For files that hold secrets, such as a login handed to another program.
+pub fn private_dir(prefix: &str) -> std::io::Result<PathBuf> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let base = std::env::temp_dir();
+    let mut attempt = 0u32;
+    loop {
+        let path = base.join(format!("{prefix}-{}-{attempt}", std::process::id()));
+        match builder.create(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Writes `contents` with `mode` to `path`, flushed to disk.
 pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     write_unsynced(path, contents, mode)?;
@@ -253,6 +274,25 @@ pub fn mode_of(_: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_dir_is_new_and_closed_to_others() {
+        let first = private_dir("imggen-test").expect("made");
+        let second = private_dir("imggen-test").expect("made");
+        assert_ne!(first, second, "a folder that exists is never reused");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&first)
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        for dir in [first, second] {
+            std::fs::remove_dir(dir).expect("empty");
+        }
+    }
 
     #[test]
     fn read_optional_sized_reads_the_whole_file_whatever_the_guess() {

@@ -4,7 +4,7 @@
 //! asking the destination what it now serves. Images already there by digest are skipped, so
 //! running it again copies nothing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Problem, Result};
@@ -107,13 +107,13 @@ pub fn plan<T: Transport>(
 }
 
 /// skopeo's arguments for one copy: TLS off only for a registry this machine runs without
-/// it, the profile's CA certificates for the rest, the same credentials file imggen read.
+/// it, the profile's CA certificates for the rest, a credentials file for each side.
 pub fn skopeo_args(
     copy: &Copy,
     request: &Request,
     tls: (bool, bool),
     cert_dir: Option<&Path>,
-    authfile: Option<&Path>,
+    authfiles: (Option<&Path>, Option<&Path>),
     digestfile: &Path,
 ) -> Vec<String> {
     let mut args: Vec<String> = vec!["copy".into(), "--quiet".into()];
@@ -129,7 +129,8 @@ pub fn skopeo_args(
             }
         }
     }
-    for (side, speaks_tls) in [("src", tls.0), ("dest", tls.1)] {
+    let sides = [("src", tls.0, authfiles.0), ("dest", tls.1, authfiles.1)];
+    for (side, speaks_tls, authfile) in sides {
         if speaks_tls {
             if let Some(dir) = cert_dir {
                 args.push(format!("--{side}-cert-dir={}", dir.display()));
@@ -156,10 +157,40 @@ pub fn copy_all<T: Transport>(
     ca_certificates: &[Vec<u8>],
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Option<String>>> {
-    let work = std::env::temp_dir().join(format!("imggen-mirror-{}", std::process::id()));
+    // Private: it may hold a login a credential helper gave (see `authfile`).
+    let work = crate::files::private_dir("imggen-mirror").map_err(|source| Error::Write {
+        path: std::env::temp_dir(),
+        source,
+    })?;
     let result = copy_in(plan, request, client, ca_certificates, &work, log);
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+/// The credentials file skopeo reads for `reference`'s side of a copy: the one imggen read, or
+/// when the login came from a credential helper, a file in the private `work` folder holding
+/// only that login. skopeo runs the helpers of `credHelpers` but not `credsStore`, so handing
+/// it the config file alone would copy anonymously where imggen logged in.
+fn authfile<T: Transport>(
+    client: &Client<T>,
+    reference: &Reference,
+    work: &Path,
+    side: &str,
+) -> Result<Option<PathBuf>> {
+    match client.helper_login(reference)? {
+        Some(login) => {
+            let file = work.join(format!("{side}-auth.json"));
+            let text = login.config_file(&reference.registry);
+            crate::files::write_unsynced(&file, text.as_bytes(), 0o600).map_err(|source| {
+                Error::Write {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
+            Ok(Some(file))
+        }
+        None => Ok(client.credentials_file().map(Path::to_path_buf)),
+    }
 }
 
 fn copy_in<T: Transport>(
@@ -197,12 +228,14 @@ fn copy_in<T: Transport>(
             client.speaks_tls(&copy.destination)?,
         );
         let digestfile = work.join("digest");
+        let source_auth = authfile(client, &copy.source, work, "src")?;
+        let destination_auth = authfile(client, &copy.destination, work, "dest")?;
         let args = skopeo_args(
             copy,
             request,
             tls,
             cert_dir.as_deref(),
-            client.credentials_file(),
+            (source_auth.as_deref(), destination_auth.as_deref()),
             &digestfile,
         );
         let output = Command::new("skopeo")
@@ -303,7 +336,10 @@ mod tests {
             &request(&[]),
             (false, true),
             Some(Path::new("/tmp/certs")),
-            Some(Path::new("/home/u/.docker/config.json")),
+            (
+                Some(Path::new("/home/u/.docker/config.json")),
+                Some(Path::new("/tmp/w/dest-auth.json")),
+            ),
             Path::new("/tmp/digest"),
         );
         assert_eq!(
@@ -316,7 +352,7 @@ mod tests {
                 "--src-tls-verify=false",
                 "--src-authfile=/home/u/.docker/config.json",
                 "--dest-cert-dir=/tmp/certs",
-                "--dest-authfile=/home/u/.docker/config.json",
+                "--dest-authfile=/tmp/w/dest-auth.json",
                 "--digestfile=/tmp/digest",
                 "docker://127.0.0.1:5000/library/python@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
                 "docker://reg.example:5443/library/python:3.11",
@@ -327,7 +363,7 @@ mod tests {
             &request(&["linux/arm64/v8"]),
             (true, true),
             None,
-            None,
+            (None, None),
             Path::new("d"),
         );
         assert_eq!(

@@ -69,6 +69,12 @@ pub struct Login {
 }
 
 impl Login {
+    /// This login as a Docker config file holding only it, for `registry`.
+    pub fn config_file(&self, registry: &str) -> String {
+        let auth = BASE64.encode(format!("{}:{}", self.user, self.password));
+        serde_json::json!({ "auths": { registry: { "auth": auth } } }).to_string()
+    }
+
     fn basic(&self) -> String {
         format!(
             "Basic {}",
@@ -199,23 +205,30 @@ impl Credentials {
         &self,
         reference: &Reference,
     ) -> std::result::Result<Option<Login>, Problem> {
-        let hub = reference.is_docker_hub();
-        let names: &[&str] = if hub {
-            &["index.docker.io", "docker.io", "registry-1.docker.io"]
-        } else {
-            &[reference.registry.as_str()]
-        };
-        let helper = names
+        if let Some((helper, server)) = self.helper_for(reference)
+            && let Some(login) = self.ask(helper, server)?
+        {
+            return Ok(Some(login));
+        }
+        Ok(registry_names(reference)
+            .iter()
+            .find_map(|n| self.logins.get(*n))
+            .cloned())
+    }
+
+    /// The credential helper configured for `reference`'s registry, and the server name it
+    /// knows the registry by.
+    fn helper_for<'a>(&'a self, reference: &'a Reference) -> Option<(&'a str, &'a str)> {
+        let helper = registry_names(reference)
             .iter()
             .find_map(|n| self.helpers.get(*n))
-            .or(self.store.as_ref());
-        if let Some(helper) = helper {
-            let server = if hub { HUB_SERVER } else { &reference.registry };
-            if let Some(login) = self.ask(helper, server)? {
-                return Ok(Some(login));
-            }
-        }
-        Ok(names.iter().find_map(|n| self.logins.get(*n)).cloned())
+            .or(self.store.as_ref())?;
+        let server = if reference.is_docker_hub() {
+            HUB_SERVER
+        } else {
+            reference.registry.as_str()
+        };
+        Some((helper, server))
     }
 
     /// `helper`'s login for `server`, asked once.
@@ -231,6 +244,15 @@ impl Credentials {
         let answer = run_helper(helper, server, self.helper_dir.as_deref())?;
         asked.insert(key, answer.clone());
         Ok(answer)
+    }
+}
+
+/// The names a registry's logins may be kept under: Docker Hub has three.
+fn registry_names(reference: &Reference) -> Vec<&str> {
+    if reference.is_docker_hub() {
+        vec!["index.docker.io", "docker.io", "registry-1.docker.io"]
+    } else {
+        vec![reference.registry.as_str()]
     }
 }
 
@@ -451,6 +473,23 @@ impl<T: Transport> Client<T> {
     /// The credentials file the client reads logins from, if there is one.
     pub fn credentials_file(&self) -> Option<&Path> {
         self.credentials.file.as_deref()
+    }
+
+    /// The login a credential helper gives for `reference`'s registry (`None`: no helper is
+    /// configured for it, or it has none): what another program reading the same config file
+    /// may not find there (skopeo runs `credHelpers`, but not `credsStore`).
+    pub fn helper_login(&self, reference: &Reference) -> Result<Option<Login>> {
+        if self.credentials.helper_for(reference).is_none() {
+            return Ok(None);
+        }
+        let login = self
+            .credentials
+            .for_registry(reference)
+            .map_err(|problem| Error::Registry {
+                reference: reference.to_string(),
+                problem: Box::new(problem),
+            })?;
+        Ok(login.filter(|l| l.helper.is_some()))
     }
 
     /// One manifest request, authenticated as the registry asks; only a 200 is returned.
@@ -1114,6 +1153,40 @@ esac
             asked,
             "reg.example:5000\nother.example\nhttps://index.docker.io/v1/\nnowhere.example\n",
             "each server once, Docker Hub by its helper name"
+        );
+    }
+
+    /// What `mirror` hands skopeo: a helper's login as a config file of its own, that a
+    /// Docker config reader (here imggen's own) reads back; nothing for a login the config
+    /// file holds itself, or for a registry without a helper.
+    #[test]
+    fn a_helpers_login_is_handed_on_as_a_config_file_of_its_own() {
+        let auth = BASE64.encode("file-user:pw");
+        let (dir, credentials) = with_fake_helper(&format!(
+            r#"{{"auths":{{"other.example":{{"auth":"{auth}"}}}},"credHelpers":{{"reg.example:5000":"fake","other.example":"fake"}}}}"#
+        ));
+        let recorded = Recorded::new(Vec::new());
+        let client = Client::new(&recorded, credentials);
+        let helped = |reference: &str| {
+            client
+                .helper_login(&Reference::parse(reference))
+                .expect("no helper fails")
+        };
+        let login = helped("reg.example:5000/x:1").expect("the helper's login");
+        let file = Credentials::parse(login.config_file("reg.example:5000").as_bytes())
+            .expect("a Docker config file");
+        let read = login_for(&file, "reg.example:5000/x:1").expect("its one login");
+        assert_eq!(
+            (read.user.as_str(), read.password.as_str(), read.helper),
+            ("helper-user", "s3:cret", None)
+        );
+        assert!(login_for(&file, "other.example/x:1").is_none());
+        assert_eq!(helped("other.example/x:1"), None, "the file's own login");
+        assert_eq!(helped("nohelper.example/x:1"), None);
+        let asked = std::fs::read_to_string(dir.path().join("asked")).expect("asked");
+        assert_eq!(
+            asked, "reg.example:5000\nother.example\n",
+            "no helper, not asked"
         );
     }
 
