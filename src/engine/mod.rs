@@ -233,28 +233,33 @@ fn push_with(
     run: &mut dyn FnMut(&[String]) -> Result<bool>,
     inspect: &mut dyn FnMut(&[String]) -> Result<Ran>,
 ) -> Result<Pushed> {
-    let file = kind.digest_file.then(|| {
-        std::env::temp_dir().join(format!(
-            "imggen-push-{}-{}",
-            std::process::id(),
-            crate::files::temporary_name("digest")
-        ))
-    });
-    let ok = run(&push_argv(tag, file.as_deref()))?;
+    // The engine writes the digest file by name: in a folder made for it, not at a guessable
+    // path in a shared /tmp where a planted link would send the write elsewhere.
+    let folder = match kind.digest_file {
+        true => Some(
+            crate::files::private_dir("imggen-push").map_err(|source| Error::Write {
+                path: std::env::temp_dir(),
+                source,
+            })?,
+        ),
+        false => None,
+    };
+    let file = folder.as_ref().map(|f| f.join("digest"));
+    let ran = run(&push_argv(tag, file.as_deref()));
+    let written = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok());
+    if let Some(folder) = &folder {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+    let ok = ran?;
     let digest = if !ok {
         None
-    } else if let Some(file) = &file {
-        std::fs::read_to_string(file)
-            .ok()
-            .map(|d| d.trim().to_string())
+    } else if file.is_some() {
+        written.map(|d| d.trim().to_string())
     } else {
         let argv = ["image", "inspect", "--format", "{{json .RepoDigests}}", tag].map(String::from);
         let ran = inspect(&argv)?;
         repo_digest(&ran.output, tag)
     };
-    if let Some(file) = &file {
-        let _ = std::fs::remove_file(file);
-    }
     Ok(Pushed {
         ok,
         digest: digest.filter(|d| crate::validate::Rule::Digest.check(d).is_none()),
@@ -340,12 +345,14 @@ mod tests {
         assert_eq!(result.digest.as_deref(), Some(digest.as_str()));
 
         let buildah = find("buildah").expect("known");
+        let mut file = None;
         let result = push_with(
             buildah,
             "r/x:1",
             &mut |argv| {
                 assert_eq!(argv[1], "--digestfile");
                 std::fs::write(&argv[2], "sha256:not-a-digest\n").expect("writes");
+                file = Some(std::path::PathBuf::from(&argv[2]));
                 Ok(true)
             },
             &mut |_| unreachable!("buildah writes a digest file"),
@@ -358,6 +365,14 @@ mod tests {
                 digest: None
             }
         );
+        // Written in a folder of its own, only the user's, removed after.
+        let folder = file.as_deref().and_then(Path::parent).expect("a folder");
+        assert!(!folder.exists(), "{}", folder.display());
+        let name = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert!(name.starts_with("imggen-push-"), "{name}");
     }
 
     #[test]
