@@ -7,7 +7,9 @@
 #   4. `imggen build --push --pin` pulls the base by digest, pushes, pins `.env`;
 #   5. a base re-pushed under its tag makes `lock --check` exit 1; `--update` moves the pin;
 #   6. an unreachable registry, a bad login, an untrusted CA and a missing tag each exit 2 and
-#      leave imggen.lock as it was.
+#      leave imggen.lock as it was;
+#   7. logins behind credential helpers (credHelpers, credsStore) for lock and mirror;
+#   8. a login `skopeo login` stored where the containers tools keep theirs.
 # Needs the stand-ins scripts/e2e-build.sh builds (run it first). One line per check; ends with
 # `N passed, M failed`; non-zero exit on any failure.
 set -uo pipefail
@@ -262,6 +264,18 @@ check "... and no login is left behind in the temporary folder" test -z "$leftov
 check "a helper that is not installed: exit 2, the helper named" \
     fails_with "docker-credential-imggen-e2e-absent" 2 with_config "$work/helper-absent" "$imggen" lock -p registry.toml --update
 check "... and imggen.lock still holds the same pins" test "$(lock_hash)" = "$before"
+
+# 8. a login the containers tools stored: `skopeo login` writes it where `podman login` and
+# `buildah login` do, $XDG_RUNTIME_DIR/containers/auth.json; no Docker config anywhere.
+xdg=$work/xdg-runtime
+mkdir -p "$xdg"
+podman_style() { env -u REGISTRY_AUTH_FILE -u DOCKER_CONFIG XDG_RUNTIME_DIR="$xdg" HOME="$work/nohome" "$@"; }
+printf '%s\n' "$password" | podman_style skopeo login --username e2e --password-stdin "127.0.0.1:$corp" >"$work/skopeo-login.log" 2>&1
+result $? "skopeo login stores the corporate login in \$XDG_RUNTIME_DIR/containers/auth.json" "$(cat "$work/skopeo-login.log")"
+check "... where lock --check finds it" podman_style "$imggen" lock -p registry.toml --check
+podman_style "$imggen" mirror -p registry.toml --from "127.0.0.1:$up" --to "127.0.0.1:$corp/podman-login" >"$work/mirror-podman.log" 2>&1
+result $? "... and mirror copies with it" "$(cat "$work/mirror-podman.log")"
+check "... 5 images copied" grep -qx '5 images copied, 0 already present' "$work/mirror-podman.log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

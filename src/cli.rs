@@ -155,7 +155,7 @@ enum Sub {
     /// Pin each base image's tag to the digest its registry serves now, in imggen.lock; render
     /// then writes `FROM name:tag@sha256:...` without asking the network
     #[command(
-        after_help = "Examples:\n  imggen lock -p corporate-hardened\n  imggen lock --check        # exit 1 when a tag moved (scheduled CI)\n  imggen lock --update python\n\nLogins come from the Docker config file (`docker login`), its credential helpers included; a\nregistry signed by a corporate CA is trusted through the profile's `corporate.ca_certificates`."
+        after_help = "Examples:\n  imggen lock -p corporate-hardened\n  imggen lock --check        # exit 1 when a tag moved (scheduled CI)\n  imggen lock --update python\n\nLogins come from the files `docker login` and `podman login` write, credential helpers\nincluded; a registry signed by a corporate CA is trusted through the profile's `corporate.ca_certificates`."
     )]
     Lock {
         #[command(flatten)]

@@ -189,7 +189,8 @@ pub enum Problem {
     /// The registry wants a login and the credentials file has none for it.
     NoCredentials {
         registry: String,
-        file: Option<PathBuf>,
+        /// The login files read (none: none was found).
+        files: Vec<PathBuf>,
     },
     /// The registry refused the login the credentials file (or its `helper`) gave.
     BadCredentials {
@@ -246,16 +247,28 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
-            Self::NoCredentials {
-                registry,
-                file: from,
-            } => write!(
-                f,
-                "the registry asks for a login, and {} has none for `{registry}`; run \
-                 `docker login {registry}` (imggen reads the logins it stores: `auths`, \
-                 `credHelpers`, `credsStore`)",
-                file(from)
-            ),
+            Self::NoCredentials { registry, files } => {
+                let read = match files.as_slice() {
+                    [] => "no login file was found (~/.docker/config.json, \
+                           $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json)"
+                        .to_string(),
+                    [one] => format!("{} has none for `{registry}`", one.display()),
+                    files => {
+                        let names: Vec<String> =
+                            files.iter().map(|p| p.display().to_string()).collect();
+                        format!(
+                            "none of the login files {} has one for `{registry}`",
+                            names.join(", ")
+                        )
+                    }
+                };
+                write!(
+                    f,
+                    "the registry asks for a login, and {read}; run `docker login {registry}` \
+                     or `podman login {registry}` (imggen reads the logins they store: \
+                     `auths`, `credHelpers`, `credsStore`)"
+                )
+            }
             Self::BadCredentials {
                 user,
                 file: from,

@@ -167,30 +167,26 @@ pub fn copy_all<T: Transport>(
     result
 }
 
-/// The credentials file skopeo reads for `reference`'s side of a copy: the one imggen read, or
-/// when the login came from a credential helper, a file in the private `work` folder holding
-/// only that login. skopeo runs the helpers of `credHelpers` but not `credsStore`, so handing
-/// it the config file alone would copy anonymously where imggen logged in.
+/// The credentials file skopeo reads for `reference`'s side of a copy: when imggen has a login
+/// for the registry, a file in the private `work` folder holding only that login, so skopeo acts
+/// as the same user (it runs the helpers of `credHelpers` but not `credsStore`, and imggen may
+/// have found the login in another of the login files); none for an anonymous registry.
 fn authfile<T: Transport>(
     client: &Client<T>,
     reference: &Reference,
     work: &Path,
     side: &str,
 ) -> Result<Option<PathBuf>> {
-    match client.helper_login(reference)? {
-        Some(login) => {
-            let file = work.join(format!("{side}-auth.json"));
-            let text = login.config_file(&reference.registry);
-            crate::files::write_unsynced(&file, text.as_bytes(), 0o600).map_err(|source| {
-                Error::Write {
-                    path: file.clone(),
-                    source,
-                }
-            })?;
-            Ok(Some(file))
-        }
-        None => Ok(client.credentials_file().map(Path::to_path_buf)),
-    }
+    let Some(login) = client.login_for(reference)? else {
+        return Ok(None);
+    };
+    let file = work.join(format!("{side}-auth.json"));
+    let text = login.config_file(&reference.registry);
+    crate::files::write_unsynced(&file, text.as_bytes(), 0o600).map_err(|source| Error::Write {
+        path: file.clone(),
+        source,
+    })?;
+    Ok(Some(file))
 }
 
 fn copy_in<T: Transport>(

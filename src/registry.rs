@@ -64,8 +64,10 @@ pub trait Transport {
 pub struct Login {
     pub user: String,
     pub password: String,
-    /// The credential helper that gave it (`None`: the config file itself).
+    /// The credential helper that gave it (`None`: the login file itself).
     pub helper: Option<String>,
+    /// The login file that holds it, or names its helper (`None`: not read from disk).
+    pub file: Option<PathBuf>,
 }
 
 impl Login {
@@ -90,48 +92,35 @@ const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The name Docker's credential helpers know Docker Hub by.
 const HUB_SERVER: &str = "https://index.docker.io/v1/";
 
-/// Logins by registry, as Docker (or Podman) keeps them: in the config file itself (`auths`),
-/// or behind a credential helper (`credHelpers` per registry, `credsStore` for the others).
+/// Logins by registry, as Docker and the containers tools (Podman, Buildah, Skopeo) keep them:
+/// in a login file itself (`auths`), or behind a credential helper the file names
+/// (`credHelpers` per registry, `credsStore` for the others). Several files may hold them; a
+/// registry's login comes from the first that has one.
 #[derive(Debug, Default)]
 pub struct Credentials {
+    /// The login files found, in the order they are searched.
+    files: Vec<LoginFile>,
+    /// Where helper programs are; `None` is `PATH`.
+    helper_dir: Option<PathBuf>,
+    /// What helpers answered, by helper and server: each is asked once.
+    asked: Mutex<BTreeMap<(String, String), Option<Login>>>,
+}
+
+/// One login file: a Docker `config.json` or a containers `auth.json` (the same format).
+#[derive(Debug, Default)]
+struct LoginFile {
+    path: Option<PathBuf>,
     logins: BTreeMap<String, Login>,
     /// `credHelpers`: registry host → helper name (`docker-credential-NAME`).
     helpers: BTreeMap<String, String>,
     /// `credsStore`: the helper for every registry `credHelpers` does not name.
     store: Option<String>,
-    /// Where helper programs are; `None` is `PATH`.
-    helper_dir: Option<PathBuf>,
-    /// What helpers answered, by helper and server: each is asked once.
-    asked: Mutex<BTreeMap<(String, String), Option<Login>>>,
-    /// Where they were read from, for messages.
-    pub file: Option<PathBuf>,
 }
 
-impl Credentials {
-    /// `$REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
-    /// none found is no logins.
-    pub fn from_environment() -> Result<Self> {
-        let candidates = [
-            std::env::var_os("REGISTRY_AUTH_FILE").map(PathBuf::from),
-            std::env::var_os("DOCKER_CONFIG").map(|d| Path::new(&d).join("config.json")),
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker/config.json")),
-        ];
-        for path in candidates.into_iter().flatten() {
-            if let Some(bytes) = crate::files::read_optional(&path)? {
-                let mut credentials = Self::parse(&bytes).map_err(|message| Error::Toml {
-                    location: path.display().to_string(),
-                    message,
-                })?;
-                credentials.file = Some(path);
-                return Ok(credentials);
-            }
-        }
-        Ok(Self::default())
-    }
-
-    /// A Docker config file's logins: `{"auths": {"host": {"auth": base64(user:pass)}},
-    /// "credHelpers": {"host": "NAME"}, "credsStore": "NAME"}`.
-    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+impl LoginFile {
+    /// A login file's logins: `{"auths": {"host": {"auth": base64(user:pass)}},
+    /// "credHelpers": {"host": "NAME"}, "credsStore": "NAME"}`; `path` is where it was read.
+    fn parse(bytes: &[u8], path: Option<&Path>) -> std::result::Result<Self, String> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
         let mut logins = BTreeMap::new();
@@ -156,6 +145,7 @@ impl Credentials {
                     user: user.to_string(),
                     password: password.to_string(),
                     helper: None,
+                    file: path.map(Path::to_path_buf),
                 }
             } else {
                 match (entry.get("username"), entry.get("password")) {
@@ -163,6 +153,7 @@ impl Credentials {
                         user: user.as_str().unwrap_or_default().to_string(),
                         password: password.as_str().unwrap_or_default().to_string(),
                         helper: None,
+                        file: path.map(Path::to_path_buf),
                     },
                     _ => continue,
                 }
@@ -185,39 +176,15 @@ impl Credentials {
             Some(_) => return Err("`credsStore` is not a name".to_string()),
         };
         Ok(Self {
+            path: path.map(Path::to_path_buf),
             logins,
             helpers,
             store,
-            ..Self::default()
         })
     }
 
-    /// These credentials, with helper programs looked for in `dir` instead of `PATH`.
-    #[cfg(test)]
-    pub fn with_helper_dir(mut self, dir: &Path) -> Self {
-        self.helper_dir = Some(dir.to_path_buf());
-        self
-    }
-
-    /// The login for `reference`'s registry (Docker Hub's under any of its names): from the
-    /// registry's credential helper when one is configured and knows it, else from `auths`.
-    pub fn for_registry(
-        &self,
-        reference: &Reference,
-    ) -> std::result::Result<Option<Login>, Problem> {
-        if let Some((helper, server)) = self.helper_for(reference)
-            && let Some(login) = self.ask(helper, server)?
-        {
-            return Ok(Some(login));
-        }
-        Ok(registry_names(reference)
-            .iter()
-            .find_map(|n| self.logins.get(*n))
-            .cloned())
-    }
-
-    /// The credential helper configured for `reference`'s registry, and the server name it
-    /// knows the registry by.
+    /// The credential helper this file names for `reference`'s registry, and the server name
+    /// the helper knows the registry by.
     fn helper_for<'a>(&'a self, reference: &'a Reference) -> Option<(&'a str, &'a str)> {
         let helper = registry_names(reference)
             .iter()
@@ -229,6 +196,82 @@ impl Credentials {
             reference.registry.as_str()
         };
         Some((helper, server))
+    }
+}
+
+impl Credentials {
+    /// Every login file that exists, searched in the order the containers tools search them
+    /// (containers-auth.json(5)), which ends with Docker's own: `$REGISTRY_AUTH_FILE`,
+    /// `$XDG_RUNTIME_DIR/containers/auth.json` (where `podman login` writes),
+    /// `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/…` by default), then
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (where `docker login`
+    /// writes). None found is no logins.
+    pub fn from_environment() -> Result<Self> {
+        Self::from_files(login_files(|name| std::env::var_os(name)))
+    }
+
+    /// The logins of those of `paths` that exist, searched in that order.
+    fn from_files(paths: Vec<PathBuf>) -> Result<Self> {
+        let mut files: Vec<LoginFile> = Vec::new();
+        for path in paths {
+            if let Some(bytes) = crate::files::read_optional(&path)? {
+                let file =
+                    LoginFile::parse(&bytes, Some(&path)).map_err(|message| Error::Toml {
+                        location: path.display().to_string(),
+                        message,
+                    })?;
+                files.push(file);
+            }
+        }
+        Ok(Self {
+            files,
+            ..Self::default()
+        })
+    }
+
+    /// The logins of one login file's text (not read from disk).
+    #[cfg(test)]
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+        Ok(Self {
+            files: vec![LoginFile::parse(bytes, None)?],
+            ..Self::default()
+        })
+    }
+
+    /// The login files read, in the order they are searched (for messages).
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().filter_map(|f| f.path.clone()).collect()
+    }
+
+    /// These credentials, with helper programs looked for in `dir` instead of `PATH`.
+    #[cfg(test)]
+    pub fn with_helper_dir(mut self, dir: &Path) -> Self {
+        self.helper_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The login for `reference`'s registry (Docker Hub's under any of its names): from the
+    /// first login file that has one, itself or through the credential helper it names for
+    /// the registry (asked first; one that knows nothing of it falls back to `auths`).
+    pub fn for_registry(
+        &self,
+        reference: &Reference,
+    ) -> std::result::Result<Option<Login>, Problem> {
+        for file in &self.files {
+            if let Some((helper, server)) = file.helper_for(reference)
+                && let Some(login) = self.ask(helper, server)?
+            {
+                return Ok(Some(Login {
+                    file: file.path.clone(),
+                    ..login
+                }));
+            }
+            let names = registry_names(reference);
+            if let Some(login) = names.iter().find_map(|n| file.logins.get(*n)) {
+                return Ok(Some(login.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// `helper`'s login for `server`, asked once.
@@ -245,6 +288,28 @@ impl Credentials {
         asked.insert(key, answer.clone());
         Ok(answer)
     }
+}
+
+/// Where the login files are, in search order, given the environment (`var`); see
+/// [`Credentials::from_environment`]. Each path once.
+fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Vec<PathBuf> {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let home = var("HOME");
+    let config_home = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let docker = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker")));
+    let candidates = [
+        var("REGISTRY_AUTH_FILE"),
+        var("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")),
+        config_home.map(|d| d.join("containers/auth.json")),
+        docker.map(|d| d.join("config.json")),
+    ];
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in candidates.into_iter().flatten() {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    paths
 }
 
 /// The names a registry's logins may be kept under: Docker Hub has three.
@@ -367,6 +432,8 @@ fn run_helper(
         user: user.to_string(),
         password: secret.to_string(),
         helper: Some(name.to_string()),
+        // The login file naming the helper is filled in by the caller.
+        file: None,
     }))
 }
 
@@ -470,26 +537,16 @@ impl<T: Transport> Client<T> {
         Ok(scheme == "https")
     }
 
-    /// The credentials file the client reads logins from, if there is one.
-    pub fn credentials_file(&self) -> Option<&Path> {
-        self.credentials.file.as_deref()
-    }
-
-    /// The login a credential helper gives for `reference`'s registry (`None`: no helper is
-    /// configured for it, or it has none): what another program reading the same config file
-    /// may not find there (skopeo runs `credHelpers`, but not `credsStore`).
-    pub fn helper_login(&self, reference: &Reference) -> Result<Option<Login>> {
-        if self.credentials.helper_for(reference).is_none() {
-            return Ok(None);
-        }
-        let login = self
-            .credentials
+    /// The login the client uses for `reference`'s registry, if it has one: what another
+    /// program (skopeo) must be handed to act as the same user, since not every program reads
+    /// the same login files or runs every helper (skopeo runs `credHelpers`, not `credsStore`).
+    pub fn login_for(&self, reference: &Reference) -> Result<Option<Login>> {
+        self.credentials
             .for_registry(reference)
             .map_err(|problem| Error::Registry {
                 reference: reference.to_string(),
                 problem: Box::new(problem),
-            })?;
-        Ok(login.filter(|l| l.helper.is_some()))
+            })
     }
 
     /// One manifest request, authenticated as the registry asks; only a 200 is returned.
@@ -635,12 +692,12 @@ impl<T: Transport> Client<T> {
         match self.credentials.for_registry(reference) {
             Ok(Some(login)) => Problem::BadCredentials {
                 user: login.user,
-                file: self.credentials.file.clone(),
+                file: login.file,
                 helper: login.helper,
             },
             Ok(None) => Problem::NoCredentials {
                 registry: reference.registry.clone(),
-                file: self.credentials.file.clone(),
+                files: self.credentials.files(),
             },
             Err(problem) => problem,
         }
@@ -964,9 +1021,31 @@ mod tests {
             .expect_err("no login")
             .to_string();
         assert!(
-            error.contains("has none for `127.0.0.1:5902`; run `docker login 127.0.0.1:5902`"),
+            error.contains("no login file was found")
+                && error.contains("run `docker login 127.0.0.1:5902` or `podman login"),
             "{error}"
         );
+        // Login files that hold nothing for it are named.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = ["auth.json", "config.json"].map(|name| dir.path().join(name));
+        for file in &files {
+            std::fs::write(file, r#"{"auths":{}}"#).expect("write");
+        }
+        let recorded = Recorded::new(vec![
+            answer(200, &[], ""),
+            unauthorized("Basic realm=\"r\""),
+        ]);
+        let credentials = Credentials::from_files(files.to_vec()).expect("reads");
+        let error = Client::new(&recorded, credentials)
+            .digest(&reference)
+            .expect_err("no login")
+            .to_string();
+        let named = format!(
+            "none of the login files {}, {} has one for `127.0.0.1:5902`",
+            files[0].display(),
+            files[1].display()
+        );
+        assert!(error.contains(&named), "{error}");
 
         let recorded = Recorded::new(vec![
             answer(200, &[], ""),
@@ -1156,37 +1235,135 @@ esac
         );
     }
 
-    /// What `mirror` hands skopeo: a helper's login as a config file of its own, that a
-    /// Docker config reader (here imggen's own) reads back; nothing for a login the config
-    /// file holds itself, or for a registry without a helper.
+    /// What `mirror` hands skopeo: the login imggen uses, from a helper or from the file, as a
+    /// login file of its own that a reader of login files (here imggen's own) reads back as
+    /// that one login; nothing for a registry imggen has no login for.
     #[test]
-    fn a_helpers_login_is_handed_on_as_a_config_file_of_its_own() {
+    fn the_login_in_use_is_handed_on_as_a_login_file_of_its_own() {
         let auth = BASE64.encode("file-user:pw");
         let (dir, credentials) = with_fake_helper(&format!(
-            r#"{{"auths":{{"other.example":{{"auth":"{auth}"}}}},"credHelpers":{{"reg.example:5000":"fake","other.example":"fake"}}}}"#
+            r#"{{"auths":{{"other.example":{{"auth":"{auth}"}}}},"credHelpers":{{"reg.example:5000":"fake"}}}}"#
         ));
         let recorded = Recorded::new(Vec::new());
         let client = Client::new(&recorded, credentials);
-        let helped = |reference: &str| {
-            client
-                .helper_login(&Reference::parse(reference))
-                .expect("no helper fails")
+        let handed_on = |reference: &str, registry: &str| {
+            let login = client
+                .login_for(&Reference::parse(reference))
+                .expect("no helper fails")?;
+            let file =
+                Credentials::parse(login.config_file(registry).as_bytes()).expect("a login file");
+            assert!(login_for(&file, "elsewhere.example/x:1").is_none());
+            login_for(&file, reference)
         };
-        let login = helped("reg.example:5000/x:1").expect("the helper's login");
-        let file = Credentials::parse(login.config_file("reg.example:5000").as_bytes())
-            .expect("a Docker config file");
-        let read = login_for(&file, "reg.example:5000/x:1").expect("its one login");
+        let helped = handed_on("reg.example:5000/x:1", "reg.example:5000").expect("a login");
         assert_eq!(
-            (read.user.as_str(), read.password.as_str(), read.helper),
+            (
+                helped.user.as_str(),
+                helped.password.as_str(),
+                helped.helper
+            ),
             ("helper-user", "s3:cret", None)
         );
-        assert!(login_for(&file, "other.example/x:1").is_none());
-        assert_eq!(helped("other.example/x:1"), None, "the file's own login");
-        assert_eq!(helped("nohelper.example/x:1"), None);
+        let filed = handed_on("other.example/x:1", "other.example").expect("a login");
+        assert_eq!(
+            (filed.user.as_str(), filed.password.as_str()),
+            ("file-user", "pw")
+        );
+        assert!(handed_on("nologin.example/x:1", "nologin.example").is_none());
         let asked = std::fs::read_to_string(dir.path().join("asked")).expect("asked");
         assert_eq!(
-            asked, "reg.example:5000\nother.example\n",
-            "no helper, not asked"
+            asked, "reg.example:5000\n",
+            "only the registry with a helper"
+        );
+    }
+
+    /// The containers tools' order (containers-auth.json(5)), then Docker's file; empty
+    /// variables are unset ones, and a path named twice is read once.
+    #[test]
+    fn login_files_are_searched_in_the_containers_tools_order() {
+        let env = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            login_files(move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            })
+        };
+        let paths = |list: &[&str]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
+        assert_eq!(
+            env(&[("HOME", "/h")]),
+            paths(&["/h/.config/containers/auth.json", "/h/.docker/config.json"])
+        );
+        assert_eq!(
+            env(&[
+                ("HOME", "/h"),
+                ("REGISTRY_AUTH_FILE", "/a.json"),
+                ("XDG_RUNTIME_DIR", "/run/user/1"),
+                ("XDG_CONFIG_HOME", "/cfg"),
+                ("DOCKER_CONFIG", "/d"),
+            ]),
+            paths(&[
+                "/a.json",
+                "/run/user/1/containers/auth.json",
+                "/cfg/containers/auth.json",
+                "/d/config.json",
+            ])
+        );
+        assert_eq!(
+            env(&[
+                ("HOME", "/h"),
+                ("DOCKER_CONFIG", ""),
+                ("REGISTRY_AUTH_FILE", "/h/.docker/config.json")
+            ]),
+            paths(&["/h/.docker/config.json", "/h/.config/containers/auth.json"])
+        );
+        assert!(env(&[]).is_empty());
+    }
+
+    /// A registry's login comes from the first file that has one; the others' logins stay
+    /// theirs, and a refused login names the file it came from.
+    #[test]
+    fn each_registry_takes_its_login_from_the_first_file_that_has_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, logins: &[(&str, &str)]| {
+            let auths: serde_json::Map<String, serde_json::Value> = logins
+                .iter()
+                .map(|(registry, user)| {
+                    let auth = BASE64.encode(format!("{user}:pw"));
+                    (registry.to_string(), serde_json::json!({ "auth": auth }))
+                })
+                .collect();
+            let path = dir.path().join(name);
+            std::fs::write(&path, serde_json::json!({ "auths": auths }).to_string())
+                .expect("write");
+            path
+        };
+        let podman = write("auth.json", &[("a.example", "podman-user")]);
+        let docker = write(
+            "config.json",
+            &[("a.example", "docker-user"), ("b.example", "docker-b")],
+        );
+        let missing = dir.path().join("none.json");
+        let credentials =
+            Credentials::from_files(vec![missing, podman.clone(), docker.clone()]).expect("reads");
+        assert_eq!(credentials.files(), [podman.clone(), docker.clone()]);
+        let a = login_for(&credentials, "a.example/x:1").expect("a login");
+        assert_eq!((a.user.as_str(), a.file), ("podman-user", Some(podman)));
+        let b = login_for(&credentials, "b.example/x:1").expect("a login");
+        assert_eq!(
+            (b.user.as_str(), b.file),
+            ("docker-b", Some(docker.clone()))
+        );
+        assert!(login_for(&credentials, "c.example/x:1").is_none());
+        std::fs::write(&docker, "{").expect("write");
+        let error = Credentials::from_files(vec![docker.clone()]).expect_err("not JSON");
+        assert!(
+            error.to_string().contains(&docker.display().to_string()),
+            "{error}"
         );
     }
 
