@@ -32,22 +32,23 @@ if [ ! -x "$dofigen" ]; then
 fi
 mkdir -p "$work/peer"
 cp benches/dofigen/dofigen.yml "$work/peer/"
-read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" SIDE_BY_SIDE_CLEAN_B="Dockerfile .dockerignore dofigen.lock" \
-    python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
-    -- "$imggen" render --profile corporate-hardened --out out \
-    -- "$dofigen" generate --offline -f dofigen.yml)
-row 1 "render, whole profile" "$ours" "-" "-"
-row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
-row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
+# beside_dofigen LABEL CLEAN: three rows, imggen's whole-profile render (its folder `out`
+# removed before each run when CLEAN is "out", left as the last run wrote it when CLEAN is "")
+# beside dofigen's one Dockerfile, and their ratio.
+beside_dofigen() {
+    local ours theirs ratio
+    read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="$2" SIDE_BY_SIDE_CLEAN_B="Dockerfile .dockerignore dofigen.lock" \
+        python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
+        -- "$imggen" render --profile corporate-hardened --out out \
+        -- "$dofigen" generate --offline -f dofigen.yml)
+    row 1 "$1" "$ours" "-" "-"
+    row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
+    row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
+}
+beside_dofigen "render, whole profile" out
 # The same with nothing to write: imggen renders into the folder the runs above left current
-# (it renders, reads and compares every file, and writes nothing), beside the same dofigen runs.
-read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_B="Dockerfile .dockerignore dofigen.lock" \
-    python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
-    -- "$imggen" render --profile corporate-hardened --out out \
-    -- "$dofigen" generate --offline -f dofigen.yml)
-row 1 "render, current folder" "$ours" "-" "-"
-row 1 "dofigen, one Dockerfile" "$theirs" "-" "-"
-row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
+# (it renders, reads and compares every file, and writes nothing).
+beside_dofigen "render, current folder" ""
 for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     dir=$work/set-$n
     python3 scripts/bench/gen_profiles.py "$dir" "$n"
