@@ -55,6 +55,26 @@ impl Harness {
     }
 }
 
+/// A manifest's bytes through both of its readers: the strict one for the layout imggen writes,
+/// and the TOML parser. `Err` when the strict reader answers and the parser disagrees (what
+/// the fuzz target `manifest` looks for); otherwise whether the strict reader answered.
+pub fn manifest_readers_agree(bytes: &[u8]) -> Result<bool, String> {
+    let Some(fast) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(crate::manifest::read_layout)
+    else {
+        return Ok(false);
+    };
+    let parsed: Option<crate::manifest::Manifest> =
+        toml_edit::de::from_str(&String::from_utf8_lossy(bytes)).ok();
+    match parsed {
+        Some(parsed) if parsed == fast => Ok(true),
+        other => Err(format!(
+            "the strict reader read {fast:?}, the parser {other:?}"
+        )),
+    }
+}
+
 impl Default for Harness {
     fn default() -> Self {
         Self::new()

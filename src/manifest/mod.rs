@@ -14,6 +14,8 @@ use crate::render::Files;
 
 mod layout;
 
+pub(crate) use layout::read as read_layout;
+
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
 
 /// What to do about a manifest that does not parse.
@@ -133,7 +135,7 @@ impl Manifest {
     /// The manifest of `dir` from its bytes, already read: in the layout imggen writes, read
     /// without a TOML parser; anything else through it (which also words the errors).
     pub fn parse(dir: &Path, bytes: &[u8]) -> Result<Self> {
-        if let Some(manifest) = std::str::from_utf8(bytes).ok().and_then(layout::read) {
+        if let Some(manifest) = std::str::from_utf8(bytes).ok().and_then(read_layout) {
             return Ok(manifest);
         }
         crate::files::parse_toml(&dir.join(FILE_NAME), bytes, FIX)
