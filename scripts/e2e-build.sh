@@ -38,9 +38,14 @@ build_imggen || exit 1
 work=$(mktemp -d)
 containers=()
 servers=()
+# The images this run builds (not the cached stand-ins): removed at the end, so that run after
+# run does not leave gigabytes of untagged images behind in the (vfs) storage.
+built_images=()
 cleanup() {
     local c
     for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1; done
+    mapfile -t -O "${#built_images[@]}" built_images < <(buildah images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep '^localhost/e2e/')
+    [ ${#built_images[@]} -gt 0 ] && buildah rmi "${built_images[@]}" >/dev/null 2>&1
     [ ${#servers[@]} -gt 0 ] && kill "${servers[@]}" 2>/dev/null
     rm -rf "$work"
 }
@@ -308,6 +313,7 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         # `imggen build` itself, with buildah: the image gets the tag the profile names, and the
         # profile's proxy reaches the build as a build argument.
         tag=$(sed -n 's/^IMAGE_PYTHON=//p' "$out/.env")
+        built_images+=("$tag")
         log=$work/imggen-build.log
         retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only python-runtime --out "$out" >"$log" 2>&1
         result $? "$profile" python-runtime "imggen build --engine buildah tags it $tag" "$(cat "$log")"
@@ -320,6 +326,7 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
     if [ "$profile" = corporate-hardened ]; then
         # `imggen build` itself on the image with a HEALTHCHECK: the engine must keep it.
         tag=$(sed -n 's/^IMAGE_POSTGRES=//p' "$out/.env")
+        built_images+=("$tag")
         log=$work/imggen-build-postgres.log
         retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only postgres --out "$out" >"$log" 2>&1
         result $? "$profile" postgres "imggen build --engine buildah tags it $tag" "$(cat "$log")"
