@@ -4,6 +4,7 @@
 //! asking the destination what it now serves. Images already there by digest are skipped, so
 //! running it again copies nothing.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -158,10 +159,8 @@ pub fn copy_all<T: Transport>(
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Option<String>>> {
     // Private: it may hold a login a credential helper gave (see `authfile`).
-    let work = crate::files::private_dir("imggen-mirror").map_err(|source| Error::Write {
-        path: std::env::temp_dir(),
-        source,
-    })?;
+    let work =
+        crate::files::private_dir("imggen-mirror").map_err(write_failed(&std::env::temp_dir()))?;
     let result = copy_in(plan, request, client, ca_certificates, &work, log);
     let _ = std::fs::remove_dir_all(&work);
     result
@@ -170,23 +169,35 @@ pub fn copy_all<T: Transport>(
 /// The credentials file skopeo reads for `reference`'s side of a copy: when imggen has a login
 /// for the registry, a file in the private `work` folder holding only that login, so skopeo acts
 /// as the same user (it runs the helpers of `credHelpers` but not `credsStore`, and imggen may
-/// have found the login in another of the login files); none for an anonymous registry.
+/// have found the login in another of the login files); none for an anonymous registry. Each
+/// registry's file is written once (`written`, by registry), however many copies use it.
 fn authfile<T: Transport>(
     client: &Client<T>,
     reference: &Reference,
     work: &Path,
-    side: &str,
+    written: &mut BTreeMap<String, Option<PathBuf>>,
 ) -> Result<Option<PathBuf>> {
-    let Some(login) = client.login_for(reference)? else {
-        return Ok(None);
+    if let Some(file) = written.get(&reference.registry) {
+        return Ok(file.clone());
+    }
+    let file = match client.login_for(reference)? {
+        Some(login) => {
+            let file = work.join(format!("login-{}.json", written.len()));
+            let text = login.config_file(&reference.registry);
+            crate::files::write_unsynced(&file, text.as_bytes(), 0o600)
+                .map_err(write_failed(&file))?;
+            Some(file)
+        }
+        None => None,
     };
-    let file = work.join(format!("{side}-auth.json"));
-    let text = login.config_file(&reference.registry);
-    crate::files::write_unsynced(&file, text.as_bytes(), 0o600).map_err(|source| Error::Write {
-        path: file.clone(),
-        source,
-    })?;
-    Ok(Some(file))
+    written.insert(reference.registry.clone(), file.clone());
+    Ok(file)
+}
+
+/// The error of a failed write to `path` in the working folder.
+fn write_failed(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Write { path, source }
 }
 
 fn copy_in<T: Transport>(
@@ -197,19 +208,16 @@ fn copy_in<T: Transport>(
     work: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Option<String>>> {
-    let failed = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Write { path, source }
-    };
     // The working folder (and its certificate folder) made once, before the first copy.
     let cert_dir = work.join("certs");
-    std::fs::create_dir_all(&cert_dir).map_err(failed(&cert_dir))?;
+    std::fs::create_dir_all(&cert_dir).map_err(write_failed(&cert_dir))?;
     for (index, pem) in ca_certificates.iter().enumerate() {
         let file = cert_dir.join(format!("corporate-{index}.crt"));
-        std::fs::write(&file, pem).map_err(failed(&file))?;
+        std::fs::write(&file, pem).map_err(write_failed(&file))?;
     }
     let cert_dir = (!ca_certificates.is_empty()).then_some(cert_dir);
     let mut served = Vec::new();
+    let mut logins = BTreeMap::new();
     for copy in plan {
         if copy.done() {
             served.push(None);
@@ -224,8 +232,8 @@ fn copy_in<T: Transport>(
             client.speaks_tls(&copy.destination)?,
         );
         let digestfile = work.join("digest");
-        let source_auth = authfile(client, &copy.source, work, "src")?;
-        let destination_auth = authfile(client, &copy.destination, work, "dest")?;
+        let source_auth = authfile(client, &copy.source, work, &mut logins)?;
+        let destination_auth = authfile(client, &copy.destination, work, &mut logins)?;
         let args = skopeo_args(
             copy,
             request,

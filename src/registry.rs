@@ -257,6 +257,7 @@ impl Credentials {
         &self,
         reference: &Reference,
     ) -> std::result::Result<Option<Login>, Problem> {
+        let names = registry_names(reference);
         for file in &self.files {
             if let Some((helper, server)) = file.helper_for(reference)
                 && let Some(login) = self.ask(helper, server)?
@@ -266,7 +267,6 @@ impl Credentials {
                     ..login
                 }));
             }
-            let names = registry_names(reference);
             if let Some(login) = names.iter().find_map(|n| file.logins.get(*n)) {
                 return Ok(Some(login.clone()));
             }
