@@ -247,13 +247,19 @@ check "... which was asked for the corporate registry only, and once" \
     test "$(cat "$work/helpers/asked")" = "127.0.0.1:$corp"
 check "credHelpers (per registry): lock --check logs in through the helper" \
     with_config "$work/helper-per-registry" "$imggen" lock -p registry.toml --check
-# mirror's copies are skopeo's: it is handed the same config file, and must log in through the
-# same helper (a new path in the corporate registry, so every image is copied again).
+mirror_into() { # mirror_into PATH TEST RUNNER...: mirror into a new PATH of the corporate registry
+    local path=$1 test=$2
+    shift 2
+    "$@" "$imggen" mirror -p registry.toml --from "127.0.0.1:$up" --to "127.0.0.1:$corp/$path" \
+        >"$work/mirror-$path.log" 2>&1
+    result $? "$test" "$(cat "$work/mirror-$path.log")"
+    check "... 5 images copied" grep -qx '5 images copied, 0 already present' "$work/mirror-$path.log"
+}
+# mirror's copies are skopeo's, which imggen hands the login the helper gave (a new path in the
+# corporate registry, so every image is copied again).
 for config in helper-per-registry helper-store; do
-    with_config "$work/$config" "$imggen" mirror -p registry.toml --from "127.0.0.1:$up" \
-        --to "127.0.0.1:$corp/$config" >"$work/mirror-$config.log" 2>&1
-    result $? "$config: mirror copies into the corporate registry through the helper" "$(cat "$work/mirror-$config.log")"
-    check "... 5 images copied" grep -qx '5 images copied, 0 already present' "$work/mirror-$config.log"
+    mirror_into "$config" "$config: mirror copies into the corporate registry through the helper" \
+        with_config "$work/$config"
     want=$(digest_of "127.0.0.1:$up/library/postgres:17.5-bookworm" --tls-verify=false)
     got=$(digest_of "127.0.0.1:$corp/$config/library/postgres:17.5-bookworm")
     [ -n "$want" ] && [ "$want" = "$got" ]
@@ -273,9 +279,7 @@ podman_style() { env -u REGISTRY_AUTH_FILE -u DOCKER_CONFIG XDG_RUNTIME_DIR="$xd
 printf '%s\n' "$password" | podman_style skopeo login --username e2e --password-stdin "127.0.0.1:$corp" >"$work/skopeo-login.log" 2>&1
 result $? "skopeo login stores the corporate login in \$XDG_RUNTIME_DIR/containers/auth.json" "$(cat "$work/skopeo-login.log")"
 check "... where lock --check finds it" podman_style "$imggen" lock -p registry.toml --check
-podman_style "$imggen" mirror -p registry.toml --from "127.0.0.1:$up" --to "127.0.0.1:$corp/podman-login" >"$work/mirror-podman.log" 2>&1
-result $? "... and mirror copies with it" "$(cat "$work/mirror-podman.log")"
-check "... 5 images copied" grep -qx '5 images copied, 0 already present' "$work/mirror-podman.log"
+mirror_into podman-login "... and mirror copies with it" podman_style
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
