@@ -198,7 +198,7 @@ pub enum Problem {
         file: Option<PathBuf>,
         helper: Option<String>,
     },
-    /// The credential helper the Docker config names for the registry failed.
+    /// The credential helper a login file names for the registry failed.
     CredentialHelper { helper: String, message: String },
     /// 404: no such repository or tag.
     NotFound { message: String },
@@ -286,9 +286,9 @@ impl fmt::Display for Problem {
             }
             Self::CredentialHelper { helper, message } => write!(
                 f,
-                "the credential helper `docker-credential-{helper}` that the Docker config names \
+                "the credential helper `docker-credential-{helper}` that the login file names \
                  did not give a login: {message}; install it on PATH, or change `credsStore` / \
-                 `credHelpers` in the Docker config"
+                 `credHelpers` in that file (a Docker config.json or containers auth.json)"
             ),
             Self::NotFound { message } => write!(
                 f,
