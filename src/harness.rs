@@ -9,7 +9,7 @@ use crate::profile::{Selection, load, load_text};
 
 /// Built-in packs, loaded and their templates parsed: done once, then reused.
 pub struct Harness {
-    packs: Packs,
+    packs: std::sync::Arc<Packs>,
 }
 
 impl Harness {

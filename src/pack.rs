@@ -278,8 +278,17 @@ pub struct Packs {
 }
 
 impl Packs {
-    pub fn builtin() -> Result<Self> {
-        Self::load(&[])
+    /// The built-in packs, loaded once per process and shared: every render without pack
+    /// folders uses them, their parsed templates are kept for the next render, and they are
+    /// never torn down (the process ends with them).
+    pub fn builtin() -> Result<std::sync::Arc<Self>> {
+        static BUILTIN_PACKS: std::sync::OnceLock<std::sync::Arc<Packs>> =
+            std::sync::OnceLock::new();
+        if let Some(packs) = BUILTIN_PACKS.get() {
+            return Ok(packs.clone());
+        }
+        let packs = std::sync::Arc::new(Self::load(&[])?);
+        Ok(BUILTIN_PACKS.get_or_init(|| packs).clone())
     }
 
     /// The built-in packs, then each folder of packs in `dirs`: a pack on disk replaces the

@@ -105,6 +105,9 @@ impl PackCache {
             })?;
             dirs.push(path);
         }
+        if dirs.is_empty() {
+            return Packs::builtin();
+        }
         let mut loaded = lock(&self.loaded);
         if let Some(packs) = loaded.get(&dirs) {
             return Ok(packs.clone());

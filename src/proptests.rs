@@ -3,20 +3,19 @@
 //! Valid profiles with hostile-but-legal values must render, and every output must pass the
 //! in-memory checks; arbitrary `--set`s must end in `Ok` or a clean error, never a panic.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 
 use crate::pack::Packs;
 use crate::profile::{Selection, load};
 
-fn packs() -> &'static Packs {
-    static PACKS: OnceLock<Packs> = OnceLock::new();
-    PACKS.get_or_init(|| Packs::builtin().expect("built-in packs load"))
+fn packs() -> Arc<Packs> {
+    Packs::builtin().expect("built-in packs load")
 }
 
 fn render(selection: &Selection) -> crate::error::Result<crate::render::Files> {
-    crate::pipeline::render(packs(), &load(selection)?)
+    crate::pipeline::render(&packs(), &load(selection)?)
 }
 
 /// Printable text with the characters that break naive quoting, but no control characters.
