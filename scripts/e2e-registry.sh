@@ -8,7 +8,7 @@
 #   5. a base re-pushed under its tag makes `lock --check` exit 1; `--update` moves the pin;
 #   6. an unreachable registry, a bad login, an untrusted CA and a missing tag each exit 2 and
 #      leave imggen.lock as it was;
-#   7. logins behind credential helpers (credHelpers, credsStore) for lock and mirror;
+#   7. logins behind credential helpers (credHelpers, credsStore) for lock, mirror and build;
 #   8. a login `skopeo login` stored where the containers tools keep theirs.
 # Needs the stand-ins scripts/e2e-build.sh builds (run it first). One line per check; ends with
 # `N passed, M failed`; non-zero exit on any failure.
@@ -76,19 +76,23 @@ done
 work=$(mktemp -d)
 pids=()
 corp=
+# forget_names PREFIX: removes the image names starting with PREFIX from buildah's storage
+# (`rmi` of a name an image has beside others only removes the name).
+forget_names() {
+    buildah images --json 2>/dev/null | python3 -c '
+import json, sys
+for image in json.load(sys.stdin):
+    for name in image.get("names") or []:
+        if name.startswith(sys.argv[1]):
+            print(name)' "$1" | xargs -r buildah rmi >/dev/null 2>&1
+}
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
     if [ -n "$corp" ]; then
         rm -rf "/etc/containers/certs.d/127.0.0.1:$corp"
-        # What this run pulled and built: names under a port no later run uses (`rmi` of a
-        # name an image has beside others only removes the name).
-        buildah images --json 2>/dev/null | python3 -c '
-import json, sys
-for image in json.load(sys.stdin):
-    for name in image.get("names") or []:
-        if name.startswith(sys.argv[1]):
-            print(name)' "127.0.0.1:$corp/" | xargs -r buildah rmi >/dev/null 2>&1
+        # What this run pulled and built: names under a port no later run uses.
+        forget_names "127.0.0.1:$corp/"
     fi
     rm -rf "$work"
 }
@@ -267,6 +271,18 @@ for config in helper-per-registry helper-store; do
 done
 leftovers=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'imggen-mirror-*' 2>/dev/null)
 check "... and no login is left behind in the temporary folder" test -z "$leftovers"
+# build: buildah runs no credsStore helper either, so imggen hands it the login the helper gave
+# for the base it pulls (removed here first, so it is pulled again) and the tag it pushes.
+"$imggen" render -p registry.toml >/dev/null 2>&1
+forget_names "127.0.0.1:$corp/library/python"
+with_config "$work/helper-store" "$imggen" build -p registry.toml --engine buildah --only python-runtime --push \
+    >"$work/build-store.log" 2>&1
+result $? "credsStore: build --push (buildah) pulls the base and pushes through the helper" "$(cat "$work/build-store.log")"
+pushed=$(digest_of "127.0.0.1:$corp/platform/python:e2e")
+check "... and prints the digest the registry stored (${pushed:7:12})" \
+    grep -qx "pushed 127.0.0.1:$corp/platform/python:e2e@$pushed" "$work/build-store.log"
+leftovers=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'imggen-build-*' 2>/dev/null)
+check "... and the login file it was handed is gone" test -z "$leftovers"
 check "a helper that is not installed: exit 2, the helper named" \
     fails_with "docker-credential-imggen-e2e-absent" 2 with_config "$work/helper-absent" "$imggen" lock -p registry.toml --update
 check "... and imggen.lock still holds the same pins" test "$(lock_hash)" = "$before"

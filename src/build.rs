@@ -1,11 +1,15 @@
 //! `imggen build`: the images a profile names, built from its rendered folder.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::engine::{Engine, Pushed};
-use crate::error::Result;
+use crate::error::{Error, Result, Warning};
 use crate::profile::Profile;
+use crate::reference::Reference;
+use crate::registry::{Credentials, Login};
+use crate::render::Files;
 use crate::role::Role;
 
 /// One image to build: its folder in the output and its tag.
@@ -37,13 +41,123 @@ pub struct Outcome {
     pub took: Duration,
 }
 
-/// Builds (and pushes) each job in turn, announcing each with a one-line header on `log`.
+/// The registries building `jobs` talks to, each once, by name: the ones every job's Dockerfile
+/// (in `files`) pulls `FROM`, and, when pushing, the ones the tags go to (`true`: pushed to).
+pub fn registries(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Reference, bool)> {
+    let mut registries = BTreeMap::new();
+    for job in jobs {
+        let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
+        for base in dockerfile.map(|f| bases(&f.contents)).unwrap_or_default() {
+            registries
+                .entry(base.registry.clone())
+                .or_insert((base, false));
+        }
+        if push {
+            let tag = Reference::parse(&job.tag);
+            registries
+                .entry(tag.registry.clone())
+                .or_insert((tag, true))
+                .1 = true;
+        }
+    }
+    registries
+}
+
+/// The images a Dockerfile starts a stage from: not `scratch`, not an earlier stage, not one
+/// named through a build argument.
+fn bases(dockerfile: &[u8]) -> Vec<Reference> {
+    let text = String::from_utf8_lossy(dockerfile);
+    let mut stages: Vec<String> = Vec::new();
+    let mut bases = Vec::new();
+    for from in crate::dockerfile::parse(&text)
+        .into_iter()
+        .filter(|i| i.keyword == "FROM")
+    {
+        let words = from.words();
+        let Some(image) = words.first() else { continue };
+        let earlier = stages.iter().any(|s| s.eq_ignore_ascii_case(image));
+        if !earlier && image != "scratch" && !image.contains('$') {
+            bases.push(Reference::parse(image));
+        }
+        if let [_, as_, name] = words.as_slice()
+            && as_.eq_ignore_ascii_case("as")
+        {
+            stages.push(name.clone());
+        }
+    }
+    bases
+}
+
+/// The logins imggen has for `registries` (see [`registries`]), by registry: what an engine
+/// that runs no credential helper is handed. A registry pushed to whose login cannot be had is
+/// an error (the push could not work); one only pulled from gets a warning, and the engine
+/// pulls from it with its own logins, as it would without imggen.
+pub fn logins(
+    credentials: &Credentials,
+    registries: &BTreeMap<String, (Reference, bool)>,
+) -> Result<(BTreeMap<String, Login>, Vec<Warning>)> {
+    let mut logins = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (registry, (reference, pushed)) in registries {
+        match credentials.for_registry(reference) {
+            Ok(Some(login)) => {
+                logins.insert(registry.clone(), login);
+            }
+            Ok(None) => {}
+            Err(problem) => {
+                let error = Error::Registry {
+                    reference: reference.to_string(),
+                    problem: Box::new(problem),
+                };
+                if *pushed {
+                    return Err(error);
+                }
+                warnings.push(Warning::LoginUnavailable {
+                    registry: registry.clone(),
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+    Ok((logins, warnings))
+}
+
+/// Logins written for an engine to read: one login file in a folder only this user can
+/// enter, removed (with the folder) when this is dropped.
+pub struct LoginFile {
+    folder: crate::files::PrivateDir,
+}
+
+impl LoginFile {
+    const NAME: &str = "logins.json";
+
+    /// `logins` in a new login file; `None` when there are none.
+    pub fn write(logins: &BTreeMap<String, Login>) -> Result<Option<Self>> {
+        if logins.is_empty() {
+            return Ok(None);
+        }
+        let folder = crate::files::private_dir("imggen-build")?;
+        let path = folder.path().join(Self::NAME);
+        let text = crate::registry::login_file(logins.iter().map(|(r, l)| (r.as_str(), l)));
+        crate::files::write_unsynced(&path, text.as_bytes(), 0o600)
+            .map_err(|source| Error::Write { path, source })?;
+        Ok(Some(Self { folder }))
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.folder.path().join(Self::NAME)
+    }
+}
+
+/// Builds (and pushes) each job in turn, announcing each with a one-line header on `log`;
+/// `logins` is a login file the engine is handed, when it takes one.
 pub fn run(
     engine: &mut dyn Engine,
     dir: &Path,
     jobs: &[Job],
     args: &[(String, String)],
     push: bool,
+    logins: Option<&Path>,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
@@ -55,10 +169,10 @@ pub fn run(
             job.tag
         ));
         let started = Instant::now();
-        let built = engine.build(&dir.join(job.folder), &job.tag, args)?;
+        let built = engine.build(&dir.join(job.folder), &job.tag, args, logins)?;
         let pushed = if built && push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
-            Some(engine.push(&job.tag)?)
+            Some(engine.push(&job.tag, logins)?)
         } else {
             None
         };
@@ -130,23 +244,38 @@ mod tests {
             "fake"
         }
 
-        fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
+        fn takes_logins(&self) -> bool {
+            true
+        }
+
+        fn build(
+            &mut self,
+            context: &Path,
+            tag: &str,
+            args: &[(String, String)],
+            logins: Option<&Path>,
+        ) -> Result<bool> {
             let args: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
             self.calls.push(format!(
-                "build {} {tag} [{}]",
+                "build {} {tag} [{}]{}",
                 context.display(),
-                args.join(" ")
+                args.join(" "),
+                shown(logins)
             ));
             Ok(!self.fail.iter().any(|f| context.ends_with(f)))
         }
 
-        fn push(&mut self, tag: &str) -> Result<Pushed> {
-            self.calls.push(format!("push {tag}"));
+        fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
+            self.calls.push(format!("push {tag}{}", shown(logins)));
             Ok(Pushed {
                 ok: true,
                 digest: Some(format!("sha256:{}", "e".repeat(64))),
             })
         }
+    }
+
+    fn shown(logins: Option<&Path>) -> String {
+        logins.map_or_else(String::new, |l| format!(" logins={}", l.display()))
     }
 
     fn profile(name: &str, sets: &[&str]) -> Profile {
@@ -205,15 +334,16 @@ mod tests {
             &jobs(&p, &[]),
             &crate::resolve::build_args(&p),
             true,
+            Some(Path::new("/run/logins.json")),
             &mut |l| log.push_str(l),
         )
         .expect("runs");
         assert_eq!(
             engine.calls,
             [
-                "build out/python-runtime platform/python:3.11-bookworm-prebuilt [https_proxy=http://proxy:3128]",
-                "push platform/python:3.11-bookworm-prebuilt",
-                "build out/kerberos-test platform/kerberos-test:3.11-bookworm-prebuilt [https_proxy=http://proxy:3128]",
+                "build out/python-runtime platform/python:3.11-bookworm-prebuilt [https_proxy=http://proxy:3128] logins=/run/logins.json",
+                "push platform/python:3.11-bookworm-prebuilt logins=/run/logins.json",
+                "build out/kerberos-test platform/kerberos-test:3.11-bookworm-prebuilt [https_proxy=http://proxy:3128] logins=/run/logins.json",
             ]
         );
         assert!(log.starts_with(
@@ -229,5 +359,144 @@ mod tests {
             )),
             "{table}"
         );
+    }
+
+    fn rendered(dockerfiles: &[(&str, &str)]) -> Files {
+        dockerfiles
+            .iter()
+            .map(|(folder, text)| {
+                let file = crate::render::File {
+                    contents: text.as_bytes().to_vec(),
+                    pack: folder.to_string(),
+                    executable: false,
+                };
+                (format!("{folder}/Dockerfile"), file)
+            })
+            .collect()
+    }
+
+    fn job(folder: &'static str, tag: &str) -> Job {
+        Job {
+            folder,
+            tag: tag.into(),
+        }
+    }
+
+    #[test]
+    fn the_registries_a_build_talks_to_are_its_bases_and_the_tags_it_pushes() {
+        let files = rendered(&[
+            (
+                "python-runtime",
+                "# syntax=docker/dockerfile:1\nFROM --platform=linux/amd64 pull.example/py:3 AS tools\n\
+                 FROM tools\nFROM scratch\nARG BASE=x\nFROM $BASE\nFROM docker.io/library/debian:12 as Deb\nFROM deb\n",
+            ),
+            ("postgres", "FROM pull.example/pg:17@sha256:abc\n"),
+        ]);
+        let from = |folder: &str| -> Vec<String> {
+            bases(&files[&format!("{folder}/Dockerfile")].contents)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        // Not an earlier stage (names compare without case), `scratch`, or a build argument.
+        assert_eq!(
+            from("python-runtime"),
+            ["pull.example/py:3", "docker.io/library/debian:12"]
+        );
+        let two = [
+            job("python-runtime", "push.example:5000/platform/python:1"),
+            job("postgres", "pull.example/platform/postgres:1"),
+        ];
+        let shown = |push| -> Vec<(String, bool)> {
+            registries(&files, &two, push)
+                .into_iter()
+                .map(|(registry, (_, pushed))| (registry, pushed))
+                .collect()
+        };
+        assert_eq!(
+            shown(false),
+            [("docker.io".into(), false), ("pull.example".into(), false)]
+        );
+        // A registry both pulled from and pushed to counts as pushed to.
+        assert_eq!(
+            shown(true),
+            [
+                ("docker.io".into(), false),
+                ("pull.example".into(), true),
+                ("push.example:5000".into(), true)
+            ]
+        );
+        // The built-in profiles: every image's base registry.
+        let r = crate::pipeline::render_one(
+            &Selection::of("corporate-hardened"),
+            Path::new("unused"),
+            &[],
+        )
+        .expect("renders");
+        let all = registries(&r.files, &jobs(&r.profile, &[]), false);
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["registry.corp.example"]);
+    }
+
+    #[test]
+    fn logins_for_a_build_warn_for_a_base_registry_and_fail_for_the_push_registry() {
+        let helpers = tempfile::tempdir().expect("temp dir");
+        let config = r#"{"auths": {"push.example:5000": {"auth": "dTpw"}},
+            "credHelpers": {"pull.example": "imggen-test-absent"}}"#;
+        let credentials = Credentials::parse(config.as_bytes())
+            .expect("parses")
+            .with_helper_dir(helpers.path());
+        let files = rendered(&[("python-runtime", "FROM pull.example/py:3\n")]);
+        let pulling = [job("python-runtime", "push.example:5000/platform/python:1")];
+        let (found, warnings) =
+            logins(&credentials, &registries(&files, &pulling, true)).expect("only warns");
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["push.example:5000"]);
+        assert_eq!(found["push.example:5000"].user, "u");
+        let [warning] = warnings.as_slice() else {
+            panic!("{warnings:?}")
+        };
+        let shown = warning.to_string();
+        assert!(
+            shown.starts_with("warning: no login for pull.example handed to the engine")
+                && shown.contains("docker-credential-imggen-test-absent"),
+            "{shown}"
+        );
+        let pushing = [job("python-runtime", "pull.example/platform/python:1")];
+        let error = logins(&credentials, &registries(&files, &pushing, true))
+            .expect_err("the push could not log in");
+        assert!(
+            error
+                .to_string()
+                .contains("docker-credential-imggen-test-absent"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_login_file_holds_the_logins_only_this_user_reads_and_goes_when_dropped() {
+        assert!(
+            LoginFile::write(&BTreeMap::new())
+                .expect("nothing to write")
+                .is_none()
+        );
+        let login = Login {
+            user: "u".into(),
+            password: "p:w".into(),
+            helper: Some("store".into()),
+            file: None,
+        };
+        let logins = BTreeMap::from([("reg.example".to_string(), login)]);
+        let file = LoginFile::write(&logins).expect("writes").expect("a file");
+        let path = file.path();
+        let text = std::fs::read_to_string(&path).expect("reads");
+        let read = Credentials::parse(text.as_bytes()).expect("a login file");
+        let found = read
+            .for_registry(&Reference::parse("reg.example/x:1"))
+            .expect("no helper")
+            .expect("the login");
+        assert_eq!((found.user.as_str(), found.password.as_str()), ("u", "p:w"));
+        #[cfg(unix)]
+        assert_eq!(crate::files::mode_of(&path), Some(0o600));
+        drop(file);
+        assert!(!path.exists() && !path.parent().expect("a folder").exists());
     }
 }

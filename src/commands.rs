@@ -361,14 +361,28 @@ fn build(request: &BuildRequest) -> Result<u8> {
     }
     let mut engine = crate::engine::detect(request.engine)?;
     let args = crate::resolve::build_args(profile);
+    // An engine that runs no credential helper is handed the logins imggen finds, in a file of
+    // its own that goes when the build ends.
+    let logins = if engine.takes_logins() {
+        let registries = crate::build::registries(&r.files, &jobs, request.push);
+        let credentials = crate::registry::Credentials::from_environment()?;
+        let (logins, warnings) = crate::build::logins(&credentials, &registries)?;
+        warn(&warnings);
+        crate::build::LoginFile::write(&logins)?
+    } else {
+        None
+    };
+    let login_path = logins.as_ref().map(crate::build::LoginFile::path);
     let outcomes = crate::build::run(
         engine.as_mut(),
         &r.dir,
         &jobs,
         &args,
         request.push,
+        login_path.as_deref(),
         &mut |line| emit(line),
     )?;
+    drop(logins);
     emit(&crate::build::table(&outcomes));
     let failed = outcomes.iter().any(|o| !o.ok());
     if request.pin && !failed {

@@ -1116,6 +1116,9 @@ pub enum Warning {
     },
     /// Another imggen holds the output folder's lock; this one waits for it.
     WaitingForLock { dir: PathBuf },
+    /// The login for a registry a build pulls from could not be had (its credential helper
+    /// failed); the engine pulls with its own logins.
+    LoginUnavailable { registry: String, reason: String },
 }
 
 impl Warning {
@@ -1146,6 +1149,11 @@ impl fmt::Display for Warning {
                 f,
                 "note: another imggen is writing into {}; waiting for it to finish",
                 dir.display()
+            ),
+            Self::LoginUnavailable { registry, reason } => write!(
+                f,
+                "warning: no login for {registry} handed to the engine: {reason}; it pulls from \
+                 {registry} with the logins it finds itself"
             ),
         }
     }

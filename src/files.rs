@@ -159,8 +159,9 @@ pub fn temporaries(dir: &Path) -> impl Iterator<Item = PathBuf> {
 
 /// A new folder under the system's temporary folder that only this user can enter, made by this
 /// call (never one that was there: someone else's folder, or a link, under a predictable name
-/// in a shared `/tmp`). For files that hold secrets, such as a login handed to another program.
-pub fn private_dir(prefix: &str) -> std::io::Result<PathBuf> {
+/// in a shared `/tmp`), and removed with what it holds when dropped. For files that hold
+/// secrets, such as a login handed to another program, or that another program writes by name.
+pub fn private_dir(prefix: &str) -> Result<PrivateDir> {
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -169,12 +170,28 @@ pub fn private_dir(prefix: &str) -> std::io::Result<PathBuf> {
     loop {
         let path = base.join(format!("{prefix}-{}-{attempt}", std::process::id()));
         match builder.create(&path) {
-            Ok(()) => return Ok(path),
+            Ok(()) => return Ok(PrivateDir(path)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
                 attempt += 1;
             }
-            Err(e) => return Err(e),
+            Err(source) => return Err(Error::Write { path: base, source }),
         }
+    }
+}
+
+/// A folder [`private_dir`] made; gone when this is dropped, however the work in it ended.
+#[derive(Debug)]
+pub struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -276,21 +293,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_private_dir_is_new_and_closed_to_others() {
+    fn a_private_dir_is_new_closed_to_others_and_gone_when_dropped() {
         let first = private_dir("imggen-test").expect("made");
         let second = private_dir("imggen-test").expect("made");
-        assert_ne!(first, second, "a folder that exists is never reused");
+        assert_ne!(
+            first.path(),
+            second.path(),
+            "a folder that exists is never reused"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&first)
+            let mode = std::fs::metadata(first.path())
                 .expect("exists")
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
-        for dir in [first, second] {
-            std::fs::remove_dir(dir).expect("empty");
+        std::fs::write(first.path().join("login.json"), "{}").expect("writes");
+        let paths = [first.path().to_path_buf(), second.path().to_path_buf()];
+        drop((first, second));
+        for path in paths {
+            assert!(!path.exists(), "{}", path.display());
         }
     }
 

@@ -159,11 +159,8 @@ pub fn copy_all<T: Transport>(
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Option<String>>> {
     // Private: it may hold a login a credential helper gave (see `authfile`).
-    let work =
-        crate::files::private_dir("imggen-mirror").map_err(write_failed(&std::env::temp_dir()))?;
-    let result = copy_in(plan, request, client, ca_certificates, &work, log);
-    let _ = std::fs::remove_dir_all(&work);
-    result
+    let work = crate::files::private_dir("imggen-mirror")?;
+    copy_in(plan, request, client, ca_certificates, work.path(), log)
 }
 
 /// The credentials file skopeo reads for `reference`'s side of a copy: when imggen has a login

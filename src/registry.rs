@@ -71,10 +71,9 @@ pub struct Login {
 }
 
 impl Login {
-    /// This login as a Docker config file holding only it, for `registry`.
+    /// This login as a login file holding only it, for `registry`.
     pub fn config_file(&self, registry: &str) -> String {
-        let auth = BASE64.encode(format!("{}:{}", self.user, self.password));
-        serde_json::json!({ "auths": { registry: { "auth": auth } } }).to_string()
+        login_file([(registry, self)])
     }
 
     fn basic(&self) -> String {
@@ -83,6 +82,19 @@ impl Login {
             BASE64.encode(format!("{}:{}", self.user, self.password))
         )
     }
+}
+
+/// Logins by registry as one login file (`auths` only, the format Docker and the containers
+/// tools share): what another program is handed to log in as imggen does.
+pub fn login_file<'a>(logins: impl IntoIterator<Item = (&'a str, &'a Login)>) -> String {
+    let auths: serde_json::Map<String, serde_json::Value> = logins
+        .into_iter()
+        .map(|(registry, login)| {
+            let auth = BASE64.encode(format!("{}:{}", login.user, login.password));
+            (registry.to_string(), serde_json::json!({ "auth": auth }))
+        })
+        .collect();
+    serde_json::json!({ "auths": auths }).to_string()
 }
 
 /// How long a credential helper may take to answer (one waiting for a keychain to be unlocked

@@ -73,15 +73,26 @@ impl Engine for Buildah {
         self.program.name()
     }
 
-    fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let argv = build_argv(self.program.kind, "bud", context, tag, args);
+    fn takes_logins(&self) -> bool {
+        self.program.kind.login_file
+    }
+
+    fn build(
+        &mut self,
+        context: &Path,
+        tag: &str,
+        args: &[(String, String)],
+        logins: Option<&Path>,
+    ) -> Result<bool> {
+        let argv = build_argv(self.program.kind, "bud", context, tag, args, logins);
         self.program.stream(&mut self.command(&argv))
     }
 
-    fn push(&mut self, tag: &str) -> Result<Pushed> {
+    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
         push_with(
             self.program.kind,
             tag,
+            logins,
             &mut |argv| self.program.stream(&mut self.command(argv)),
             &mut |_| unreachable!("buildah writes a digest file"),
         )

@@ -42,16 +42,27 @@ impl Engine for DockerLike {
         self.program.name()
     }
 
-    fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool> {
-        let argv = build_argv(self.program.kind, "build", context, tag, args);
+    fn takes_logins(&self) -> bool {
+        self.program.kind.login_file
+    }
+
+    fn build(
+        &mut self,
+        context: &Path,
+        tag: &str,
+        args: &[(String, String)],
+        logins: Option<&Path>,
+    ) -> Result<bool> {
+        let argv = build_argv(self.program.kind, "build", context, tag, args, logins);
         self.program.stream(&mut self.program.command(&argv))
     }
 
-    fn push(&mut self, tag: &str) -> Result<Pushed> {
+    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
         let program = &self.program;
         push_with(
             program.kind,
             tag,
+            logins,
             &mut |argv| program.stream(&mut program.command(argv)),
             &mut |argv| program.capture(&mut program.command(argv)),
         )

@@ -21,10 +21,20 @@ pub struct Ran {
 /// What `build` needs from an engine. Output streams to the terminal.
 pub trait Engine {
     fn name(&self) -> &'static str;
-    /// Builds `context` as `tag`; `Ok(false)` when the build itself failed.
-    fn build(&mut self, context: &Path, tag: &str, args: &[(String, String)]) -> Result<bool>;
-    /// Pushes `tag` to its registry.
-    fn push(&mut self, tag: &str) -> Result<Pushed>;
+    /// Whether the engine is handed the logins imggen found (see [`Kind::login_file`]); when
+    /// not, `logins` below is not used.
+    fn takes_logins(&self) -> bool;
+    /// Builds `context` as `tag`; `Ok(false)` when the build itself failed. `logins`: a login
+    /// file for the registries the build pulls from.
+    fn build(
+        &mut self,
+        context: &Path,
+        tag: &str,
+        args: &[(String, String)],
+        logins: Option<&Path>,
+    ) -> Result<bool>;
+    /// Pushes `tag` to its registry, with the login in `logins` when given.
+    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed>;
 }
 
 /// What a push gave: whether it worked, and the digest the registry stored (when the engine
@@ -70,6 +80,11 @@ pub struct Kind {
     /// Whether `push` writes the pushed digest to a file (`--digestfile`); otherwise it is
     /// read from the image's `RepoDigests` afterwards.
     digest_file: bool,
+    /// Whether builds and pushes are handed the logins imggen found, in a login file of their
+    /// own (`--authfile`, searched before the engine's usual files): podman and buildah read
+    /// login files but run no `credsStore` helper, and imggen does. docker and nerdctl run the
+    /// helpers themselves.
+    login_file: bool,
     make: fn(&'static Kind) -> Box<dyn Both>,
 }
 
@@ -80,6 +95,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         digest_file: false,
+        login_file: false,
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -87,6 +103,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         digest_file: true,
+        login_file: true,
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -94,6 +111,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         digest_file: true,
+        login_file: true,
         make: buildah::Buildah::boxed,
     },
     Kind {
@@ -102,6 +120,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         digest_file: false,
+        login_file: false,
         make: docker::DockerLike::boxed,
     },
 ];
@@ -195,16 +214,19 @@ fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
         .collect()
 }
 
-/// `VERB FLAGS… -t TAG --build-arg K=V… CONTEXT`: the build command line docker and buildah share.
+/// `VERB FLAGS… [--authfile LOGINS] -t TAG --build-arg K=V… CONTEXT`: the build command line
+/// docker and buildah share.
 fn build_argv(
     kind: &Kind,
     verb: &str,
     context: &Path,
     tag: &str,
     args: &[(String, String)],
+    logins: Option<&Path>,
 ) -> Vec<String> {
     let mut argv = vec![verb.to_string()];
     argv.extend(kind.build_flags.iter().map(|f| f.to_string()));
+    argv.extend(login_args(kind, logins));
     argv.extend(["-t".into(), tag.into()]);
     for (k, v) in args {
         argv.extend(["--build-arg".to_string(), format!("{k}={v}")]);
@@ -213,14 +235,28 @@ fn build_argv(
     argv
 }
 
-/// The push command line: `push [--digestfile FILE] TAG`.
-fn push_argv(tag: &str, digest_file: Option<&Path>) -> Vec<String> {
+/// The push command line: `push [--digestfile FILE] [--authfile LOGINS] TAG`.
+fn push_argv(
+    kind: &Kind,
+    tag: &str,
+    digest_file: Option<&Path>,
+    logins: Option<&Path>,
+) -> Vec<String> {
     let mut argv = vec!["push".to_string()];
     if let Some(file) = digest_file {
         argv.extend(["--digestfile".to_string(), file.display().to_string()]);
     }
+    argv.extend(login_args(kind, logins));
     argv.push(tag.to_string());
     argv
+}
+
+/// `--authfile LOGINS`, for an engine that takes a login file.
+fn login_args(kind: &Kind, logins: Option<&Path>) -> Vec<String> {
+    match logins {
+        Some(file) if kind.login_file => vec!["--authfile".into(), file.display().to_string()],
+        _ => Vec::new(),
+    }
 }
 
 /// Pushes with `run` (which streams a command line and says whether it worked), then finds the
@@ -230,26 +266,20 @@ fn push_argv(tag: &str, digest_file: Option<&Path>) -> Vec<String> {
 fn push_with(
     kind: &Kind,
     tag: &str,
+    logins: Option<&Path>,
     run: &mut dyn FnMut(&[String]) -> Result<bool>,
     inspect: &mut dyn FnMut(&[String]) -> Result<Ran>,
 ) -> Result<Pushed> {
     // The engine writes the digest file by name: in a folder made for it, not at a guessable
     // path in a shared /tmp where a planted link would send the write elsewhere.
     let folder = match kind.digest_file {
-        true => Some(
-            crate::files::private_dir("imggen-push").map_err(|source| Error::Write {
-                path: std::env::temp_dir(),
-                source,
-            })?,
-        ),
+        true => Some(crate::files::private_dir("imggen-push")?),
         false => None,
     };
-    let file = folder.as_ref().map(|f| f.join("digest"));
-    let ran = run(&push_argv(tag, file.as_deref()));
+    let file = folder.as_ref().map(|f| f.path().join("digest"));
+    let ran = run(&push_argv(kind, tag, file.as_deref(), logins));
     let written = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok());
-    if let Some(folder) = &folder {
-        let _ = std::fs::remove_dir_all(folder);
-    }
+    drop(folder);
     let ok = ran?;
     let digest = if !ok {
         None
@@ -304,6 +334,7 @@ mod tests {
             probe: &["--version"],
             build_flags: &[],
             digest_file: false,
+            login_file: false,
             make: docker::DockerLike::boxed,
         };
         assert!(!missing.usable());
@@ -329,6 +360,7 @@ mod tests {
         let result = push_with(
             docker,
             "127.0.0.1:5000/platform/python:3.11",
+            Some(Path::new("/run/logins.json")),
             &mut |argv| {
                 pushed.push(argv.join(" "));
                 Ok(true)
@@ -341,6 +373,7 @@ mod tests {
             },
         )
         .expect("pushes");
+        // docker runs the credential helpers itself: no login file.
         assert_eq!(pushed, ["push 127.0.0.1:5000/platform/python:3.11"]);
         assert_eq!(result.digest.as_deref(), Some(digest.as_str()));
 
@@ -349,8 +382,10 @@ mod tests {
         let result = push_with(
             buildah,
             "r/x:1",
+            Some(Path::new("/run/logins.json")),
             &mut |argv| {
                 assert_eq!(argv[1], "--digestfile");
+                assert_eq!(argv[3..], ["--authfile", "/run/logins.json", "r/x:1"]);
                 std::fs::write(&argv[2], "sha256:not-a-digest\n").expect("writes");
                 file = Some(std::path::PathBuf::from(&argv[2]));
                 Ok(true)
@@ -376,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn podman_and_buildah_build_docker_format_images_so_healthchecks_stay() {
+    fn podman_and_buildah_build_docker_format_images_with_the_logins_imggen_found() {
         let kind = |name| {
             ENGINES
                 .iter()
@@ -390,12 +425,15 @@ mod tests {
                 "bud",
                 Path::new("out/postgres"),
                 "pg:1",
-                &args
+                &args,
+                Some(Path::new("/run/logins.json"))
             ),
             [
                 "bud",
                 "--format",
                 "docker",
+                "--authfile",
+                "/run/logins.json",
                 "-t",
                 "pg:1",
                 "--build-arg",
@@ -404,11 +442,18 @@ mod tests {
             ]
         );
         assert!(
-            build_argv(kind("podman"), "build", Path::new("c"), "t", &[])
+            build_argv(kind("podman"), "build", Path::new("c"), "t", &[], None)
                 .contains(&"docker".to_string())
         );
         assert_eq!(
-            build_argv(kind("docker"), "build", Path::new("c"), "t", &[]),
+            build_argv(
+                kind("docker"),
+                "build",
+                Path::new("c"),
+                "t",
+                &[],
+                Some(Path::new("/run/logins.json"))
+            ),
             ["build", "-t", "t", "c"]
         );
     }
