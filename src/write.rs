@@ -75,12 +75,17 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
 
 /// [`plan`] for a job, which also says whether executing it would write anything at all
 /// ([`Plan::current`]): `render --all` renders again only the folders that are not current.
+/// A current folder holds these very bytes already, verified when they were written (as `check`
+/// has it): the files are verified only when the folder is not.
 pub fn plan_job(job: &Job<'_>, force: bool) -> Result<Plan> {
-    if !job.verified {
+    let plan = {
+        let _lock = lock_folder(job.dir, Lock::Shared)?;
+        plan_unlocked(job.files, job.dir, force, Some(job.manifest))?
+    };
+    if !job.verified && !plan.current {
         crate::verify::verify(job.files)?;
     }
-    let _lock = lock_folder(job.dir, Lock::Shared)?;
-    plan_unlocked(job.files, job.dir, force, Some(job.manifest))
+    Ok(plan)
 }
 
 fn plan_unlocked(
@@ -540,6 +545,42 @@ fn remove_empty_parents(file: &Path, root: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `plan_job` verifies the files only when the folder does not hold them already.
+    #[test]
+    fn a_current_folder_is_not_verified_again_and_any_other_is() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut r = crate::pipeline::render_one(
+            &crate::profile::Selection::of("debian-layered"),
+            dir.path(),
+            &[],
+        )
+        .expect("renders");
+        // Bytes the checks refuse (no FROM), written as if verified by an earlier render.
+        let dockerfile = r.files.keys().find(|p| p.ends_with("/Dockerfile")).cloned();
+        let file = r
+            .files
+            .get_mut(&dockerfile.expect("a Dockerfile"))
+            .expect("there");
+        file.contents = b"RUN true\n".to_vec();
+        r.manifest = r.manifest.with_files(&r.files);
+        let job = |verified| Job {
+            files: &r.files,
+            manifest: &r.manifest,
+            dir: &r.dir,
+            verified,
+        };
+        assert!(
+            crate::verify::verify(&r.files).is_err(),
+            "the checks refuse it"
+        );
+        execute_all(&[job(true)], false).expect("writes unverified");
+        let plan = plan_job(&job(false), false).expect("current: not verified");
+        assert!(plan.current);
+        std::fs::remove_file(r.dir.join(".env")).expect("rm");
+        let error = plan_job(&job(false), false).expect_err("not current: verified");
+        assert!(error.to_string().contains("FROM"), "{error}");
+    }
 
     /// A rename that fails part-way puts back every file already replaced, removes the ones it
     /// created, discards the rest of the staged files and restores the manifest.
