@@ -9,7 +9,8 @@
 #   6. an unreachable registry, a bad login, an untrusted CA and a missing tag each exit 2 and
 #      leave imggen.lock as it was;
 #   7. logins behind credential helpers (credHelpers, credsStore) for lock, mirror and build;
-#   8. a login `skopeo login` stored where the containers tools keep theirs.
+#   8. a login `skopeo login` stored where the containers tools keep theirs (in
+#      $XDG_RUNTIME_DIR, and in /run/containers/UID without it).
 # Needs the stand-ins scripts/e2e-build.sh builds (run it first). One line per check; ends with
 # `N passed, M failed`; non-zero exit on any failure.
 set -uo pipefail
@@ -93,6 +94,8 @@ cleanup() {
         rm -rf "/etc/containers/certs.d/127.0.0.1:$corp"
         # What this run pulled and built: names under a port no later run uses.
         forget_names "127.0.0.1:$corp/"
+        [ -f "/run/containers/$(id -u)/auth.json" ] &&
+            env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR skopeo logout "127.0.0.1:$corp" >/dev/null 2>&1
     fi
     rm -rf "$work"
 }
@@ -296,6 +299,14 @@ printf '%s\n' "$password" | podman_style skopeo login --username e2e --password-
 result $? "skopeo login stores the corporate login in \$XDG_RUNTIME_DIR/containers/auth.json" "$(cat "$work/skopeo-login.log")"
 check "... where lock --check finds it" podman_style "$imggen" lock -p registry.toml --check
 mirror_into podman-login "... and mirror copies with it" podman_style
+# As root with no XDG_RUNTIME_DIR (a CI container), the containers tools keep it in
+# /run/containers/UID/auth.json; the entry is removed again when the script ends.
+as_root_ci() { env -u REGISTRY_AUTH_FILE -u DOCKER_CONFIG -u XDG_RUNTIME_DIR HOME="$work/nohome" "$@"; }
+root_auth=/run/containers/$(id -u)/auth.json
+printf '%s\n' "$password" | as_root_ci skopeo login --username e2e --password-stdin "127.0.0.1:$corp" >"$work/root-login.log" 2>&1
+result $? "skopeo login with no XDG_RUNTIME_DIR" "$(cat "$work/root-login.log")"
+check "... stores the login in $root_auth" grep -qF "127.0.0.1:$corp" "$root_auth"
+check "... where lock --check finds it" as_root_ci "$imggen" lock -p registry.toml --check
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

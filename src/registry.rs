@@ -214,12 +214,17 @@ impl LoginFile {
 impl Credentials {
     /// Every login file that exists, searched in the order the containers tools search them
     /// (containers-auth.json(5)), which ends with Docker's own: `$REGISTRY_AUTH_FILE`,
-    /// `$XDG_RUNTIME_DIR/containers/auth.json` (where `podman login` writes),
+    /// `$XDG_RUNTIME_DIR/containers/auth.json` (where `podman login` writes; without that
+    /// variable, `/run/containers/UID/auth.json`),
     /// `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/…` by default), then
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (where `docker login`
     /// writes). None found is no logins.
     pub fn from_environment() -> Result<Self> {
-        Self::from_files(login_files(|name| std::env::var_os(name)))
+        #[cfg(unix)]
+        let uid = Some(rustix::process::getuid().as_raw());
+        #[cfg(not(unix))]
+        let uid = None;
+        Self::from_files(login_files(|name| std::env::var_os(name), uid))
     }
 
     /// The logins of those of `paths` that exist, searched in that order.
@@ -304,14 +309,20 @@ impl Credentials {
 
 /// Where the login files are, in search order, given the environment (`var`); see
 /// [`Credentials::from_environment`]. Each path once.
-fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Vec<PathBuf> {
+/// `uid` is the user's: without `XDG_RUNTIME_DIR` (root in a CI container, a cron job) the
+/// containers tools keep their logins in `/run/containers/UID/auth.json`.
+fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: Option<u32>) -> Vec<PathBuf> {
     let var = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let home = var("HOME");
     let config_home = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
     let docker = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker")));
+    let runtime = match var("XDG_RUNTIME_DIR") {
+        Some(dir) => Some(dir.join("containers/auth.json")),
+        None => uid.map(|uid| PathBuf::from(format!("/run/containers/{uid}/auth.json"))),
+    };
     let candidates = [
         var("REGISTRY_AUTH_FILE"),
-        var("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")),
+        runtime,
         config_home.map(|d| d.join("containers/auth.json")),
         docker.map(|d| d.join("config.json")),
     ];
@@ -1298,12 +1309,15 @@ esac
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            login_files(move |name| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            })
+            login_files(
+                move |name| {
+                    pairs
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| std::ffi::OsString::from(v))
+                },
+                None,
+            )
         };
         let paths = |list: &[&str]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
         assert_eq!(
@@ -1334,6 +1348,14 @@ esac
             paths(&["/h/.docker/config.json", "/h/.config/containers/auth.json"])
         );
         assert!(env(&[]).is_empty());
+        // Without XDG_RUNTIME_DIR, where the containers tools keep the user's logins instead.
+        let root =
+            |xdg: &str| login_files(|n| (n == "XDG_RUNTIME_DIR").then(|| xdg.into()), Some(0));
+        assert_eq!(root(""), paths(&["/run/containers/0/auth.json"]));
+        assert_eq!(
+            root("/run/user/0"),
+            paths(&["/run/user/0/containers/auth.json"])
+        );
     }
 
     /// A registry's login comes from the first file that has one; the others' logins stay
