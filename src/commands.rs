@@ -258,6 +258,17 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
 
 fn edit(request: &EditRequest) -> Result<u8> {
     let mut edit = crate::edit::Edit::open(&request.profile)?;
+    // A new file named after a built-in replaces it for `render -p NAME`: it starts from the
+    // built-in (`extends` of its own name), so only the values set here differ.
+    let shadowed = crate::profile::source::shadowed_builtin(&request.profile);
+    if let Some(name) = shadowed.filter(|_| !request.set.is_empty() && !request.profile.exists()) {
+        edit.set_value(&["extends".into()], name.as_str().into(), "extends")?;
+        emit(&format!(
+            "note: {} is new and takes the place of the built-in `{name}` for `--profile \
+             {name}`; it extends that built-in, so only the values set here differ\n",
+            request.profile.display()
+        ));
+    }
     for arg in &request.set {
         edit.set(&crate::profile::set::Set::parse(arg)?)?;
     }
@@ -1011,9 +1022,18 @@ fn list(what: ListWhat) -> Result<u8> {
     let mut out = String::new();
     match what {
         ListWhat::Profiles => {
+            let local = source::local_names();
             for name in source::known_names() {
                 let stack = profile::load(&Selection::of(&name))?;
-                out.push_str(&format!("{name:<22} {}\n", stack.profile.description));
+                // As `render -p NAME` finds it: the file in ./profiles/ wins over a built-in.
+                let from = match local.contains(&name) {
+                    true => source::file_for(Path::new(&name)).display().to_string(),
+                    false => "built-in".to_string(),
+                };
+                out.push_str(&format!(
+                    "{name:<22} {from:<28} {}\n",
+                    stack.profile.description
+                ));
             }
         }
         ListWhat::Packs { pack_dirs } => {

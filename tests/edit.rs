@@ -64,6 +64,41 @@ fn set_then_unset_a_new_table_leaves_the_file_as_it_was() {
 }
 
 #[test]
+fn set_on_a_built_in_name_starts_a_file_that_extends_the_built_in() {
+    let output = Test::new()
+        .args([
+            "set",
+            "python.tag=myorg/python:3.11-2",
+            "-p",
+            "corporate-hardened",
+        ])
+        .stdout_contains(
+            "note: profiles/corporate-hardened.toml is new and takes the place of the built-in \
+             `corporate-hardened`",
+        )
+        .run();
+    assert_eq!(
+        output.read("profiles/corporate-hardened.toml"),
+        "extends = \"corporate-hardened\"\n\n[python]\ntag = \"myorg/python:3.11-2\"\n"
+    );
+    // The file wins over the built-in, and keeps everything else the built-in sets.
+    output
+        .then()
+        .args(["show", "-p", "corporate-hardened"])
+        .stdout_contains("tag = \"myorg/python:3.11-2\" # profiles/corporate-hardened.toml:4")
+        .stdout_contains("registry = \"registry.corp.example/mirror\" # corporate-hardened.toml:")
+        .run();
+    // A name no built-in has, or an existing file, is edited as it is.
+    let output = Test::new()
+        .args(["set", "python.tag=myorg/python:1", "-p", "org"])
+        .run();
+    assert_eq!(
+        output.read("profiles/org.toml"),
+        "[python]\ntag = \"myorg/python:1\"\n"
+    );
+}
+
+#[test]
 fn an_edit_that_breaks_the_profile_is_refused_and_nothing_is_written() {
     let output = Test::new()
         .file("org.toml", PROFILE)

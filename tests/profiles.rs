@@ -85,8 +85,13 @@ fn relative_paths_resolve_against_the_profile_file() {
 fn list_profiles_includes_local_ones() {
     Test::new()
         .file("profiles/org.toml", "description = \"Our profile\"\n")
+        .file(
+            "profiles/debian-prebuilt.toml",
+            "extends = \"debian-prebuilt\"\ndescription = \"Ours\"\n",
+        )
         .args(["list", "profiles"])
-        .stdout_contains("alpine-layered         Platform defaults")
-        .stdout_contains("org                    Our profile\n")
+        .stdout_contains("alpine-layered         built-in                     Platform defaults")
+        .stdout_contains("debian-prebuilt        profiles/debian-prebuilt.toml Ours\n")
+        .stdout_contains("org                    profiles/org.toml            Our profile\n")
         .run();
 }

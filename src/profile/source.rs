@@ -70,6 +70,20 @@ pub fn file_for(reference: &Path) -> PathBuf {
     }
 }
 
+/// The built-in profile a profile file at `path` would shadow: the one `render -p NAME` stops
+/// finding once `profiles/NAME.toml` exists.
+pub fn shadowed_builtin(path: &Path) -> Option<String> {
+    if path.parent() != Some(Path::new(LOCAL_DIR)) {
+        return None;
+    }
+    let name = path
+        .to_str()?
+        .strip_prefix(LOCAL_DIR)?
+        .get(1..)?
+        .strip_suffix(".toml")?;
+    builtin(name).map(|_| name.to_string())
+}
+
 /// Finds the profile `reference` names.
 ///
 /// A path is read from disk, relative to `relative_to`. A name is looked up in `./profiles/` first,
