@@ -48,7 +48,7 @@ struct Out {
     /// Output folder
     #[arg(short, long, value_name = "DIR", default_value = crate::pipeline::DEFAULT_OUT)]
     out: PathBuf,
-    /// Every known profile (built-in and ./profiles/), each into DIR/<profile>/
+    /// Every known profile (built-in and ./profiles/), each into `DIR/<profile>/`
     #[arg(long, conflicts_with_all = ["profiles", "sets"])]
     all: bool,
     /// A folder of template packs used ahead of the built-in ones (repeatable)

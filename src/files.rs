@@ -202,7 +202,7 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()>
 }
 
 /// Writes `contents` with `mode` to `path`, not yet flushed: staging writes many files, then
-/// makes them durable at once ([`make_durable`]).
+/// makes them durable at once ([`flush`]).
 pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let mut file = std::fs::File::create(path)?;
     file.write_all(contents)?;

@@ -1,7 +1,8 @@
 //! imggen: profile files in, Dockerfiles, a compose override and `.env` out.
 //!
-//! The pipeline: profile files → [`profile::Stack`] → [`resolve::Resolved`] → packs →
-//! [`render::Files`] in memory → either compared with disk ([`check`]) or written ([`write`]).
+//! The pipeline: profile files → `profile::Stack` → `resolve::Resolved` → packs →
+//! `render::Files` in memory → either compared with disk (`check`) or written (`write`); see
+//! `pipeline` (`cargo doc --document-private-items` shows the modules).
 
 mod apply;
 mod build;
