@@ -55,6 +55,15 @@ impl Harness {
     }
 }
 
+/// Every built-in pack loaded afresh (not the process's shared copy) and all their templates
+/// parsed: what the first render of a process pays for every pack. Returns the packs loaded.
+pub fn load_packs() -> usize {
+    let packs = Packs::load(&[]).expect("built-in packs are valid");
+    let names: Vec<String> = packs.names().map(str::to_string).collect();
+    packs.tera_for(&names).expect("templates parse");
+    names.len()
+}
+
 /// A manifest's bytes through both of its readers: the strict one for the layout imggen writes,
 /// and the TOML parser. `Err` when the strict reader answers and the parser disagrees (what
 /// the fuzz target `manifest` looks for); otherwise whether the strict reader answered.
