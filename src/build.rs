@@ -63,26 +63,40 @@ pub fn registries(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (
     registries
 }
 
-/// The images a Dockerfile starts a stage from: not `scratch`, not an earlier stage, not one
-/// named through a build argument.
+/// The images a Dockerfile pulls: the ones a stage starts `FROM` and the ones `COPY --from`
+/// copies out of; not `scratch`, an earlier stage (by name or number), or one named through a
+/// build argument.
 fn bases(dockerfile: &[u8]) -> Vec<Reference> {
     let text = String::from_utf8_lossy(dockerfile);
     let mut stages: Vec<String> = Vec::new();
     let mut bases = Vec::new();
-    for from in crate::dockerfile::parse(&text)
-        .into_iter()
-        .filter(|i| i.keyword == "FROM")
-    {
-        let words = from.words();
-        let Some(image) = words.first() else { continue };
-        let earlier = stages.iter().any(|s| s.eq_ignore_ascii_case(image));
+    let mut pulled = |image: &str, stages: &[String]| {
+        let earlier = stages.iter().any(|s| s.eq_ignore_ascii_case(image))
+            || image.chars().all(|c| c.is_ascii_digit());
         if !earlier && image != "scratch" && !image.contains('$') {
             bases.push(Reference::parse(image));
         }
-        if let [_, as_, name] = words.as_slice()
-            && as_.eq_ignore_ascii_case("as")
-        {
-            stages.push(name.clone());
+    };
+    for instruction in crate::dockerfile::parse(&text) {
+        match instruction.keyword.as_str() {
+            "FROM" => {
+                let words = instruction.words();
+                let Some(image) = words.first() else { continue };
+                pulled(image, &stages);
+                if let [_, as_, name] = words.as_slice()
+                    && as_.eq_ignore_ascii_case("as")
+                {
+                    stages.push(name.clone());
+                }
+            }
+            "COPY" => {
+                for flag in &instruction.flags {
+                    if let Some(image) = flag.strip_prefix("--from=") {
+                        pulled(image, &stages);
+                    }
+                }
+            }
+            _ => {}
         }
     }
     bases
@@ -388,7 +402,8 @@ mod tests {
             (
                 "python-runtime",
                 "# syntax=docker/dockerfile:1\nFROM --platform=linux/amd64 pull.example/py:3 AS tools\n\
-                 FROM tools\nFROM scratch\nARG BASE=x\nFROM $BASE\nFROM docker.io/library/debian:12 as Deb\nFROM deb\n",
+                 FROM tools\nFROM scratch\nARG BASE=x\nFROM $BASE\nFROM docker.io/library/debian:12 as Deb\nFROM deb\n\
+                 COPY --from=tools /a /a\nCOPY --from=0 /b /b\nCOPY --from=copy.example/tool:1 /c /c\n",
             ),
             ("postgres", "FROM pull.example/pg:17@sha256:abc\n"),
         ]);
@@ -398,10 +413,14 @@ mod tests {
                 .map(ToString::to_string)
                 .collect()
         };
-        // Not an earlier stage (names compare without case), `scratch`, or a build argument.
+        // Not an earlier stage (by name without case, or number), `scratch`, or a build argument.
         assert_eq!(
             from("python-runtime"),
-            ["pull.example/py:3", "docker.io/library/debian:12"]
+            [
+                "pull.example/py:3",
+                "docker.io/library/debian:12",
+                "copy.example/tool:1"
+            ]
         );
         let two = [
             job("python-runtime", "push.example:5000/platform/python:1"),
@@ -415,12 +434,17 @@ mod tests {
         };
         assert_eq!(
             shown(false),
-            [("docker.io".into(), false), ("pull.example".into(), false)]
+            [
+                ("copy.example".into(), false),
+                ("docker.io".into(), false),
+                ("pull.example".into(), false)
+            ]
         );
         // A registry both pulled from and pushed to counts as pushed to.
         assert_eq!(
             shown(true),
             [
+                ("copy.example".into(), false),
                 ("docker.io".into(), false),
                 ("pull.example".into(), true),
                 ("push.example:5000".into(), true)
