@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::engine::{Engine, Pushed};
+use crate::engine::{Build, Engine, Pushed};
 use crate::error::{Error, Result, Warning};
 use crate::profile::Profile;
 use crate::reference::Reference;
@@ -183,7 +183,12 @@ pub fn run(
             job.tag
         ));
         let started = Instant::now();
-        let built = engine.build(&dir.join(job.folder), &job.tag, args, logins)?;
+        let built = engine.build(&Build {
+            context: &dir.join(job.folder),
+            tag: &job.tag,
+            args,
+            logins,
+        })?;
         let pushed = if built && push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
             Some(engine.push(&job.tag, logins)?)
@@ -262,21 +267,16 @@ mod tests {
             true
         }
 
-        fn build(
-            &mut self,
-            context: &Path,
-            tag: &str,
-            args: &[(String, String)],
-            logins: Option<&Path>,
-        ) -> Result<bool> {
-            let args: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+            let args: Vec<String> = build.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
             self.calls.push(format!(
-                "build {} {tag} [{}]{}",
-                context.display(),
+                "build {} {} [{}]{}",
+                build.context.display(),
+                build.tag,
                 args.join(" "),
-                shown(logins)
+                shown(build.logins)
             ));
-            Ok(!self.fail.iter().any(|f| context.ends_with(f)))
+            Ok(!self.fail.iter().any(|f| build.context.ends_with(f)))
         }
 
         fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::{
-    Both, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
 };
 use crate::error::Result;
 
@@ -77,14 +77,8 @@ impl Engine for Buildah {
         self.program.kind.login_file
     }
 
-    fn build(
-        &mut self,
-        context: &Path,
-        tag: &str,
-        args: &[(String, String)],
-        logins: Option<&Path>,
-    ) -> Result<bool> {
-        let argv = build_argv(self.program.kind, "bud", context, tag, args, logins);
+    fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+        let argv = build_argv(self.program.kind, build);
         self.program.stream(&mut self.command(&argv))
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{
-    Both, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
 };
 use crate::error::Result;
 
@@ -46,14 +46,8 @@ impl Engine for DockerLike {
         self.program.kind.login_file
     }
 
-    fn build(
-        &mut self,
-        context: &Path,
-        tag: &str,
-        args: &[(String, String)],
-        logins: Option<&Path>,
-    ) -> Result<bool> {
-        let argv = build_argv(self.program.kind, "build", context, tag, args, logins);
+    fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+        let argv = build_argv(self.program.kind, build);
         self.program.stream(&mut self.program.command(&argv))
     }
 

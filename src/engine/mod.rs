@@ -24,17 +24,19 @@ pub trait Engine {
     /// Whether the engine is handed the logins imggen found (see [`Kind::login_file`]); when
     /// not, `logins` below is not used.
     fn takes_logins(&self) -> bool;
-    /// Builds `context` as `tag`; `Ok(false)` when the build itself failed. `logins`: a login
-    /// file for the registries the build pulls from.
-    fn build(
-        &mut self,
-        context: &Path,
-        tag: &str,
-        args: &[(String, String)],
-        logins: Option<&Path>,
-    ) -> Result<bool>;
+    /// Builds an image; `Ok(false)` when the build itself failed.
+    fn build(&mut self, build: &Build<'_>) -> Result<bool>;
     /// Pushes `tag` to its registry, with the login in `logins` when given.
     fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed>;
+}
+
+/// One image to build: `context` as `tag`, with build arguments and, when the engine takes one,
+/// a login file for the registries the build pulls from.
+pub struct Build<'a> {
+    pub context: &'a Path,
+    pub tag: &'a str,
+    pub args: &'a [(String, String)],
+    pub logins: Option<&'a Path>,
 }
 
 /// What a push gave: whether it worked, and the digest the registry stored (when the engine
@@ -72,6 +74,8 @@ impl<T: Engine + Containers> Both for T {}
 pub struct Kind {
     /// The program, and the `--engine` value.
     pub program: &'static str,
+    /// The subcommand that builds an image from a Dockerfile.
+    build_verb: &'static str,
     /// Arguments that succeed only when the engine can build here (docker: its daemon answers).
     probe: &'static [&'static str],
     /// Flags every build gets: podman and buildah default to the OCI image format, which has
@@ -92,6 +96,7 @@ pub struct Kind {
 pub static ENGINES: [Kind; 4] = [
     Kind {
         program: "docker",
+        build_verb: "build",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         digest_file: false,
@@ -100,6 +105,7 @@ pub static ENGINES: [Kind; 4] = [
     },
     Kind {
         program: "podman",
+        build_verb: "build",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         digest_file: true,
@@ -108,6 +114,7 @@ pub static ENGINES: [Kind; 4] = [
     },
     Kind {
         program: "buildah",
+        build_verb: "bud",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         digest_file: true,
@@ -117,6 +124,7 @@ pub static ENGINES: [Kind; 4] = [
     Kind {
         // containerd's docker-compatible command line.
         program: "nerdctl",
+        build_verb: "build",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         digest_file: false,
@@ -216,22 +224,15 @@ fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
 
 /// `VERB FLAGS… [--authfile LOGINS] -t TAG --build-arg K=V… CONTEXT`: the build command line
 /// docker and buildah share.
-fn build_argv(
-    kind: &Kind,
-    verb: &str,
-    context: &Path,
-    tag: &str,
-    args: &[(String, String)],
-    logins: Option<&Path>,
-) -> Vec<String> {
-    let mut argv = vec![verb.to_string()];
+fn build_argv(kind: &Kind, build: &Build<'_>) -> Vec<String> {
+    let mut argv = vec![kind.build_verb.to_string()];
     argv.extend(kind.build_flags.iter().map(|f| f.to_string()));
-    argv.extend(login_args(kind, logins));
-    argv.extend(["-t".into(), tag.into()]);
-    for (k, v) in args {
+    argv.extend(login_args(kind, build.logins));
+    argv.extend(["-t".into(), build.tag.into()]);
+    for (k, v) in build.args {
         argv.extend(["--build-arg".to_string(), format!("{k}={v}")]);
     }
-    argv.push(context.display().to_string());
+    argv.push(build.context.display().to_string());
     argv
 }
 
@@ -331,6 +332,7 @@ mod tests {
         }
         let missing = Kind {
             program: "imggen-no-such-engine",
+            build_verb: "build",
             probe: &["--version"],
             build_flags: &[],
             digest_file: false,
@@ -419,15 +421,15 @@ mod tests {
                 .expect("an engine")
         };
         let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
+        let build = |tag, args, logins| Build {
+            context: Path::new("out/postgres"),
+            tag,
+            args,
+            logins,
+        };
+        let logins = Some(Path::new("/run/logins.json"));
         assert_eq!(
-            build_argv(
-                kind("buildah"),
-                "bud",
-                Path::new("out/postgres"),
-                "pg:1",
-                &args,
-                Some(Path::new("/run/logins.json"))
-            ),
+            build_argv(kind("buildah"), &build("pg:1", &args, logins)),
             [
                 "bud",
                 "--format",
@@ -441,20 +443,11 @@ mod tests {
                 "out/postgres"
             ]
         );
-        assert!(
-            build_argv(kind("podman"), "build", Path::new("c"), "t", &[], None)
-                .contains(&"docker".to_string())
-        );
+        assert!(build_argv(kind("podman"), &build("t", &[], None)).contains(&"docker".to_string()));
+        // docker runs the credential helpers itself: no login file.
         assert_eq!(
-            build_argv(
-                kind("docker"),
-                "build",
-                Path::new("c"),
-                "t",
-                &[],
-                Some(Path::new("/run/logins.json"))
-            ),
-            ["build", "-t", "t", "c"]
+            build_argv(kind("docker"), &build("t", &[], logins)),
+            ["build", "-t", "t", "out/postgres"]
         );
     }
 }
