@@ -214,7 +214,9 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
             emit("nothing written\n");
             return Ok(0);
         }
+        let note = edit.shadowing();
         edit.write()?;
+        warn(note.as_slice());
         emit(&format!("wrote {shown}\n"));
     } else {
         emit(&format!(
@@ -263,11 +265,6 @@ fn edit(request: &EditRequest) -> Result<u8> {
     let shadowed = crate::profile::source::shadowed_builtin(&request.profile);
     if let Some(name) = shadowed.filter(|_| !request.set.is_empty() && !request.profile.exists()) {
         edit.set_value(&["extends".into()], name.as_str().into(), "extends")?;
-        emit(&format!(
-            "note: {} is new and takes the place of the built-in `{name}` for `--profile \
-             {name}`; it extends that built-in, so only the values set here differ\n",
-            request.profile.display()
-        ));
     }
     for arg in &request.set {
         edit.set(&crate::profile::set::Set::parse(arg)?)?;
@@ -286,7 +283,9 @@ fn edit(request: &EditRequest) -> Result<u8> {
         emit(&format!("{}: unchanged\n", request.profile.display()));
         return Ok(0);
     }
+    let note = edit.shadowing();
     edit.write()?;
+    warn(note.as_slice());
     emit(&edit.diff(color()));
     Ok(0)
 }

@@ -104,6 +104,21 @@ impl Edit {
         remove(self.doc.as_table_mut(), path)
     }
 
+    /// A new file in `./profiles/` named after a built-in: the note that it takes the built-in's
+    /// place for `--profile NAME`.
+    pub fn shadowing(&self) -> Option<crate::error::Warning> {
+        if self.path.exists() {
+            return None;
+        }
+        let name = crate::profile::source::shadowed_builtin(&self.path)?;
+        let extends = self.doc.get("extends").and_then(|e| e.as_str());
+        Some(crate::error::Warning::ShadowsBuiltin {
+            path: self.path.clone(),
+            extended: extends == Some(name.as_str()),
+            name,
+        })
+    }
+
     /// Whether the file sets `path` itself.
     pub fn has(&self, path: &[String]) -> bool {
         let mut item = self.doc.as_item();

@@ -1116,6 +1116,13 @@ pub enum Warning {
     },
     /// Another imggen holds the output folder's lock; this one waits for it.
     WaitingForLock { dir: PathBuf },
+    /// A new profile file in `./profiles/` named after a built-in: `--profile NAME` now finds
+    /// it. `extended`: it extends that built-in (so it customizes it).
+    ShadowsBuiltin {
+        path: PathBuf,
+        name: String,
+        extended: bool,
+    },
     /// The login for a registry a build pulls from could not be had (its credential helper
     /// failed); the engine pulls with its own logins.
     LoginUnavailable { registry: String, reason: String },
@@ -1149,6 +1156,26 @@ impl fmt::Display for Warning {
                 f,
                 "note: another imggen is writing into {}; waiting for it to finish",
                 dir.display()
+            ),
+            Self::ShadowsBuiltin {
+                path,
+                name,
+                extended: true,
+            } => write!(
+                f,
+                "note: {} is new and takes the place of the built-in `{name}` for `--profile \
+                 {name}`; it extends that built-in, so only the values set here differ",
+                path.display()
+            ),
+            Self::ShadowsBuiltin {
+                path,
+                name,
+                extended: false,
+            } => write!(
+                f,
+                "note: {} is new and takes the place of the built-in `{name}` for `--profile \
+                 {name}` (the built-in is still `--profile builtin:{name}`)",
+                path.display()
             ),
             Self::LoginUnavailable { registry, reason } => write!(
                 f,

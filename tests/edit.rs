@@ -72,9 +72,10 @@ fn set_on_a_built_in_name_starts_a_file_that_extends_the_built_in() {
             "-p",
             "corporate-hardened",
         ])
-        .stdout_contains(
+        .stderr(
             "note: profiles/corporate-hardened.toml is new and takes the place of the built-in \
-             `corporate-hardened`",
+             `corporate-hardened` for `--profile corporate-hardened`; it extends that built-in, \
+             so only the values set here differ\n",
         )
         .run();
     assert_eq!(
@@ -82,15 +83,26 @@ fn set_on_a_built_in_name_starts_a_file_that_extends_the_built_in() {
         "extends = \"corporate-hardened\"\n\n[python]\ntag = \"myorg/python:3.11-2\"\n"
     );
     // The file wins over the built-in, and keeps everything else the built-in sets.
-    output
+    let output = output
         .then()
         .args(["show", "-p", "corporate-hardened"])
         .stdout_contains("tag = \"myorg/python:3.11-2\" # profiles/corporate-hardened.toml:4")
         .stdout_contains("registry = \"registry.corp.example/mirror\" # corporate-hardened.toml:")
         .run();
-    // A name no built-in has, or an existing file, is edited as it is.
+    // A second edit of that file, or a name no built-in has: edited as they are, no note.
+    output
+        .then()
+        .args([
+            "set",
+            "python.tag=myorg/python:3.11-3",
+            "-p",
+            "corporate-hardened",
+        ])
+        .stderr("")
+        .run();
     let output = Test::new()
         .args(["set", "python.tag=myorg/python:1", "-p", "org"])
+        .stderr("")
         .run();
     assert_eq!(
         output.read("profiles/org.toml"),

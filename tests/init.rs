@@ -309,3 +309,37 @@ fn assert_the_platform_runs_the_custom_images(dir: &std::path::Path) {
         assert!(env.contains(&format!("\n{line}\n")), "{line} in {env}");
     }
 }
+
+#[test]
+fn a_new_profile_named_after_a_built_in_says_it_takes_its_place() {
+    let output = Test::new()
+        .args([
+            "init",
+            "--from",
+            "debian-layered",
+            "--no-custom-images",
+            "--no-corporate",
+            "--no-development",
+            "-p",
+            "debian-prebuilt",
+            "--yes",
+            "--no-render",
+        ])
+        .stderr(
+            "note: profiles/debian-prebuilt.toml is new and takes the place of the built-in \
+             `debian-prebuilt` for `--profile debian-prebuilt` (the built-in is still `--profile \
+             builtin:debian-prebuilt`)\n",
+        )
+        .run();
+    // The name is the file's now; the built-in is still there by its prefix.
+    let output = output
+        .then()
+        .args(["show", "-p", "debian-prebuilt"])
+        .stdout_contains("mode = \"layered\" # alpine-layered.toml:3\n")
+        .run();
+    output
+        .then()
+        .args(["show", "-p", "builtin:debian-prebuilt"])
+        .stdout_contains("mode = \"prebuilt\" # debian-prebuilt.toml:4\n")
+        .run();
+}
