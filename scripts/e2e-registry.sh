@@ -77,6 +77,8 @@ done
 work=$(mktemp -d)
 pids=()
 corp=
+root_auth=/run/containers/$(id -u)/auth.json
+root_auth_made=
 # forget_names PREFIX: removes the image names starting with PREFIX from buildah's storage
 # (`rmi` of a name an image has beside others only removes the name).
 forget_names() {
@@ -94,8 +96,11 @@ cleanup() {
         rm -rf "/etc/containers/certs.d/127.0.0.1:$corp"
         # What this run pulled and built: names under a port no later run uses.
         forget_names "127.0.0.1:$corp/"
-        [ -f "/run/containers/$(id -u)/auth.json" ] &&
+        if [ -n "$root_auth_made" ]; then
+            rm -f "$root_auth" && rmdir "$(dirname "$root_auth")" 2>/dev/null
+        elif [ -f "$root_auth" ]; then
             env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR skopeo logout "127.0.0.1:$corp" >/dev/null 2>&1
+        fi
     fi
     rm -rf "$work"
 }
@@ -300,9 +305,10 @@ result $? "skopeo login stores the corporate login in \$XDG_RUNTIME_DIR/containe
 check "... where lock --check finds it" podman_style "$imggen" lock -p registry.toml --check
 mirror_into podman-login "... and mirror copies with it" podman_style
 # As root with no XDG_RUNTIME_DIR (a CI container), the containers tools keep it in
-# /run/containers/UID/auth.json; the entry is removed again when the script ends.
+# /run/containers/UID/auth.json; the entry (or the file, if this run made it) is removed again
+# when the script ends.
 as_root_ci() { env -u REGISTRY_AUTH_FILE -u DOCKER_CONFIG -u XDG_RUNTIME_DIR HOME="$work/nohome" "$@"; }
-root_auth=/run/containers/$(id -u)/auth.json
+[ -e "$root_auth" ] || root_auth_made=1
 printf '%s\n' "$password" | as_root_ci skopeo login --username e2e --password-stdin "127.0.0.1:$corp" >"$work/root-login.log" 2>&1
 result $? "skopeo login with no XDG_RUNTIME_DIR" "$(cat "$work/root-login.log")"
 check "... stores the login in $root_auth" grep -qF "127.0.0.1:$corp" "$root_auth"
