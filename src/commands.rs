@@ -1022,17 +1022,26 @@ fn list(what: ListWhat) -> Result<u8> {
     match what {
         ListWhat::Profiles => {
             let local = source::local_names();
+            // A profile that does not load is still listed; the first such error ends the run.
+            let mut failed = None;
             for name in source::known_names() {
-                let stack = profile::load(&Selection::of(&name))?;
+                let description = match profile::load(&Selection::of(&name)) {
+                    Ok(stack) => stack.profile.description,
+                    Err(error) => {
+                        failed.get_or_insert(error);
+                        "(does not load; see the error below)".to_string()
+                    }
+                };
                 // As `render -p NAME` finds it: the file in ./profiles/ wins over a built-in.
                 let from = match local.contains(&name) {
                     true => source::file_for(Path::new(&name)).display().to_string(),
                     false => "built-in".to_string(),
                 };
-                out.push_str(&format!(
-                    "{name:<22} {from:<28} {}\n",
-                    stack.profile.description
-                ));
+                out.push_str(&format!("{name:<22} {from:<28} {description}\n"));
+            }
+            if let Some(error) = failed {
+                emit(&out);
+                return Err(error);
             }
         }
         ListWhat::Packs { pack_dirs } => {

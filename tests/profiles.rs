@@ -82,6 +82,22 @@ fn relative_paths_resolve_against_the_profile_file() {
 }
 
 #[test]
+fn list_profiles_lists_a_profile_that_does_not_load_and_then_says_why() {
+    Test::new()
+        .file("profiles/broken.toml", "mode = \"nope\"\n")
+        .file("profiles/good.toml", "description = \"Fine\"\n")
+        .args(["list", "profiles"])
+        .status(2)
+        .stdout_contains(
+            "broken                 profiles/broken.toml         (does not load; see the error below)\n",
+        )
+        .stdout_contains("good                   profiles/good.toml           Fine\n")
+        .stdout_contains("debian-prebuilt        built-in")
+        .stderr_contains("error: profiles/broken.toml:1:8: `nope` is not allowed here")
+        .run();
+}
+
+#[test]
 fn list_profiles_includes_local_ones() {
     Test::new()
         .file("profiles/org.toml", "description = \"Our profile\"\n")
