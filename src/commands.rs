@@ -1006,7 +1006,15 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
             ));
         } else {
             emit(&crate::check::report(&drift, &r.dir, color()));
-            emit(&format!("to bring it up to date: {fix}\n"));
+            // render refuses to overwrite a hand edit: say so here, not after one more run.
+            if drift.changed.iter().any(|c| c.hand_edited) {
+                emit(&format!(
+                    "to bring it up to date: move the hand edits into the profile or a vendored \
+                     pack, then run {fix} --force\n"
+                ));
+            } else {
+                emit(&format!("to bring it up to date: {fix}\n"));
+            }
         }
         Ok(())
     })?;

@@ -33,6 +33,10 @@ fn a_template_change_is_named_and_diffed() {
         .status(1)
         .stdout_contains("changed: out/python-runtime/Dockerfile (differs from render)")
         .stdout_contains("-WORKDIR /app\n+WORKDIR /srv\n")
+        .stdout_contains(
+            "to bring it up to date: imggen render -p debian-prebuilt --set python.workdir=/srv \
+             --out out\n",
+        )
         .run();
 }
 
@@ -56,6 +60,18 @@ fn missing_changed_and_stale_files_are_each_named() {
         .stdout_contains("stale:   out/postgres/initdb/zz-imggen-databases.sh")
         .stdout_contains("\n-IMAGE_MODE=layered\n")
         .stdout_contains("\n+IMAGE_MODE=prebuilt\n")
+        // render would refuse the hand edit: the hint says what it takes.
+        .stdout_contains(
+            "to bring it up to date: move the hand edits into the profile or a vendored pack, \
+             then run imggen render -p debian-prebuilt --out out --force\n",
+        )
+        .run()
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out", "--force"])
+        .run()
+        .then()
+        .args(["check", "-p", "debian-prebuilt", "--out", "out"])
+        .stdout("out: up to date (7 files)\n")
         .run();
 }
 
