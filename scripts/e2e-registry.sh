@@ -10,7 +10,8 @@
 #      leave imggen.lock as it was;
 #   7. logins behind credential helpers (credHelpers, credsStore) for lock, mirror and build;
 #   8. a login `skopeo login` stored where the containers tools keep theirs (in
-#      $XDG_RUNTIME_DIR, and in /run/containers/UID without it).
+#      $XDG_RUNTIME_DIR, and in /run/containers/UID without it);
+#   9. logins for two namespaces of one registry, each image taking its own.
 # Needs the stand-ins scripts/e2e-build.sh builds (run it first). One line per check; ends with
 # `N passed, M failed`; non-zero exit on any failure.
 set -uo pipefail
@@ -313,6 +314,15 @@ printf '%s\n' "$password" | as_root_ci skopeo login --username e2e --password-st
 result $? "skopeo login with no XDG_RUNTIME_DIR" "$(cat "$work/root-login.log")"
 check "... stores the login in $root_auth" grep -qF "127.0.0.1:$corp" "$root_auth"
 check "... where lock --check finds it" as_root_ci "$imggen" lock -p registry.toml --check
+
+# 9. logins for namespaces of one registry (as `podman login 127.0.0.1:PORT/ns-a` stores them):
+# each image takes its namespace's, for imggen and for skopeo, which is handed it under the
+# same key. The other namespace's password is wrong.
+basic() { printf '%s' "$1" | base64 -w0; }
+printf '{"auths":{"127.0.0.1:%s/ns-a":{"auth":"%s"},"127.0.0.1:%s/zz-wrong":{"auth":"%s"}}}\n' \
+    "$corp" "$(basic "e2e:$password")" "$corp" "$(basic "e2e:wrong")" >"$work/ns-auth.json"
+mirror_into ns-a "a namespace's login: mirror copies into that namespace with it" \
+    env -u DOCKER_CONFIG -u XDG_RUNTIME_DIR REGISTRY_AUTH_FILE="$work/ns-auth.json" HOME="$work/nohome"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

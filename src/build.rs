@@ -41,26 +41,21 @@ pub struct Outcome {
     pub took: Duration,
 }
 
-/// The registries building `jobs` talks to, each once, by name: the ones every job's Dockerfile
-/// (in `files`) pulls `FROM`, and, when pushing, the ones the tags go to (`true`: pushed to).
-pub fn registries(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Reference, bool)> {
-    let mut registries = BTreeMap::new();
+/// The images building `jobs` pulls and pushes, each once, by reference: the ones every job's
+/// Dockerfile (in `files`) pulls, and, when pushing, the tags (`true`: pushed to).
+pub fn images(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Reference, bool)> {
+    let mut images = BTreeMap::new();
     for job in jobs {
         let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
         for base in dockerfile.map(|f| bases(&f.contents)).unwrap_or_default() {
-            registries
-                .entry(base.registry.clone())
-                .or_insert((base, false));
+            images.entry(base.to_string()).or_insert((base, false));
         }
         if push {
             let tag = Reference::parse(&job.tag);
-            registries
-                .entry(tag.registry.clone())
-                .or_insert((tag, true))
-                .1 = true;
+            images.entry(tag.to_string()).or_insert((tag, true)).1 = true;
         }
     }
-    registries
+    images
 }
 
 /// The images a Dockerfile pulls: the ones a stage starts `FROM` and the ones `COPY --from`
@@ -102,20 +97,21 @@ fn bases(dockerfile: &[u8]) -> Vec<Reference> {
     bases
 }
 
-/// The logins imggen has for `registries` (see [`registries`]), by registry: what an engine
-/// that runs no credential helper is handed. A registry pushed to whose login cannot be had is
-/// an error (the push could not work); one only pulled from gets a warning, and the engine
-/// pulls from it with its own logins, as it would without imggen.
+/// The logins imggen has for `images` (see [`images`]), by scope (a registry, or a namespace
+/// in one): what an engine that runs no credential helper is handed. An image pushed to whose
+/// login cannot be had is an error (the push could not work); a registry only pulled from gets
+/// a warning (once), and the engine pulls from it with its own logins, as without imggen.
 pub fn logins(
     credentials: &Credentials,
-    registries: &BTreeMap<String, (Reference, bool)>,
+    images: &BTreeMap<String, (Reference, bool)>,
 ) -> Result<(BTreeMap<String, Login>, Vec<Warning>)> {
     let mut logins = BTreeMap::new();
     let mut warnings = Vec::new();
-    for (registry, (reference, pushed)) in registries {
+    let mut warned = std::collections::BTreeSet::new();
+    for (reference, pushed) in images.values() {
         match credentials.for_registry(reference) {
             Ok(Some(login)) => {
-                logins.insert(registry.clone(), login);
+                logins.insert(login.scope.clone(), login);
             }
             Ok(None) => {}
             Err(problem) => {
@@ -126,10 +122,12 @@ pub fn logins(
                 if *pushed {
                     return Err(error);
                 }
-                warnings.push(Warning::LoginUnavailable {
-                    registry: registry.clone(),
-                    reason: error.to_string(),
-                });
+                if warned.insert(reference.registry.clone()) {
+                    warnings.push(Warning::LoginUnavailable {
+                        registry: reference.registry.clone(),
+                        reason: error.to_string(),
+                    });
+                }
             }
         }
     }
@@ -152,7 +150,7 @@ impl LoginFile {
         }
         let folder = crate::files::private_dir("imggen-build")?;
         let path = folder.path().join(Self::NAME);
-        let text = crate::registry::login_file(logins.iter().map(|(r, l)| (r.as_str(), l)));
+        let text = crate::registry::login_file(logins.values());
         crate::files::write_unsynced(&path, text.as_bytes(), 0o600)
             .map_err(|source| Error::Write { path, source })?;
         Ok(Some(Self { folder }))
@@ -397,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn the_registries_a_build_talks_to_are_its_bases_and_the_tags_it_pushes() {
+    fn the_images_a_build_pulls_and_pushes_are_its_bases_and_tags() {
         let files = rendered(&[
             (
                 "python-runtime",
@@ -427,38 +425,39 @@ mod tests {
             job("postgres", "pull.example/platform/postgres:1"),
         ];
         let shown = |push| -> Vec<(String, bool)> {
-            registries(&files, &two, push)
+            images(&files, &two, push)
                 .into_iter()
-                .map(|(registry, (_, pushed))| (registry, pushed))
+                .map(|(image, (_, pushed))| (image, pushed))
                 .collect()
         };
-        assert_eq!(
-            shown(false),
-            [
-                ("copy.example".into(), false),
-                ("docker.io".into(), false),
-                ("pull.example".into(), false)
-            ]
-        );
-        // A registry both pulled from and pushed to counts as pushed to.
-        assert_eq!(
-            shown(true),
-            [
-                ("copy.example".into(), false),
-                ("docker.io".into(), false),
-                ("pull.example".into(), true),
-                ("push.example:5000".into(), true)
-            ]
-        );
-        // The built-in profiles: every image's base registry.
+        let pulled = [
+            ("copy.example/tool:1".to_string(), false),
+            ("docker.io/library/debian:12".into(), false),
+            ("pull.example/pg:17@sha256:abc".into(), false),
+            ("pull.example/py:3".into(), false),
+        ];
+        assert_eq!(shown(false), pulled);
+        let mut all = pulled.to_vec();
+        all.push(("pull.example/platform/postgres:1".into(), true));
+        all.push(("push.example:5000/platform/python:1".into(), true));
+        all.sort();
+        assert_eq!(shown(true), all);
+        // The built-in profiles: every image's base, from the corporate registry.
         let r = crate::pipeline::render_one(
             &Selection::of("corporate-hardened"),
             Path::new("unused"),
             &[],
         )
         .expect("renders");
-        let all = registries(&r.files, &jobs(&r.profile, &[]), false);
-        assert_eq!(all.keys().collect::<Vec<_>>(), ["registry.corp.example"]);
+        let registries: std::collections::BTreeSet<String> =
+            images(&r.files, &jobs(&r.profile, &[]), false)
+                .into_values()
+                .map(|(reference, _)| reference.registry)
+                .collect();
+        assert_eq!(
+            registries.into_iter().collect::<Vec<_>>(),
+            ["registry.corp.example"]
+        );
     }
 
     #[test]
@@ -472,7 +471,7 @@ mod tests {
         let files = rendered(&[("python-runtime", "FROM pull.example/py:3\n")]);
         let pulling = [job("python-runtime", "push.example:5000/platform/python:1")];
         let (found, warnings) =
-            logins(&credentials, &registries(&files, &pulling, true)).expect("only warns");
+            logins(&credentials, &images(&files, &pulling, true)).expect("only warns");
         assert_eq!(found.keys().collect::<Vec<_>>(), ["push.example:5000"]);
         assert_eq!(found["push.example:5000"].user, "u");
         let [warning] = warnings.as_slice() else {
@@ -485,7 +484,7 @@ mod tests {
             "{shown}"
         );
         let pushing = [job("python-runtime", "pull.example/platform/python:1")];
-        let error = logins(&credentials, &registries(&files, &pushing, true))
+        let error = logins(&credentials, &images(&files, &pushing, true))
             .expect_err("the push could not log in");
         assert!(
             error
@@ -502,22 +501,35 @@ mod tests {
                 .expect("nothing to write")
                 .is_none()
         );
-        let login = Login {
-            user: "u".into(),
+        let login = |scope: &str, user: &str| Login {
+            scope: scope.into(),
+            user: user.into(),
             password: "p:w".into(),
             helper: Some("store".into()),
             file: None,
         };
-        let logins = BTreeMap::from([("reg.example".to_string(), login)]);
+        let logins = BTreeMap::from([
+            ("reg.example".to_string(), login("reg.example", "everyone")),
+            (
+                "reg.example/team".to_string(),
+                login("reg.example/team", "team"),
+            ),
+        ]);
         let file = LoginFile::write(&logins).expect("writes").expect("a file");
         let path = file.path();
         let text = std::fs::read_to_string(&path).expect("reads");
         let read = Credentials::parse(text.as_bytes()).expect("a login file");
-        let found = read
-            .for_registry(&Reference::parse("reg.example/x:1"))
-            .expect("no helper")
-            .expect("the login");
-        assert_eq!((found.user.as_str(), found.password.as_str()), ("u", "p:w"));
+        let user = |image: &str| {
+            let found = read
+                .for_registry(&Reference::parse(image))
+                .expect("no helper")
+                .expect("a login");
+            assert_eq!(found.password, "p:w");
+            found.user
+        };
+        // Each image gets the login of its namespace, as the engine will read the file.
+        assert_eq!(user("reg.example/team/x:1"), "team");
+        assert_eq!(user("reg.example/other/x:1"), "everyone");
         #[cfg(unix)]
         assert_eq!(crate::files::mode_of(&path), Some(0o600));
         drop(file);

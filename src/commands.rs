@@ -374,9 +374,9 @@ fn build(request: &BuildRequest) -> Result<u8> {
     // An engine that runs no credential helper is handed the logins imggen finds, in a file of
     // its own that goes when the build ends.
     let logins = if engine.takes_logins() {
-        let registries = crate::build::registries(&r.files, &jobs, request.push);
+        let images = crate::build::images(&r.files, &jobs, request.push);
         let credentials = crate::registry::Credentials::from_environment()?;
-        let (logins, warnings) = crate::build::logins(&credentials, &registries)?;
+        let (logins, warnings) = crate::build::logins(&credentials, &images)?;
         warn(&warnings);
         crate::build::LoginFile::write(&logins)?
     } else {

@@ -164,31 +164,27 @@ pub fn copy_all<T: Transport>(
 }
 
 /// The credentials file skopeo reads for `reference`'s side of a copy: when imggen has a login
-/// for the registry, a file in the private `work` folder holding only that login, so skopeo acts
-/// as the same user (it runs the helpers of `credHelpers` but not `credsStore`, and imggen may
-/// have found the login in another of the login files); none for an anonymous registry. Each
-/// registry's file is written once (`written`, by registry), however many copies use it.
+/// for it, a file in the private `work` folder holding only that login, so skopeo acts as the
+/// same user (it runs the helpers of `credHelpers` but not `credsStore`, and imggen may have
+/// found the login in another of the login files); none for an anonymous registry. Each login's
+/// file is written once (`written`, by the login's scope), however many copies use it.
 fn authfile<T: Transport>(
     client: &Client<T>,
     reference: &Reference,
     work: &Path,
-    written: &mut BTreeMap<String, Option<PathBuf>>,
+    written: &mut BTreeMap<String, PathBuf>,
 ) -> Result<Option<PathBuf>> {
-    if let Some(file) = written.get(&reference.registry) {
-        return Ok(file.clone());
-    }
-    let file = match client.login_for(reference)? {
-        Some(login) => {
-            let file = work.join(format!("login-{}.json", written.len()));
-            let text = login.config_file(&reference.registry);
-            crate::files::write_unsynced(&file, text.as_bytes(), 0o600)
-                .map_err(write_failed(&file))?;
-            Some(file)
-        }
-        None => None,
+    let Some(login) = client.login_for(reference)? else {
+        return Ok(None);
     };
-    written.insert(reference.registry.clone(), file.clone());
-    Ok(file)
+    if let Some(file) = written.get(&login.scope) {
+        return Ok(Some(file.clone()));
+    }
+    let file = work.join(format!("login-{}.json", written.len()));
+    crate::files::write_unsynced(&file, login.config_file().as_bytes(), 0o600)
+        .map_err(write_failed(&file))?;
+    written.insert(login.scope, file.clone());
+    Ok(Some(file))
 }
 
 /// The error of a failed write to `path` in the working folder.

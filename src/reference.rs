@@ -5,7 +5,7 @@
 /// Docker Hub's name in references, and the host its API answers on.
 pub const DOCKER_HUB: &str = "docker.io";
 const DOCKER_HUB_API: &str = "registry-1.docker.io";
-const DOCKER_HUB_ALIASES: [&str; 3] = [DOCKER_HUB, "index.docker.io", DOCKER_HUB_API];
+pub(crate) const DOCKER_HUB_ALIASES: [&str; 3] = [DOCKER_HUB, "index.docker.io", DOCKER_HUB_API];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {

@@ -59,9 +59,12 @@ pub trait Transport {
     fn send(&self, request: &Request) -> std::result::Result<Response, String>;
 }
 
-/// A user name and password for one registry.
+/// A user name and password for one registry, or for one namespace in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Login {
+    /// What the login is for, as a login file keys it: a registry (`quay.io`, `docker.io` for
+    /// Docker Hub under any of its names) or a namespace in one (`quay.io/team`).
+    pub scope: String,
     pub user: String,
     pub password: String,
     /// The credential helper that gave it (`None`: the login file itself).
@@ -71,9 +74,9 @@ pub struct Login {
 }
 
 impl Login {
-    /// This login as a login file holding only it, for `registry`.
-    pub fn config_file(&self, registry: &str) -> String {
-        login_file([(registry, self)])
+    /// This login as a login file holding only it, for its scope.
+    pub fn config_file(&self) -> String {
+        login_file([self])
     }
 
     fn basic(&self) -> String {
@@ -84,14 +87,14 @@ impl Login {
     }
 }
 
-/// Logins by registry as one login file (`auths` only, the format Docker and the containers
-/// tools share): what another program is handed to log in as imggen does.
-pub fn login_file<'a>(logins: impl IntoIterator<Item = (&'a str, &'a Login)>) -> String {
+/// Logins as one login file (`auths` only, keyed by their scopes: the format Docker and the
+/// containers tools share): what another program is handed to log in as imggen does.
+pub fn login_file<'a>(logins: impl IntoIterator<Item = &'a Login>) -> String {
     let auths: serde_json::Map<String, serde_json::Value> = logins
         .into_iter()
-        .map(|(registry, login)| {
+        .map(|login| {
             let auth = BASE64.encode(format!("{}:{}", login.user, login.password));
-            (registry.to_string(), serde_json::json!({ "auth": auth }))
+            (login.scope.clone(), serde_json::json!({ "auth": auth }))
         })
         .collect();
     serde_json::json!({ "auths": auths }).to_string()
@@ -154,6 +157,7 @@ impl LoginFile {
                     .split_once(':')
                     .ok_or_else(|| format!("the `auth` of `{key}` has no `:`"))?;
                 Login {
+                    scope: scope_of(key),
                     user: user.to_string(),
                     password: password.to_string(),
                     helper: None,
@@ -162,6 +166,7 @@ impl LoginFile {
             } else {
                 match (entry.get("username"), entry.get("password")) {
                     (Some(user), Some(password)) => Login {
+                        scope: scope_of(key),
                         user: user.as_str().unwrap_or_default().to_string(),
                         password: password.as_str().unwrap_or_default().to_string(),
                         helper: None,
@@ -170,7 +175,7 @@ impl LoginFile {
                     _ => continue,
                 }
             };
-            logins.insert(host_of(key), login);
+            logins.insert(login.scope.clone(), login);
         }
         let mut helpers = BTreeMap::new();
         if let Some(named) = value.get("credHelpers").and_then(|h| h.as_object()) {
@@ -178,7 +183,7 @@ impl LoginFile {
                 let helper = helper
                     .as_str()
                     .ok_or_else(|| format!("the `credHelpers` entry of `{key}` is not a name"))?;
-                helpers.insert(host_of(key), helper.to_string());
+                helpers.insert(scope_of(key), helper.to_string());
             }
         }
         let store = match value.get("credsStore") {
@@ -198,9 +203,9 @@ impl LoginFile {
     /// The credential helper this file names for `reference`'s registry, and the server name
     /// the helper knows the registry by.
     fn helper_for<'a>(&'a self, reference: &'a Reference) -> Option<(&'a str, &'a str)> {
-        let helper = registry_names(reference)
-            .iter()
-            .find_map(|n| self.helpers.get(*n))
+        let helper = self
+            .helpers
+            .get(registry_scope(reference))
             .or(self.store.as_ref())?;
         let server = if reference.is_docker_hub() {
             HUB_SERVER
@@ -274,7 +279,7 @@ impl Credentials {
         &self,
         reference: &Reference,
     ) -> std::result::Result<Option<Login>, Problem> {
-        let names = registry_names(reference);
+        let scopes = scopes(reference);
         for file in &self.files {
             if let Some((helper, server)) = file.helper_for(reference)
                 && let Some(login) = self.ask(helper, server)?
@@ -284,7 +289,7 @@ impl Credentials {
                     ..login
                 }));
             }
-            if let Some(login) = names.iter().find_map(|n| file.logins.get(*n)) {
+            if let Some(login) = scopes.iter().find_map(|s| file.logins.get(s)) {
                 return Ok(Some(login.clone()));
             }
         }
@@ -335,23 +340,57 @@ fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: Option<u32
     paths
 }
 
-/// The names a registry's logins may be kept under: Docker Hub has three.
-fn registry_names(reference: &Reference) -> Vec<&str> {
+/// The registry as login files key it: Docker Hub is `docker.io` under any of its names.
+fn registry_scope(reference: &Reference) -> &str {
     if reference.is_docker_hub() {
-        vec!["index.docker.io", "docker.io", "registry-1.docker.io"]
+        crate::reference::DOCKER_HUB
     } else {
-        vec![reference.registry.as_str()]
+        &reference.registry
     }
 }
 
-/// The registry host an `auths` or `credHelpers` key names (`https://host/v1/` → `host`).
-fn host_of(key: &str) -> String {
-    key.trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_string()
+/// The scopes a login for `reference` may be kept under, most specific first, as the containers
+/// tools match them (containers-auth.json(5)): `reg/a/b/image`, `reg/a/b`, `reg/a`, `reg`.
+fn scopes(reference: &Reference) -> Vec<String> {
+    let registry = registry_scope(reference);
+    let mut scopes = Vec::new();
+    let mut path = reference.repository.as_str();
+    loop {
+        scopes.push(format!("{registry}/{path}"));
+        match path.rsplit_once('/') {
+            Some((parent, _)) => path = parent,
+            None => break,
+        }
+    }
+    scopes.push(registry.to_string());
+    scopes
+}
+
+/// A login file's key as the scope it stands for. A key with a scheme is Docker's
+/// (`https://index.docker.io/v1/`) and names a whole registry; any other is a registry or a
+/// namespace in one (`quay.io/team`). Docker Hub's names are all `docker.io`.
+fn scope_of(key: &str) -> String {
+    let (key, whole_registry) = match key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+    {
+        Some(rest) => (rest, true),
+        None => (key, false),
+    };
+    let key = key.trim_end_matches('/');
+    let (host, namespace) = match key.split_once('/') {
+        Some((host, namespace)) if !whole_registry => (host, Some(namespace)),
+        Some((host, _)) => (host, None),
+        None => (key, None),
+    };
+    let host: &str = match crate::reference::DOCKER_HUB_ALIASES.contains(&host) {
+        true => crate::reference::DOCKER_HUB,
+        false => host,
+    };
+    match namespace {
+        Some(namespace) => format!("{host}/{namespace}"),
+        None => host.to_string(),
+    }
 }
 
 /// Asks the credential helper `docker-credential-NAME` for `server`'s login, by Docker's
@@ -452,6 +491,7 @@ fn run_helper(
         return Ok(None);
     }
     Ok(Some(Login {
+        scope: scope_of(server),
         user: user.to_string(),
         password: secret.to_string(),
         helper: Some(name.to_string()),
@@ -1190,6 +1230,49 @@ mod tests {
         assert!(Credentials::parse(br#"{"credsStore":7}"#).is_err());
     }
 
+    /// A login may be for a namespace: the most specific one that holds the image wins, as in
+    /// the containers tools; Docker's URL keys and Docker Hub's other names are whole registries.
+    #[test]
+    fn a_namespace_login_is_for_the_images_under_it() {
+        let login = |user: &str| format!(r#"{{"auth":"{}"}}"#, BASE64.encode(format!("{user}:pw")));
+        let config = format!(
+            r#"{{"auths":{{"quay.io":{},"quay.io/team-a/":{},"quay.io/team-a/app":{},
+            "docker.io/myorg":{},"https://index.docker.io/v1/":{}}}}}"#,
+            login("everyone"),
+            login("team-a"),
+            login("app"),
+            login("myorg"),
+            login("hub")
+        );
+        let credentials = Credentials::parse(config.as_bytes()).expect("parses");
+        let user = |image: &str| login_for(&credentials, image).map(|l| (l.user, l.scope));
+        let found = |user: &str, scope: &str| Some((user.to_string(), scope.to_string()));
+        assert_eq!(
+            user("quay.io/team-a/app:1"),
+            found("app", "quay.io/team-a/app")
+        );
+        assert_eq!(
+            user("quay.io/team-a/other:1"),
+            found("team-a", "quay.io/team-a")
+        );
+        assert_eq!(user("quay.io/team-b/x:1"), found("everyone", "quay.io"));
+        assert_eq!(user("myorg/tool:1"), found("myorg", "docker.io/myorg"));
+        assert_eq!(
+            user("index.docker.io/myorg/tool:1"),
+            found("myorg", "docker.io/myorg")
+        );
+        assert_eq!(user("python:3.11"), found("hub", "docker.io"));
+        for (key, scope) in [
+            ("https://index.docker.io/v1/", "docker.io"),
+            ("registry-1.docker.io/library", "docker.io/library"),
+            ("http://reg.example:5000/v2/", "reg.example:5000"),
+            ("quay.io/team/", "quay.io/team"),
+            ("registry", "registry"),
+        ] {
+            assert_eq!(scope_of(key), scope, "{key}");
+        }
+    }
+
     /// A credential helper as Docker runs one, in a folder of its own: it records every server
     /// it is asked about, knows two, and says "credentials not found" for the others.
     fn fake_helper(name: &str, script: &str) -> tempfile::TempDir {
@@ -1269,12 +1352,12 @@ esac
         ));
         let recorded = Recorded::new(Vec::new());
         let client = Client::new(&recorded, credentials);
-        let handed_on = |reference: &str, registry: &str| {
+        let handed_on = |reference: &str, scope: &str| {
             let login = client
                 .login_for(&Reference::parse(reference))
                 .expect("no helper fails")?;
-            let file =
-                Credentials::parse(login.config_file(registry).as_bytes()).expect("a login file");
+            assert_eq!(login.scope, scope);
+            let file = Credentials::parse(login.config_file().as_bytes()).expect("a login file");
             assert!(login_for(&file, "elsewhere.example/x:1").is_none());
             login_for(&file, reference)
         };
