@@ -183,7 +183,10 @@ impl LoginFile {
                 let helper = helper
                     .as_str()
                     .ok_or_else(|| format!("the `credHelpers` entry of `{key}` is not a name"))?;
-                helpers.insert(scope_of(key), helper.to_string());
+                // Helpers are per registry: a key's path, if any, is not a namespace here.
+                let scope = scope_of(key);
+                let registry = scope.split('/').next().unwrap_or_default();
+                helpers.insert(registry.to_string(), helper.to_string());
             }
         }
         let store = match value.get("credsStore") {
