@@ -134,6 +134,63 @@ pub fn logins(
     Ok((logins, warnings))
 }
 
+/// For an engine that reads only Docker's own login file (`docker_file`; docker, nerdctl): a
+/// warning for each image pushed whose login imggen finds only in another login file, so the
+/// engine pushes without it. A login imggen cannot have is left to the engine.
+pub fn logins_unseen(
+    credentials: &Credentials,
+    images: &BTreeMap<String, (Reference, bool)>,
+    engine: &'static str,
+    docker_file: Option<&Path>,
+) -> Vec<Warning> {
+    let mut warned = std::collections::BTreeSet::new();
+    let mut warnings = Vec::new();
+    for (reference, _) in images.values().filter(|(_, pushed)| *pushed) {
+        let Ok(Some(login)) = credentials.for_registry(reference) else {
+            continue;
+        };
+        let Some(file) = login.file else { continue };
+        if Some(file.as_path()) != docker_file && warned.insert(login.scope.clone()) {
+            warnings.push(Warning::LoginNotRead {
+                scope: login.scope,
+                file,
+                engine,
+            });
+        }
+    }
+    warnings
+}
+
+/// The logins for building `jobs` (rendered as `files`) with `engine`: an engine that runs no
+/// credential helper is handed the logins imggen finds ([`logins`]), in a file of its own that
+/// goes when the returned value is dropped; for one that reads only Docker's file, warnings
+/// about pushes whose login it will not see ([`logins_unseen`]).
+pub fn hand_logins(
+    engine: &dyn Engine,
+    files: &Files,
+    jobs: &[Job],
+    push: bool,
+) -> Result<(Option<LoginFile>, Vec<Warning>)> {
+    if engine.takes_logins() {
+        let images = images(files, jobs, push);
+        let credentials = Credentials::from_environment()?;
+        let (logins, warnings) = logins(&credentials, &images)?;
+        return Ok((LoginFile::write(&logins)?, warnings));
+    }
+    if !push {
+        return Ok((None, Vec::new()));
+    }
+    let credentials = Credentials::from_environment()?;
+    let docker_file = crate::registry::docker_config_file();
+    let warnings = logins_unseen(
+        &credentials,
+        &images(files, jobs, true),
+        engine.name(),
+        docker_file.as_deref(),
+    );
+    Ok((None, warnings))
+}
+
 /// Logins written for an engine to read: one login file in a folder only this user can
 /// enter, removed (with the folder) when this is dropped.
 pub struct LoginFile {
@@ -492,6 +549,53 @@ mod tests {
                 .contains("docker-credential-imggen-test-absent"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn docker_is_warned_of_a_push_login_only_another_login_file_holds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let auth = |registry: &str| format!(r#"{{"auths":{{"{registry}":{{"auth":"dTpw"}}}}}}"#);
+        let containers = dir.path().join("auth.json");
+        let docker = dir.path().join("config.json");
+        std::fs::write(&containers, auth("podman.example")).expect("writes");
+        std::fs::write(&docker, auth("docker.example")).expect("writes");
+        let credentials =
+            Credentials::from_files(vec![containers.clone(), docker.clone()]).expect("reads");
+        let files = rendered(&[
+            ("python-runtime", "FROM podman.example/base:1\n"),
+            ("postgres", "FROM podman.example/base:1\n"),
+            ("kerberos-test", "FROM podman.example/base:1\n"),
+        ]);
+        let jobs = [
+            job("python-runtime", "podman.example/platform/python:1"),
+            job("postgres", "docker.example/platform/postgres:1"),
+            job("kerberos-test", "nologin.example/platform/kerberos-test:1"),
+        ];
+        let warnings = logins_unseen(
+            &credentials,
+            &images(&files, &jobs, true),
+            "docker",
+            Some(&docker),
+        );
+        let shown: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [format!(
+                "warning: the login for podman.example is in {}, which docker does not read, so \
+                 the push may be refused; run `docker login podman.example`, or build with \
+                 `--engine podman` or `--engine buildah`, which are handed the logins imggen finds",
+                containers.display()
+            )]
+        );
+        // Were the containers file docker's own, only docker.example's login would be elsewhere.
+        let other = logins_unseen(
+            &credentials,
+            &images(&files, &jobs, true),
+            "docker",
+            Some(&containers),
+        );
+        assert_eq!(other.len(), 1, "{other:?}");
+        assert!(other[0].to_string().contains("docker.example"), "{other:?}");
     }
 
     #[test]

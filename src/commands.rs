@@ -371,17 +371,9 @@ fn build(request: &BuildRequest) -> Result<u8> {
     }
     let mut engine = crate::engine::detect(request.engine)?;
     let args = crate::resolve::build_args(profile);
-    // An engine that runs no credential helper is handed the logins imggen finds, in a file of
-    // its own that goes when the build ends.
-    let logins = if engine.takes_logins() {
-        let images = crate::build::images(&r.files, &jobs, request.push);
-        let credentials = crate::registry::Credentials::from_environment()?;
-        let (logins, warnings) = crate::build::logins(&credentials, &images)?;
-        warn(&warnings);
-        crate::build::LoginFile::write(&logins)?
-    } else {
-        None
-    };
+    let (logins, warnings) =
+        crate::build::hand_logins(engine.as_ref(), &r.files, &jobs, request.push)?;
+    warn(&warnings);
     let login_path = logins.as_ref().map(crate::build::LoginFile::path);
     let outcomes = crate::build::run(
         engine.as_mut(),

@@ -1123,6 +1123,12 @@ pub enum Warning {
         name: String,
         extended: bool,
     },
+    /// The login for an image a build pushes is in a file the engine does not read.
+    LoginNotRead {
+        scope: String,
+        file: PathBuf,
+        engine: &'static str,
+    },
     /// The login for a registry a build pulls from could not be had (its credential helper
     /// failed); the engine pulls with its own logins.
     LoginUnavailable { registry: String, reason: String },
@@ -1176,6 +1182,17 @@ impl fmt::Display for Warning {
                 "note: {} is new and takes the place of the built-in `{name}` for `--profile \
                  {name}` (the built-in is still `--profile builtin:{name}`)",
                 path.display()
+            ),
+            Self::LoginNotRead {
+                scope,
+                file,
+                engine,
+            } => write!(
+                f,
+                "warning: the login for {scope} is in {}, which {engine} does not read, so the \
+                 push may be refused; run `{engine} login {scope}`, or build with `--engine \
+                 podman` or `--engine buildah`, which are handed the logins imggen finds",
+                file.display()
             ),
             Self::LoginUnavailable { registry, reason } => write!(
                 f,

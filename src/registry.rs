@@ -236,7 +236,7 @@ impl Credentials {
     }
 
     /// The logins of those of `paths` that exist, searched in that order.
-    fn from_files(paths: Vec<PathBuf>) -> Result<Self> {
+    pub(crate) fn from_files(paths: Vec<PathBuf>) -> Result<Self> {
         let mut files: Vec<LoginFile> = Vec::new();
         for path in paths {
             if let Some(bytes) = crate::files::read_optional(&path)? {
@@ -323,7 +323,6 @@ fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: Option<u32
     let var = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let home = var("HOME");
     let config_home = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let docker = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker")));
     let runtime = match var("XDG_RUNTIME_DIR") {
         Some(dir) => Some(dir.join("containers/auth.json")),
         None => uid.map(|uid| PathBuf::from(format!("/run/containers/{uid}/auth.json"))),
@@ -332,7 +331,7 @@ fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: Option<u32
         var("REGISTRY_AUTH_FILE"),
         runtime,
         config_home.map(|d| d.join("containers/auth.json")),
-        docker.map(|d| d.join("config.json")),
+        docker_config(&var),
     ];
     let mut paths: Vec<PathBuf> = Vec::new();
     for path in candidates.into_iter().flatten() {
@@ -341,6 +340,22 @@ fn login_files(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: Option<u32
         }
     }
     paths
+}
+
+/// The login file docker itself reads, given the environment (`var`, empty values unset):
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+fn docker_config(var: &impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    let folder = var("DOCKER_CONFIG").or_else(|| var("HOME").map(|h| h.join(".docker")))?;
+    Some(folder.join("config.json"))
+}
+
+/// [`docker_config`] in this process's environment.
+pub fn docker_config_file() -> Option<PathBuf> {
+    docker_config(&|name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 /// The registry as login files key it: Docker Hub is `docker.io` under any of its names.
