@@ -171,23 +171,18 @@ pub fn hand_logins(
     jobs: &[Job],
     push: bool,
 ) -> Result<(Option<LoginFile>, Vec<Warning>)> {
-    if engine.takes_logins() {
-        let images = images(files, jobs, push);
-        let credentials = Credentials::from_environment()?;
+    let takes_logins = engine.takes_logins();
+    if !takes_logins && !push {
+        return Ok((None, Vec::new()));
+    }
+    let images = images(files, jobs, push);
+    let credentials = Credentials::from_environment()?;
+    if takes_logins {
         let (logins, warnings) = logins(&credentials, &images)?;
         return Ok((LoginFile::write(&logins)?, warnings));
     }
-    if !push {
-        return Ok((None, Vec::new()));
-    }
-    let credentials = Credentials::from_environment()?;
     let docker_file = crate::registry::docker_config_file();
-    let warnings = logins_unseen(
-        &credentials,
-        &images(files, jobs, true),
-        engine.name(),
-        docker_file.as_deref(),
-    );
+    let warnings = logins_unseen(&credentials, &images, engine.name(), docker_file.as_deref());
     Ok((None, warnings))
 }
 
@@ -206,10 +201,7 @@ impl LoginFile {
             return Ok(None);
         }
         let folder = crate::files::private_dir("imggen-build")?;
-        let path = folder.path().join(Self::NAME);
-        let text = crate::registry::login_file(logins.values());
-        crate::files::write_unsynced(&path, text.as_bytes(), 0o600)
-            .map_err(|source| Error::Write { path, source })?;
+        crate::registry::write_login_file(&folder.path().join(Self::NAME), logins.values())?;
         Ok(Some(Self { folder }))
     }
 

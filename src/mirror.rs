@@ -181,8 +181,7 @@ fn authfile<T: Transport>(
         return Ok(Some(file.clone()));
     }
     let file = work.join(format!("login-{}.json", written.len()));
-    crate::files::write_unsynced(&file, login.config_file().as_bytes(), 0o600)
-        .map_err(write_failed(&file))?;
+    crate::registry::write_login_file(&file, [&login])?;
     written.insert(login.scope, file.clone());
     Ok(Some(file))
 }

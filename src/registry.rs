@@ -74,16 +74,13 @@ pub struct Login {
 }
 
 impl Login {
-    /// This login as a login file holding only it, for its scope.
-    pub fn config_file(&self) -> String {
-        login_file([self])
+    /// `user:password` in base64: a login file's `auth`, and HTTP basic credentials.
+    fn auth(&self) -> String {
+        BASE64.encode(format!("{}:{}", self.user, self.password))
     }
 
     fn basic(&self) -> String {
-        format!(
-            "Basic {}",
-            BASE64.encode(format!("{}:{}", self.user, self.password))
-        )
+        format!("Basic {}", self.auth())
     }
 }
 
@@ -93,11 +90,27 @@ pub fn login_file<'a>(logins: impl IntoIterator<Item = &'a Login>) -> String {
     let auths: serde_json::Map<String, serde_json::Value> = logins
         .into_iter()
         .map(|login| {
-            let auth = BASE64.encode(format!("{}:{}", login.user, login.password));
-            (login.scope.clone(), serde_json::json!({ "auth": auth }))
+            (
+                login.scope.clone(),
+                serde_json::json!({ "auth": login.auth() }),
+            )
         })
         .collect();
     serde_json::json!({ "auths": auths }).to_string()
+}
+
+/// [`login_file`] written to `path`, readable by this user only (it holds passwords): what
+/// skopeo (`mirror`) and buildah or podman (`build`) are handed.
+pub fn write_login_file<'a>(
+    path: &Path,
+    logins: impl IntoIterator<Item = &'a Login>,
+) -> Result<()> {
+    crate::files::write_unsynced(path, login_file(logins).as_bytes(), 0o600).map_err(|source| {
+        Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// How long a credential helper may take to answer (one waiting for a keychain to be unlocked
@@ -1375,7 +1388,7 @@ esac
                 .login_for(&Reference::parse(reference))
                 .expect("no helper fails")?;
             assert_eq!(login.scope, scope);
-            let file = Credentials::parse(login.config_file().as_bytes()).expect("a login file");
+            let file = Credentials::parse(login_file([&login]).as_bytes()).expect("a login file");
             assert!(login_for(&file, "elsewhere.example/x:1").is_none());
             login_for(&file, reference)
         };
