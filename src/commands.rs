@@ -262,8 +262,9 @@ fn edit(request: &EditRequest) -> Result<u8> {
     let mut edit = crate::edit::Edit::open(&request.profile)?;
     // A new file named after a built-in replaces it for `render -p NAME`: it starts from the
     // built-in (`extends` of its own name), so only the values set here differ.
-    let shadowed = crate::profile::source::shadowed_builtin(&request.profile);
-    if let Some(name) = shadowed.filter(|_| !request.set.is_empty() && !request.profile.exists()) {
+    if let Some(crate::error::Warning::ShadowsBuiltin { name, .. }) = edit.shadowing()
+        && !request.set.is_empty()
+    {
         edit.set_value(&["extends".into()], name.as_str().into(), "extends")?;
     }
     for arg in &request.set {
