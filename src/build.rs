@@ -556,12 +556,12 @@ mod tests {
         let files = rendered(&[
             ("python-runtime", "FROM podman.example/base:1\n"),
             ("postgres", "FROM podman.example/base:1\n"),
-            ("kerberos-test", "FROM podman.example/base:1\n"),
+            ("other", "FROM podman.example/base:1\n"),
         ]);
         let jobs = [
             job("python-runtime", "podman.example/platform/python:1"),
             job("postgres", "docker.example/platform/postgres:1"),
-            job("kerberos-test", "nologin.example/platform/kerberos-test:1"),
+            job("other", "nologin.example/platform/other:1"),
         ];
         let warnings = logins_unseen(
             &credentials,
