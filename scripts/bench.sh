@@ -9,10 +9,22 @@ cargo build --release --quiet
 imggen=$(pwd)/target/release/imggen
 runs=${BENCH_RUNS:-5}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'mountpoint -q "$work/ext4" && umount "$work/ext4"; rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 measure() { python3 scripts/bench/measure.py "$@"; }
+# new_ext4 PROFILES [unmount]: a new ext4 file system (sized for that many profiles' output)
+# mounted at $work/ext4, replacing the one there; with "unmount", only unmounts it.
+new_ext4() {
+    mountpoint -q "$work/ext4" && umount "$work/ext4"
+    rm -f "$work/ext4.img"
+    [ "${2:-}" = unmount ] && return 0
+    mkdir -p "$work/ext4"
+    truncate -s "$(( ($1 / 10 + 128) * 1024 * 1024 ))" "$work/ext4.img"
+    mkfs.ext4 -q -F -i 4096 "$work/ext4.img" && mount -o loop "$work/ext4.img" "$work/ext4"
+}
+export -f new_ext4
+export work
 # row PROFILES COMMAND MS PER-PROFILE-µS PEAK-MB: one line of the table.
 row() { printf '%-9s %-28s %12s %16s %10s\n' "$@"; }
 
@@ -57,6 +69,17 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     read -r ms mb < <(MEASURE_CLEAN=out measure "$runs" "$dir" "$imggen" render --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
     row "$total" "render --all (empty folder)" "$ms" "$per" "$mb"
+    # The same into a new ext4 file system made before each run: the disk of a fresh checkout.
+    # The runs above delete what the one before wrote, and ext4 skips recently freed inodes
+    # when it makes files, at a cost in system time that grows with the deletes; a new file
+    # system has none. Needs root (a loop mount); "-" elsewhere.
+    if read -r ms mb < <(MEASURE_SETUP="new_ext4 $n" measure "$runs" "$dir" "$imggen" render --all --out "$work/ext4/out" 2>/dev/null); then
+        per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
+        row "$total" "render --all (new ext4)" "$ms" "$per" "$mb"
+        new_ext4 "$n" unmount
+    else
+        row "$total" "render --all (new ext4)" "-" "-" "-"
+    fi
     # The file system's own floor for the same output: `cp -r` of the tree just rendered, then
     # `sync -f` (imggen's files are durable when it exits; cp's are not until flushed),
     # alternating with imggen's first render, medians and their ratio.

@@ -164,9 +164,40 @@ pub fn render_one(
     Ok(rendered.expect("one selection renders one folder"))
 }
 
-/// How many profiles are rendered at once by [`for_each_rendered`]: enough to keep every core
-/// busy, few enough that memory stays flat however many profiles there are.
-const CHUNK: usize = 64;
+/// How many profiles are rendered at once by [`for_each_rendered`], and written at once by
+/// `render --all` (their flushes to disk shared): enough to keep every core busy and to make
+/// few flushes, few enough that memory stays flat however many profiles there are.
+const CHUNK: usize = 256;
+
+/// Files a process keeps open beside the folder locks of a chunk being written: the standard
+/// streams, and on each core the file being staged or read and the folder being listed.
+const FILES_SPARE: u64 = 32;
+
+/// The chunk for `jobs` profiles: [`CHUNK`] (or all of them, when fewer), or fewer still when
+/// the open-file limit could not hold a lock on every folder of a chunk (macOS starts processes
+/// with 256): the soft limit is first raised towards the hard one, as far as a chunk needs.
+fn chunk_size(jobs: usize) -> usize {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let chunk = jobs.clamp(1, CHUNK) as u64;
+    let wanted = chunk + FILES_SPARE;
+    let limit = getrlimit(Resource::Nofile);
+    let soft = match limit.current {
+        Some(soft) if soft < wanted => {
+            let raised = limit.maximum.map_or(wanted, |hard| hard.min(wanted));
+            let new = Rlimit {
+                current: Some(raised),
+                ..limit
+            };
+            if raised > soft && setrlimit(Resource::Nofile, new).is_ok() {
+                raised
+            } else {
+                soft
+            }
+        }
+        _ => wanted,
+    };
+    usize::try_from(soft.saturating_sub(FILES_SPARE).clamp(1, chunk)).unwrap_or(1)
+}
 
 /// Renders the target in memory, handing each profile to `each` in order: nothing is written
 /// here. `render` collects them all before writing; `check` compares each as it comes.
@@ -229,7 +260,7 @@ fn for_chunks<T: Send>(
             .collect(),
     };
     jobs.retain(|(_, dir)| wanted(dir));
-    for chunk in jobs.chunks(CHUNK) {
+    for chunk in jobs.chunks(chunk_size(jobs.len())) {
         let render =
             |(selection, dir): &(Selection, PathBuf)| render_job(&cache, selection, dir, &work);
         // One profile is rendered on this thread: no pool of threads started for it.

@@ -268,14 +268,20 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// [`execute`] for many folders at once, each all or nothing, with the flushes to disk shared:
 /// every folder's files and incomplete marker are staged, then flushed together; the markers
 /// renamed into place and flushed; every folder's files renamed (a folder whose rename fails is
-/// rolled back, and the folders after it are left as they were); flushed; the complete
-/// manifests written and flushed. Five flushes however many folders, instead of five per
-/// folder. Returns each folder's plan, in order.
+/// rolled back; the others keep their new files and stay marked incomplete, as after a crash,
+/// until the next render finishes them); flushed; the complete manifests renamed and flushed.
+/// Four flushes however many folders, instead of four per folder. Between two flushes the
+/// folders are independent, so each step runs on every core. Returns each folder's plan, in
+/// order.
 pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
-    let mut open = Vec::new();
+    // The locks one at a time, in the jobs' order: two imggens writing the same folders take
+    // them in the same order, so neither waits on the other in a cycle.
+    let mut locked = Vec::with_capacity(jobs.len());
     for job in jobs {
-        open.push(open_folder(job, force)?);
+        std::fs::create_dir_all(job.dir).map_err(write_error(job.dir))?;
+        locked.push((job, lock_folder(job.dir, Lock::Exclusive)?));
     }
+    let mut open = in_order(locked, |(job, lock)| open_folder(job, lock, force))?;
     let result = write_folders(&mut open);
     if result.is_err() {
         for folder in &open {
@@ -289,14 +295,36 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
     Ok(open.into_iter().map(|o| o.plan).collect())
 }
 
-/// Locks, cleans and plans one folder (nothing written yet but the folder itself).
-fn open_folder<'a>(job: &'a Job<'a>, force: bool) -> Result<Open<'a>> {
+/// `work` on every item, on every core when there are several (one is done on this thread,
+/// starting no threads), and the results in the items' order; the first error in that order is
+/// the one returned.
+fn in_order<I: Send, T: Send>(
+    items: Vec<I>,
+    work: impl Fn(I) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    use rayon::prelude::*;
+    let results: Vec<Result<T>> = if items.len() == 1 {
+        items.into_iter().map(&work).collect()
+    } else {
+        items.into_par_iter().map(&work).collect()
+    };
+    results.into_iter().collect()
+}
+
+/// `work` on every folder (on every core, see [`in_order`]); the first error in order.
+fn each_folder(
+    open: &mut [Open<'_>],
+    work: impl Fn(&mut Open<'_>) -> Result<()> + Sync,
+) -> Result<()> {
+    in_order(open.iter_mut().collect(), work).map(|_| ())
+}
+
+/// Cleans and plans one locked folder (nothing written yet but the folder itself).
+fn open_folder<'a>(job: &'a Job<'a>, lock: Option<std::fs::File>, force: bool) -> Result<Open<'a>> {
     if !job.verified {
         crate::verify::verify(job.files)?;
     }
     let dir = job.dir;
-    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
-    let lock = lock_folder(dir, Lock::Exclusive)?;
     let manifest_path = dir.join(manifest::FILE_NAME);
     // A new (empty) folder has nothing to read: no leftovers, no manifest, no files.
     let empty = is_empty(dir)?;
@@ -346,15 +374,17 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
     };
     // 1. Stage every new file, every incomplete marker and every complete manifest, then flush
     // them all at once.
-    for folder in open.iter_mut() {
+    // The folders are independent until a flush: each one's work runs on every core.
+    each_folder(open, |folder| {
         let text = folder.complete.to_text();
         if folder.changes || folder.old_manifest.as_deref() != Some(text.as_bytes()) {
             let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
             write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
             folder.complete_staged = Some(temp);
         }
-    }
-    for folder in open.iter_mut().filter(|o| o.changes) {
+        if !folder.changes {
+            return Ok(());
+        }
         let dir = folder.job.dir;
         folder.staged = stage(folder.job.files, &folder.plan, dir)?;
         let mut marker = folder.complete.clone();
@@ -367,7 +397,8 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         let temp = dir.join(temporary_name(manifest::FILE_NAME));
         write_unsynced(&temp, marker.to_text().as_bytes(), 0o644).map_err(write_error(&temp))?;
         folder.marker = Some(temp);
-    }
+        Ok(())
+    })?;
     let staged: Vec<&Path> = open
         .iter()
         .flat_map(|o| {
@@ -386,57 +417,59 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         .map(|o| o.job.dir)
         .collect();
     flush(&staged, &touched)?;
-    let changing: Vec<&Open<'_>> = open.iter().filter(|o| o.changes).collect();
-    let dirs: Vec<&Path> = changing.iter().map(|o| o.job.dir).collect();
+    let touched: Vec<PathBuf> = touched.iter().map(|d| d.to_path_buf()).collect();
+    let dirs: Vec<PathBuf> = open
+        .iter()
+        .filter(|o| o.changes)
+        .map(|o| o.job.dir.to_path_buf())
+        .collect();
     // 2. The markers in place, durable before any file is replaced.
-    for folder in &changing {
-        if let Some(marker) = &folder.marker {
-            std::fs::rename(marker, &folder.manifest_path)
-                .map_err(write_error(&folder.manifest_path))?;
-        }
-    }
-    flush(&[], &dirs)?;
+    each_folder(open, |folder| match &folder.marker {
+        Some(marker) => std::fs::rename(marker, &folder.manifest_path)
+            .map_err(write_error(&folder.manifest_path)),
+        None => Ok(()),
+    })?;
+    flush(&[], &paths(&dirs))?;
     // 3. Every folder's files renamed into place, and the ones no longer rendered removed. A
-    // failed rename rolls its folder back; the folders after it get their manifests back.
-    for (index, folder) in changing.iter().enumerate() {
-        let committed = commit(
+    // failed rename rolls its folder back; the others stay marked incomplete (their new files
+    // in place), for the next render to finish.
+    each_folder(open, |folder| {
+        if !folder.changes {
+            return Ok(());
+        }
+        commit(
             &folder.staged,
             &folder.manifest_path,
             folder.old_manifest.as_deref(),
-        );
-        if let Err(error) = committed {
-            for later in &changing[index + 1..] {
-                discard(&later.staged);
-                let _ = match &later.old_manifest {
-                    Some(bytes) => write_atomic(&later.manifest_path, bytes, false).map_err(|_| ()),
-                    None => std::fs::remove_file(&later.manifest_path).map_err(|_| ()),
-                };
-            }
-            return Err(error);
-        }
+        )?;
         for path in &folder.plan.remove {
             let target = folder.job.dir.join(path);
             std::fs::remove_file(&target).map_err(write_error(&target))?;
             remove_empty_parents(&target, folder.job.dir);
         }
-    }
+        Ok(())
+    })?;
     // Subfolders the renames went into, for systems without `syncfs`.
-    let mut folders: Vec<&Path> = changing
+    let mut folders: Vec<&Path> = open
         .iter()
         .flat_map(|o| o.staged.iter().filter_map(|s| s.target.parent()))
-        .chain(dirs.iter().copied())
+        .chain(dirs.iter().map(PathBuf::as_path))
         .collect();
     folders.sort();
     folders.dedup();
     flush(&[], &folders)?;
     // 4. The complete manifests, last.
-    for folder in open.iter() {
-        if let Some(temp) = &folder.complete_staged {
-            std::fs::rename(temp, &folder.manifest_path)
-                .map_err(write_error(&folder.manifest_path))?;
+    each_folder(open, |folder| match &folder.complete_staged {
+        Some(temp) => {
+            std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))
         }
-    }
-    flush(&[], &touched)
+        None => Ok(()),
+    })?;
+    flush(&[], &paths(&touched))
+}
+
+fn paths(owned: &[PathBuf]) -> Vec<&Path> {
+    owned.iter().map(PathBuf::as_path).collect()
 }
 
 /// Temporary files an interrupted imggen left (only called under the lock, when none of ours
@@ -580,6 +613,32 @@ mod tests {
         std::fs::remove_file(r.dir.join(".env")).expect("rm");
         let error = plan_job(&job(false), false).expect_err("not current: verified");
         assert!(error.to_string().contains("FROM"), "{error}");
+    }
+
+    /// Folders are worked on in parallel, but the error reported is the first in the folders'
+    /// order, whichever thread met one first, and every item is worked on.
+    #[test]
+    fn in_order_reports_the_first_error_in_order_after_doing_every_item() {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let items: Vec<usize> = (0..200).collect();
+        let result = in_order(items, |n| {
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n % 60 == 59 {
+                Err(Error::Write {
+                    path: PathBuf::from(format!("folder-{n}")),
+                    source: std::io::Error::other("full"),
+                })
+            } else {
+                Ok(n * 2)
+            }
+        });
+        let Err(Error::Write { path, .. }) = result else {
+            panic!("an error")
+        };
+        assert_eq!(path, PathBuf::from("folder-59"));
+        assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), 200);
+        let doubled = in_order((0..100).collect(), |n: usize| Ok(n * 2)).expect("no error");
+        assert_eq!(doubled, (0..100).map(|n| n * 2).collect::<Vec<_>>());
     }
 
     /// A rename that fails part-way puts back every file already replaced, removes the ones it

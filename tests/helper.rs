@@ -12,6 +12,8 @@ pub struct Test {
     stdout_contains: Vec<String>,
     stderr_contains: Vec<String>,
     env: Vec<(String, String)>,
+    /// `ulimit` options for open files (`-n 60`, `-Sn 60`), applied by a shell before imggen.
+    open_files: Option<String>,
 }
 
 pub struct Output {
@@ -32,6 +34,7 @@ impl Test {
             stdout_contains: Vec::new(),
             stderr_contains: Vec::new(),
             env: Vec::new(),
+            open_files: None,
         }
     }
 
@@ -78,6 +81,12 @@ impl Test {
         self
     }
 
+    /// Runs imggen under a limit on open files: `-n N` (soft and hard) or `-Sn N` (soft only).
+    pub fn open_files(mut self, ulimit: &str) -> Self {
+        self.open_files = Some(ulimit.into());
+        self
+    }
+
     pub fn status(mut self, status: i32) -> Self {
         self.status = status;
         self
@@ -104,7 +113,16 @@ impl Test {
     }
 
     pub fn run(self) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_imggen"));
+        let bin = env!("CARGO_BIN_EXE_imggen");
+        let mut command = match &self.open_files {
+            Some(ulimit) => {
+                let mut shell = Command::new("sh");
+                let script = format!("ulimit {ulimit} && exec \"$0\" \"$@\"");
+                shell.args(["-c", &script, bin]);
+                shell
+            }
+            None => Command::new(bin),
+        };
         command
             .args(&self.args)
             .current_dir(self.dir.path())

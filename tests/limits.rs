@@ -60,3 +60,30 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
         .stderr_contains("error: deep.toml:")
         .run();
 }
+
+/// `render --all` holds a lock on every folder of the chunk it writes. Under a low limit on
+/// open files it writes fewer folders at once (hard limit) or raises its own soft limit, instead
+/// of failing with "too many open files" part-way.
+#[test]
+fn render_all_fits_a_low_open_files_limit() {
+    for ulimit in ["-n 60", "-Sn 60"] {
+        let mut test = Test::new();
+        for n in 0..100 {
+            test = test.file(
+                &format!("profiles/org-{n:03}.toml"),
+                "extends = \"alpine-layered\"\n",
+            );
+        }
+        let output = test
+            .open_files(ulimit)
+            .args(["render", "--all", "--out", "all"])
+            .stdout_contains("rendered `org-099` into all/org-099")
+            .run();
+        output
+            .then()
+            .open_files(ulimit)
+            .args(["check", "--all", "--out", "all"])
+            .stdout_contains("all/org-099: up to date")
+            .run();
+    }
+}

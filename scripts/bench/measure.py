@@ -3,6 +3,7 @@
 Usage: measure.py RUNS CWD COMMAND...   → prints `median_ms peak_rss_mb`
 Peak RSS is read from GNU time (`/usr/bin/time -f %M`) on the last run.
 With MEASURE_CLEAN=PATH (relative to CWD), PATH is removed before every run: a first render.
+With MEASURE_SETUP=BASH-COMMAND, that command runs (untimed) before every run, after the clean.
 With MEASURE_WARMUP=N, the command runs N times untimed first, so that the timed runs read files
 from the page cache (this machine's kernel evicts pages it has not seen used for a while).
 """
@@ -19,6 +20,7 @@ def main():
     runs, cwd, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
     times = []
     clean = os.environ.get("MEASURE_CLEAN")
+    setup = os.environ.get("MEASURE_SETUP")
 
     def prepare():
         if clean:
@@ -26,6 +28,8 @@ def main():
             # The removal's own writes reach the disk before the clock starts: a command that
             # flushes (imggen makes its files durable) must not pay for the harness's deletes.
             os.sync()
+        if setup:
+            subprocess.run(["bash", "-c", setup], check=True, stdout=subprocess.DEVNULL)
 
     for _ in range(int(os.environ.get("MEASURE_WARMUP", "0"))):
         prepare()
