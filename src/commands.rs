@@ -803,6 +803,9 @@ fn render(request: &RenderRequest) -> Result<u8> {
     // there are. One selection keeps its render.
     let keep = target.selection.is_some();
     let mut kept = Vec::new();
+    // For `--all`: the fingerprint of each folder's files the first pass verified, so that the
+    // second pass, rendering them again to write, verifies only what came out different.
+    let mut fingerprints = std::collections::HashMap::new();
     let mut report = Report::default();
     let plan = |r: crate::pipeline::Rendered| {
         let job = crate::write::Job {
@@ -812,9 +815,14 @@ fn render(request: &RenderRequest) -> Result<u8> {
             verified: false,
         };
         let plan = crate::write::plan_job(&job, request.force)?;
-        Ok((r, plan))
+        // Verified by `plan_job` (a folder it finds current is not written, nor verified).
+        let verified = (!keep && !plan.current).then(|| crate::verify::fingerprint(&r.files));
+        Ok((r, plan, verified))
     };
-    crate::pipeline::map_rendered(&target, plan, |(r, plan)| {
+    crate::pipeline::map_rendered(&target, plan, |(r, plan, verified)| {
+        if let Some(fingerprint) = verified {
+            fingerprints.insert(r.dir.clone(), fingerprint);
+        }
         warn(&r.warnings);
         if request.dry_run {
             emit(&describe_plan(&plan, &r.dir));
@@ -840,8 +848,10 @@ fn render(request: &RenderRequest) -> Result<u8> {
                 files: &r.files,
                 manifest: &r.manifest,
                 dir: &r.dir,
-                // One selection's render was kept from the first pass, which verified it.
-                verified: keep,
+                // One selection's render was kept from the first pass, which verified it;
+                // for `--all`, the first pass verified the same bytes.
+                verified: keep
+                    || fingerprints.get(&r.dir) == Some(&crate::verify::fingerprint(&r.files)),
             })
             .collect();
         let plans = crate::write::execute_all(&jobs, request.force)?;

@@ -57,6 +57,22 @@ pub fn verify(files: &Files) -> Result<()> {
     Ok(())
 }
 
+/// A fingerprint of `files`: every path, its bytes and its mode, in order. `render --all` notes
+/// it for each folder its first pass verified, and does not verify the second pass's render of
+/// that folder again when it has the same fingerprint. SHA-256: no other set of files shares it.
+pub fn fingerprint(files: &Files) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for (path, file) in files {
+        for part in [path.as_bytes(), &file.contents] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hasher.update([u8::from(file.executable)]);
+    }
+    hasher.finalize().into()
+}
+
 fn dockerfile(text: &str) -> Option<Reason> {
     let list = crate::dockerfile::parse(text);
     for instruction in &list {
@@ -207,6 +223,42 @@ fn shell_quotes(text: &str) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `render --all` trusts instead of verifying again: equal only for the same paths,
+    /// bytes and modes, however the bytes are split between files.
+    #[test]
+    fn a_fingerprint_changes_with_any_path_byte_or_mode() {
+        let files = |entries: &[(&str, &str, bool)]| -> Files {
+            entries
+                .iter()
+                .map(|(path, text, executable)| {
+                    let file = crate::render::File {
+                        contents: text.as_bytes().to_vec(),
+                        pack: "p".into(),
+                        executable: *executable,
+                    };
+                    (path.to_string(), file)
+                })
+                .collect()
+        };
+        let base = files(&[("a", "xy", false), ("b", "", false)]);
+        assert_eq!(fingerprint(&base), fingerprint(&base.clone()));
+        let others = [
+            files(&[("a", "x", false), ("b", "y", false)]),
+            files(&[("a", "xz", false), ("b", "", false)]),
+            files(&[("a", "xy", true), ("b", "", false)]),
+            files(&[("a", "xy", false), ("c", "", false)]),
+            files(&[("a", "xy", false)]),
+            files(&[("ax", "y", false), ("b", "", false)]),
+        ];
+        for other in &others {
+            assert_ne!(fingerprint(&base), fingerprint(other), "{other:?}");
+        }
+        // The pack that rendered a file is not part of what is verified.
+        let mut renamed = base.clone();
+        renamed.get_mut("a").expect("a").pack = "q".into();
+        assert_eq!(fingerprint(&base), fingerprint(&renamed));
+    }
 
     #[test]
     fn dockerfile_needs_from_first_and_known_instructions() {
