@@ -28,6 +28,7 @@ mod manifest;
 mod merge;
 mod mirror;
 mod pack;
+mod parallel;
 mod pipeline;
 mod platform;
 mod profile;

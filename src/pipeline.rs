@@ -247,7 +247,6 @@ fn for_chunks<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<Result<T>>) -> Result<()>,
 ) -> Result<()> {
-    use rayon::prelude::*;
     let cache = PackCache::new(&target.pack_dirs);
     let mut jobs: Vec<(Selection, PathBuf)> = match &target.selection {
         Some(selection) => vec![(selection.clone(), target.out.clone())],
@@ -263,13 +262,10 @@ fn for_chunks<T: Send>(
     for chunk in jobs.chunks(chunk_size(jobs.len())) {
         let render =
             |(selection, dir): &(Selection, PathBuf)| render_job(&cache, selection, dir, &work);
-        // One profile is rendered on this thread: no pool of threads started for it.
-        let results: Vec<Result<T>> = if chunk.len() == 1 {
-            chunk.iter().map(render).collect()
-        } else {
-            chunk.par_iter().map(render).collect()
-        };
-        each(results)?;
+        each(crate::parallel::map_in_order(
+            chunk.iter().collect(),
+            render,
+        ))?;
     }
     Ok(())
 }

@@ -295,20 +295,15 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
     Ok(open.into_iter().map(|o| o.plan).collect())
 }
 
-/// `work` on every item, on every core when there are several (one is done on this thread,
-/// starting no threads), and the results in the items' order; the first error in that order is
-/// the one returned.
+/// `work` on every item, on every core ([`crate::parallel::map_in_order`]); every item is
+/// worked on, and the first error in the items' order is the one returned.
 fn in_order<I: Send, T: Send>(
     items: Vec<I>,
     work: impl Fn(I) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
-    use rayon::prelude::*;
-    let results: Vec<Result<T>> = if items.len() == 1 {
-        items.into_iter().map(&work).collect()
-    } else {
-        items.into_par_iter().map(&work).collect()
-    };
-    results.into_iter().collect()
+    crate::parallel::map_in_order(items, work)
+        .into_iter()
+        .collect()
 }
 
 /// `work` on every folder (on every core, see [`in_order`]); the first error in order.
