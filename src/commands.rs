@@ -816,7 +816,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
         };
         let plan = crate::write::plan_job(&job, request.force)?;
         // Verified by `plan_job` (a folder it finds current is not written, nor verified).
-        let verified = (!keep && !plan.current).then(|| crate::verify::fingerprint(&r.files));
+        let written = !keep && !request.dry_run && !plan.current;
+        let verified = written.then(|| crate::verify::fingerprint(&r.files));
         Ok((r, plan, verified))
     };
     crate::pipeline::map_rendered(&target, plan, |(r, plan, verified)| {
@@ -831,7 +832,8 @@ fn render(request: &RenderRequest) -> Result<u8> {
         }
         report.planned(&r.dir, plan.current.then(|| written_line(&r, &plan)));
         if keep && !plan.current {
-            kept.push(r);
+            // Verified by `plan_job` above.
+            kept.push((r, true));
         }
         Ok(())
     })?;
@@ -841,21 +843,19 @@ fn render(request: &RenderRequest) -> Result<u8> {
     // Planned again under each folder's lock (another render may have written meanwhile), a
     // chunk of folders at a time with their flushes to disk shared.
     let current = report.current();
-    let mut write = |chunk: Vec<crate::pipeline::Rendered>| {
+    // Each render comes with whether the first pass verified these very files.
+    let mut write = |chunk: Vec<(crate::pipeline::Rendered, bool)>| {
         let jobs: Vec<crate::write::Job<'_>> = chunk
             .iter()
-            .map(|r| crate::write::Job {
+            .map(|(r, verified)| crate::write::Job {
                 files: &r.files,
                 manifest: &r.manifest,
                 dir: &r.dir,
-                // One selection's render was kept from the first pass, which verified it;
-                // for `--all`, the first pass verified the same bytes.
-                verified: keep
-                    || fingerprints.get(&r.dir) == Some(&crate::verify::fingerprint(&r.files)),
+                verified: *verified,
             })
             .collect();
         let plans = crate::write::execute_all(&jobs, request.force)?;
-        for (r, plan) in chunk.iter().zip(&plans) {
+        for ((r, _), plan) in chunk.iter().zip(&plans) {
             report.written(&r.dir, &written_line(r, plan));
         }
         Ok(())
@@ -865,7 +865,12 @@ fn render(request: &RenderRequest) -> Result<u8> {
             write(kept)?;
         }
     } else {
-        crate::pipeline::map_chunks(&target, |dir| !current.contains(dir), Ok, &mut write)?;
+        // The fingerprints are compared on the threads that render.
+        let verified = |r: crate::pipeline::Rendered| {
+            let same = fingerprints.get(&r.dir) == Some(&crate::verify::fingerprint(&r.files));
+            Ok((r, same))
+        };
+        crate::pipeline::map_chunks(&target, |dir| !current.contains(dir), verified, &mut write)?;
     }
     report.finish();
     Ok(0)
