@@ -406,13 +406,13 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
     if staged.is_empty() {
         return Ok(());
     }
-    let touched: Vec<&Path> = open
+    // Owned: the steps below work on `open` again.
+    let touched: Vec<PathBuf> = open
         .iter()
         .filter(|o| o.complete_staged.is_some())
-        .map(|o| o.job.dir)
+        .map(|o| o.job.dir.to_path_buf())
         .collect();
-    flush(&staged, &touched)?;
-    let touched: Vec<PathBuf> = touched.iter().map(|d| d.to_path_buf()).collect();
+    flush(&staged, &paths(&touched))?;
     let dirs: Vec<PathBuf> = open
         .iter()
         .filter(|o| o.changes)
