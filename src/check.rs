@@ -64,7 +64,7 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             drift.stale.push(path.clone());
         }
     }
-    drift.incomplete = previous.incomplete || crate::files::temporaries(dir).next().is_some();
+    drift.incomplete = previous.incomplete || !crate::files::temporaries(dir).is_empty();
     Ok(drift)
 }
 

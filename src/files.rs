@@ -148,13 +148,48 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(TEMPORARY)
 }
 
-/// The temporary files under `dir` (links not followed): what an interrupted write left.
-pub fn temporaries(dir: &Path) -> impl Iterator<Item = PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_type().is_file() && e.file_name().to_str().is_some_and(is_temporary))
-        .map(walkdir::DirEntry::into_path)
+/// The temporary files under `dir` (links below it not followed): what an interrupted write
+/// left. `check --all` walks every output folder for them, so each folder costs one `open`, its
+/// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
+/// system that does not say, where the entry is asked with `lstat`).
+pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut found = Vec::new();
+    // Folders still to list. Iterative, so a deep tree cannot overflow the stack.
+    let mut pending = vec![dir.to_path_buf()];
+    let mut follow = OFlags::empty();
+    while let Some(folder) = pending.pop() {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | follow;
+        // `dir` itself may be a link to the folder; nothing under it is followed.
+        follow = OFlags::NOFOLLOW;
+        let Ok(entries) =
+            rustix::fs::open(&folder, flags, Mode::empty()).and_then(rustix::fs::Dir::new)
+        else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let path = folder.join(std::ffi::OsStr::from_bytes(name));
+            let kind = match entry.file_type() {
+                FileType::Unknown => rustix::fs::lstat(&path)
+                    .map_or(FileType::Unknown, |s| FileType::from_raw_mode(s.st_mode)),
+                known => known,
+            };
+            match kind {
+                FileType::Directory => pending.push(path),
+                FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
+                    found.push(path);
+                }
+                _ => {}
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// A new folder under the system's temporary folder that only this user can enter, made by this
@@ -345,5 +380,39 @@ mod tests {
                 .contains(&dir.path().display().to_string()),
             "{folder}"
         );
+    }
+
+    #[test]
+    fn temporaries_are_found_at_any_depth_and_never_through_a_link() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("out");
+        let deep = root.join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("folders");
+        let outside = dir.path().join("elsewhere");
+        std::fs::create_dir(&outside).expect("folder");
+        let temp = |name: &str| temporary_name(name);
+        let expected = vec![
+            root.join(temp("env")),
+            root.join("a/b/c").join(temp("Dockerfile")),
+        ];
+        for path in &expected {
+            std::fs::write(path, "x").expect("write");
+        }
+        // Not ours: a plain file, a folder with a temporary's name, a link to a temporary.
+        std::fs::write(root.join("a/Dockerfile"), "x").expect("write");
+        std::fs::create_dir(root.join("a").join(temp("d"))).expect("folder");
+        std::fs::write(outside.join(temp("f")), "x").expect("write");
+        std::os::unix::fs::symlink(&outside, root.join("a/b/link")).expect("link");
+        std::os::unix::fs::symlink(outside.join(temp("f")), root.join(temp("l"))).expect("link");
+        assert_eq!(temporaries(&root), expected);
+        // The folder itself may be reached through a link.
+        let alias = dir.path().join("alias");
+        std::os::unix::fs::symlink(&root, &alias).expect("link");
+        let through: Vec<PathBuf> = expected
+            .iter()
+            .map(|p| alias.join(p.strip_prefix(&root).expect("under root")))
+            .collect();
+        assert_eq!(temporaries(&alias), through);
+        assert!(temporaries(&dir.path().join("none")).is_empty());
     }
 }

@@ -116,7 +116,7 @@ fn plan_unlocked(
                 .to_text()
                 .as_bytes()
                 == old.as_slice()
-            && crate::files::temporaries(dir).next().is_none();
+            && crate::files::temporaries(dir).is_empty();
     }
     Ok(plan)
 }

@@ -97,7 +97,11 @@ pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Resul
         return builtin(name).ok_or_else(|| unknown(name));
     }
     if is_path(reference) {
-        return from_disk(&relative_to.join(reference), from);
+        let path = relative_to.join(reference);
+        if !path.exists() {
+            return Err(refused(&path, from, Reason::NoSuchFile));
+        }
+        return from_disk(&path, from);
     }
     let local = Path::new(LOCAL_DIR).join(format!("{reference}.toml"));
     if local.is_file() {
@@ -156,8 +160,10 @@ fn unknown(name: &str) -> Error {
     }
 }
 
-fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
-    let refused = |reason| Error::ProfileFile {
+/// Why the profile file at `path` (named on the command line, or by `from`'s `extends`) cannot
+/// be used.
+fn refused(path: &Path, from: Option<&Source>, reason: Reason) -> Error {
+    Error::ProfileFile {
         location: from.map_or_else(|| "command line".to_string(), Source::extends_location),
         key: if from.is_some() {
             "extends"
@@ -167,16 +173,17 @@ fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
         .into(),
         path: PathBuf::from(clean(path)),
         reason: Box::new(reason),
-    };
-    if !path.exists() {
-        return Err(refused(Reason::NoSuchFile));
     }
+}
+
+/// The profile file at `path`, which the caller has seen exists.
+fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
     let contents = match from {
         Some(from) => crate::confine::read(path, &from.base_dir),
         None => crate::confine::read_regular(path),
     };
-    let bytes = contents.map_err(refused)?;
-    let text = String::from_utf8(bytes).map_err(|_| refused(Reason::NotUtf8))?;
+    let bytes = contents.map_err(|reason| refused(path, from, reason))?;
+    let text = String::from_utf8(bytes).map_err(|_| refused(path, from, Reason::NotUtf8))?;
     Ok(with_text(path, text))
 }
 
