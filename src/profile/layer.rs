@@ -201,9 +201,15 @@ fn merge_item(
     offset: Option<usize>,
     labeler: &dyn Labeler,
 ) {
+    // Inline tables are converted (and lose their spans: their keys are labelled by the inline
+    // table's own key); tables are read where they are, not copied.
+    let converted;
     let sub_table = match item {
-        Item::Table(t) => Some(t.clone()),
-        Item::Value(Value::InlineTable(t)) => Some(t.clone().into_table()),
+        Item::Table(t) => Some(t),
+        Item::Value(Value::InlineTable(t)) => {
+            converted = t.clone().into_table();
+            Some(&converted)
+        }
         _ => None,
     };
     match sub_table {
@@ -215,7 +221,6 @@ fn merge_item(
                 *entry = Node::Table(BTreeMap::new());
             }
             if let Node::Table(inner) = entry {
-                // Inline tables lose their spans when converted; label them by their own key.
                 for (k, v) in table.iter() {
                     let inner_offset = table.key(k).and_then(|k| k.span()).map(|s| s.start);
                     merge_item(inner, k, v, inner_offset.or(offset), labeler);
