@@ -150,6 +150,11 @@ mod tests {
     fn normalize_collapses_blank_runs_and_ends_with_one_newline() {
         assert_eq!(normalize("\n\na  \r\n\n\n\nb\n\n\n"), "a\n\nb\n");
         assert_eq!(normalize("x"), "x\n");
+        assert_eq!(normalize(""), "\n");
+        assert_eq!(normalize("\n\n\n"), "\n");
+        assert_eq!(normalize("a\r\nb\r"), "a\nb\n");
+        assert_eq!(normalize("a\rb\n"), "a\rb\n", "a \\r inside a line stays");
+        assert_eq!(normalize("é \u{a0}\n\u{3000}\nz\t"), "é\n\nz\n");
     }
 
     #[test]
