@@ -820,7 +820,10 @@ fn render(request: &RenderRequest) -> Result<u8> {
         let verified = written.then(|| crate::verify::fingerprint(&r.files));
         Ok((r, plan, verified))
     };
-    crate::pipeline::map_rendered(&target, plan, |(r, plan, verified)| {
+    // Listed once: the second pass writes exactly the folders the first planned.
+    let jobs = target.jobs();
+    let jobs: Vec<&crate::pipeline::Job> = jobs.iter().collect();
+    crate::pipeline::map_jobs(&target, &jobs, plan, |(r, plan, verified)| {
         if let Some(fingerprint) = verified {
             fingerprints.insert(r.dir.clone(), fingerprint);
         }
@@ -870,7 +873,12 @@ fn render(request: &RenderRequest) -> Result<u8> {
             let same = fingerprints.get(&r.dir) == Some(&crate::verify::fingerprint(&r.files));
             Ok((r, same))
         };
-        crate::pipeline::map_chunks(&target, |dir| !current.contains(dir), verified, &mut write)?;
+        let to_write: Vec<&crate::pipeline::Job> = jobs
+            .iter()
+            .copied()
+            .filter(|job| !current.contains(&job.dir))
+            .collect();
+        crate::pipeline::map_chunks(&target, &to_write, verified, &mut write)?;
     }
     report.finish();
     Ok(0)

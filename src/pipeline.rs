@@ -211,57 +211,77 @@ pub fn for_each_rendered(target: &Target, each: impl FnMut(Rendered) -> Result<(
 pub fn map_rendered<T: Send>(
     target: &Target,
     work: impl Fn(Rendered) -> Result<T> + Sync,
-    mut each: impl FnMut(T) -> Result<()>,
+    each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    for_chunks(
-        target,
-        |_| true,
-        work,
-        |chunk| {
-            for result in chunk {
-                each(result?)?;
-            }
-            Ok(())
-        },
-    )
+    let jobs = target.jobs();
+    map_jobs(target, &jobs.iter().collect::<Vec<_>>(), work, each)
 }
 
-/// [`map_rendered`] over the profiles whose output folder `wanted` accepts, handing `each` a
-/// whole chunk's results at once (in order; the first error in order stops it): what lets
-/// `render --all` write a chunk of folders with shared flushes, and skip the folders it found
-/// current.
+/// [`map_rendered`] over `jobs`, some of the target's (listed once by [`Target::jobs`]).
+pub fn map_jobs<T: Send>(
+    target: &Target,
+    jobs: &[&Job],
+    work: impl Fn(Rendered) -> Result<T> + Sync,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    for_chunks(target, jobs, work, |chunk| {
+        for result in chunk {
+            each(result?)?;
+        }
+        Ok(())
+    })
+}
+
+/// [`map_rendered`] over `jobs` (some of a target's, listed once by [`Target::jobs`]), handing
+/// `each` a whole chunk's results at once (in order; the first error in order stops it): what
+/// lets `render --all` write a chunk of folders with shared flushes, and skip the folders it
+/// found current. The jobs are not listed again: a profile added since is not rendered.
 pub fn map_chunks<T: Send>(
     target: &Target,
-    wanted: impl Fn(&std::path::Path) -> bool,
+    jobs: &[&Job],
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
-    for_chunks(target, wanted, work, |chunk| {
+    for_chunks(target, jobs, work, |chunk| {
         each(chunk.into_iter().collect::<Result<Vec<T>>>()?)
     })
 }
 
+/// One profile of a target and the folder it renders into.
+pub struct Job {
+    pub selection: Selection,
+    pub dir: PathBuf,
+}
+
+impl Target {
+    /// The target's profiles in order: its one selection, or every known profile (built-in
+    /// and in `./profiles/`, listed now) each into its own folder.
+    pub fn jobs(&self) -> Vec<Job> {
+        match &self.selection {
+            Some(selection) => vec![Job {
+                selection: selection.clone(),
+                dir: self.out.clone(),
+            }],
+            None => source::known_names()
+                .into_iter()
+                .map(|name| Job {
+                    dir: self.out.join(&name),
+                    selection: Selection::of(&name),
+                })
+                .collect(),
+        }
+    }
+}
+
 fn for_chunks<T: Send>(
     target: &Target,
-    wanted: impl Fn(&std::path::Path) -> bool,
+    jobs: &[&Job],
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<Result<T>>) -> Result<()>,
 ) -> Result<()> {
     let cache = PackCache::new(&target.pack_dirs);
-    let mut jobs: Vec<(Selection, PathBuf)> = match &target.selection {
-        Some(selection) => vec![(selection.clone(), target.out.clone())],
-        None => source::known_names()
-            .into_iter()
-            .map(|name| {
-                let dir = target.out.join(&name);
-                (Selection::of(&name), dir)
-            })
-            .collect(),
-    };
-    jobs.retain(|(_, dir)| wanted(dir));
     for chunk in jobs.chunks(chunk_size(jobs.len())) {
-        let render =
-            |(selection, dir): &(Selection, PathBuf)| render_job(&cache, selection, dir, &work);
+        let render = |job: &&Job| render_job(&cache, &job.selection, &job.dir, &work);
         each(crate::parallel::map_in_order(
             chunk.iter().collect(),
             render,
@@ -291,4 +311,34 @@ fn render_job<T>(
         warnings,
         lock,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_render_the_jobs_they_are_given_in_order_and_list_none_again() {
+        let target = Target {
+            selection: None,
+            out: PathBuf::from("never-written"),
+            pack_dirs: Vec::new(),
+        };
+        let jobs = target.jobs();
+        assert!(jobs.len() >= 5, "the built-in profiles are listed");
+        let some: Vec<&Job> = jobs.iter().skip(1).step_by(2).collect();
+        let mut seen = Vec::new();
+        map_chunks(
+            &target,
+            &some,
+            |r| Ok(r.dir),
+            |chunk| {
+                seen.extend(chunk);
+                Ok(())
+            },
+        )
+        .expect("the built-in profiles render");
+        let wanted: Vec<PathBuf> = some.iter().map(|job| job.dir.clone()).collect();
+        assert_eq!(seen, wanted);
+    }
 }
