@@ -40,7 +40,7 @@ impl Drift {
 
 pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     // Never read a folder while a render is writing into it.
-    let _lock = crate::files::lock_folder(dir, crate::files::Lock::Shared)?;
+    let lock = crate::files::lock_folder(dir, crate::files::Lock::Shared)?;
     let previous = Manifest::read(dir)?.unwrap_or_default();
     let mut drift = Drift::default();
     for (path, file) in files {
@@ -64,7 +64,9 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             drift.stale.push(path.clone());
         }
     }
-    drift.incomplete = previous.incomplete || !crate::files::temporaries(dir).is_empty();
+    // Last, as it lets go of the lock.
+    let leftovers = lock.map(|lock| lock.temporaries(dir)).unwrap_or_default();
+    drift.incomplete = previous.incomplete || !leftovers.is_empty();
     Ok(drift)
 }
 

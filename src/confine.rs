@@ -40,37 +40,85 @@ fn inside(path: &Path, profile_dir: &Path) -> Result<PathBuf, Reason> {
 /// A file the profile in `profile_dir` names: inside its project, regular, at most
 /// [`MAX_FILE`] bytes.
 pub fn read(path: &Path, profile_dir: &Path) -> Result<Vec<u8>, Reason> {
+    read_regular(&inside(path, profile_dir)?).map(|(contents, _)| contents)
+}
+
+/// Which file was read: its device and inode, the same however it was named (through a link,
+/// `..` or another spelling of the folder).
+pub type FileId = (u64, u64);
+
+/// [`read`] of a profile file, with which file it is.
+pub fn read_profile(path: &Path, profile_dir: &Path) -> Result<(Vec<u8>, FileId), Reason> {
     read_regular(&inside(path, profile_dir)?)
 }
 
 /// A regular file of at most [`MAX_FILE`] bytes, wherever it is (a profile given on the command
 /// line): never a FIFO that blocks or a device that never ends.
-pub fn read_regular(path: &Path) -> Result<Vec<u8>, Reason> {
+pub fn read_regular(path: &Path) -> Result<(Vec<u8>, FileId), Reason> {
+    match open_regular(path)? {
+        Opened::Regular(file, metadata) => read_opened(file, &metadata),
+        Opened::Missing(e) => Err(unreadable(&e)),
+        Opened::Other => Err(Reason::NotARegularFile),
+    }
+}
+
+/// [`read_regular`], or `None` when `path` is not a regular file (nothing there, a folder, a
+/// FIFO): one `stat` fewer than asking first.
+pub fn read_if_regular(path: &Path) -> Result<Option<(Vec<u8>, FileId)>, Reason> {
+    match open_regular(path)? {
+        Opened::Regular(file, metadata) => read_opened(file, &metadata).map(Some),
+        Opened::Missing(_) | Opened::Other => Ok(None),
+    }
+}
+
+enum Opened {
+    Regular(std::fs::File, std::fs::Metadata),
+    Missing(std::io::Error),
+    /// A folder, FIFO, device or socket.
+    Other,
+}
+
+fn unreadable(e: &std::io::Error) -> Reason {
+    Reason::Unreadable {
+        cause: crate::error::io_reason(e),
+    }
+}
+
+fn open_regular(path: &Path) -> Result<Opened, Reason> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let unreadable = |e: std::io::Error| Reason::Unreadable {
-        cause: crate::error::io_reason(&e),
-    };
     // Opened without blocking (a FIFO would wait for a writer), then asked what it is: the
     // handle, not the path, so nothing can be swapped in between.
     let nonblocking = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
-    let file = std::fs::OpenOptions::new()
+    let file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(nonblocking)
         .open(path)
-        .map_err(unreadable)?;
-    let metadata = file.metadata().map_err(unreadable)?;
-    if !metadata.is_file() {
-        return Err(Reason::NotARegularFile);
-    }
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Opened::Missing(e)),
+        Err(e) => return Err(unreadable(&e)),
+    };
+    let metadata = file.metadata().map_err(|e| unreadable(&e))?;
+    Ok(match metadata.is_file() {
+        true => Opened::Regular(file, metadata),
+        false => Opened::Other,
+    })
+}
+
+fn read_opened(
+    file: std::fs::File,
+    metadata: &std::fs::Metadata,
+) -> Result<(Vec<u8>, FileId), Reason> {
+    use std::os::unix::fs::MetadataExt as _;
     let size = usize::try_from(metadata.len().min(MAX_FILE)).unwrap_or(0);
     let mut contents = Vec::with_capacity(size + 1);
     file.take(MAX_FILE + 1)
         .read_to_end(&mut contents)
-        .map_err(unreadable)?;
+        .map_err(|e| unreadable(&e))?;
     if contents.len() as u64 > MAX_FILE {
         return Err(Reason::TooLarge { limit: MAX_FILE });
     }
-    Ok(contents)
+    Ok((contents, (metadata.dev(), metadata.ino())))
 }
 
 /// A folder the profile in `profile_dir` names (`pack_dirs`): inside its project.

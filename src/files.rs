@@ -98,17 +98,21 @@ pub enum Lock {
 }
 
 /// The output folder's advisory lock (`flock` on the folder itself, so nothing is left behind),
-/// held until the returned handle is dropped; `None` when the folder does not exist (nothing to
+/// held until the returned handle is dropped; `None` when there is no folder (nothing to
 /// guard). A process that must wait says so on stderr.
-pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<std::fs::File>> {
+pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<FolderLock>> {
+    use rustix::fs::{Mode, OFlags};
     let fail = |source| Error::Write {
         path: dir.to_path_buf(),
         source,
     };
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let handle = std::fs::File::open(dir).map_err(fail)?;
+    // Opened as a folder straight away: no `stat` first to ask whether it is one.
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let handle = match rustix::fs::open(dir, flags, Mode::empty()) {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return Ok(None),
+        Err(e) => return Err(fail(e.into())),
+    };
     let attempt = match kind {
         Lock::Shared => handle.try_lock_shared(),
         Lock::Exclusive => handle.try_lock(),
@@ -126,7 +130,19 @@ pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<std::fs::File>> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
     }
-    Ok(Some(handle))
+    Ok(Some(FolderLock(handle)))
+}
+
+/// A folder locked by [`lock_folder`], unlocked when dropped.
+#[derive(Debug)]
+pub struct FolderLock(std::fs::File);
+
+impl FolderLock {
+    /// [`temporaries`] under the folder `dir` this locks, listed through the lock's own handle
+    /// (one `open` and `close` fewer), then unlocked: the handle is listed once, from its start.
+    pub fn temporaries(self, dir: &Path) -> Vec<PathBuf> {
+        walk_temporaries(dir, Some(self.0.into()))
+    }
 }
 
 /// The marker in every temporary file's name.
@@ -153,39 +169,61 @@ pub fn is_temporary(name: &str) -> bool {
 /// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
 /// system that does not say, where the entry is asked with `lstat`).
 pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    use rustix::fs::{FileType, Mode, OFlags};
+    walk_temporaries(dir, None)
+}
+
+/// [`temporaries`], with `dir` already open as `root` when given.
+fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>) -> Vec<PathBuf> {
+    use rustix::fs::{FileType, Mode, OFlags, RawDir};
     use std::os::unix::ffi::OsStrExt as _;
     let mut found = Vec::new();
+    // One buffer for every `getdents`: 8 KiB holds many entries of the longest name.
+    let mut buffer: Vec<u8> = Vec::with_capacity(8192);
     // Folders still to list. Iterative, so a deep tree cannot overflow the stack.
-    let mut pending = vec![dir.to_path_buf()];
+    let mut pending = vec![(dir.to_path_buf(), root)];
     let mut follow = OFlags::empty();
-    while let Some(folder) = pending.pop() {
+    while let Some((folder, opened)) = pending.pop() {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | follow;
         // `dir` itself may be a link to the folder; nothing under it is followed.
         follow = OFlags::NOFOLLOW;
-        let Ok(entries) =
-            rustix::fs::open(&folder, flags, Mode::empty()).and_then(rustix::fs::Dir::new)
-        else {
-            continue;
+        let fd = match opened {
+            Some(fd) => fd,
+            None => match rustix::fs::open(&folder, flags, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(_) => continue,
+            },
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let path = folder.join(std::ffi::OsStr::from_bytes(name));
-            let kind = match entry.file_type() {
-                FileType::Unknown => rustix::fs::lstat(&path)
-                    .map_or(FileType::Unknown, |s| FileType::from_raw_mode(s.st_mode)),
-                known => known,
-            };
-            match kind {
-                FileType::Directory => pending.push(path),
-                FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
-                    found.push(path);
+        'listing: loop {
+            let mut entries = RawDir::new(&fd, buffer.spare_capacity_mut());
+            while let Some(entry) = entries.next() {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    // An entry longer than the buffer: a larger one goes on where this stopped.
+                    Err(rustix::io::Errno::INVAL) => {
+                        buffer.reserve(buffer.capacity() * 2);
+                        continue 'listing;
+                    }
+                    Err(_) => break 'listing,
+                };
+                let name = entry.file_name().to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
                 }
-                _ => {}
+                let path = folder.join(std::ffi::OsStr::from_bytes(name));
+                let kind = match entry.file_type() {
+                    FileType::Unknown => rustix::fs::lstat(&path)
+                        .map_or(FileType::Unknown, |s| FileType::from_raw_mode(s.st_mode)),
+                    known => known,
+                };
+                match kind {
+                    FileType::Directory => pending.push((path, None)),
+                    FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
+                        found.push(path);
+                    }
+                    _ => {}
+                }
             }
+            break;
         }
     }
     found.sort();
@@ -405,6 +443,11 @@ mod tests {
         std::os::unix::fs::symlink(&outside, root.join("a/b/link")).expect("link");
         std::os::unix::fs::symlink(outside.join(temp("f")), root.join(temp("l"))).expect("link");
         assert_eq!(temporaries(&root), expected);
+        // Through the folder's lock, whose handle lists the folder itself: the same.
+        let lock = lock_folder(&root, Lock::Shared)
+            .expect("locks")
+            .expect("a folder");
+        assert_eq!(lock.temporaries(&root), expected);
         // The folder itself may be reached through a link.
         let alias = dir.path().join("alias");
         std::os::unix::fs::symlink(&root, &alias).expect("link");
@@ -414,5 +457,17 @@ mod tests {
             .collect();
         assert_eq!(temporaries(&alias), through);
         assert!(temporaries(&dir.path().join("none")).is_empty());
+        let lock = lock_folder(&alias, Lock::Exclusive)
+            .expect("locks")
+            .expect("a folder");
+        assert_eq!(lock.temporaries(&alias), through);
+        // Nothing to lock where there is no folder: nothing there, or a file.
+        for nothing in [dir.path().join("none"), root.join("a/Dockerfile")] {
+            assert!(
+                lock_folder(&nothing, Lock::Shared)
+                    .expect("no error")
+                    .is_none()
+            );
+        }
     }
 }

@@ -104,7 +104,7 @@ fn plan_unlocked(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
         _ => {}
     }
-    let old_manifest = read_optional(&dir.join(manifest::FILE_NAME))?;
+    let old_manifest = read_optional_sized(&dir.join(manifest::FILE_NAME), manifest::SIZE_GUESS)?;
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
         None => Manifest::default(),
@@ -244,7 +244,7 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
 /// A folder being written: its lock, what it held, and what goes in.
 struct Open<'a> {
     job: &'a Job<'a>,
-    _lock: Option<std::fs::File>,
+    _lock: Option<crate::files::FolderLock>,
     manifest_path: PathBuf,
     old_manifest: Option<Vec<u8>>,
     plan: Plan,
@@ -315,7 +315,11 @@ fn each_folder(
 }
 
 /// Cleans and plans one locked folder (nothing written yet but the folder itself).
-fn open_folder<'a>(job: &'a Job<'a>, lock: Option<std::fs::File>, force: bool) -> Result<Open<'a>> {
+fn open_folder<'a>(
+    job: &'a Job<'a>,
+    lock: Option<crate::files::FolderLock>,
+    force: bool,
+) -> Result<Open<'a>> {
     if !job.verified {
         crate::verify::verify(job.files)?;
     }

@@ -77,6 +77,29 @@ fn extends_cycle_shows_the_cycle() {
 }
 
 #[test]
+fn a_cycle_is_found_however_its_files_are_named() {
+    // Another spelling of the same file: `../profiles/b.toml` from `profiles/`.
+    refused(
+        Test::new()
+            .file("profiles/a.toml", "extends = \"../profiles/b.toml\"\n")
+            .file("profiles/b.toml", "extends = \"a\"\n"),
+        &["-p", "a"],
+        "error: `extends` forms a cycle: profiles/a.toml -> profiles/../profiles/b.toml -> \
+         profiles/a.toml\n",
+    );
+    // A link to a profile is that profile.
+    let test = Test::new()
+        .file("profiles/a.toml", "extends = \"b\"\n")
+        .file("profiles/b.toml", "extends = \"a\"\n");
+    std::os::unix::fs::symlink("a.toml", test.dir().join("profiles/c.toml")).expect("link");
+    refused(
+        test,
+        &["-p", "c"],
+        "error: `extends` forms a cycle: profiles/c.toml -> profiles/b.toml -> profiles/a.toml\n",
+    );
+}
+
+#[test]
 fn extends_of_a_missing_profile_names_the_line_and_the_likely_name() {
     refused(
         Test::new().file("org.toml", "extends = \"debian-prebuit\"\n"),

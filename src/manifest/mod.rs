@@ -18,6 +18,10 @@ pub(crate) use layout::read as read_layout;
 
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
 
+/// What a manifest is read into first (it grows when the manifest is longer):
+/// corporate-hardened's, of 17 files, is 2.3 KB.
+pub const SIZE_GUESS: usize = 4096;
+
 /// What to do about a manifest that does not parse.
 const FIX: &str = "delete it and render again";
 
@@ -127,7 +131,8 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        crate::files::read_optional(&dir.join(FILE_NAME))?
+        // Without asking its size first: a manifest of a few dozen files fits the guess.
+        crate::files::read_optional_sized(&dir.join(FILE_NAME), SIZE_GUESS)?
             .map(|bytes| Self::parse(dir, &bytes))
             .transpose()
     }

@@ -104,11 +104,19 @@ pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Resul
         return from_disk(&path, from);
     }
     let local = Path::new(LOCAL_DIR).join(format!("{reference}.toml"));
-    if local.is_file() {
-        let source = from_disk(&local, from)?;
-        if Some(source.id.as_str()) != from.map(|f| f.id.as_str()) {
-            return Ok(source);
-        }
+    let found = match from {
+        // Named on the command line: opened straight away, not asked for first.
+        None => crate::confine::read_if_regular(&local)
+            .map_err(|reason| refused(&local, from, reason))?
+            .map(|read| from_bytes(&local, from, read))
+            .transpose()?,
+        Some(_) if local.is_file() => Some(from_disk(&local, from)?),
+        Some(_) => None,
+    };
+    if let Some(source) = found
+        && Some(source.id.as_str()) != from.map(|f| f.id.as_str())
+    {
+        return Ok(source);
     }
     builtin(reference).ok_or_else(|| match from {
         // Named by a profile's `extends`: the error points at that line.
@@ -178,13 +186,25 @@ fn refused(path: &Path, from: Option<&Source>, reason: Reason) -> Error {
 
 /// The profile file at `path`, which the caller has seen exists.
 fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
-    let contents = match from {
-        Some(from) => crate::confine::read(path, &from.base_dir),
+    let read = match from {
+        Some(from) => crate::confine::read_profile(path, &from.base_dir),
         None => crate::confine::read_regular(path),
     };
-    let bytes = contents.map_err(|reason| refused(path, from, reason))?;
+    from_bytes(
+        path,
+        from,
+        read.map_err(|reason| refused(path, from, reason))?,
+    )
+}
+
+/// The profile file at `path`, read.
+fn from_bytes(
+    path: &Path,
+    from: Option<&Source>,
+    (bytes, file): (Vec<u8>, crate::confine::FileId),
+) -> Result<Source> {
     let text = String::from_utf8(bytes).map_err(|_| refused(path, from, Reason::NotUtf8))?;
-    Ok(with_text(path, text))
+    Ok(source_at(path, text, file_id(file)))
 }
 
 impl Source {
@@ -199,11 +219,26 @@ impl Source {
     }
 }
 
-/// A profile file at `path` with `text` (read from it, or about to be written to it).
+/// A profile file at `path` with `text`, about to be written to it.
 pub fn with_text(path: &Path, text: String) -> Source {
-    let id = std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf());
+    use std::os::unix::fs::MetadataExt as _;
+    // The file it will replace is the one it is, if there is one: as `from_bytes` names it.
+    let id = match std::fs::metadata(path) {
+        Ok(metadata) => file_id((metadata.dev(), metadata.ino())),
+        Err(_) => {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            format!("path:{}", path.display())
+        }
+    };
+    source_at(path, text, id)
+}
+
+/// A profile's identity, for finding cycles: the file itself, however a profile names it.
+fn file_id((device, inode): crate::confine::FileId) -> String {
+    format!("file:{device}:{inode}")
+}
+
+fn source_at(path: &Path, text: String, id: String) -> Source {
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -213,7 +248,7 @@ pub fn with_text(path: &Path, text: String) -> Source {
     Source {
         name,
         label: clean(path),
-        id: id.display().to_string(),
+        id,
         base_dir: if base_dir.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
