@@ -25,7 +25,7 @@ pub struct Drift {
     /// Files imggen generated earlier that the current render no longer produces.
     pub stale: Vec<String>,
     /// A render into the folder was interrupted (its manifest says so, or it left temporary
-    /// files): some files may be old, some new.
+    /// files in the folder's root, where it writes first): some files may be old, some new.
     pub incomplete: bool,
 }
 
@@ -64,8 +64,11 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             drift.stale.push(path.clone());
         }
     }
-    // Last, as it lets go of the lock.
-    let leftovers = lock.map(|lock| lock.temporaries(dir)).unwrap_or_default();
+    // In the root only: a render's first write is its marker, there (see `write`). Last, as
+    // it lets go of the lock.
+    let leftovers = lock
+        .map(|lock| lock.root_temporaries(dir))
+        .unwrap_or_default();
     drift.incomplete = previous.incomplete || !leftovers.is_empty();
     Ok(drift)
 }

@@ -138,11 +138,20 @@ pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<FolderLock>> {
 pub struct FolderLock(std::fs::File);
 
 impl FolderLock {
-    /// [`temporaries`] under the folder `dir` this locks, listed through the lock's own handle
-    /// (one `open` and `close` fewer), then unlocked: the handle is listed once, from its start.
-    pub fn temporaries(self, dir: &Path) -> Vec<PathBuf> {
-        walk_temporaries(dir, Some(self.0.into()))
+    /// The temporary files in the root of the folder `dir` this locks (not below it), listed
+    /// through the lock's own handle (no second `open`), then unlocked: the handle is listed
+    /// once, from its start. What `check` looks for: a render places its incomplete marker in
+    /// the root before it writes anything below it (see `write`).
+    pub fn root_temporaries(self, dir: &Path) -> Vec<PathBuf> {
+        walk_temporaries(dir, Some(self.0.into()), Depth::Root)
     }
+}
+
+/// How far [`walk_temporaries`] looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Root,
+    All,
 }
 
 /// The marker in every temporary file's name.
@@ -169,11 +178,11 @@ pub fn is_temporary(name: &str) -> bool {
 /// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
 /// system that does not say, where the entry is asked with `lstat`).
 pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    walk_temporaries(dir, None)
+    walk_temporaries(dir, None, Depth::All)
 }
 
-/// [`temporaries`], with `dir` already open as `root` when given.
-fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>) -> Vec<PathBuf> {
+/// [`temporaries`] to `depth`, with `dir` already open as `root` when given.
+fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>, depth: Depth) -> Vec<PathBuf> {
     use rustix::fs::{FileType, Mode, OFlags, RawDir};
     use std::os::unix::ffi::OsStrExt as _;
     let mut found = Vec::new();
@@ -216,7 +225,7 @@ fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>) -> Vec<PathBu
                     known => known,
                 };
                 match kind {
-                    FileType::Directory => pending.push((path, None)),
+                    FileType::Directory if depth == Depth::All => pending.push((path, None)),
                     FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
                         found.push(path);
                     }
@@ -443,11 +452,11 @@ mod tests {
         std::os::unix::fs::symlink(&outside, root.join("a/b/link")).expect("link");
         std::os::unix::fs::symlink(outside.join(temp("f")), root.join(temp("l"))).expect("link");
         assert_eq!(temporaries(&root), expected);
-        // Through the folder's lock, whose handle lists the folder itself: the same.
+        // Through the folder's lock, whose handle lists the folder itself: its root only.
         let lock = lock_folder(&root, Lock::Shared)
             .expect("locks")
             .expect("a folder");
-        assert_eq!(lock.temporaries(&root), expected);
+        assert_eq!(lock.root_temporaries(&root), expected[..1]);
         // The folder itself may be reached through a link.
         let alias = dir.path().join("alias");
         std::os::unix::fs::symlink(&root, &alias).expect("link");
@@ -460,7 +469,7 @@ mod tests {
         let lock = lock_folder(&alias, Lock::Exclusive)
             .expect("locks")
             .expect("a folder");
-        assert_eq!(lock.temporaries(&alias), through);
+        assert_eq!(lock.root_temporaries(&alias), through[..1]);
         // Nothing to lock where there is no folder: nothing there, or a file.
         for nothing in [dir.path().join("none"), root.join("a/Dockerfile")] {
             assert!(

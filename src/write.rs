@@ -6,14 +6,18 @@
 //! flushes shared) then:
 //! 1. takes the folder's advisory lock (a second imggen waits for it, and says so), removes the
 //!    temporary files an interrupted render left, and plans again under the lock;
-//! 2. stages every new file, and a manifest marked incomplete with the hashes of the files about
-//!    to be replaced, under temporary names unique to the process, then flushes them all to disk
-//!    at once (`syncfs`, or an `fsync` per file where there is none);
-//! 3. renames the marker into place and flushes;
+//! 2. renames into place a manifest marked incomplete, with the hashes of the files about to be
+//!    replaced (staged under a temporary name in the folder's root first), before it writes
+//!    anything else: so a temporary file below the root never exists without the marker, and
+//!    `check` looks for leftovers in the root only;
+//! 3. stages every new file under a temporary name unique to the process, beside its target,
+//!    and the complete manifest, then flushes them and the marker to disk at once (`syncfs`, or
+//!    an `fsync` per file where there is none);
 //! 4. renames every staged file into place; if one rename fails, the files already replaced are
-//!    put back and the manifest restored, so the folder is as it was;
-//! 5. removes the files no longer rendered, flushes the folders' entries, and writes the
-//!    complete manifest last.
+//!    put back and the manifest restored, so the folder is as it was (as it is when staging or
+//!    the flush fails);
+//! 5. removes the files no longer rendered, flushes the folders' entries, and renames the
+//!    complete manifest into place last, and flushes it.
 //!
 //! [`plan_job`] also says whether a folder is current (executing would write nothing at all):
 //! `render --all` renders again, to write, only the folders that are not.
@@ -252,8 +256,8 @@ struct Open<'a> {
     /// Whether files change (or an interrupted render is finished).
     changes: bool,
     staged: Vec<Staged>,
-    /// The incomplete marker, staged under a temporary name.
-    marker: Option<PathBuf>,
+    /// Whether the incomplete marker is in place (the manifest replaced by it).
+    marker_placed: bool,
     /// The complete manifest, staged under a temporary name (when it changes).
     complete_staged: Option<PathBuf>,
 }
@@ -266,13 +270,12 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 /// [`execute`] for many folders at once, each all or nothing, with the flushes to disk shared:
-/// every folder's files and incomplete marker are staged, then flushed together; the markers
-/// renamed into place and flushed; every folder's files renamed (a folder whose rename fails is
-/// rolled back; the others keep their new files and stay marked incomplete, as after a crash,
-/// until the next render finishes them); flushed; the complete manifests renamed and flushed.
-/// Four flushes however many folders, instead of four per folder. Between two flushes the
-/// folders are independent, so each step runs on every core. Returns each folder's plan, in
-/// order.
+/// every folder's incomplete marker placed, its files and complete manifest staged, then all
+/// flushed together; every folder's files renamed (a folder whose rename fails is rolled back;
+/// the others keep their new files and stay marked incomplete, as after a crash, until the next
+/// render finishes them); flushed; the complete manifests renamed and flushed. Three flushes
+/// however many folders, instead of three per folder. Between two flushes the folders are
+/// independent, so each step runs on every core. Returns each folder's plan, in order.
 pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
     // The locks one at a time, in the jobs' order: two imggens writing the same folders take
     // them in the same order, so neither waits on the other in a cycle.
@@ -286,7 +289,7 @@ pub fn execute_all(jobs: &[Job<'_>], force: bool) -> Result<Vec<Plan>> {
     if result.is_err() {
         for folder in &open {
             discard(&folder.staged);
-            for temp in folder.marker.iter().chain(&folder.complete_staged) {
+            if let Some(temp) = &folder.complete_staged {
                 let _ = std::fs::remove_file(temp);
             }
         }
@@ -357,7 +360,7 @@ fn open_folder<'a>(
         complete,
         changes,
         staged: Vec::new(),
-        marker: None,
+        marker_placed: false,
         complete_staged: None,
     })
 }
@@ -371,65 +374,59 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             source,
         })
     };
-    // 1. Stage every new file, every incomplete marker and every complete manifest, then flush
-    // them all at once.
+    // 1. In every folder that changes, the incomplete marker renamed into place before anything
+    // else is written, so a temporary file below the folder's root never exists without it;
+    // then every new file and every complete manifest staged, and all of it flushed at once.
     // The folders are independent until a flush: each one's work runs on every core.
-    each_folder(open, |folder| {
+    let staging = each_folder(open, |folder| {
         let text = folder.complete.to_text();
+        if folder.changes {
+            place_marker(folder)?;
+        }
         if folder.changes || folder.old_manifest.as_deref() != Some(text.as_bytes()) {
             let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
+            folder.complete_staged = Some(temp.clone());
             write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
-            folder.complete_staged = Some(temp);
         }
-        if !folder.changes {
-            return Ok(());
+        if folder.changes {
+            folder.staged = stage(folder.job.files, &folder.plan, folder.job.dir)?;
         }
-        let dir = folder.job.dir;
-        folder.staged = stage(folder.job.files, &folder.plan, dir)?;
-        let mut marker = folder.complete.clone();
-        marker.incomplete = true;
-        for path in folder.plan.update.iter().chain(&folder.plan.remove) {
-            if let Some(old) = read_optional(&dir.join(path))? {
-                marker.replacing.insert(path.clone(), manifest::hash(&old));
-            }
-        }
-        let temp = dir.join(temporary_name(manifest::FILE_NAME));
-        write_unsynced(&temp, marker.to_text().as_bytes(), 0o644).map_err(write_error(&temp))?;
-        folder.marker = Some(temp);
         Ok(())
-    })?;
+    });
     let staged: Vec<&Path> = open
         .iter()
         .flat_map(|o| {
             let files = o.staged.iter().map(|s| s.temp.as_path());
-            files
-                .chain(o.marker.as_deref())
-                .chain(o.complete_staged.as_deref())
+            let marker = o.marker_placed.then_some(o.manifest_path.as_path());
+            files.chain(marker).chain(o.complete_staged.as_deref())
         })
         .collect();
-    if staged.is_empty() {
-        return Ok(());
-    }
     // Owned: the steps below work on `open` again.
     let touched: Vec<PathBuf> = open
         .iter()
         .filter(|o| o.complete_staged.is_some())
         .map(|o| o.job.dir.to_path_buf())
         .collect();
-    flush(&staged, &paths(&touched))?;
     let dirs: Vec<PathBuf> = open
         .iter()
         .filter(|o| o.changes)
         .map(|o| o.job.dir.to_path_buf())
         .collect();
-    // 2. The markers in place, durable before any file is replaced.
-    each_folder(open, |folder| match &folder.marker {
-        Some(marker) => std::fs::rename(marker, &folder.manifest_path)
-            .map_err(write_error(&folder.manifest_path)),
-        None => Ok(()),
-    })?;
-    flush(&[], &paths(&dirs))?;
-    // 3. Every folder's files renamed into place, and the ones no longer rendered removed. A
+    let flushed = staging.and_then(|()| match staged.is_empty() {
+        true => Ok(()),
+        false => flush(&staged, &paths(&touched)),
+    });
+    if let Err(error) = flushed {
+        // Nothing replaced yet: each folder's own manifest goes back.
+        for folder in open.iter().filter(|o| o.marker_placed) {
+            restore_manifest(&folder.manifest_path, folder.old_manifest.as_deref());
+        }
+        return Err(error);
+    }
+    if staged.is_empty() {
+        return Ok(());
+    }
+    // 2. Every folder's files renamed into place, and the ones no longer rendered removed. A
     // failed rename rolls its folder back; the others stay marked incomplete (their new files
     // in place), for the next render to finish.
     each_folder(open, |folder| {
@@ -457,7 +454,7 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
     folders.sort();
     folders.dedup();
     flush(&[], &folders)?;
-    // 4. The complete manifests, last.
+    // 3. The complete manifests, last.
     each_folder(open, |folder| match &folder.complete_staged {
         Some(temp) => {
             std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))
@@ -465,6 +462,41 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         None => Ok(()),
     })?;
     flush(&[], &paths(&touched))
+}
+
+/// Marks `folder` incomplete: its manifest replaced by the complete one marked so, with the
+/// hashes of the files about to be replaced or removed, as they are now (so that after a crash
+/// the next render knows both the old and the new bytes for imggen's). Staged under a temporary
+/// name in the folder's root and renamed; flushed with the staged files.
+fn place_marker(folder: &mut Open<'_>) -> Result<()> {
+    let dir = folder.job.dir;
+    let mut marker = folder.complete.clone();
+    marker.incomplete = true;
+    for path in folder.plan.update.iter().chain(&folder.plan.remove) {
+        if let Some(old) = read_optional(&dir.join(path))? {
+            marker.replacing.insert(path.clone(), manifest::hash(&old));
+        }
+    }
+    let temp = dir.join(temporary_name(manifest::FILE_NAME));
+    let placed = write_unsynced(&temp, marker.to_text().as_bytes(), 0o644)
+        .and_then(|()| std::fs::rename(&temp, &folder.manifest_path));
+    if let Err(source) = placed {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::Write {
+            path: folder.manifest_path.clone(),
+            source,
+        });
+    }
+    folder.marker_placed = true;
+    Ok(())
+}
+
+/// Puts a folder's manifest back as it was before a render that failed (none, if it had none).
+fn restore_manifest(path: &Path, old: Option<&[u8]>) {
+    let _ = match old {
+        Some(bytes) => write_atomic(path, bytes, false).map_err(|_| ()),
+        None => std::fs::remove_file(path).map_err(|_| ()),
+    };
 }
 
 fn paths(owned: &[PathBuf]) -> Vec<&Path> {
@@ -551,10 +583,7 @@ fn commit(staged: &[Staged], manifest_path: &Path, old_manifest: Option<&[u8]>) 
                 };
             }
             discard(&staged[index..]);
-            let _ = match old_manifest {
-                Some(bytes) => write_atomic(manifest_path, bytes, false).map_err(|_| ()),
-                None => std::fs::remove_file(manifest_path).map_err(|_| ()),
-            };
+            restore_manifest(manifest_path, old_manifest);
             return Err(Error::Write {
                 path: s.target.clone(),
                 source,
