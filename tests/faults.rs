@@ -266,6 +266,29 @@ fn an_interrupted_render_is_reported_incomplete_and_finished_by_the_next() {
     assert!(temporaries(&tree(&dir.join("out"))).is_empty());
 }
 
+/// A render killed while it writes its marker (the first thing it writes, staged in the
+/// folder's root) leaves only the marker's temporary file, the manifest still complete: `check`
+/// finds it in the root and calls the folder incomplete; the next render removes it.
+#[test]
+fn a_render_killed_while_writing_its_marker_is_reported_incomplete() {
+    let test = Test::new();
+    let dir = test.dir();
+    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+    let manifest = std::fs::read(dir.join("out").join(MANIFEST)).expect("manifest");
+    let marker = dir.join(format!("out/.{MANIFEST}.imggen-tmp-1-0"));
+    std::fs::write(&marker, &manifest[..manifest.len() / 2]).expect("half a marker");
+    let check = imggen(&dir, &["check", "--out", "out"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("incomplete: out"),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+    assert!(!marker.exists(), "the leftover was removed");
+    assert!(imggen(&dir, &["check", "--out", "out"]).status.success());
+}
+
 #[cfg(unix)]
 #[test]
 fn a_linked_folder_inside_out_is_refused_and_nothing_outside_changes() {
