@@ -78,12 +78,10 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&folder).map_err(fail)?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    let temp = folder.join(temporary_name(name));
-    let result = write_new(&temp, contents, mode).and_then(|()| std::fs::rename(&temp, target));
+    let temp = stage_beside(target, contents, mode).map_err(fail)?;
+    let result = std::fs::File::open(&temp)
+        .and_then(|file| file.sync_all())
+        .and_then(|()| std::fs::rename(&temp, target));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
@@ -277,18 +275,46 @@ impl Drop for PrivateDir {
     }
 }
 
-/// Writes `contents` with `mode` to `path`, flushed to disk.
-pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
-    write_unsynced(path, contents, mode)?;
-    std::fs::File::open(path)?.sync_all()
+/// Writes `contents` with `mode` to the new file `path`, not yet flushed: staging writes many
+/// files, then makes them durable at once ([`flush`]). Never into a file that is there already,
+/// nor through a link there: that is an error (`AlreadyExists`).
+pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    file.write_all(contents)?;
+    // Exactly `mode`, whatever the umask took from it.
+    set_mode(&file, mode)
 }
 
-/// Writes `contents` with `mode` to `path`, not yet flushed: staging writes many files, then
-/// makes them durable at once ([`flush`]).
-pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(contents)?;
-    set_mode(&file, mode)
+/// Writes `contents` with `mode` to a new temporary file beside `target` (named by
+/// [`temporary_name`]), not yet flushed, and returns its path. A name already taken (a link
+/// someone put in the output folder under a temporary's name, or a leftover of an earlier
+/// process with this one's id) is passed over for the next, never written through. A
+/// temporary file it could not finish is removed.
+pub fn stage_beside(target: &Path, contents: &[u8], mode: u32) -> std::io::Result<PathBuf> {
+    let folder = target.parent().unwrap_or_else(|| Path::new("."));
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let mut taken = None;
+    for _ in 0..16 {
+        let temp = folder.join(temporary_name(name));
+        match write_unsynced(&temp, contents, mode) {
+            Ok(()) => return Ok(temp),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken = Some(e),
+            Err(e) => {
+                // Made by this call (it was not there), or never made.
+                let _ = std::fs::remove_file(&temp);
+                return Err(e);
+            }
+        }
+    }
+    Err(taken.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
 }
 
 /// Makes `files`, and the renames and removals in `folders`, durable: one `syncfs` per file
@@ -427,6 +453,37 @@ mod tests {
                 .contains(&dir.path().display().to_string()),
             "{folder}"
         );
+    }
+
+    /// A temporary file's name is predictable (process id, a count): a link someone put in the
+    /// output folder under such a name must never be written through.
+    #[test]
+    fn staging_never_writes_through_a_link_under_a_temporary_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let target = dir.path().join("Dockerfile");
+        // Straight at a link: refused.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).expect("link");
+        let error = write_unsynced(&link, b"FROM evil", 0o644).expect_err("a link is there");
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        // The next names this process would take, taken by links: passed over.
+        let next = temporary_name("Dockerfile");
+        let count: u64 = next
+            .rsplit('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a count");
+        let prefix = next.trim_end_matches(|c: char| c.is_ascii_digit());
+        for n in count + 1..count + 6 {
+            let planted = dir.path().join(format!("{prefix}{n}"));
+            std::os::unix::fs::symlink(&victim, planted).expect("link");
+        }
+        let temp = stage_beside(&target, b"FROM scratch\n", 0o644).expect("stages");
+        assert!(std::fs::symlink_metadata(&temp).expect("there").is_file());
+        assert_eq!(std::fs::read(&temp).expect("read"), b"FROM scratch\n");
+        assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
     }
 
     #[test]

@@ -29,8 +29,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{
-    Lock, lock_folder, read_optional, read_optional_sized, temporary_name, write_atomic,
-    write_unsynced,
+    Lock, lock_folder, read_optional, read_optional_sized, stage_beside, write_atomic,
 };
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
@@ -384,9 +383,9 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             place_marker(folder)?;
         }
         if folder.changes || folder.old_manifest.as_deref() != Some(text.as_bytes()) {
-            let temp = folder.job.dir.join(temporary_name(manifest::FILE_NAME));
-            folder.complete_staged = Some(temp.clone());
-            write_unsynced(&temp, text.as_bytes(), 0o644).map_err(write_error(&temp))?;
+            let path = &folder.manifest_path;
+            let temp = stage_beside(path, text.as_bytes(), 0o644).map_err(write_error(path))?;
+            folder.complete_staged = Some(temp);
         }
         if folder.changes {
             folder.staged = stage(folder.job.files, &folder.plan, folder.job.dir)?;
@@ -477,13 +476,12 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
             marker.replacing.insert(path.clone(), manifest::hash(&old));
         }
     }
-    let temp = dir.join(temporary_name(manifest::FILE_NAME));
-    let placed = write_unsynced(&temp, marker.to_text().as_bytes(), 0o644)
-        .and_then(|()| std::fs::rename(&temp, &folder.manifest_path));
-    if let Err(source) = placed {
+    let path = &folder.manifest_path;
+    let temp = stage_beside(path, marker.to_text().as_bytes(), 0o644).map_err(write_error(path))?;
+    if let Err(source) = std::fs::rename(&temp, path) {
         let _ = std::fs::remove_file(&temp);
         return Err(Error::Write {
-            path: folder.manifest_path.clone(),
+            path: path.clone(),
             source,
         });
     }
@@ -529,11 +527,6 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
         let file = &files[path];
         let target = dir.join(path);
         let folder = target.parent().unwrap_or(dir).to_path_buf();
-        let name = target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("file");
-        let temp = folder.join(temporary_name(name));
         let mode = if file.executable { 0o755 } else { 0o644 };
         // What a rollback puts back: only an updated file had something before.
         let old = if replaces {
@@ -549,16 +542,16 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
             made.insert(folder);
             result
         };
-        let written = folder_made.and_then(|()| write_unsynced(&temp, &file.contents, mode));
-        if let Err(source) = written {
-            let _ = std::fs::remove_file(&temp);
-            discard(&staged);
-            return Err(Error::Write {
-                path: target,
-                source,
-            });
+        match folder_made.and_then(|()| stage_beside(&target, &file.contents, mode)) {
+            Ok(temp) => staged.push(Staged { temp, target, old }),
+            Err(source) => {
+                discard(&staged);
+                return Err(Error::Write {
+                    path: target,
+                    source,
+                });
+            }
         }
-        staged.push(Staged { temp, target, old });
     }
     Ok(staged)
 }
@@ -678,8 +671,8 @@ mod tests {
         std::fs::write(root.join("replaced"), "old\n").expect("write");
         std::fs::write(root.join(manifest::FILE_NAME), "old manifest\n").expect("write");
         let stage_one = |name: &str, contents: &str, old: Option<&str>| {
-            let temp = root.join(temporary_name(name));
-            crate::files::write_new(&temp, contents.as_bytes(), 0o644).expect("stage");
+            let temp = root.join(crate::files::temporary_name(name));
+            crate::files::write_unsynced(&temp, contents.as_bytes(), 0o644).expect("stage");
             Staged {
                 temp,
                 target: root.join(name),
