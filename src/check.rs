@@ -24,8 +24,8 @@ pub struct Drift {
     pub missing: Vec<String>,
     /// Files imggen generated earlier that the current render no longer produces.
     pub stale: Vec<String>,
-    /// A render into the folder was interrupted (its manifest says so, or it left temporary
-    /// files in the folder's root, where it writes first): some files may be old, some new.
+    /// A render into the folder was interrupted (its manifest says so, or it left the
+    /// temporary of its marker or of its complete manifest): some files may be old, some new.
     pub incomplete: bool,
 }
 
@@ -41,11 +41,18 @@ impl Drift {
 pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     // Never read a folder while a render is writing into it.
     let lock = crate::files::lock_folder(dir, crate::files::Lock::Shared)?;
-    let previous = Manifest::read(dir)?.unwrap_or_default();
+    // Read through the lock's handle of the folder; without one (no folder), by path.
+    let read = |relative: &str, expected: usize| match &lock {
+        Some(lock) => lock.read_sized(dir, relative, expected),
+        None => crate::files::read_optional_sized(&dir.join(relative), expected),
+    };
+    let previous = match read(crate::manifest::FILE_NAME, crate::manifest::SIZE_GUESS)? {
+        Some(bytes) => Manifest::parse(dir, &bytes)?,
+        None => Manifest::default(),
+    };
     let mut drift = Drift::default();
     for (path, file) in files {
-        let target = dir.join(path);
-        match crate::files::read_optional_sized(&target, file.contents.len())? {
+        match read(path, file.contents.len())? {
             Some(on_disk) if on_disk == file.contents => {}
             Some(on_disk) => {
                 let hand_edited = previous.written(path, &on_disk) == Some(false);
@@ -64,12 +71,8 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
             drift.stale.push(path.clone());
         }
     }
-    // In the root only: a render's first write is its marker, there (see `write`). Last, as
-    // it lets go of the lock.
-    let leftovers = lock
-        .map(|lock| lock.root_temporaries(dir))
-        .unwrap_or_default();
-    drift.incomplete = previous.incomplete || !leftovers.is_empty();
+    // Last, as it lets go of the lock.
+    drift.incomplete = previous.incomplete || lock.is_some_and(crate::write::interrupted);
     Ok(drift)
 }
 

@@ -21,12 +21,21 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// than `std::fs::read`. `check` and `render` read a hundred thousand of them over 10,000
 /// profiles. Any length is read whole.
 pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
-    // Not `read_to_end`: for a `File` it asks the size (statx, lseek) before reading.
-    let mut file = match std::fs::File::open(path) {
+    read_sized_at(rustix::fs::CWD, path, expected).map_err(|e| Error::read(path, e))
+}
+
+/// [`read_optional_sized`] of `relative` under the folder open as `dir`.
+fn read_sized_at(
+    dir: impl rustix::fd::AsFd,
+    relative: &Path,
+    expected: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    let file = match rustix::fs::openat(dir, relative, flags, Mode::empty()) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::read(path, e)),
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
     let mut contents = vec![0; expected + 1];
     let mut filled = 0;
@@ -34,11 +43,11 @@ pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8
         if filled == contents.len() {
             contents.resize(contents.len() * 2, 0);
         }
-        match file.read(&mut contents[filled..]) {
+        match rustix::io::read(&file, &mut contents[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::read(path, e)),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     contents.truncate(filled);
@@ -136,20 +145,23 @@ pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<FolderLock>> {
 pub struct FolderLock(std::fs::File);
 
 impl FolderLock {
-    /// The temporary files in the root of the folder `dir` this locks (not below it), listed
-    /// through the lock's own handle (no second `open`), then unlocked: the handle is listed
-    /// once, from its start. What `check` looks for: a render places its incomplete marker in
-    /// the root before it writes anything below it (see `write`).
-    pub fn root_temporaries(self, dir: &Path) -> Vec<PathBuf> {
-        walk_temporaries(dir, Some(self.0.into()), Depth::Root)
+    /// [`read_optional_sized`] of `relative`, in the folder `dir` this locks: opened from the
+    /// lock's handle, so the folder's own path is not walked again for every file.
+    pub fn read_sized(
+        &self,
+        dir: &Path,
+        relative: &str,
+        expected: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        read_sized_at(&self.0, Path::new(relative), expected)
+            .map_err(|e| Error::read(dir.join(relative), e))
     }
-}
 
-/// How far [`walk_temporaries`] looks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Depth {
-    Root,
-    All,
+    /// Whether the folder this locks holds an entry `name` (of any kind; a link is not
+    /// followed): asked through the lock's own handle, one `stat` and no path walk.
+    pub fn has_entry(&self, name: &str) -> bool {
+        rustix::fs::statat(&self.0, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).is_ok()
+    }
 }
 
 /// The marker in every temporary file's name.
@@ -176,29 +188,20 @@ pub fn is_temporary(name: &str) -> bool {
 /// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
 /// system that does not say, where the entry is asked with `lstat`).
 pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    walk_temporaries(dir, None, Depth::All)
-}
-
-/// [`temporaries`] to `depth`, with `dir` already open as `root` when given.
-fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>, depth: Depth) -> Vec<PathBuf> {
     use rustix::fs::{FileType, Mode, OFlags, RawDir};
     use std::os::unix::ffi::OsStrExt as _;
     let mut found = Vec::new();
     // One buffer for every `getdents`: 8 KiB holds many entries of the longest name.
     let mut buffer: Vec<u8> = Vec::with_capacity(8192);
     // Folders still to list. Iterative, so a deep tree cannot overflow the stack.
-    let mut pending = vec![(dir.to_path_buf(), root)];
+    let mut pending = vec![dir.to_path_buf()];
     let mut follow = OFlags::empty();
-    while let Some((folder, opened)) = pending.pop() {
+    while let Some(folder) = pending.pop() {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | follow;
         // `dir` itself may be a link to the folder; nothing under it is followed.
         follow = OFlags::NOFOLLOW;
-        let fd = match opened {
-            Some(fd) => fd,
-            None => match rustix::fs::open(&folder, flags, Mode::empty()) {
-                Ok(fd) => fd,
-                Err(_) => continue,
-            },
+        let Ok(fd) = rustix::fs::open(&folder, flags, Mode::empty()) else {
+            continue;
         };
         'listing: loop {
             let mut entries = RawDir::new(&fd, buffer.spare_capacity_mut());
@@ -223,7 +226,7 @@ fn walk_temporaries(dir: &Path, root: Option<rustix::fd::OwnedFd>, depth: Depth)
                     known => known,
                 };
                 match kind {
-                    FileType::Directory if depth == Depth::All => pending.push((path, None)),
+                    FileType::Directory => pending.push(path),
                     FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
                         found.push(path);
                     }
@@ -505,15 +508,23 @@ mod tests {
         // Not ours: a plain file, a folder with a temporary's name, a link to a temporary.
         std::fs::write(root.join("a/Dockerfile"), "x").expect("write");
         std::fs::create_dir(root.join("a").join(temp("d"))).expect("folder");
-        std::fs::write(outside.join(temp("f")), "x").expect("write");
+        let elsewhere = temp("f");
+        std::fs::write(outside.join(&elsewhere), "x").expect("write");
         std::os::unix::fs::symlink(&outside, root.join("a/b/link")).expect("link");
-        std::os::unix::fs::symlink(outside.join(temp("f")), root.join(temp("l"))).expect("link");
+        let link = temp("l");
+        std::os::unix::fs::symlink(outside.join(&elsewhere), root.join(&link)).expect("link");
         assert_eq!(temporaries(&root), expected);
-        // Through the folder's lock, whose handle lists the folder itself: its root only.
+        // Through the folder's lock: entries of its root, of any kind, links not followed.
         let lock = lock_folder(&root, Lock::Shared)
             .expect("locks")
             .expect("a folder");
-        assert_eq!(lock.root_temporaries(&root), expected[..1]);
+        let name = |path: &PathBuf| path.file_name().and_then(|n| n.to_str()).map(String::from);
+        assert!(lock.has_entry(&name(&expected[0]).expect("a name")));
+        assert!(lock.has_entry(&link), "a link counts, not followed");
+        assert!(lock.has_entry("a"));
+        assert!(!lock.has_entry(&elsewhere), "only the folder's own entries");
+        assert!(!lock.has_entry("Dockerfile"));
+        drop(lock);
         // The folder itself may be reached through a link.
         let alias = dir.path().join("alias");
         std::os::unix::fs::symlink(&root, &alias).expect("link");
@@ -526,7 +537,7 @@ mod tests {
         let lock = lock_folder(&alias, Lock::Exclusive)
             .expect("locks")
             .expect("a folder");
-        assert_eq!(lock.root_temporaries(&alias), through[..1]);
+        assert!(lock.has_entry("a"), "through a linked folder");
         // Nothing to lock where there is no folder: nothing there, or a file.
         for nothing in [dir.path().join("none"), root.join("a/Dockerfile")] {
             assert!(

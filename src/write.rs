@@ -383,8 +383,8 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             place_marker(folder)?;
         }
         if folder.changes || folder.old_manifest.as_deref() != Some(text.as_bytes()) {
-            let path = &folder.manifest_path;
-            let temp = stage_beside(path, text.as_bytes(), 0o644).map_err(write_error(path))?;
+            let temp = folder.job.dir.join(COMPLETE_TEMPORARY);
+            write_reserved(&temp, text.as_bytes()).map_err(write_error(&temp))?;
             folder.complete_staged = Some(temp);
         }
         if folder.changes {
@@ -477,7 +477,8 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
         }
     }
     let path = &folder.manifest_path;
-    let temp = stage_beside(path, marker.to_text().as_bytes(), 0o644).map_err(write_error(path))?;
+    let temp = dir.join(MARKER_TEMPORARY);
+    write_reserved(&temp, marker.to_text().as_bytes()).map_err(write_error(&temp))?;
     if let Err(source) = std::fs::rename(&temp, path) {
         let _ = std::fs::remove_file(&temp);
         return Err(Error::Write {
@@ -487,6 +488,35 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
     }
     folder.marker_placed = true;
     Ok(())
+}
+
+/// The temporary names of the incomplete marker and of the complete manifest, in an output
+/// folder's root. Fixed, as one writer at a time holds the folder's lock, so that
+/// [`interrupted`] asks for two names instead of listing the folder; temporaries like any other
+/// (`files::is_temporary`), removed by the next render.
+const MARKER_TEMPORARY: &str = ".imggen-manifest.toml.imggen-tmp-marker";
+const COMPLETE_TEMPORARY: &str = ".imggen-manifest.toml.imggen-tmp-complete";
+
+/// Writes a manifest under its reserved temporary name, as a new file: whatever is left under
+/// that name (by an interrupted render, or anyone) is removed first, never written through.
+fn write_reserved(temp: &Path, contents: &[u8]) -> std::io::Result<()> {
+    match crate::files::write_unsynced(temp, contents, 0o644) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(temp)?;
+            crate::files::write_unsynced(temp, contents, 0o644)
+        }
+        result => result,
+    }
+}
+
+/// Whether a render into the folder `lock` holds (let go of here) was interrupted before its
+/// manifest said so: one of the two reserved temporaries is in the folder's root. A render
+/// writes its marker before anything else, so no other temporary of it is left without the
+/// marker in place or its temporary there (see the module comment).
+pub fn interrupted(lock: crate::files::FolderLock) -> bool {
+    [MARKER_TEMPORARY, COMPLETE_TEMPORARY]
+        .iter()
+        .any(|name| lock.has_entry(name))
 }
 
 /// Puts a folder's manifest back as it was before a render that failed (none, if it had none).

@@ -246,12 +246,11 @@ fn an_interrupted_render_is_reported_incomplete_and_finished_by_the_next() {
     // What a kill between the renames leaves: the manifest still marked, a temporary file.
     let manifest = dir.join("out").join(MANIFEST);
     let text = std::fs::read_to_string(&manifest).expect("manifest");
-    std::fs::write(
-        &manifest,
-        text.replacen("files = ", "incomplete = true\nfiles = ", 1),
-    )
-    .expect("mark");
-    std::fs::write(dir.join("out/.Dockerfile.imggen-tmp-1-0"), "partial").expect("temp");
+    let marked = text.replacen("\n[packs]", "incomplete = true\n\n[packs]", 1);
+    assert_ne!(marked, text, "marked");
+    std::fs::write(&manifest, marked).expect("mark");
+    let temp = dir.join("out/python-runtime/.Dockerfile.imggen-tmp-1-0");
+    std::fs::write(&temp, "partial").expect("temp");
     let check = imggen(&dir, &["check", "--out", "out"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(
@@ -266,16 +265,16 @@ fn an_interrupted_render_is_reported_incomplete_and_finished_by_the_next() {
     assert!(temporaries(&tree(&dir.join("out"))).is_empty());
 }
 
-/// A render killed while it writes its marker (the first thing it writes, staged in the
-/// folder's root) leaves only the marker's temporary file, the manifest still complete: `check`
-/// finds it in the root and calls the folder incomplete; the next render removes it.
+/// A render killed while it writes its marker (the first thing it writes, under a reserved
+/// temporary name in the folder's root) leaves only that file, the manifest still complete:
+/// `check` finds it and calls the folder incomplete; the next render removes it.
 #[test]
 fn a_render_killed_while_writing_its_marker_is_reported_incomplete() {
     let test = Test::new();
     let dir = test.dir();
     assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
     let manifest = std::fs::read(dir.join("out").join(MANIFEST)).expect("manifest");
-    let marker = dir.join(format!("out/.{MANIFEST}.imggen-tmp-1-0"));
+    let marker = dir.join(format!("out/{MANIFEST}.imggen-tmp-marker"));
     std::fs::write(&marker, &manifest[..manifest.len() / 2]).expect("half a marker");
     let check = imggen(&dir, &["check", "--out", "out"]);
     assert_eq!(check.status.code(), Some(1));
