@@ -7,12 +7,13 @@
 //! 1. takes the folder's advisory lock (a second imggen waits for it, and says so), removes the
 //!    temporary files an interrupted render left, and plans again under the lock;
 //! 2. renames into place a manifest marked incomplete, with the hashes of the files about to be
-//!    replaced (staged under a temporary name in the folder's root first), before it writes
-//!    anything else: so a temporary file below the root never exists without the marker, and
-//!    `check` looks for leftovers in the root only;
+//!    replaced (written first under its reserved temporary name in the folder's root), before
+//!    it writes anything else: so no other temporary file exists without the marker in place,
+//!    and `check` asks for the two reserved names instead of listing the folder
+//!    ([`interrupted`]);
 //! 3. stages every new file under a temporary name unique to the process, beside its target,
-//!    and the complete manifest, then flushes them and the marker to disk at once (`syncfs`, or
-//!    an `fsync` per file where there is none);
+//!    and the complete manifest under its reserved name, then flushes them and the marker to
+//!    disk at once (`syncfs`, or an `fsync` per file where there is none);
 //! 4. renames every staged file into place; if one rename fails, the files already replaced are
 //!    put back and the manifest restored, so the folder is as it was (as it is when staging or
 //!    the flush fails);
@@ -374,8 +375,8 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         })
     };
     // 1. In every folder that changes, the incomplete marker renamed into place before anything
-    // else is written, so a temporary file below the folder's root never exists without it;
-    // then every new file and every complete manifest staged, and all of it flushed at once.
+    // else is written, so no other temporary file exists without it; then every new file and
+    // every complete manifest staged, and all of it flushed at once.
     // The folders are independent until a flush: each one's work runs on every core.
     let staging = each_folder(open, |folder| {
         let text = folder.complete.to_text();
