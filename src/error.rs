@@ -568,9 +568,9 @@ impl fmt::Display for Error {
             }
             Self::LinkInOutput { path } => write!(
                 f,
-                "`{}` is a symbolic link inside the output folder; imggen never writes through \
-                 a link there (it could land outside the folder): remove the link, or render \
-                 into another --out",
+                "`{}` is a symbolic link inside the output folder; imggen never reads or writes \
+                 through a link there (it could reach outside the folder): remove the link, or \
+                 render into another --out",
                 path.display()
             ),
             Self::OutNotDir { path } => {

@@ -24,6 +24,27 @@ pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8
     read_sized_at(rustix::fs::CWD, path, expected).map_err(|e| Error::read(path, e))
 }
 
+/// The whole of `file`, read into a buffer of `expected` bytes and one more (grown if the file
+/// is longer), so that a file of the expected length takes one `read` and the `read` that says
+/// it ended: not `read_to_end`, which for a `File` asks the size (statx, lseek) first.
+fn read_sized(file: &rustix::fd::OwnedFd, expected: usize) -> std::io::Result<Vec<u8>> {
+    let mut contents = vec![0; expected + 1];
+    let mut filled = 0;
+    loop {
+        if filled == contents.len() {
+            contents.resize(contents.len() * 2, 0);
+        }
+        match rustix::io::read(file, &mut contents[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    contents.truncate(filled);
+    Ok(contents)
+}
+
 /// [`read_optional_sized`] of `relative` under the folder open as `dir`.
 fn read_sized_at(
     dir: impl rustix::fd::AsFd,
@@ -32,26 +53,99 @@ fn read_sized_at(
 ) -> std::io::Result<Option<Vec<u8>>> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-    let file = match rustix::fs::openat(dir, relative, flags, Mode::empty()) {
-        Ok(file) => file,
-        Err(rustix::io::Errno::NOENT) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let mut contents = vec![0; expected + 1];
-    let mut filled = 0;
-    loop {
-        if filled == contents.len() {
-            contents.resize(contents.len() * 2, 0);
-        }
-        match rustix::io::read(&file, &mut contents[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+    match rustix::fs::openat(dir, relative, flags, Mode::empty()) {
+        Ok(file) => read_sized(&file, expected).map(Some),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens `relative` (a path imggen writes: relative, without `..`) under the folder open as
+/// `dir`, for reading, never through a symbolic link (`ELOOP` when there is one on the way):
+/// one `openat2` that refuses links where Linux has it, else one `openat` per component, each
+/// refusing a link.
+fn open_beneath(
+    dir: rustix::fd::BorrowedFd<'_>,
+    relative: &Path,
+) -> rustix::io::Result<rustix::fd::OwnedFd> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        match rustix::fs::openat2(dir, relative, flags, Mode::empty(), resolve) {
+            // Older kernels, and sandboxes that filter the call: the walk below.
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
+            opened => return opened,
         }
     }
-    contents.truncate(filled);
-    Ok(Some(contents))
+    open_walking(dir, relative)
+}
+
+/// [`open_beneath`] without `openat2`: one `openat` per component, each refusing a link.
+fn open_walking(
+    dir: rustix::fd::BorrowedFd<'_>,
+    relative: &Path,
+) -> rustix::io::Result<rustix::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    // Not blocking: a FIFO put there would otherwise hold the open until a writer came.
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+    let parts: Vec<&std::ffi::OsStr> = relative
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => Some(part),
+            _ => None,
+        })
+        .collect();
+    let mut opened: Option<rustix::fd::OwnedFd> = None;
+    for (index, part) in parts.iter().enumerate() {
+        let folder = if index + 1 < parts.len() {
+            OFlags::DIRECTORY
+        } else {
+            OFlags::empty()
+        };
+        let base = opened.as_ref().map_or(dir, rustix::fd::AsFd::as_fd);
+        let next = match rustix::fs::openat(base, *part, flags | folder, Mode::empty()) {
+            // A folder asked for without following: a link there says "not a folder".
+            Err(rustix::io::Errno::NOTDIR) => {
+                let nofollow = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+                let stat = rustix::fs::statat(base, *part, nofollow)?;
+                return Err(match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
+                    rustix::fs::FileType::Symlink => rustix::io::Errno::LOOP,
+                    _ => rustix::io::Errno::NOTDIR,
+                });
+            }
+            next => next?,
+        };
+        opened = Some(next);
+    }
+    opened.ok_or(rustix::io::Errno::INVAL)
+}
+
+/// Refuses a symbolic link anywhere on `relative` below `dir` (the folder itself may be one):
+/// what imggen reads or writes in an output folder, where a link could lead outside it.
+pub fn refuse_links(dir: &Path, relative: &str) -> Result<()> {
+    match first_link(dir, relative) {
+        Some(path) => Err(Error::LinkInOutput { path }),
+        None => Ok(()),
+    }
+}
+
+/// The first symbolic link on `relative` below `dir`, up to the first part that is not there.
+fn first_link(dir: &Path, relative: &str) -> Option<PathBuf> {
+    let mut current = dir.to_path_buf();
+    for component in Path::new(relative).components() {
+        let std::path::Component::Normal(part) = component else {
+            continue;
+        };
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(current),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
@@ -146,15 +240,28 @@ pub struct FolderLock(std::fs::File);
 
 impl FolderLock {
     /// [`read_optional_sized`] of `relative`, in the folder `dir` this locks: opened from the
-    /// lock's handle, so the folder's own path is not walked again for every file.
+    /// lock's handle (the folder's own path is not walked again for every file), and never
+    /// through a symbolic link inside the folder, which is refused: what the folder holds comes
+    /// from a pull request, and a link there could show any file `check` can read in its diff.
     pub fn read_sized(
         &self,
         dir: &Path,
         relative: &str,
         expected: usize,
     ) -> Result<Option<Vec<u8>>> {
-        read_sized_at(&self.0, Path::new(relative), expected)
-            .map_err(|e| Error::read(dir.join(relative), e))
+        use rustix::fd::AsFd as _;
+        let failed = |e: rustix::io::Errno| Error::read(dir.join(relative), e.into());
+        match open_beneath(self.0.as_fd(), Path::new(relative)) {
+            Ok(file) => read_sized(&file, expected)
+                .map(Some)
+                .map_err(|e| Error::read(dir.join(relative), e)),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(rustix::io::Errno::LOOP) => Err(first_link(dir, relative).map_or_else(
+                || failed(rustix::io::Errno::LOOP),
+                |path| Error::LinkInOutput { path },
+            )),
+            Err(e) => Err(failed(e)),
+        }
     }
 
     /// Whether the folder this locks holds an entry `name` (of any kind; a link is not
@@ -487,6 +594,45 @@ mod tests {
         assert!(std::fs::symlink_metadata(&temp).expect("there").is_file());
         assert_eq!(std::fs::read(&temp).expect("read"), b"FROM scratch\n");
         assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+    }
+
+    /// What a pull request can put in an output folder: links to files outside it, as a file
+    /// or as a folder. Reading through the folder's lock (what `check` does) refuses both, with
+    /// `openat2` and with the walk used where there is none; a file is read, a missing one is
+    /// `None`.
+    #[test]
+    fn reading_an_output_folder_never_follows_a_link() {
+        use rustix::fd::AsFd as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("out");
+        std::fs::create_dir_all(root.join("python-runtime")).expect("folders");
+        std::fs::write(root.join("python-runtime/Dockerfile"), "FROM x\n").expect("write");
+        let secret = dir.path().join("secret");
+        std::fs::create_dir(&secret).expect("folder");
+        std::fs::write(secret.join("Dockerfile"), "TOKEN").expect("write");
+        std::os::unix::fs::symlink(secret.join("Dockerfile"), root.join(".env")).expect("link");
+        std::os::unix::fs::symlink(&secret, root.join("postgres")).expect("link");
+        let lock = lock_folder(&root, Lock::Shared)
+            .expect("locks")
+            .expect("a folder");
+        let read = |relative: &str| lock.read_sized(&root, relative, 4);
+        assert_eq!(
+            read("python-runtime/Dockerfile").expect("reads"),
+            Some(b"FROM x\n".to_vec())
+        );
+        assert_eq!(read("kerberos-test/Dockerfile").expect("reads"), None);
+        for (relative, link) in [(".env", ".env"), ("postgres/Dockerfile", "postgres")] {
+            let error = read(relative).expect_err("a link");
+            assert!(
+                matches!(&error, Error::LinkInOutput { path } if *path == root.join(link)),
+                "{error}"
+            );
+            let walked = open_walking(lock.0.as_fd(), Path::new(relative));
+            assert_eq!(walked.err(), Some(rustix::io::Errno::LOOP), "{relative}");
+        }
+        let walked = open_walking(lock.0.as_fd(), Path::new("python-runtime/Dockerfile"));
+        let contents = read_sized(&walked.expect("opens"), 2).expect("reads");
+        assert_eq!(contents, b"FROM x\n");
     }
 
     #[test]

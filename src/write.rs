@@ -26,11 +26,11 @@
 //! A render killed at any point leaves whole files only (old or new), and a folder that `check`
 //! reports as incomplete until the next `render` finishes it.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{
-    Lock, lock_folder, read_optional, read_optional_sized, stage_beside, write_atomic,
+    Lock, lock_folder, read_optional, read_optional_sized, refuse_links, stage_beside, write_atomic,
 };
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
@@ -108,6 +108,7 @@ fn plan_unlocked(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
         _ => {}
     }
+    refuse_links(dir, manifest::FILE_NAME)?;
     let old_manifest = read_optional_sized(&dir.join(manifest::FILE_NAME), manifest::SIZE_GUESS)?;
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
@@ -200,25 +201,6 @@ fn plan_against(files: &Files, dir: &Path, force: bool, previous: &Manifest) -> 
         }
     }
     Ok(plan)
-}
-
-/// Refuses a symbolic link anywhere on `path` below `dir` (the folder itself may be one).
-fn refuse_links(dir: &Path, path: &str) -> Result<()> {
-    let mut current = dir.to_path_buf();
-    for component in Path::new(path).components() {
-        let Component::Normal(part) = component else {
-            continue;
-        };
-        current.push(part);
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(Error::LinkInOutput { path: current });
-            }
-            Ok(_) => {}
-            Err(_) => return Ok(()),
-        }
-    }
-    Ok(())
 }
 
 /// One folder to render into: what goes in it, and its manifest.
@@ -337,6 +319,7 @@ fn open_folder<'a>(
     let old_manifest = if empty {
         None
     } else {
+        refuse_links(dir, manifest::FILE_NAME)?;
         read_optional(&manifest_path)?
     };
     let previous = match &old_manifest {

@@ -238,3 +238,40 @@ fn check_as_json_answers_on_stdout_even_when_it_fails() {
         "{json}"
     );
 }
+
+/// The output folder comes with a pull request, and `check` shows a changed file's contents in
+/// its diff: a link committed in place of a generated file (or of a folder, or the manifest)
+/// would print whatever it points at into a CI log. `check` refuses to read through it.
+#[test]
+fn a_link_in_the_output_folder_is_refused_never_read() {
+    for (replaced, link) in [
+        ("out/python-runtime/Dockerfile", "out/python-runtime/Dockerfile"),
+        ("out/python-runtime", "out/python-runtime"),
+        ("out/.imggen-manifest.toml", "out/.imggen-manifest.toml"),
+    ] {
+        let output = rendered();
+        let secret = output.dir.join("secret");
+        std::fs::create_dir(&secret).expect("folder");
+        std::fs::write(secret.join("Dockerfile"), "SECRET-TOKEN-123\n").expect("write");
+        let target = output.dir.join(replaced);
+        let points_at = if target.is_dir() {
+            std::fs::remove_dir_all(&target).expect("rm");
+            secret.clone()
+        } else {
+            std::fs::remove_file(&target).expect("rm");
+            secret.join("Dockerfile")
+        };
+        std::os::unix::fs::symlink(&points_at, &target).expect("link");
+        output
+            .then()
+            .args(["check", "-p", "debian-prebuilt", "--out", "out"])
+            .status(2)
+            .stdout("")
+            .stderr(&format!(
+                "error: `{link}` is a symbolic link inside the output folder; imggen never reads \
+                 or writes through a link there (it could reach outside the folder): remove the \
+                 link, or render into another --out\n"
+            ))
+            .run();
+    }
+}

@@ -306,7 +306,7 @@ fn a_linked_folder_inside_out_is_refused_and_nothing_outside_changes() {
     assert!(
         String::from_utf8_lossy(&render.stderr).starts_with(
             "error: `out/postgres` is a symbolic link inside the output folder; imggen never \
-             writes through a link there"
+             reads or writes through a link there"
         ),
         "{}",
         String::from_utf8_lossy(&render.stderr)

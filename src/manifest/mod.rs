@@ -131,6 +131,8 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
+        // Never through a link: what it holds could end up in a message.
+        crate::files::refuse_links(dir, FILE_NAME)?;
         // Without asking its size first: a manifest of a few dozen files fits the guess.
         crate::files::read_optional_sized(&dir.join(FILE_NAME), SIZE_GUESS)?
             .map(|bytes| Self::parse(dir, &bytes))
