@@ -21,7 +21,14 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// than `std::fs::read`. `check` and `render` read a hundred thousand of them over 10,000
 /// profiles. Any length is read whole.
 pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8>>> {
-    read_sized_at(rustix::fs::CWD, path, expected).map_err(|e| Error::read(path, e))
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(file) => read_sized(&file, expected).map(Some),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+    .map_err(|e| Error::read(path, e))
 }
 
 /// The whole of `file`, read into a buffer of `expected` bytes and one more (grown if the file
@@ -43,21 +50,6 @@ fn read_sized(file: &rustix::fd::OwnedFd, expected: usize) -> std::io::Result<Ve
     }
     contents.truncate(filled);
     Ok(contents)
-}
-
-/// [`read_optional_sized`] of `relative` under the folder open as `dir`.
-fn read_sized_at(
-    dir: impl rustix::fd::AsFd,
-    relative: &Path,
-    expected: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
-    use rustix::fs::{Mode, OFlags};
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-    match rustix::fs::openat(dir, relative, flags, Mode::empty()) {
-        Ok(file) => read_sized(&file, expected).map(Some),
-        Err(rustix::io::Errno::NOENT) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Opens `relative` (a path imggen writes: relative, without `..`) under the folder open as

@@ -108,8 +108,7 @@ fn plan_unlocked(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
         _ => {}
     }
-    refuse_links(dir, manifest::FILE_NAME)?;
-    let old_manifest = read_optional_sized(&dir.join(manifest::FILE_NAME), manifest::SIZE_GUESS)?;
+    let old_manifest = Manifest::read_bytes(dir)?;
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
         None => Manifest::default(),
@@ -319,8 +318,7 @@ fn open_folder<'a>(
     let old_manifest = if empty {
         None
     } else {
-        refuse_links(dir, manifest::FILE_NAME)?;
-        read_optional(&manifest_path)?
+        Manifest::read_bytes(dir)?
     };
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,

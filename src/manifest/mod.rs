@@ -131,12 +131,17 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        // Never through a link: what it holds could end up in a message.
-        crate::files::refuse_links(dir, FILE_NAME)?;
-        // Without asking its size first: a manifest of a few dozen files fits the guess.
-        crate::files::read_optional_sized(&dir.join(FILE_NAME), SIZE_GUESS)?
+        Self::read_bytes(dir)?
             .map(|bytes| Self::parse(dir, &bytes))
             .transpose()
+    }
+
+    /// The bytes of the manifest in `dir`, or `None` when there is none. Never through a link
+    /// (what it holds could end up in a message), and without asking its size first: a
+    /// manifest of a few dozen files fits [`SIZE_GUESS`].
+    pub fn read_bytes(dir: &Path) -> Result<Option<Vec<u8>>> {
+        crate::files::refuse_links(dir, FILE_NAME)?;
+        crate::files::read_optional_sized(&dir.join(FILE_NAME), SIZE_GUESS)
     }
 
     /// The manifest of `dir` from its bytes, already read: in the layout imggen writes, read
