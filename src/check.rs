@@ -41,12 +41,10 @@ impl Drift {
 pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     // Never read a folder while a render is writing into it.
     let lock = crate::files::lock_folder(dir, crate::files::Lock::Shared)?;
-    // Read through the lock's handle of the folder; without one (no folder), by path.
-    let read = |relative: &str, expected: usize| match &lock {
-        Some(lock) => lock.read_sized(dir, relative, expected),
-        None => crate::files::read_optional_sized(&dir.join(relative), expected),
+    let read = |relative: &str, expected: usize| {
+        crate::files::read_output(dir, lock.as_ref(), relative, expected)
     };
-    let previous = match read(crate::manifest::FILE_NAME, crate::manifest::SIZE_GUESS)? {
+    let previous = match Manifest::read_bytes(dir, lock.as_ref())? {
         Some(bytes) => Manifest::parse(dir, &bytes)?,
         None => Manifest::default(),
     };

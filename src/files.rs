@@ -226,6 +226,25 @@ pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<FolderLock>> {
     Ok(Some(FolderLock(handle)))
 }
 
+/// [`read_optional_sized`] of `relative` in the output folder `dir`, never through a symbolic
+/// link inside the folder (refused, naming the link): through `lock`'s handle of the folder
+/// ([`FolderLock::read_sized`]), or by path, each part asked first, where there is no lock
+/// because there was no folder. Every read of an output folder's files goes through here.
+pub fn read_output(
+    dir: &Path,
+    lock: Option<&FolderLock>,
+    relative: &str,
+    expected: usize,
+) -> Result<Option<Vec<u8>>> {
+    match lock {
+        Some(lock) => lock.read_sized(dir, relative, expected),
+        None => {
+            refuse_links(dir, relative)?;
+            read_optional_sized(&dir.join(relative), expected)
+        }
+    }
+}
+
 /// A folder locked by [`lock_folder`], unlocked when dropped.
 #[derive(Debug)]
 pub struct FolderLock(std::fs::File);

@@ -29,9 +29,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::files::{
-    Lock, lock_folder, read_optional, read_optional_sized, refuse_links, stage_beside, write_atomic,
-};
+use crate::files::{FolderLock, Lock, lock_folder, read_output, stage_beside, write_atomic};
 use crate::manifest::{self, Manifest};
 use crate::render::Files;
 
@@ -73,8 +71,8 @@ impl Plan {
 /// in the middle of another render's writes), after verifying the files. Writes nothing.
 pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
     crate::verify::verify(files)?;
-    let _lock = lock_folder(dir, Lock::Shared)?;
-    plan_unlocked(files, dir, force, None)
+    let lock = lock_folder(dir, Lock::Shared)?;
+    plan_locked(files, dir, lock.as_ref(), force, None)
 }
 
 /// [`plan`] for a job, which also says whether executing it would write anything at all
@@ -83,8 +81,8 @@ pub fn plan(files: &Files, dir: &Path, force: bool) -> Result<Plan> {
 /// has it): the files are verified only when the folder is not.
 pub fn plan_job(job: &Job<'_>, force: bool) -> Result<Plan> {
     let plan = {
-        let _lock = lock_folder(job.dir, Lock::Shared)?;
-        plan_unlocked(job.files, job.dir, force, Some(job.manifest))?
+        let lock = lock_folder(job.dir, Lock::Shared)?;
+        plan_locked(job.files, job.dir, lock.as_ref(), force, Some(job.manifest))?
     };
     if !job.verified && !plan.current {
         crate::verify::verify(job.files)?;
@@ -92,9 +90,11 @@ pub fn plan_job(job: &Job<'_>, force: bool) -> Result<Plan> {
     Ok(plan)
 }
 
-fn plan_unlocked(
+/// The plan, read under `lock` (the folder's, `None` when there was no folder to lock).
+fn plan_locked(
     files: &Files,
     dir: &Path,
+    lock: Option<&FolderLock>,
     force: bool,
     manifest: Option<&Manifest>,
 ) -> Result<Plan> {
@@ -108,12 +108,12 @@ fn plan_unlocked(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
         _ => {}
     }
-    let old_manifest = Manifest::read_bytes(dir)?;
+    let old_manifest = Manifest::read_bytes(dir, lock)?;
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
         None => Manifest::default(),
     };
-    let mut plan = plan_against(files, dir, force, &previous)?;
+    let mut plan = plan_against(files, dir, lock, force, &previous)?;
     if let (Some(manifest), Some(old)) = (manifest, &old_manifest) {
         plan.current = !changes(&plan, &previous)
             && complete_manifest(manifest, files, &plan, &previous)
@@ -163,13 +163,22 @@ fn is_empty(dir: &Path) -> Result<bool> {
     Ok(entries.next().is_none())
 }
 
-/// The plan, given the manifest `dir` holds (`previous`).
-fn plan_against(files: &Files, dir: &Path, force: bool, previous: &Manifest) -> Result<Plan> {
+/// A guess at the size of a file imggen no longer renders: the read grows past it.
+const OLD_FILE_GUESS: usize = 4096;
+
+/// The plan, given the manifest `dir` holds (`previous`), read under `lock`. A link inside the
+/// folder is refused ([`read_output`]): everything is later written by path.
+fn plan_against(
+    files: &Files,
+    dir: &Path,
+    lock: Option<&FolderLock>,
+    force: bool,
+    previous: &Manifest,
+) -> Result<Plan> {
     let mut plan = Plan::default();
     for (path, file) in files {
-        refuse_links(dir, path)?;
         let target = dir.join(path);
-        match read_optional_sized(&target, file.contents.len())? {
+        match read_output(dir, lock, path, file.contents.len())? {
             None => plan.create.push(path.clone()),
             Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
             Some(existing) => {
@@ -190,8 +199,7 @@ fn plan_against(files: &Files, dir: &Path, force: bool, previous: &Manifest) -> 
         if files.contains_key(path) {
             continue;
         }
-        refuse_links(dir, path)?;
-        match read_optional(&dir.join(path))? {
+        match read_output(dir, lock, path, OLD_FILE_GUESS)? {
             None => {}
             Some(existing) if force || previous.written(path, &existing) == Some(true) => {
                 plan.remove.push(path.clone())
@@ -229,7 +237,7 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
 /// A folder being written: its lock, what it held, and what goes in.
 struct Open<'a> {
     job: &'a Job<'a>,
-    _lock: Option<crate::files::FolderLock>,
+    lock: Option<FolderLock>,
     manifest_path: PathBuf,
     old_manifest: Option<Vec<u8>>,
     plan: Plan,
@@ -318,7 +326,7 @@ fn open_folder<'a>(
     let old_manifest = if empty {
         None
     } else {
-        Manifest::read_bytes(dir)?
+        Manifest::read_bytes(dir, lock.as_ref())?
     };
     let previous = match &old_manifest {
         Some(bytes) => Manifest::parse(dir, bytes)?,
@@ -327,14 +335,14 @@ fn open_folder<'a>(
     let plan = if empty {
         all_new(job.files)
     } else {
-        plan_against(job.files, dir, force, &previous)?
+        plan_against(job.files, dir, lock.as_ref(), force, &previous)?
     };
     plan.refuse_conflicts()?;
     let complete = complete_manifest(job.manifest, job.files, &plan, &previous);
     let changes = changes(&plan, &previous);
     Ok(Open {
         job,
-        _lock: lock,
+        lock,
         manifest_path,
         old_manifest,
         plan,
@@ -370,7 +378,12 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             folder.complete_staged = Some(temp);
         }
         if folder.changes {
-            folder.staged = stage(folder.job.files, &folder.plan, folder.job.dir)?;
+            folder.staged = stage(
+                folder.job.files,
+                &folder.plan,
+                folder.job.dir,
+                folder.lock.as_ref(),
+            )?;
         }
         Ok(())
     });
@@ -454,7 +467,7 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
     let mut marker = folder.complete.clone();
     marker.incomplete = true;
     for path in folder.plan.update.iter().chain(&folder.plan.remove) {
-        if let Some(old) = read_optional(&dir.join(path))? {
+        if let Some(old) = read_output(dir, folder.lock.as_ref(), path, OLD_FILE_GUESS)? {
             marker.replacing.insert(path.clone(), manifest::hash(&old));
         }
     }
@@ -530,7 +543,7 @@ struct Staged {
     old: Option<(Vec<u8>, u32)>,
 }
 
-fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
+fn stage(files: &Files, plan: &Plan, dir: &Path, lock: Option<&FolderLock>) -> Result<Vec<Staged>> {
     let mut staged = Vec::new();
     // Each folder made once (the output folder exists already).
     let mut made = std::collections::BTreeSet::from([dir.to_path_buf()]);
@@ -542,7 +555,7 @@ fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
         let mode = if file.executable { 0o755 } else { 0o644 };
         // What a rollback puts back: only an updated file had something before.
         let old = if replaces {
-            read_optional(&target)?
+            read_output(dir, lock, path, file.contents.len())?
                 .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)))
         } else {
             None

@@ -288,35 +288,53 @@ fn a_render_killed_while_writing_its_marker_is_reported_incomplete() {
     assert!(imggen(&dir, &["check", "--out", "out"]).status.success());
 }
 
+/// A link committed inside the output folder, in place of a folder, a generated file or the
+/// manifest: `render` neither reads through it nor writes through it, and says which it is.
 #[cfg(unix)]
 #[test]
-fn a_linked_folder_inside_out_is_refused_and_nothing_outside_changes() {
-    let test = Test::new();
-    let dir = test.dir();
-    assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
-    let outside = dir.join("elsewhere");
-    std::fs::create_dir(&outside).expect("mkdir");
-    std::fs::write(outside.join("Dockerfile"), "mine\n").expect("write");
-    let postgres: PathBuf = dir.join("out/postgres");
-    std::fs::remove_dir_all(&postgres).expect("rm");
-    std::os::unix::fs::symlink(&outside, &postgres).expect("link");
-    let before = tree(&dir.join("out"));
-    let render = imggen(&dir, &["render", "--out", "out"]);
-    assert_eq!(render.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&render.stderr).starts_with(
-            "error: `out/postgres` is a symbolic link inside the output folder; imggen never \
-             reads or writes through a link there"
-        ),
-        "{}",
-        String::from_utf8_lossy(&render.stderr)
-    );
-    assert_eq!(
-        std::fs::read_to_string(outside.join("Dockerfile")).expect("read"),
-        "mine\n"
-    );
-    assert_eq!(tree(&outside).len(), 1, "nothing written outside");
-    assert_eq!(tree(&dir.join("out")), before, "nothing written inside");
+fn a_link_inside_out_is_refused_and_nothing_outside_changes() {
+    for link in [
+        "out/postgres",
+        "out/postgres/Dockerfile",
+        "out/.imggen-manifest.toml",
+    ] {
+        let test = Test::new();
+        let dir = test.dir();
+        assert!(imggen(&dir, &["render", "--out", "out"]).status.success());
+        let outside = dir.join("elsewhere");
+        std::fs::create_dir(&outside).expect("mkdir");
+        std::fs::write(outside.join("Dockerfile"), "mine\n").expect("write");
+        let target: PathBuf = dir.join(link);
+        let points_at = if target.is_dir() {
+            std::fs::remove_dir_all(&target).expect("rm");
+            outside.clone()
+        } else {
+            std::fs::remove_file(&target).expect("rm");
+            outside.join("Dockerfile")
+        };
+        std::os::unix::fs::symlink(&points_at, &target).expect("link");
+        let before = tree(&dir.join("out"));
+        let render = imggen(&dir, &["render", "--out", "out"]);
+        assert_eq!(render.status.code(), Some(2), "{link}");
+        assert_eq!(
+            String::from_utf8_lossy(&render.stderr),
+            format!(
+                "error: `{link}` is a symbolic link inside the output folder; imggen never reads \
+                 or writes through a link there (it could reach outside the folder): remove the \
+                 link, or render into another --out\n"
+            ),
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("Dockerfile")).expect("read"),
+            "mine\n"
+        );
+        assert_eq!(tree(&outside).len(), 1, "nothing written outside ({link})");
+        assert_eq!(
+            tree(&dir.join("out")),
+            before,
+            "nothing written inside ({link})"
+        );
+    }
 }
 
 /// `render --all` writes a chunk of folders with shared flushes: killed anywhere in that, every

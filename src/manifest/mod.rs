@@ -131,17 +131,19 @@ impl Manifest {
 
     /// The manifest in `dir`, or `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
-        Self::read_bytes(dir)?
+        Self::read_bytes(dir, None)?
             .map(|bytes| Self::parse(dir, &bytes))
             .transpose()
     }
 
-    /// The bytes of the manifest in `dir`, or `None` when there is none. Never through a link
-    /// (what it holds could end up in a message), and without asking its size first: a
-    /// manifest of a few dozen files fits [`SIZE_GUESS`].
-    pub fn read_bytes(dir: &Path) -> Result<Option<Vec<u8>>> {
-        crate::files::refuse_links(dir, FILE_NAME)?;
-        crate::files::read_optional_sized(&dir.join(FILE_NAME), SIZE_GUESS)
+    /// The bytes of the manifest in `dir` (through `lock`, the folder's, when held), or `None`
+    /// when there is none. Never through a link (what it holds could end up in a message), and
+    /// without asking its size first: a manifest of a few dozen files fits [`SIZE_GUESS`].
+    pub fn read_bytes(
+        dir: &Path,
+        lock: Option<&crate::files::FolderLock>,
+    ) -> Result<Option<Vec<u8>>> {
+        crate::files::read_output(dir, lock, FILE_NAME, SIZE_GUESS)
     }
 
     /// The manifest of `dir` from its bytes, already read: in the layout imggen writes, read
