@@ -210,6 +210,42 @@ impl LoginFile {
     }
 }
 
+/// What the build contexts of `jobs` (their folders in `dir`) hold that `files` do not: a file,
+/// folder or link the profile does not render, in path order. An engine is sent the whole
+/// folder, and the output folder comes with pull requests: only what imggen rendered is built
+/// from. Links are listed, never followed.
+pub fn strays(dir: &Path, files: &Files, jobs: &[Job]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending: Vec<String> = jobs.iter().map(|job| job.folder.to_string()).collect();
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let relative = format!("{folder}/{}", entry.file_name().to_string_lossy());
+            let kind = entry.file_type().ok();
+            let rendered_below = || {
+                files
+                    .range(format!("{relative}/")..)
+                    .next()
+                    .is_some_and(|(path, _)| path.starts_with(&format!("{relative}/")))
+            };
+            let expected = match kind {
+                Some(kind) if kind.is_file() => files.contains_key(&relative),
+                Some(kind) if kind.is_dir() => rendered_below(),
+                _ => false,
+            };
+            if !expected {
+                found.push(dir.join(&relative));
+            } else if kind.is_some_and(|kind| kind.is_dir()) {
+                pending.push(relative);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Builds (and pushes) each job in turn, announcing each with a one-line header on `log`;
 /// `logins` is a login file the engine is handed, when it takes one.
 pub fn run(

@@ -354,6 +354,10 @@ fn build(request: &BuildRequest) -> Result<u8> {
     }
     let profile = &r.profile;
     let jobs = crate::build::jobs(profile, &request.only);
+    let strays = crate::build::strays(&r.dir, &r.files, &jobs);
+    if !strays.is_empty() {
+        return Err(crate::error::Error::StrayInContext { paths: strays });
+    }
     if jobs.is_empty() {
         let roles: Vec<&Role> = if request.only.is_empty() {
             crate::role::built().collect()

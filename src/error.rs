@@ -147,11 +147,16 @@ pub enum Error {
         picks: &'static str,
         wanted: &'static str,
     },
-    /// `--out` points at a file, not a folder.
     /// A symbolic link inside the output folder, where imggen would write through it.
     LinkInOutput {
         path: PathBuf,
     },
+    /// `build` found, in the folder it hands the engine as an image's build context, something
+    /// the profile does not render (a file, a folder, a link): the engine is sent all of it.
+    StrayInContext {
+        paths: Vec<PathBuf>,
+    },
+    /// `--out` points at a file, not a folder.
     OutNotDir {
         path: PathBuf,
     },
@@ -564,6 +569,20 @@ impl fmt::Display for Error {
                      the image name, and for `{image}` it picks {picks}, but the image needs \
                      {wanted}: the platform's Kerberos test would fail; {hint}, or use prebuilt \
                      mode; nothing was written"
+                )
+            }
+            Self::StrayInContext { paths } => {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                write!(
+                    f,
+                    "{} {}: the engine is sent the whole folder, so it could reach an image \
+                     (remove it, or keep it outside the output folder); nothing was built",
+                    if shown.len() == 1 {
+                        "a build context holds what imggen did not render:"
+                    } else {
+                        "build contexts hold what imggen did not render:"
+                    },
+                    list(&shown)
                 )
             }
             Self::LinkInOutput { path } => write!(

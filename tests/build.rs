@@ -35,6 +35,37 @@ fn a_stale_rendered_folder_is_refused() {
         .run();
 }
 
+/// A build sends the engine a role's whole folder, and the output folder comes with pull
+/// requests: a script committed beside the rendered one in `postgres/initdb/` would run in the
+/// database container. `build` refuses anything in a build context the profile did not render
+/// (a file, a folder, a link), before it looks for an engine, and builds nothing.
+#[cfg(unix)]
+#[test]
+fn anything_in_a_build_context_that_imggen_did_not_render_is_refused() {
+    let output = Test::new()
+        .args(["render", "-p", "corporate-hardened", "--out", "out"])
+        .run();
+    let out = output.dir.join("out");
+    std::fs::write(out.join("postgres/initdb/00-extra.sh"), "echo extra\n").expect("write");
+    std::os::unix::fs::symlink("/etc/passwd", out.join("python-runtime/passwd")).expect("link");
+    std::fs::create_dir(out.join("opensearch/plugins")).expect("folder");
+    std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
+    let empty = tempfile::tempdir().expect("temp dir");
+    output
+        .then()
+        .env("PATH", &empty.path().display().to_string())
+        .args(["build", "-p", "corporate-hardened", "--out", "out"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "error: build contexts hold what imggen did not render: `out/opensearch/plugins`, \
+             `out/postgres/initdb/00-extra.sh`, `out/python-runtime/passwd`: the engine is sent \
+             the whole folder, so it could reach an image (remove it, or keep it outside the \
+             output folder); nothing was built\n",
+        )
+        .run();
+}
+
 #[test]
 fn without_an_engine_the_error_says_what_to_install() {
     let empty = tempfile::tempdir().expect("temp dir");
