@@ -44,7 +44,7 @@ impl Input<'_> {
     }
 }
 
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 10] = [
     Rule {
         id: "R001",
         name: "no-shell",
@@ -107,6 +107,13 @@ pub const RULES: [Rule; 9] = [
         why: "in layered mode the platform picks the Kerberos test's install command from the image name (apt for names with debian, ubuntu, or :3.11 without alpine; apk otherwise), so a misleading name makes the test fail",
         fix: "name the image after its distro (with `alpine` in an Alpine image's name, `debian` in a Debian one's), or use prebuilt mode",
         check: platform_picks_wrong_installer,
+    },
+    Rule {
+        id: "R010",
+        name: "copies-a-folder",
+        why: "the build context is the whole rendered folder, and it comes with pull requests: a COPY or ADD of a folder or a pattern takes whatever else was put there into the image (a script beside the rendered one in /docker-entrypoint-initdb.d/ runs at the database's first start)",
+        fix: "copy each file by name (COPY initdb/zz-imggen-databases.sh /docker-entrypoint-initdb.d/zz-imggen-databases.sh)",
+        check: copies_a_folder,
     },
 ];
 
@@ -401,6 +408,31 @@ fn proxy_in_image(input: &Input<'_>) -> Vec<(usize, String)> {
             }
         }
     }
+    found
+}
+
+/// `COPY`/`ADD` from the build context (not `--from` another stage or image, not a URL or a
+/// heredoc) of a source that is a folder (`.`, ending in `/`) or a pattern (`*`, `?`, `[`). A
+/// folder named without a final `/` cannot be told from a file by the Dockerfile alone.
+fn copies_a_folder(input: &Input<'_>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let copies = input.all("COPY").chain(input.all("ADD"));
+    for i in copies.filter(|i| !i.flags.iter().any(|f| f.starts_with("--from"))) {
+        let words = i.words();
+        let Some((_, sources)) = words.split_last() else {
+            continue;
+        };
+        for source in sources {
+            let elsewhere = source.starts_with("<<") || source.contains("://");
+            let folder = source == "." || source.ends_with('/') || source.ends_with("/.");
+            let pattern = source.contains(['*', '?', '[']);
+            if !elsewhere && (folder || pattern) {
+                let what = if folder { "the folder" } else { "the pattern" };
+                found.push((i.line, format!("{} copies {what} `{source}`", i.keyword)));
+            }
+        }
+    }
+    found.sort();
     found
 }
 
@@ -707,6 +739,36 @@ mod tests {
         );
         // Near miss: the predefined build argument.
         assert!(ids("FROM a:1\nARG https_proxy\n", None, Prebuilt).is_empty());
+    }
+
+    #[test]
+    fn r010_a_folder_or_pattern_from_the_build_context() {
+        for copy in [
+            "COPY initdb/ /docker-entrypoint-initdb.d/",
+            "COPY . /app",
+            "ADD certs/*.crt /usr/local/share/ca-certificates/",
+            "COPY [\"conf/\", \"/etc/app/\"]",
+            "COPY --chown=1000 a.txt ./ /app/",
+        ] {
+            assert_eq!(
+                ids(&format!("FROM a:1\n{copy}\n"), None, Prebuilt),
+                ["R010"],
+                "{copy}"
+            );
+        }
+        // Near misses: files by name, another stage or image, a URL, a heredoc.
+        for copy in [
+            "COPY initdb/zz-imggen-databases.sh /docker-entrypoint-initdb.d/",
+            "COPY --from=build /out/ /app/",
+            "COPY --from=alpine:3.20 /etc/ /etc/",
+            "ADD https://example.com/a/ /a/",
+            "COPY <<EOF /etc/x\nhello\nEOF",
+        ] {
+            assert!(
+                ids(&format!("FROM a:1\n{copy}\n"), None, Prebuilt).is_empty(),
+                "{copy}"
+            );
+        }
     }
 
     #[test]

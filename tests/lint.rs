@@ -53,6 +53,26 @@ fn a_hand_written_postgres_dockerfile_gets_findings_with_fixes() {
         .run();
 }
 
+/// The PostgreSQL Dockerfile imggen rendered before it copied its init script by name: a
+/// script committed beside it in the build context would have run at the database's start.
+#[test]
+fn copying_a_folder_from_the_build_context_is_a_finding() {
+    Test::new()
+        .file(
+            "postgres/Dockerfile",
+            "FROM postgres:16\nCOPY initdb/ /docker-entrypoint-initdb.d/\n",
+        )
+        .args(["lint", "postgres/Dockerfile"])
+        .status(1)
+        .stdout(
+            "postgres/Dockerfile:2: R010 copies-a-folder: COPY copies the folder `initdb/`\n  \
+             fix: copy each file by name (COPY initdb/zz-imggen-databases.sh \
+             /docker-entrypoint-initdb.d/zz-imggen-databases.sh)\n\
+             1 finding in 1 Dockerfile (`imggen lint --explain RULE` says why)\n",
+        )
+        .run();
+}
+
 #[test]
 fn role_and_mode_flags_apply_the_kerberos_rule() {
     Test::new()
@@ -87,7 +107,7 @@ fn explain_names_why_and_fix_and_refuses_unknown_rules() {
         .status(2)
         .stderr(
             "error: unknown lint rule `R999` (rules: `R001`, `R002`, `R003`, `R004`, `R005`, \
-             `R006`, `R007`, `R008`, `R009`)\n",
+             `R006`, `R007`, `R008`, `R009`, `R010`)\n",
         )
         .run();
 }
