@@ -85,14 +85,33 @@ fn is_parser_directive(text: &str) -> bool {
 }
 
 /// Profile names come from file names; keep the header on one line whatever they contain.
-fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+fn safe(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        name.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        name.into()
+    }
 }
 
 /// Whether a file on disk carries imggen's header (in its first three lines).
 pub fn is_generated(contents: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&contents[..contents.len().min(4096)]);
     text.lines().take(3).any(|line| line.starts_with(MARKER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_with_a_control_character_stays_on_one_line() {
+        assert_eq!(safe("team\nprofile\u{7}\t"), "team?profile??");
+        assert!(matches!(
+            safe("plain-name ü"),
+            std::borrow::Cow::Borrowed("plain-name ü")
+        ));
+    }
 }
