@@ -254,14 +254,7 @@ fn a_link_in_the_output_folder_is_refused_never_read() {
         std::fs::create_dir(&secret).expect("folder");
         std::fs::write(secret.join("Dockerfile"), "SECRET-TOKEN-123\n").expect("write");
         let target = output.dir.join(link);
-        let points_at = if target.is_dir() {
-            std::fs::remove_dir_all(&target).expect("rm");
-            secret.clone()
-        } else {
-            std::fs::remove_file(&target).expect("rm");
-            secret.join("Dockerfile")
-        };
-        std::os::unix::fs::symlink(&points_at, &target).expect("link");
+        crate::helper::replace_with_link(&target, &secret);
         output
             .then()
             .args(["check", "-p", "debian-prebuilt", "--out", "out"])

@@ -305,14 +305,7 @@ fn a_link_inside_out_is_refused_and_nothing_outside_changes() {
         std::fs::create_dir(&outside).expect("mkdir");
         std::fs::write(outside.join("Dockerfile"), "mine\n").expect("write");
         let target: PathBuf = dir.join(link);
-        let points_at = if target.is_dir() {
-            std::fs::remove_dir_all(&target).expect("rm");
-            outside.clone()
-        } else {
-            std::fs::remove_file(&target).expect("rm");
-            outside.join("Dockerfile")
-        };
-        std::os::unix::fs::symlink(&points_at, &target).expect("link");
+        crate::helper::replace_with_link(&target, &outside);
         let before = tree(&dir.join("out"));
         let render = imggen(&dir, &["render", "--out", "out"]);
         assert_eq!(render.status.code(), Some(2), "{link}");

@@ -205,3 +205,17 @@ impl Output {
         test
     }
 }
+
+/// Replaces `target` (a folder or a file the test rendered) with a symbolic link: to the folder
+/// `elsewhere` for a folder, to `elsewhere/Dockerfile` for a file.
+#[cfg(unix)]
+pub fn replace_with_link(target: &std::path::Path, elsewhere: &std::path::Path) {
+    let points_at = if target.is_dir() {
+        std::fs::remove_dir_all(target).expect("rm");
+        elsewhere.to_path_buf()
+    } else {
+        std::fs::remove_file(target).expect("rm");
+        elsewhere.join("Dockerfile")
+    };
+    std::os::unix::fs::symlink(points_at, target).expect("link");
+}
