@@ -224,11 +224,14 @@ pub fn strays(dir: &Path, files: &Files, jobs: &[Job]) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let relative = format!("{folder}/{}", entry.file_name().to_string_lossy());
             let kind = entry.file_type().ok();
+            // A folder is expected when a rendered path lies below it: the first path from
+            // `relative/` on, in order, starts with it.
             let rendered_below = || {
+                let prefix = format!("{relative}/");
                 files
-                    .range(format!("{relative}/")..)
+                    .range(prefix.clone()..)
                     .next()
-                    .is_some_and(|(path, _)| path.starts_with(&format!("{relative}/")))
+                    .is_some_and(|(path, _)| path.starts_with(&prefix))
             };
             let expected = match kind {
                 Some(kind) if kind.is_file() => files.contains_key(&relative),
@@ -477,6 +480,42 @@ mod tests {
             folder,
             tag: tag.into(),
         }
+    }
+
+    #[test]
+    fn strays_are_what_a_context_holds_beyond_the_render_at_any_depth() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path();
+        let mut files = rendered(&[("postgres", "FROM postgres:17\n")]);
+        let cert = files["postgres/Dockerfile"].clone();
+        files.insert("postgres/certs/ca.crt".into(), cert);
+        for path in [
+            "postgres/Dockerfile",
+            "postgres/certs/ca.crt",
+            "postgres/certs/extra.crt",
+            "postgres/cert/ca.crt",
+            "postgres/Dockerfile.orig",
+            "python-runtime/anything",
+            "notes.txt",
+        ] {
+            let path = out.join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+            std::fs::write(&path, "x").expect("write");
+        }
+        std::fs::create_dir(out.join("postgres/empty")).expect("folder");
+        let found = strays(out, &files, &[job("postgres", "t:1")]);
+        let expected: Vec<PathBuf> = [
+            "postgres/Dockerfile.orig",
+            "postgres/cert",
+            "postgres/certs/extra.crt",
+            "postgres/empty",
+        ]
+        .iter()
+        .map(|p| out.join(p))
+        .collect();
+        // Only the contexts of the jobs are listed: not another role's folder, not the root.
+        assert_eq!(found, expected);
+        assert!(strays(out, &files, &[]).is_empty());
     }
 
     #[test]
