@@ -247,6 +247,27 @@ wait_postgres() { # wait_postgres PORT PID: until the server answers (or its pro
     return 1
 }
 
+# init_copy_takes_only_imggens OUT: the rendered Dockerfile's COPY of init scripts, built by
+# buildah alone (FROM scratch, the line as rendered) from a copy of the postgres folder with
+# another script committed beside imggen's, takes imggen's script only. The output folder comes
+# with pull requests, and the entrypoint runs every script in /docker-entrypoint-initdb.d/.
+init_copy_takes_only_imggens() {
+    local context=$work/stray-context ctr mnt listed
+    rm -rf "$context"
+    cp -r "$1/postgres" "$context"
+    printf '#!/bin/sh\necho stray\n' >"$context/initdb/00-stray.sh"
+    { echo "FROM scratch"; grep '^COPY initdb' "$1/postgres/Dockerfile"; } >"$context/Dockerfile.stray"
+    buildah bud --pull=never -f "$context/Dockerfile.stray" -t e2e/stray-init "$context" >"$work/stray.log" 2>&1 ||
+        { cat "$work/stray.log"; return 1; }
+    ctr=$(buildah from --pull=never e2e/stray-init) && mnt=$(buildah mount "$ctr") || return 1
+    listed=$(ls -A "$mnt/docker-entrypoint-initdb.d" 2>&1)
+    buildah umount "$ctr" >/dev/null
+    buildah rm "$ctr" >/dev/null
+    buildah rmi e2e/stray-init >/dev/null
+    echo "/docker-entrypoint-initdb.d holds: $listed"
+    [ "$listed" = zz-imggen-databases.sh ]
+}
+
 postgres_test() { # postgres_test PROFILE IMAGE-TAG OUT
     local profile=$1 tag=$2 out=$3 port ctr pid log=$work/pg-$1.log
     port=$(free_port)
@@ -379,6 +400,10 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                 ;;
             postgres)
                 postgres_test "$profile" "$tag" "$out"
+                if [ -f "$out/postgres/initdb/zz-imggen-databases.sh" ]; then
+                    check "$profile" "$image" "a script committed beside imggen's in initdb/ stays out of the image" \
+                        init_copy_takes_only_imggens "$out"
+                fi
                 ;;
             openmetadata-server | opensearch)
                 upstream=$(sed -n 's/^FROM //p' "$out/$image/Dockerfile")
