@@ -210,13 +210,21 @@ impl LoginFile {
     }
 }
 
-/// What the build contexts of `jobs` (their folders in `dir`) hold that `files` do not: a file,
-/// folder or link the profile does not render, in path order. An engine is sent the whole
-/// folder, and the output folder comes with pull requests: only what imggen rendered is built
-/// from. Links are listed, never followed.
-pub fn strays(dir: &Path, files: &Files, jobs: &[Job]) -> Vec<PathBuf> {
+/// The build contexts in `files`: the folders of the roles whose Dockerfile was rendered.
+pub fn contexts(files: &Files) -> Vec<&'static str> {
+    crate::role::built()
+        .map(|role| role.name)
+        .filter(|folder| files.contains_key(&format!("{folder}/Dockerfile")))
+        .collect()
+}
+
+/// What the build contexts `folders` (in `dir`) hold that `files` do not: a file, folder or link
+/// the profile does not render, as paths relative to `dir`, in order. An engine is sent the
+/// whole folder, and the output folder comes with pull requests: only what imggen rendered is
+/// built from. Links are listed, never followed.
+pub fn strays(dir: &Path, files: &Files, folders: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
-    let mut pending: Vec<String> = jobs.iter().map(|job| job.folder.to_string()).collect();
+    let mut pending: Vec<String> = folders.iter().map(|folder| folder.to_string()).collect();
     while let Some(folder) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(dir.join(&folder)) else {
             continue;
@@ -239,7 +247,7 @@ pub fn strays(dir: &Path, files: &Files, jobs: &[Job]) -> Vec<PathBuf> {
                 _ => false,
             };
             if !expected {
-                found.push(dir.join(&relative));
+                found.push(relative);
             } else if kind.is_some_and(|kind| kind.is_dir()) {
                 pending.push(relative);
             }
@@ -503,19 +511,17 @@ mod tests {
             std::fs::write(&path, "x").expect("write");
         }
         std::fs::create_dir(out.join("postgres/empty")).expect("folder");
-        let found = strays(out, &files, &[job("postgres", "t:1")]);
-        let expected: Vec<PathBuf> = [
+        let found = strays(out, &files, &["postgres"]);
+        let expected = [
             "postgres/Dockerfile.orig",
             "postgres/cert",
             "postgres/certs/extra.crt",
             "postgres/empty",
-        ]
-        .iter()
-        .map(|p| out.join(p))
-        .collect();
+        ];
         // Only the contexts of the jobs are listed: not another role's folder, not the root.
         assert_eq!(found, expected);
         assert!(strays(out, &files, &[]).is_empty());
+        assert_eq!(contexts(&files), ["postgres"]);
     }
 
     #[test]

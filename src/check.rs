@@ -27,14 +27,22 @@ pub struct Drift {
     /// A render into the folder was interrupted (its manifest says so, or it left the
     /// temporary of its marker or of its complete manifest): some files may be old, some new.
     pub incomplete: bool,
+    /// What the build contexts hold that the profile does not render (`check --untracked`
+    /// only): relative paths, in order. Rendering again does not remove them.
+    pub untracked: Vec<String>,
 }
 
 impl Drift {
     pub fn is_clean(&self) -> bool {
-        self.changed.is_empty()
+        !self.render_fixes() && self.untracked.is_empty()
+    }
+
+    /// Whether rendering again changes the folder: everything but what is untracked.
+    pub fn render_fixes(&self) -> bool {
+        !(self.changed.is_empty()
             && self.missing.is_empty()
             && self.stale.is_empty()
-            && !self.incomplete
+            && !self.incomplete)
     }
 }
 
@@ -101,6 +109,12 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
             "stale:   {shown}/{path} (generated earlier, no longer rendered)"
         );
     }
+    for path in &drift.untracked {
+        let _ = writeln!(
+            out,
+            "untracked: {shown}/{path} (in a build context, not rendered: the engine is sent it)"
+        );
+    }
     for changed in &drift.changed {
         out.push('\n');
         out.push_str(&unified_diff(
@@ -141,5 +155,6 @@ pub fn to_json(drift: &Drift, dir: &Path, files: usize) -> serde_json::Value {
         "changed": changed,
         "missing": drift.missing,
         "stale": drift.stale,
+        "untracked": drift.untracked,
     })
 }

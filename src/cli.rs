@@ -86,6 +86,10 @@ enum Sub {
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Also report what the build contexts hold that the profile does not render (files,
+        /// folders, links committed beside the generated ones): the engine is sent all of it
+        #[arg(long)]
+        untracked: bool,
     },
     /// Show how the render of one profile selection differs from another's (exit 1 if it does)
     #[command(
@@ -534,9 +538,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             select,
             out,
             format,
+            untracked,
         } => Command::Check(CheckRequest {
             target: target(select, out),
             json: matches!(format, Format::Json),
+            untracked,
         }),
         Sub::Diff {
             select,

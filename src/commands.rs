@@ -88,6 +88,8 @@ pub struct RenderRequest {
 pub struct CheckRequest {
     pub target: Target,
     pub json: bool,
+    /// Also list what the build contexts hold that the profile does not render.
+    pub untracked: bool,
 }
 
 pub struct ShowRequest {
@@ -354,9 +356,11 @@ fn build(request: &BuildRequest) -> Result<u8> {
     }
     let profile = &r.profile;
     let jobs = crate::build::jobs(profile, &request.only);
-    let strays = crate::build::strays(&r.dir, &r.files, &jobs);
+    let folders: Vec<&str> = jobs.iter().map(|job| job.folder).collect();
+    let strays = crate::build::strays(&r.dir, &r.files, &folders);
     if !strays.is_empty() {
-        return Err(crate::error::Error::StrayInContext { paths: strays });
+        let paths = strays.iter().map(|path| r.dir.join(path)).collect();
+        return Err(crate::error::Error::StrayInContext { paths });
     }
     if jobs.is_empty() {
         let roles: Vec<&Role> = if request.only.is_empty() {
@@ -1003,7 +1007,11 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     let mut folders = Vec::new();
     // Rendering and comparing run on every core; reporting stays in the target's order.
     let compare = |r: crate::pipeline::Rendered| {
-        let drift = crate::check::compare(&r.files, &r.dir)?;
+        let mut drift = crate::check::compare(&r.files, &r.dir)?;
+        if request.untracked {
+            let contexts = crate::build::contexts(&r.files);
+            drift.untracked = crate::build::strays(&r.dir, &r.files, &contexts);
+        }
         // Bytes the folder already holds were verified when written; new ones are now, so a
         // render that would be refused is reported as render reports it.
         if !drift.is_clean() {
@@ -1026,13 +1034,19 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
             ));
         } else {
             emit(&crate::check::report(&drift, &r.dir, color()));
+            if !drift.untracked.is_empty() {
+                emit(
+                    "to remove what is untracked: delete it by hand (imggen never removes what \
+                     it did not write)\n",
+                );
+            }
             // render refuses to overwrite a hand edit: say so here, not after one more run.
             if drift.changed.iter().any(|c| c.hand_edited) {
                 emit(&format!(
                     "to bring it up to date: move the hand edits into the profile or a vendored \
                      pack, then run {fix} --force\n"
                 ));
-            } else {
+            } else if drift.render_fixes() {
                 emit(&format!("to bring it up to date: {fix}\n"));
             }
         }

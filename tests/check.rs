@@ -268,3 +268,44 @@ fn a_link_in_the_output_folder_is_refused_never_read() {
             .run();
     }
 }
+
+/// `check` compares what the profile renders; `--untracked` also lists what the build contexts
+/// hold beside it (an engine is sent the whole folder), which rendering again does not remove.
+#[test]
+fn untracked_lists_what_a_build_context_holds_beyond_the_render() {
+    let output = Test::new()
+        .args(["render", "-p", "corporate-hardened", "--out", "out"])
+        .run();
+    let out = output.dir.join("out");
+    std::fs::write(out.join("postgres/initdb/00-extra.sh"), "echo extra\n").expect("write");
+    std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
+    let check = ["check", "-p", "corporate-hardened", "--out", "out"];
+    let output = output
+        .then()
+        .args(check)
+        .stdout("out: up to date (17 files)\n")
+        .run();
+    let output = output
+        .then()
+        .args(check)
+        .args(["--untracked"])
+        .status(1)
+        .stdout(
+            "untracked: out/postgres/initdb/00-extra.sh (in a build context, not rendered: the \
+             engine is sent it)\nto remove what is untracked: delete it by hand (imggen never \
+             removes what it did not write)\n",
+        )
+        .run();
+    let json = output
+        .then()
+        .args(check)
+        .args(["--untracked", "--format", "json"])
+        .status(1)
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(json["in_sync"], false);
+    let folder = &json["folders"][0];
+    assert_eq!(folder["untracked"][0], "postgres/initdb/00-extra.sh");
+    assert_eq!(folder["untracked"].as_array().map(Vec::len), Some(1));
+    assert_eq!(folder["changed"].as_array().map(Vec::len), Some(0));
+}
