@@ -42,14 +42,10 @@ fn a_stale_rendered_folder_is_refused() {
 #[cfg(unix)]
 #[test]
 fn anything_in_a_build_context_that_imggen_did_not_render_is_refused() {
-    let output = Test::new()
-        .args(["render", "-p", "corporate-hardened", "--out", "out"])
-        .run();
+    let output = crate::helper::rendered_with_extra_script();
     let out = output.dir.join("out");
-    std::fs::write(out.join("postgres/initdb/00-extra.sh"), "echo extra\n").expect("write");
     std::os::unix::fs::symlink("/etc/passwd", out.join("python-runtime/passwd")).expect("link");
     std::fs::create_dir(out.join("opensearch/plugins")).expect("folder");
-    std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
     let empty = tempfile::tempdir().expect("temp dir");
     output
         .then()

@@ -273,12 +273,7 @@ fn a_link_in_the_output_folder_is_refused_never_read() {
 /// hold beside it (an engine is sent the whole folder), which rendering again does not remove.
 #[test]
 fn untracked_lists_what_a_build_context_holds_beyond_the_render() {
-    let output = Test::new()
-        .args(["render", "-p", "corporate-hardened", "--out", "out"])
-        .run();
-    let out = output.dir.join("out");
-    std::fs::write(out.join("postgres/initdb/00-extra.sh"), "echo extra\n").expect("write");
-    std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
+    let output = crate::helper::rendered_with_extra_script();
     let check = ["check", "-p", "corporate-hardened", "--out", "out"];
     let output = output
         .then()

@@ -219,3 +219,16 @@ pub fn replace_with_link(target: &std::path::Path, elsewhere: &std::path::Path) 
     };
     std::os::unix::fs::symlink(points_at, target).expect("link");
 }
+
+/// corporate-hardened rendered into `out`, then what a pull request could commit beside it: a
+/// script next to imggen's in `out/postgres/initdb/` (a build context) and a note in `out/`
+/// (in no build context).
+pub fn rendered_with_extra_script() -> Output {
+    let output = Test::new()
+        .args(["render", "-p", "corporate-hardened", "--out", "out"])
+        .run();
+    let out = output.dir.join("out");
+    std::fs::write(out.join("postgres/initdb/00-extra.sh"), "echo extra\n").expect("write");
+    std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
+    output
+}
