@@ -116,7 +116,7 @@ fn open_walking(
 
 /// Refuses a symbolic link anywhere on `relative` below `dir` (the folder itself may be one):
 /// what imggen reads or writes in an output folder, where a link could lead outside it.
-pub fn refuse_links(dir: &Path, relative: &str) -> Result<()> {
+fn refuse_links(dir: &Path, relative: &str) -> Result<()> {
     match first_link(dir, relative) {
         Some(path) => Err(Error::LinkInOutput { path }),
         None => Ok(()),

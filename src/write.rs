@@ -98,15 +98,18 @@ fn plan_locked(
     force: bool,
     manifest: Option<&Manifest>,
 ) -> Result<Plan> {
-    match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => {
-            return Err(Error::OutNotDir {
-                path: dir.to_path_buf(),
-            });
+    // A lock was opened as a folder: only without one is there something to ask.
+    if lock.is_none() {
+        match std::fs::metadata(dir) {
+            Ok(meta) if !meta.is_dir() => {
+                return Err(Error::OutNotDir {
+                    path: dir.to_path_buf(),
+                });
+            }
+            // No folder yet: every file is new, nothing to read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
+            _ => {}
         }
-        // No folder yet: every file is new, nothing to read.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all_new(files)),
-        _ => {}
     }
     let old_manifest = Manifest::read_bytes(dir, lock)?;
     let previous = match &old_manifest {
@@ -307,11 +310,7 @@ fn each_folder(
 }
 
 /// Cleans and plans one locked folder (nothing written yet but the folder itself).
-fn open_folder<'a>(
-    job: &'a Job<'a>,
-    lock: Option<crate::files::FolderLock>,
-    force: bool,
-) -> Result<Open<'a>> {
+fn open_folder<'a>(job: &'a Job<'a>, lock: Option<FolderLock>, force: bool) -> Result<Open<'a>> {
     if !job.verified {
         crate::verify::verify(job.files)?;
     }
