@@ -12,10 +12,10 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::files::{read_optional, read_toml, write_atomic, write_atomic_mode};
+use crate::files::{read_optional, read_toml, replace_keeping, write_atomic};
 use crate::manifest::hash;
 use crate::pipeline::Rendered;
-use crate::platform::{PROJECTS, Project, env_value, installer_for, set_env};
+use crate::platform::{PROJECTS, Project, installer_for};
 use crate::profile::Selection;
 use crate::profile::model::Mode;
 
@@ -49,8 +49,9 @@ struct Record {
 struct Change {
     /// Relative to the checkout.
     path: String,
-    before: Option<String>,
-    after: Option<String>,
+    /// Bytes: a `.env` keeps its owner's encoding.
+    before: Option<Vec<u8>>,
+    after: Option<Vec<u8>>,
     /// `.env` keys set, for the report.
     keys: Vec<String>,
 }
@@ -83,11 +84,11 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         .unwrap_or_else(|| platform.join("imggen"));
     let r = crate::pipeline::render_one(&request.selection, &out, &request.pack_dirs)?;
     crate::error::Warning::print_all(&r.warnings);
-    let env = r
-        .files
-        .get(".env")
-        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-        .ok_or(Error::NoEnvRendered)?;
+    let env = r.files.get(".env").ok_or(Error::NoEnvRendered)?;
+    let env = Env {
+        path: out.join(".env"),
+        text: &env.contents,
+    };
     check_installer(&r, &env)?;
     let record: Record =
         read_toml(&out.join(RECORD), "delete it and apply again")?.unwrap_or_default();
@@ -112,13 +113,19 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             override_change(platform, project, &r, &images, &out, &record, request.force)?
         {
             if let Some(after) = &change.after {
-                next.files
-                    .insert(change.path.clone(), hash(after.as_bytes()));
+                next.files.insert(change.path.clone(), hash(after));
             }
             changes.push(change);
         }
     }
     changes.retain(|c| c.before != c.after);
+    // Refused before anything is written, and before a diff could show what a link reaches.
+    for change in &changes {
+        let path = platform.join(&change.path);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::LinkInCheckout { path });
+        }
+    }
     let plan = crate::write::plan(&r.files, &out, request.force)?;
     let contexts_differ =
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
@@ -152,9 +159,12 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     });
     if request.check || request.dry_run {
         for change in &changes {
+            let shown = |text: &Option<Vec<u8>>| {
+                String::from_utf8_lossy(text.as_deref().unwrap_or_default()).into_owned()
+            };
             report.push_str(&crate::diff::unified_diff(
-                change.before.as_deref().unwrap_or_default(),
-                change.after.as_deref().unwrap_or_default(),
+                &shown(&change.before),
+                &shown(&change.after),
                 &format!("{}/{} (now)", platform.display(), change.path),
                 &format!("{}/{} (after apply)", platform.display(), change.path),
                 color,
@@ -183,14 +193,13 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         let path = platform.join(&change.path);
         match &change.after {
             Some(text) => {
-                // A `.env` holds secrets: keep its permissions (a new one is the owner's only).
-                let mode =
-                    crate::files::mode_of(&path).unwrap_or(if change.path.ends_with(".env") {
-                        0o600
-                    } else {
-                        0o644
-                    });
-                write_atomic_mode(&path, text.as_bytes(), mode)?;
+                // A `.env` holds secrets: a new one is the owner's only.
+                let mode = if change.path.ends_with(".env") {
+                    0o600
+                } else {
+                    0o644
+                };
+                replace_keeping(&path, text, mode)?;
             }
             None => std::fs::remove_file(&path).map_err(|e| Error::Write {
                 path: path.clone(),
@@ -235,37 +244,48 @@ impl Change {
 /// neither through its `env_file` (platform-bootstrap/.env) nor through its compose file.
 fn unreachable_passwords(platform: &Path, r: &Rendered, changes: &[Change]) -> Result<Vec<String>> {
     let bootstrap = "platform-bootstrap/.env";
-    let env_file = match changes.iter().find(|c| c.path == bootstrap) {
+    let text = match changes.iter().find(|c| c.path == bootstrap) {
         Some(change) => change.after.clone().unwrap_or_default(),
-        None => read_text(&platform.join(bootstrap))?.unwrap_or_default(),
+        None => read_optional(&platform.join(bootstrap))?.unwrap_or_default(),
+    };
+    let env_file = Env {
+        path: platform.join(bootstrap),
+        text: &text,
     };
     let compose = read_text(&platform.join("platform-infrastructure/docker-compose.yml"))?
         .unwrap_or_default();
-    Ok(r.profile
+    let mut unreachable = Vec::new();
+    for variable in r
+        .profile
         .postgres
         .databases
         .iter()
-        .filter_map(|db| db.password_env.clone())
-        .filter(|v| env_value(&env_file, v).is_none() && !compose.contains(&format!("${{{v}")))
-        .collect())
+        .filter_map(|db| db.password_env.as_ref())
+    {
+        if env_file.value(variable)?.is_none() && !compose.contains(&format!("${{{variable}")) {
+            unreachable.push(variable.clone());
+        }
+    }
+    Ok(unreachable)
 }
 
 /// In layered mode the platform picks the Kerberos test's install command from the image name;
 /// a name that makes it pick the wrong package manager for the image's distro is refused.
-fn check_installer(r: &Rendered, env: &str) -> Result<()> {
+fn check_installer(r: &Rendered, env: &Env<'_>) -> Result<()> {
     if r.profile.mode != Mode::Layered {
         return Ok(());
     }
-    let Some(image) = env_value(env, "IMAGE_KERBEROS_TEST") else {
+    let Some(image) = env.value("IMAGE_KERBEROS_TEST")? else {
         return Ok(());
     };
+    let image = String::from_utf8_lossy(&image);
     let wanted = r.profile.distro.manager();
-    let picks = installer_for(image);
+    let picks = installer_for(&image);
     if picks == wanted {
         return Ok(());
     }
     Err(Error::WrongInstaller {
-        image: image.to_string(),
+        image: image.into_owned(),
         picks,
         wanted,
     })
@@ -274,7 +294,7 @@ fn check_installer(r: &Rendered, env: &str) -> Result<()> {
 fn env_change(
     platform: &Path,
     project: &Project,
-    env: &str,
+    env: &Env<'_>,
     record: &Record,
     force: bool,
     next: &mut Record,
@@ -282,10 +302,16 @@ fn env_change(
 ) -> Result<Change> {
     let folder = platform.join(project.folder);
     let path = folder.join(".env");
-    let before = read_text(&path)?;
+    let before = read_optional(&path)?;
+    let example_path = folder.join(".env.example");
     let example = match &before {
         Some(_) => None,
-        None => read_text(&folder.join(".env.example"))?,
+        None => read_optional(&example_path)?,
+    };
+    let source = if before.is_none() && example.is_some() {
+        example_path
+    } else {
+        path
     };
     let mut text = before
         .clone()
@@ -294,17 +320,24 @@ fn env_change(
     let recorded = record.env.get(project.folder);
     let mut keys = Vec::new();
     for key in project.keys() {
-        let current = env_value(&text, key);
+        let current = Env {
+            path: source.clone(),
+            text: &text,
+        }
+        .value(key)?
+        .map(std::borrow::Cow::into_owned);
         let ours = recorded.and_then(|r| r.get(key));
-        let desired = env_value(env, key).unwrap_or_default();
-        if let (Some(current), Some(ours)) = (current, ours)
-            && current != ours
-            && current != desired
+        let desired = env.plain(key)?;
+        if let (Some(current), Some(ours)) = (&current, ours)
+            && *current != ours.as_bytes()
+            && *current != desired.as_bytes()
             && !force
         {
             kept.push(format!(
-                "kept {}/.env {key}={current}: changed since imggen set `{ours}` (--force sets `{desired}`)",
-                project.folder
+                "kept {}/.env {key}={}: changed since imggen set `{ours}` (--force sets \
+                 `{desired}`)",
+                project.folder,
+                String::from_utf8_lossy(current).escape_debug()
             ));
             // Still imggen's last word on it, so the next run keeps the user's value too.
             next.env
@@ -317,14 +350,17 @@ fn env_change(
             // Nothing to say (the profile leaves it unset) and never set by imggen: left alone.
             continue;
         }
-        if current != Some(desired) {
-            text = set_env(&text, key, desired);
+        if current.as_deref() != Some(desired.as_bytes()) {
+            text = crate::dotenv::set(&text, key, &desired).map_err(|u| Error::UnclosedQuote {
+                path: source.clone(),
+                line: u.line,
+            })?;
             keys.push(key.to_string());
         }
         next.env
             .entry(project.folder.to_string())
             .or_default()
-            .insert(key.to_string(), desired.to_string());
+            .insert(key.to_string(), desired);
     }
     // A missing `.env` is made from `.env.example` even when no key changes, as the platform's
     // wizard does; without either, only when imggen has keys to set.
@@ -339,6 +375,35 @@ fn env_change(
         after,
         keys,
     })
+}
+
+/// A `.env` as bytes, with the path its errors name.
+struct Env<'a> {
+    path: PathBuf,
+    text: &'a [u8],
+}
+
+impl Env<'_> {
+    /// What Compose reads for `key` here.
+    fn value(&self, key: &str) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
+        crate::dotenv::value(self.text, key).map_err(|u| Error::UnclosedQuote {
+            path: self.path.clone(),
+            line: u.line,
+        })
+    }
+
+    /// The value imggen's rendered `.env` gives `key` (empty when unset): one that reads the
+    /// same bare or quoted, since `apply` writes it in whatever quoting the user's line has.
+    fn plain(&self, key: &str) -> Result<String> {
+        let value = self.value(key)?.unwrap_or_default();
+        match std::str::from_utf8(&value) {
+            Ok(text) if text.chars().all(crate::filters::is_plain) => Ok(text.to_string()),
+            _ => Err(Error::EnvNotPlain {
+                key: key.to_string(),
+                value: String::from_utf8_lossy(&value).into_owned(),
+            }),
+        }
+    }
 }
 
 /// The project's `docker-compose.override.yml`: `image:` and `build:` of the services whose
@@ -379,7 +444,7 @@ fn override_change(
             }
         }
     }
-    let before = read_text(&path)?;
+    let before = read_optional(&path)?;
     let after = (!services.is_empty()).then(|| {
         format!(
             "# Generated by imggen apply from profile `{}`: the images imggen builds for this \
@@ -387,6 +452,7 @@ fn override_change(
              services:\n{services}",
             r.manifest.profile
         )
+        .into_bytes()
     });
     if let Some(existing) = &before
         && before != after
@@ -394,7 +460,7 @@ fn override_change(
         let ours = record
             .files
             .get(&relative)
-            .is_some_and(|h| *h == hash(existing.as_bytes()));
+            .is_some_and(|h| *h == hash(existing));
         if !ours && !force {
             return Err(Error::NotOurs { path });
         }

@@ -147,6 +147,20 @@ pub enum Error {
         picks: &'static str,
         wanted: &'static str,
     },
+    /// A `.env` whose quoted value opens at `line` and never closes: Compose cannot read it.
+    UnclosedQuote {
+        path: PathBuf,
+        line: usize,
+    },
+    /// `apply` would write a file of the platform checkout that is a symbolic link.
+    LinkInCheckout {
+        path: PathBuf,
+    },
+    /// The rendered `.env` sets `key` to a value Compose would not read as written.
+    EnvNotPlain {
+        key: String,
+        value: String,
+    },
     /// A symbolic link inside the output folder, where imggen would write through it.
     LinkInOutput {
         path: PathBuf,
@@ -585,6 +599,28 @@ impl fmt::Display for Error {
                     list(&shown)
                 )
             }
+            Self::UnclosedQuote { path, line } => write!(
+                f,
+                "`{}` line {line}: a quoted value opens here and never closes, so `docker \
+                 compose` cannot read this file either; close the quote, then run imggen again; \
+                 nothing was written",
+                path.display()
+            ),
+            Self::LinkInCheckout { path } => write!(
+                f,
+                "`{}` is a symbolic link: `imggen apply` does not write through a link in the \
+                 checkout (it would change the file the link points at, which other projects or \
+                 programs may share); replace the link with a copy of its file, then apply \
+                 again; nothing was written",
+                path.display()
+            ),
+            Self::EnvNotPlain { key, value } => write!(
+                f,
+                "the rendered `.env` sets `{key}` to `{}`, which `docker compose` would not read \
+                 as written; a pack's `.env` template must pass every value through the `env` \
+                 filter; nothing was written",
+                value.escape_debug()
+            ),
             Self::LinkInOutput { path } => write!(
                 f,
                 "`{}` is a symbolic link inside the output folder; imggen never reads or writes \

@@ -162,8 +162,37 @@ pub fn write_atomic(target: &Path, contents: &[u8], executable: bool) -> Result<
     write_atomic_mode(target, contents, if executable { 0o755 } else { 0o644 })
 }
 
-/// [`write_atomic`] with the given permission bits (a `.env` that holds secrets keeps its own).
+/// [`write_atomic`] with the given permission bits.
 pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    write_atomic_as(target, contents, mode, None)
+}
+
+/// [`write_atomic`] over a file of the user's (a platform checkout's `.env`, which holds
+/// secrets): the new file keeps the old one's permission bits and, where this process may set
+/// them, its owner and group, so a `sudo imggen apply` does not leave a user's secrets file
+/// owned by root. A new file gets `mode`.
+pub fn replace_keeping(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    match std::fs::symlink_metadata(target) {
+        #[cfg(unix)]
+        Ok(old) => {
+            use std::os::unix::fs::MetadataExt;
+            write_atomic_as(
+                target,
+                contents,
+                old.mode() & 0o7777,
+                Some((old.uid(), old.gid())),
+            )
+        }
+        _ => write_atomic_as(target, contents, mode, None),
+    }
+}
+
+fn write_atomic_as(
+    target: &Path,
+    contents: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<()> {
     let fail = |e| Error::Write {
         path: target.to_path_buf(),
         source: e,
@@ -174,6 +203,14 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&folder).map_err(fail)?;
     let temp = stage_beside(target, contents, mode).map_err(fail)?;
+    #[cfg(unix)]
+    if let Some((uid, gid)) = owner {
+        // Only root (or the owner, for a group it is in) may; anyone else's new file stays
+        // theirs, with the old permission bits.
+        let _ = std::os::unix::fs::chown(&temp, Some(uid), Some(gid));
+    }
+    #[cfg(not(unix))]
+    let _ = owner;
     let result = std::fs::File::open(&temp)
         .and_then(|file| file.sync_all())
         .and_then(|()| std::fs::rename(&temp, target));

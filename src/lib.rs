@@ -12,6 +12,7 @@ mod commands;
 mod confine;
 mod diff;
 mod dockerfile;
+mod dotenv;
 mod edit;
 mod engine;
 mod error;

@@ -392,3 +392,140 @@ fn format_json_says_what_changed_for_tools() {
     assert_eq!(infra["keys"], serde_json::json!(["IMAGE_POSTGRES"]));
     assert!(!output.exists("platform/imggen"));
 }
+
+/// A `.env` the way people write them, all of it read by Compose v2 (scripts/validate.sh
+/// reads the same forms back with the real one): a secret in quotes over several lines, one of
+/// which looks like an image key; an `export`ed, spaced, single-quoted key with a comment; a
+/// password in Latin-1.
+const HAND_WRITTEN_ENV: &[u8] = b"# by hand\n\
+    TLS_KEY=\"-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----\"\n\
+    export IMAGE_OPENSEARCH = 'opensearchproject/opensearch:2.19.2' # pinned by ops\n\
+    DB_USER_PASSWORD=caf\xe9\n";
+
+#[test]
+fn an_env_is_read_as_compose_reads_it_and_only_imggens_values_change() {
+    let output = applying("debian-prebuilt")
+        .file("platform/openmetadata/.env", HAND_WRITTEN_ENV)
+        // IMAGE_OPENSEARCH already has the value in quotes: only the other key is set.
+        .stdout_contains("updated platform/openmetadata/.env: IMAGE_OPENMETADATA_SERVER\n")
+        .run();
+    let after = std::fs::read(output.dir.join("platform/openmetadata/.env")).expect("applied");
+    // The key inside the quoted secret is not an assignment: the secret stays whole, the value
+    // keeps its `export`, spacing, quotes and comment, and the key compose did not see is added.
+    let expected: &[u8] = b"# by hand\n\
+    TLS_KEY=\"-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----\"\n\
+    export IMAGE_OPENSEARCH = 'opensearchproject/opensearch:2.19.2' # pinned by ops\n\
+    DB_USER_PASSWORD=caf\xe9\n\
+    IMAGE_OPENMETADATA_SERVER=docker.getcollate.io/openmetadata/server:1.10.1\n";
+    assert_eq!(
+        String::from_utf8_lossy(&after),
+        String::from_utf8_lossy(expected)
+    );
+    assert_eq!(after, expected, "byte for byte: the Latin-1 password too");
+    // The value in quotes is what imggen would write: nothing left to do.
+    output
+        .then()
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--check",
+        ])
+        .stdout_contains("platform: already applied\n")
+        .run();
+}
+
+#[test]
+fn a_value_is_replaced_inside_its_own_quotes() {
+    let output = applying("corporate-hardened")
+        .file("platform/openmetadata/.env", HAND_WRITTEN_ENV)
+        .run();
+    let after = std::fs::read(output.dir.join("platform/openmetadata/.env")).expect("applied");
+    let text = String::from_utf8_lossy(&after);
+    assert!(
+        text.contains(
+            "\nexport IMAGE_OPENSEARCH = 'registry.corp.example/platform/opensearch:2.19.2-corp' # pinned by ops\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nIMAGE_OPENMETADATA_SERVER=not-a-key\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_env_compose_cannot_read_is_refused_naming_the_line() {
+    let output = applying("debian-prebuilt")
+        .file(
+            "platform/kerberos/.env",
+            "COMPANY_DOMAIN=CORP.EXAMPLE\nKEYTAB_PASSWORD=\"s3cret\nIMAGE_PYTHON=python:3.11-alpine\n",
+        )
+        .status(2)
+        .stderr(
+            "error: `platform/kerberos/.env` line 2: a quoted value opens here and never closes, \
+             so `docker compose` cannot read this file either; close the quote, then run imggen \
+             again; nothing was written\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"), "nothing written");
+    assert_eq!(
+        output.read("platform/platform-infrastructure/.env"),
+        fixture("platform-infrastructure/.env")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
+    let test = applying("debian-prebuilt").file("shared.env", "IMAGE_PYTHON=python:3.11-alpine\n");
+    let link = test.dir().join("platform/kerberos/.env");
+    std::fs::remove_file(&link).expect("rm");
+    std::os::unix::fs::symlink("../../shared.env", &link).expect("link");
+    let output = test
+        .status(2)
+        .stderr(
+            "error: `platform/kerberos/.env` is a symbolic link: `imggen apply` does not write \
+             through a link in the checkout (it would change the file the link points at, which \
+             other projects or programs may share); replace the link with a copy of its file, \
+             then apply again; nothing was written\n",
+        )
+        .run();
+    assert_eq!(
+        output.read("shared.env"),
+        "IMAGE_PYTHON=python:3.11-alpine\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("there")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(!output.exists("platform/imggen"), "nothing written");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_replaced_env_keeps_its_permissions_and_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let test = applying("debian-prebuilt");
+    let path = test.dir().join("platform/platform-infrastructure/.env");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    // Run as root (as `sudo imggen apply` is), imggen gives the file back to its owner; anyone
+    // else cannot hand a file to another user, and keeps the permission bits.
+    let nobody = 65534;
+    let _ = std::os::unix::fs::chown(&path, Some(nobody), Some(nobody));
+    let before = std::fs::metadata(&path).expect("there");
+    let output = test.run();
+    let after = std::fs::metadata(&path).expect("there");
+    assert!(
+        output
+            .read("platform/platform-infrastructure/.env")
+            .contains("IMAGE_POSTGRES=postgres:17.5-bookworm\n"),
+        "replaced"
+    );
+    assert_eq!(after.permissions().mode() & 0o7777, 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+}

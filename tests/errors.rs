@@ -313,7 +313,7 @@ fn an_expired_ca_certificate_is_a_warning_with_its_profile_line() {
 fn a_named_file_over_the_size_limit_is_refused_at_its_line() {
     refused(
         Test::new()
-            .file("requirements.txt", &"a\n".repeat(524_289))
+            .file("requirements.txt", "a\n".repeat(524_289))
             .file(
                 "org.toml",
                 "extends = \"debian-prebuilt\"\n\n[python]\nrequirements = \"requirements.txt\"\n",

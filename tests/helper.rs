@@ -38,7 +38,7 @@ impl Test {
         }
     }
 
-    pub fn file(self, path: &str, contents: &str) -> Self {
+    pub fn file(self, path: &str, contents: impl AsRef<[u8]>) -> Self {
         let target = self.dir.path().join(path);
         std::fs::create_dir_all(target.parent().expect("has a parent")).expect("mkdir");
         std::fs::write(target, contents).expect("write fixture");

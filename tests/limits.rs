@@ -29,7 +29,7 @@ fn a_deep_cycle_is_reported_not_followed_forever() {
     for depth in 1..500 {
         test = test.file(
             &format!("p{depth}.toml"),
-            &format!("extends = \"p{}.toml\"\n", depth - 1),
+            format!("extends = \"p{}.toml\"\n", depth - 1),
         );
     }
     test.args(["render", "-p", "p499.toml", "--out", "out"])

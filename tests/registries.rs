@@ -17,7 +17,7 @@ fn lockfile(base_digest: &str) -> String {
 #[test]
 fn render_pins_from_lines_and_env_from_the_lockfile() {
     let output = Test::new()
-        .file("imggen.lock", &lockfile(A))
+        .file("imggen.lock", lockfile(A))
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
         .run();
     let pinned = format!("FROM python:3.11-slim-bookworm@{A}\n");
@@ -47,7 +47,7 @@ fn render_pins_from_lines_and_env_from_the_lockfile() {
         .run();
     moved
         .then()
-        .file("imggen.lock", &lockfile(B))
+        .file("imggen.lock", lockfile(B))
         .args(["check", "--out", "out"])
         .status(1)
         .stdout_contains("python-runtime/Dockerfile")

@@ -1,8 +1,9 @@
 """Reads a platform project's merged Compose configuration (`docker-compose config --format json`,
 the real Compose v2) before and after `imggen apply`, and says what apply changed that it must
-not: every service keeps its environment (but for the image keys apply owns), networks and
-volumes; no service, network or volume appears or goes; each image is the one `.env` (as
-rendered by imggen) names; a build context apply added exists and holds a Dockerfile.
+not: every service keeps its environment (but for the image keys apply owns, which must read as
+imggen rendered them), networks and volumes; no service, network or volume appears or goes;
+each image is the one `.env` (as rendered by imggen) names; a build context apply added exists
+and holds a Dockerfile.
 
 Usage: check_apply.py BEFORE.json AFTER.json RENDERED.env"""
 
@@ -54,6 +55,11 @@ def main():
                 problems.append(f"{name}: `{key}` changed")
         if unowned(old.get("environment")) != unowned(service.get("environment")):
             problems.append(f"{name}: environment changed beyond the image keys")
+        # What compose now reads from the project's .env (through env_file or an
+        # `environment:` entry) for a key imggen owns is what imggen rendered.
+        for key, value in (service.get("environment") or {}).items():
+            if (key.startswith("IMAGE_") or key in OWNED) and key in env and value != env[key]:
+                problems.append(f"{name}: compose reads {key}={value!r}, imggen rendered {env[key]!r}")
         variable = IMAGE_OF.get(name)
         if variable and service.get("image") != env.get(variable):
             problems.append(f"{name}: image {service.get('image')!r}, .env says {env.get(variable)!r}")
