@@ -123,7 +123,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     for change in &changes {
         let path = platform.join(&change.path);
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Error::LinkInCheckout { path });
+            return Err(Error::LinkNotWritten { path });
         }
     }
     let plan = crate::write::plan(&r.files, &out, request.force)?;

@@ -140,7 +140,7 @@ impl Edit {
         let text = self.text();
         let stack = crate::profile::load_edited(&self.path, &text)?;
         crate::resolve::resolve(&stack, &crate::lock::Lockfile::default())?;
-        crate::files::write_atomic(&self.path, text.as_bytes(), false)
+        crate::files::replace_keeping(&self.path, text.as_bytes(), 0o644)
     }
 
     pub fn diff(&self, color: bool) -> String {

@@ -152,8 +152,9 @@ pub enum Error {
         path: PathBuf,
         line: usize,
     },
-    /// `apply` would write a file of the platform checkout that is a symbolic link.
-    LinkInCheckout {
+    /// A file of the user's that imggen edits in place (a checkout's `.env`, a profile, the
+    /// project file) is a symbolic link.
+    LinkNotWritten {
         path: PathBuf,
     },
     /// The rendered `.env` sets `key` to a value Compose would not read as written.
@@ -606,12 +607,11 @@ impl fmt::Display for Error {
                  nothing was written",
                 path.display()
             ),
-            Self::LinkInCheckout { path } => write!(
+            Self::LinkNotWritten { path } => write!(
                 f,
-                "`{}` is a symbolic link: `imggen apply` does not write through a link in the \
-                 checkout (it would change the file the link points at, which other projects or \
-                 programs may share); replace the link with a copy of its file, then apply \
-                 again; nothing was written",
+                "`{}` is a symbolic link, and imggen does not write through one (the file it \
+                 points at may be shared, or outside the project): replace the link with a copy \
+                 of its file, or run imggen on that file itself; nothing was written",
                 path.display()
             ),
             Self::EnvNotPlain { key, value } => write!(

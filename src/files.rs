@@ -167,12 +167,16 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
     write_atomic_as(target, contents, mode, None)
 }
 
-/// [`write_atomic`] over a file of the user's (a platform checkout's `.env`, which holds
-/// secrets): the new file keeps the old one's permission bits and, where this process may set
-/// them, its owner and group, so a `sudo imggen apply` does not leave a user's secrets file
-/// owned by root. A new file gets `mode`.
+/// [`write_atomic`] over a file of the user's that imggen edits in place (a checkout's `.env`,
+/// which holds secrets; a profile; the project file): the new file keeps the old one's
+/// permission bits and, where this process may set them, its owner and group, so a `sudo
+/// imggen apply` does not leave a user's secrets file owned by root. A new file gets `mode`.
+/// A symbolic link is refused, not replaced by a file nor written through.
 pub fn replace_keeping(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
     match std::fs::symlink_metadata(target) {
+        Ok(old) if old.file_type().is_symlink() => Err(Error::LinkNotWritten {
+            path: target.to_path_buf(),
+        }),
         #[cfg(unix)]
         Ok(old) => {
             use std::os::unix::fs::MetadataExt;

@@ -218,7 +218,7 @@ impl Lockfile {
         if crate::files::read_optional(path)?.as_deref() == Some(text.as_bytes()) {
             return Ok(false);
         }
-        crate::files::write_atomic(path, text.as_bytes(), false)?;
+        crate::files::replace_keeping(path, text.as_bytes(), 0o644)?;
         Ok(true)
     }
 }

@@ -76,7 +76,7 @@ impl Project {
                 "# imggen's project settings: every imggen command run in this folder reads them.\n",
             );
         }
-        crate::files::write_atomic(path, doc.to_string().as_bytes(), false)?;
+        crate::files::replace_keeping(path, doc.to_string().as_bytes(), 0o644)?;
         Ok(true)
     }
 }

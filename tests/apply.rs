@@ -487,10 +487,10 @@ fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
     let output = test
         .status(2)
         .stderr(
-            "error: `platform/kerberos/.env` is a symbolic link: `imggen apply` does not write \
-             through a link in the checkout (it would change the file the link points at, which \
-             other projects or programs may share); replace the link with a copy of its file, \
-             then apply again; nothing was written\n",
+            "error: `platform/kerberos/.env` is a symbolic link, and imggen does not write \
+             through one (the file it points at may be shared, or outside the project): replace \
+             the link with a copy of its file, or run imggen on that file itself; nothing was \
+             written\n",
         )
         .run();
     assert_eq!(

@@ -157,3 +157,43 @@ fn schema_describes_every_section_and_refuses_unknown_keys() {
         serde_json::json!(["layered", "prebuilt"])
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn set_keeps_the_files_permissions_and_refuses_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = Test::new().file("shared/org.toml", PROFILE);
+    let shared = test.dir().join("shared/org.toml");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::fs::create_dir_all(test.dir().join("profiles")).expect("mkdir");
+    std::os::unix::fs::symlink("../shared/org.toml", test.dir().join("profiles/org.toml"))
+        .expect("link");
+    let output = test
+        .args(["set", "python.tag=myorg/python:3.11-2", "-p", "org"])
+        .status(2)
+        .stderr(
+            "error: `profiles/org.toml` is a symbolic link, and imggen does not write through one \
+             (the file it points at may be shared, or outside the project): replace the link \
+             with a copy of its file, or run imggen on that file itself; nothing was written\n",
+        )
+        .run();
+    assert_eq!(output.read("shared/org.toml"), PROFILE, "nothing written");
+    let output = output
+        .then()
+        .args([
+            "set",
+            "python.tag=myorg/python:3.11-2",
+            "-p",
+            "shared/org.toml",
+        ])
+        .run();
+    assert_eq!(
+        output.read("shared/org.toml"),
+        PROFILE.replace("3.11-1", "3.11-2")
+    );
+    let mode = std::fs::metadata(&shared)
+        .expect("there")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o640, "the file's own permissions");
+}
