@@ -117,5 +117,27 @@ for profile in debian-prebuilt corporate-hardened; do
     done
 done
 
+# What `imggen apply` refuses rests on how Compose picks override files (src/apply.rs,
+# `override_is_read`): one per project, the first of these names; none when `COMPOSE_FILE`
+# lists the files without it. Checked here against the real Compose, so a Compose that changes
+# the rule fails this line rather than leaving apply's refusals wrong.
+compose_reads_one_override() {
+    local project=$work/override-order image
+    mkdir -p "$project" && cd "$project" || return 1
+    printf 'services:\n  a:\n    image: main\n' >docker-compose.yml
+    local names="compose.override.yml compose.override.yaml docker-compose.override.yml docker-compose.override.yaml"
+    for name in $names; do printf 'services:\n  a:\n    image: %s\n' "$name" >"$name"; done
+    for name in $names; do
+        image=$("$venv/bin/docker-compose" config --format json 2>/dev/null | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["services"]["a"]["image"])')
+        [ "$image" = "$name" ] || { echo "with $name first, Compose read $image"; return 1; }
+        rm "$name"
+    done
+    printf 'services:\n  a:\n    image: override\n' >docker-compose.override.yml
+    printf 'COMPOSE_FILE=docker-compose.yml\n' >.env
+    image=$("$venv/bin/docker-compose" config --format json 2>/dev/null | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["services"]["a"]["image"])')
+    [ "$image" = main ] || { echo "COMPOSE_FILE without the override, Compose read $image"; return 1; }
+}
+run "apply" "Compose reads one override file, in apply's order" compose_reads_one_override
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -100,7 +100,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     let mut changes = Vec::new();
     let mut kept = Vec::new();
     for project in &PROJECTS {
-        changes.push(env_change(
+        let env_file = env_change(
             platform,
             project,
             &env,
@@ -108,15 +108,18 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             request.force,
             &mut next,
             &mut kept,
-        )?);
-        if let Some(change) =
-            override_change(platform, project, &r, &images, &out, &record, request.force)?
+        )?;
+        let override_file =
+            override_change(platform, project, &r, &images, &out, &record, request.force)?;
+        if let Some(change) = &override_file
+            && let Some(after) = &change.after
         {
-            if let Some(after) = &change.after {
-                next.files.insert(change.path.clone(), hash(after));
-            }
-            changes.push(change);
+            let env_text = env_file.after.as_ref().or(env_file.before.as_ref());
+            override_is_read(platform, project, env_text.map(Vec::as_slice))?;
+            next.files.insert(change.path.clone(), hash(after));
         }
+        changes.push(env_file);
+        changes.extend(override_file);
     }
     changes.retain(|c| c.before != c.after);
     // Refused before anything is written, and before a diff could show what a link reaches.
@@ -417,7 +420,7 @@ fn override_change(
     record: &Record,
     force: bool,
 ) -> Result<Option<Change>> {
-    let relative = format!("{}/docker-compose.override.yml", project.folder);
+    let relative = format!("{}/{OVERRIDE}", project.folder);
     let path = platform.join(&relative);
     let mut services = String::new();
     for role in project.roles() {
@@ -474,6 +477,73 @@ fn override_change(
         after,
         keys: Vec::new(),
     }))
+}
+
+/// The name of the override file `apply` writes, the one the platform's projects use.
+const OVERRIDE: &str = "docker-compose.override.yml";
+
+/// Refuses a project where Compose would not read imggen's override. Compose reads one
+/// override file per project, the first of these it finds (checked with Compose v2); and none
+/// when `COMPOSE_FILE` lists the files, unless listed there.
+fn override_is_read(platform: &Path, project: &Project, env: Option<&[u8]>) -> Result<()> {
+    const READ_FIRST: [&str; 4] = [
+        "compose.override.yml",
+        "compose.override.yaml",
+        OVERRIDE,
+        "docker-compose.override.yaml",
+    ];
+    let folder = platform.join(project.folder);
+    for other in READ_FIRST.iter().filter(|name| **name != OVERRIDE) {
+        let path = folder.join(other);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Err(Error::OverrideNotRead {
+                ours: folder.join(OVERRIDE),
+                other: path,
+                ours_first: READ_FIRST.iter().position(|n| *n == OVERRIDE)
+                    < READ_FIRST.iter().position(|n| n == other),
+            });
+        }
+    }
+    let env = Env {
+        path: folder.join(".env"),
+        text: env.unwrap_or_default(),
+    };
+    let Some(files) = env.value("COMPOSE_FILE")? else {
+        return Ok(());
+    };
+    let separator = env.value("COMPOSE_PATH_SEPARATOR")?;
+    let separator = separator.as_deref().unwrap_or(b":");
+    let listed = |entry: &[u8]| {
+        let entry = String::from_utf8_lossy(entry);
+        let entry = entry.strip_prefix("./").unwrap_or(&entry);
+        entry == OVERRIDE
+            || std::path::absolute(&folder).is_ok_and(|f| Path::new(entry) == f.join(OVERRIDE))
+    };
+    if separator.is_empty() || !split(&files, separator).any(listed) {
+        return Err(Error::OverrideNotListed {
+            ours: folder.join(OVERRIDE),
+            env: env.path,
+        });
+    }
+    Ok(())
+}
+
+/// `text` cut at every `separator` (not empty).
+fn split<'a>(text: &'a [u8], separator: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match memchr::memmem::find(current, separator) {
+            Some(at) => {
+                rest = Some(&current[at + separator.len()..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
 }
 
 fn read_text(path: &Path) -> Result<Option<String>> {

@@ -157,6 +157,18 @@ pub enum Error {
     LinkNotWritten {
         path: PathBuf,
     },
+    /// Another override file in the project: Compose reads one, and `ours_first` says whether
+    /// that would be imggen's (hiding the user's) or theirs (hiding imggen's).
+    OverrideNotRead {
+        ours: PathBuf,
+        other: PathBuf,
+        ours_first: bool,
+    },
+    /// The project's `.env` lists its compose files in `COMPOSE_FILE`, without imggen's override.
+    OverrideNotListed {
+        ours: PathBuf,
+        env: PathBuf,
+    },
     /// The rendered `.env` sets `key` to a value Compose would not read as written.
     EnvNotPlain {
         key: String,
@@ -613,6 +625,39 @@ impl fmt::Display for Error {
                  points at may be shared, or outside the project): replace the link with a copy \
                  of its file, or run imggen on that file itself; nothing was written",
                 path.display()
+            ),
+            Self::OverrideNotRead {
+                ours,
+                other,
+                ours_first,
+            } => write!(
+                f,
+                "`{}` is an override file too, and Compose reads one per project (the first of \
+                 compose.override.yml, compose.override.yaml, docker-compose.override.yml, \
+                 docker-compose.override.yaml): {}; move what it holds into a file the project's \
+                 `COMPOSE_FILE` lists, or remove it, then apply again; nothing was written",
+                other.display(),
+                if *ours_first {
+                    format!(
+                        "once imggen writes `{}`, yours would be ignored",
+                        ours.display()
+                    )
+                } else {
+                    format!(
+                        "the images and builds imggen writes into `{}` would be ignored",
+                        ours.display()
+                    )
+                }
+            ),
+            Self::OverrideNotListed { ours, env } => write!(
+                f,
+                "`{}` sets `COMPOSE_FILE` without `docker-compose.override.yml`, so Compose would \
+                 not read the override imggen writes (`{}`, the images and builds imggen makes); \
+                 add it to the list (e.g. \
+                 `COMPOSE_FILE=docker-compose.yml:docker-compose.override.yml`), then apply \
+                 again; nothing was written",
+                env.display(),
+                ours.display()
             ),
             Self::EnvNotPlain { key, value } => write!(
                 f,

@@ -529,3 +529,75 @@ fn a_replaced_env_keeps_its_permissions_and_owner() {
     assert_eq!(after.permissions().mode() & 0o7777, 0o640);
     assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
 }
+
+#[test]
+fn an_override_compose_would_not_read_beside_imggens_is_refused() {
+    // Compose reads one override file per project: the user's `compose.override.yaml` comes
+    // before imggen's, so imggen's images and builds would be ignored.
+    let output = applying("corporate-hardened")
+        .file(
+            "platform/platform-infrastructure/compose.override.yaml",
+            "services:\n  platform-postgres:\n    ports: [\"5432:5432\"]\n",
+        )
+        .status(2)
+        .stderr(
+            "error: `platform/platform-infrastructure/compose.override.yaml` is an override file \
+             too, and Compose reads one per project (the first of compose.override.yml, \
+             compose.override.yaml, docker-compose.override.yml, docker-compose.override.yaml): \
+             the images and builds imggen writes into \
+             `platform/platform-infrastructure/docker-compose.override.yml` would be ignored; \
+             move what it holds into a file the project's `COMPOSE_FILE` lists, or remove it, \
+             then apply again; nothing was written\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"), "nothing written");
+    // The user's `docker-compose.override.yaml` comes after imggen's: it would be ignored.
+    applying("corporate-hardened")
+        .file(
+            "platform/openmetadata/docker-compose.override.yaml",
+            "services: {}\n",
+        )
+        .status(2)
+        .stderr_contains(
+            "error: `platform/openmetadata/docker-compose.override.yaml` is an override file too",
+        )
+        .stderr_contains(
+            "once imggen writes `platform/openmetadata/docker-compose.override.yml`, yours would \
+             be ignored;",
+        )
+        .run();
+    // A project imggen writes no override for may have its own.
+    applying("corporate-hardened")
+        .file("platform/kerberos/compose.override.yaml", "services: {}\n")
+        .run();
+}
+
+#[test]
+fn compose_file_in_a_projects_env_must_list_imggens_override() {
+    let env = fixture("platform-infrastructure/.env");
+    let output = applying("corporate-hardened")
+        .file(
+            "platform/platform-infrastructure/.env",
+            format!("{env}COMPOSE_FILE=docker-compose.yml\n"),
+        )
+        .status(2)
+        .stderr(
+            "error: `platform/platform-infrastructure/.env` sets `COMPOSE_FILE` without \
+             `docker-compose.override.yml`, so Compose would not read the override imggen writes \
+             (`platform/platform-infrastructure/docker-compose.override.yml`, the images and \
+             builds imggen makes); add it to the list (e.g. \
+             `COMPOSE_FILE=docker-compose.yml:docker-compose.override.yml`), then apply again; \
+             nothing was written\n",
+        )
+        .run();
+    assert!(!output.exists("platform/imggen"), "nothing written");
+    applying("corporate-hardened")
+        .file(
+            "platform/platform-infrastructure/.env",
+            format!(
+                "{env}COMPOSE_PATH_SEPARATOR=,\nCOMPOSE_FILE=docker-compose.yml,./docker-compose.override.yml\n"
+            ),
+        )
+        .stdout_contains("created platform/platform-infrastructure/docker-compose.override.yml\n")
+        .run();
+}
