@@ -39,6 +39,20 @@ fn other_lines(text: &str, keys: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The same checkout after `output`: `imggen apply --platform platform -p PROFILE` again.
+fn again(output: crate::helper::Output, profile: &str) -> Test {
+    output
+        .then()
+        .args(["apply", "--platform", "platform", "-p", profile])
+}
+
+/// Asserts that `text` holds each of `parts`, showing the text when one is missing.
+fn assert_holds(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "lacks {part:?} in:\n{text}");
+    }
+}
+
 fn fixture(path: &str) -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/platform");
     std::fs::read_to_string(root.join(path)).unwrap_or_default()
@@ -163,28 +177,12 @@ fn overrides_build_only_what_imggen_builds_in_the_project_that_runs_it() {
 fn a_second_apply_changes_nothing_and_check_agrees() {
     let first = applying("corporate-hardened").args([]).run();
     let tree = first.tree("platform");
-    let second = first
-        .then()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "corporate-hardened",
-        ])
+    let second = again(first, "corporate-hardened")
         .stdout_contains("0 files in the checkout changed")
         .run();
     assert_eq!(second.tree("platform"), tree, "byte for byte");
-    second
-        .then()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "corporate-hardened",
-            "--check",
-        ])
+    again(second, "corporate-hardened")
+        .args(["--check"])
         .stdout_contains("platform: already applied\n")
         .run();
 }
@@ -203,16 +201,8 @@ fn check_and_dry_run_show_the_change_and_write_nothing() {
         output.read("platform/platform-infrastructure/.env"),
         fixture("platform-infrastructure/.env")
     );
-    output
-        .then()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
-            "--dry-run",
-        ])
+    again(output, "debian-prebuilt")
+        .args(["--dry-run"])
         .stdout_contains("would create platform/imggen/postgres/Dockerfile")
         .run();
 }
@@ -226,9 +216,7 @@ fn a_value_the_user_changed_since_is_kept_until_force() {
         "IMAGE_POSTGRES=myorg/postgres:17-mine",
     );
     std::fs::write(&path, &edited).expect("edit");
-    let second = first
-        .then()
-        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+    let second = again(first, "debian-prebuilt")
         .stdout_contains(
             "kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine: changed since \
              imggen set `postgres:17.5-bookworm` (--force sets `postgres:17.5-bookworm`)",
@@ -236,22 +224,10 @@ fn a_value_the_user_changed_since_is_kept_until_force() {
         .run();
     assert_eq!(second.read("platform/platform-infrastructure/.env"), edited);
     // The record still says what imggen set: the next run keeps it too.
-    let third = second
-        .then()
-        .args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+    let third = again(second, "debian-prebuilt")
         .stdout_contains("kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine")
         .run();
-    let forced = third
-        .then()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
-            "--force",
-        ])
-        .run();
+    let forced = again(third, "debian-prebuilt").args(["--force"]).run();
     assert!(
         forced
             .read("platform/platform-infrastructure/.env")
@@ -339,14 +315,12 @@ fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
         infra.contains("\nIMAGE_POSTGRES=artifactory.company.com/docker-remote/library/postgres:17.5-bookworm\n"),
         "{infra}"
     );
-    let om = output.read("platform/openmetadata/.env");
-    assert!(
-        om.contains("IMAGE_OPENMETADATA_SERVER=artifactory.company.com/docker-remote/openmetadata/server:1.10.1\n"),
-        "{om}"
-    );
-    assert!(
-        om.contains("IMAGE_OPENSEARCH=artifactory.company.com/docker-remote/opensearchproject/opensearch:2.19.2\n"),
-        "{om}"
+    assert_holds(
+        &output.read("platform/openmetadata/.env"),
+        &[
+            "IMAGE_OPENMETADATA_SERVER=artifactory.company.com/docker-remote/openmetadata/server:1.10.1\n",
+            "IMAGE_OPENSEARCH=artifactory.company.com/docker-remote/opensearchproject/opensearch:2.19.2\n",
+        ],
     );
 }
 
@@ -423,16 +397,8 @@ fn an_env_is_read_as_compose_reads_it_and_only_imggens_values_change() {
     );
     assert_eq!(after, expected, "byte for byte: the Latin-1 password too");
     // The value in quotes is what imggen would write: nothing left to do.
-    output
-        .then()
-        .args([
-            "apply",
-            "--platform",
-            "platform",
-            "-p",
-            "debian-prebuilt",
-            "--check",
-        ])
+    again(output, "debian-prebuilt")
+        .args(["--check"])
         .stdout_contains("platform: already applied\n")
         .run();
 }
@@ -443,16 +409,12 @@ fn a_value_is_replaced_inside_its_own_quotes() {
         .file("platform/openmetadata/.env", HAND_WRITTEN_ENV)
         .run();
     let after = std::fs::read(output.dir.join("platform/openmetadata/.env")).expect("applied");
-    let text = String::from_utf8_lossy(&after);
-    assert!(
-        text.contains(
-            "\nexport IMAGE_OPENSEARCH = 'registry.corp.example/platform/opensearch:2.19.2-corp' # pinned by ops\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("\nIMAGE_OPENMETADATA_SERVER=not-a-key\n"),
-        "{text}"
+    assert_holds(
+        &String::from_utf8_lossy(&after),
+        &[
+            "\nexport IMAGE_OPENSEARCH = 'registry.corp.example/platform/opensearch:2.19.2-corp' # pinned by ops\n",
+            "\nIMAGE_OPENMETADATA_SERVER=not-a-key\n",
+        ],
     );
 }
 
