@@ -152,6 +152,16 @@ pub enum Error {
         path: PathBuf,
         line: usize,
     },
+    /// A file of the platform checkout that `apply` reads is a link to outside the checkout.
+    OutsideCheckout {
+        path: PathBuf,
+        target: PathBuf,
+    },
+    /// A file of the platform checkout that `apply` reads is not a small regular file.
+    CheckoutFile {
+        path: PathBuf,
+        reason: Box<Reason>,
+    },
     /// A file of the user's that imggen edits in place (a checkout's `.env`, a profile, the
     /// project file) is a symbolic link.
     LinkNotWritten {
@@ -173,6 +183,12 @@ pub enum Error {
     EnvNotPlain {
         key: String,
         value: String,
+    },
+    /// The output folder is a symbolic link, or lies below one on the part of its path a pull
+    /// request could have committed.
+    OutputIsLink {
+        dir: PathBuf,
+        link: PathBuf,
     },
     /// A symbolic link inside the output folder, where imggen would write through it.
     LinkInOutput {
@@ -619,6 +635,21 @@ impl fmt::Display for Error {
                  nothing was written",
                 path.display()
             ),
+            Self::OutsideCheckout { path, target } => write!(
+                f,
+                "`{}` is a link to `{}`, outside the platform checkout: `imggen apply` reads only \
+                 the checkout's own files (in a pull request, a link could show any file of the \
+                 machine in the diff); replace the link with the file, then apply again; nothing \
+                 was written",
+                path.display(),
+                target.display()
+            ),
+            Self::CheckoutFile { path, reason } => write!(
+                f,
+                "`{}` {reason}; `imggen apply` reads the checkout's `.env`, `.env.example` and \
+                 compose files as regular files; nothing was written",
+                path.display()
+            ),
             Self::LinkNotWritten { path } => write!(
                 f,
                 "`{}` is a symbolic link, and imggen does not write through one (the file it \
@@ -666,6 +697,20 @@ impl fmt::Display for Error {
                  filter; nothing was written",
                 value.escape_debug()
             ),
+            Self::OutputIsLink { dir, link } => {
+                let which = if dir == link {
+                    String::from("is a symbolic link")
+                } else {
+                    format!("lies below a symbolic link, `{}`", link.display())
+                };
+                write!(
+                    f,
+                    "output folder `{}` {which}; imggen never reads or writes an output folder \
+                     through a link (committed in a pull request, one could point anywhere on \
+                     the machine): remove the link, or pass the folder it points at as --out",
+                    dir.display()
+                )
+            }
             Self::LinkInOutput { path } => write!(
                 f,
                 "`{}` is a symbolic link inside the output folder; imggen never reads or writes \

@@ -114,12 +114,117 @@ fn open_walking(
     opened.ok_or(rustix::io::Errno::INVAL)
 }
 
-/// Refuses a symbolic link anywhere on `relative` below `dir` (the folder itself may be one):
-/// what imggen reads or writes in an output folder, where a link could lead outside it.
+/// Refuses a symbolic link anywhere on `relative` below `dir`, or on the way to `dir` itself
+/// (see [`open_output_folder`]): what imggen reads or writes in an output folder, where a link
+/// could lead outside it.
 fn refuse_links(dir: &Path, relative: &str) -> Result<()> {
+    if let Some(link) = folder_link(dir) {
+        return Err(Error::OutputIsLink {
+            dir: dir.to_path_buf(),
+            link,
+        });
+    }
     match first_link(dir, relative) {
         Some(path) => Err(Error::LinkInOutput { path }),
         None => Ok(()),
+    }
+}
+
+/// The part of the output folder `dir` a pull request could have made: all of a relative path;
+/// of an absolute one, what lies below the working folder, else its last part (the rest was
+/// typed by whoever runs imggen).
+fn committed_part(dir: &Path) -> (PathBuf, PathBuf) {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    if dir.is_relative() {
+        return (PathBuf::new(), dir.to_path_buf());
+    }
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    if let Some(below) = cwd.as_ref().and_then(|cwd| dir.strip_prefix(cwd).ok()) {
+        let base = dir.ancestors().nth(below.components().count());
+        return (
+            base.map(Path::to_path_buf).unwrap_or_default(),
+            below.to_path_buf(),
+        );
+    }
+    match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) => (parent.to_path_buf(), PathBuf::from(name)),
+        _ => (dir.to_path_buf(), PathBuf::new()),
+    }
+}
+
+/// The first symbolic link on the committed part of the output folder `dir` (see
+/// [`committed_part`]), up to the first part that is not there.
+fn folder_link(dir: &Path) -> Option<PathBuf> {
+    let (base, committed) = committed_part(dir);
+    let mut current = base;
+    for component in committed.components() {
+        current.push(component);
+        if !matches!(component, std::path::Component::Normal(_)) {
+            continue;
+        }
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(current),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Opens the output folder `dir` (`None` when there is none), refusing a symbolic link on the
+/// part of its path a pull request could have committed ([`committed_part`]): a folder
+/// committed as a link to `..`, or to another checkout, would have `check` show that place's
+/// `.env` in its diff, and `render` write there. One `openat2` that refuses links where Linux
+/// has it, else a `stat` of each part first.
+fn open_output_folder(dir: &Path) -> Result<Option<std::fs::File>> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let linked = |link| Error::OutputIsLink {
+        dir: dir.to_path_buf(),
+        link,
+    };
+    let fail = |e: rustix::io::Errno| Error::Write {
+        path: dir.to_path_buf(),
+        source: e.into(),
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let (base, committed) = committed_part(dir);
+        let committed = if committed.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            committed.as_path()
+        };
+        let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS;
+        // A relative path from the working folder itself: one system call.
+        let opened = if base.as_os_str().is_empty() {
+            rustix::fs::openat2(rustix::fs::CWD, committed, flags, Mode::empty(), resolve)
+        } else {
+            rustix::fs::open(&base, flags, Mode::empty()).and_then(|base| {
+                rustix::fs::openat2(&base, committed, flags, Mode::empty(), resolve)
+            })
+        };
+        match opened {
+            Ok(fd) => return Ok(Some(std::fs::File::from(fd))),
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return Ok(None),
+            Err(rustix::io::Errno::LOOP) => {
+                if let Some(link) = folder_link(dir) {
+                    return Err(linked(link));
+                }
+                return Err(fail(rustix::io::Errno::LOOP));
+            }
+            // Older kernels, and sandboxes that filter the call: the walk below.
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    if let Some(link) = folder_link(dir) {
+        return Err(linked(link));
+    }
+    match rustix::fs::open(dir, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(std::fs::File::from(fd))),
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Ok(None),
+        Err(e) => Err(fail(e)),
     }
 }
 
@@ -235,17 +340,13 @@ pub enum Lock {
 /// held until the returned handle is dropped; `None` when there is no folder (nothing to
 /// guard). A process that must wait says so on stderr.
 pub fn lock_folder(dir: &Path, kind: Lock) -> Result<Option<FolderLock>> {
-    use rustix::fs::{Mode, OFlags};
     let fail = |source| Error::Write {
         path: dir.to_path_buf(),
         source,
     };
     // Opened as a folder straight away: no `stat` first to ask whether it is one.
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let handle = match rustix::fs::open(dir, flags, Mode::empty()) {
-        Ok(fd) => std::fs::File::from(fd),
-        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return Ok(None),
-        Err(e) => return Err(fail(e.into())),
+    let Some(handle) = open_output_folder(dir)? else {
+        return Ok(None);
     };
     let attempt = match kind {
         Lock::Shared => handle.try_lock_shared(),
@@ -758,7 +859,8 @@ mod tests {
         assert!(!lock.has_entry(&elsewhere), "only the folder's own entries");
         assert!(!lock.has_entry("Dockerfile"));
         drop(lock);
-        // The folder itself may be reached through a link.
+        // Temporaries are found through a linked folder too (what is removed is decided under
+        // the folder's lock, which is refused below).
         let alias = dir.path().join("alias");
         std::os::unix::fs::symlink(&root, &alias).expect("link");
         let through: Vec<PathBuf> = expected
@@ -767,10 +869,14 @@ mod tests {
             .collect();
         assert_eq!(temporaries(&alias), through);
         assert!(temporaries(&dir.path().join("none")).is_empty());
-        let lock = lock_folder(&alias, Lock::Exclusive)
-            .expect("locks")
-            .expect("a folder");
-        assert!(lock.has_entry("a"), "through a linked folder");
+        // The output folder itself is never reached through a link (a pull request could
+        // commit one pointing anywhere): refused, naming the link.
+        match lock_folder(&alias, Lock::Exclusive) {
+            Err(Error::OutputIsLink { dir, link }) => {
+                assert_eq!((dir, link), (alias.clone(), alias))
+            }
+            other => panic!("locked through a link: {other:?}"),
+        }
         // Nothing to lock where there is no folder: nothing there, or a file.
         for nothing in [dir.path().join("none"), root.join("a/Dockerfile")] {
             assert!(

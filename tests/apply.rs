@@ -442,10 +442,12 @@ fn an_env_compose_cannot_read_is_refused_naming_the_line() {
 #[cfg(unix)]
 #[test]
 fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
-    let test = applying("debian-prebuilt").file("shared.env", "IMAGE_PYTHON=python:3.11-alpine\n");
+    // Inside the checkout (shared by two projects, say): read, but not written through.
+    let test = applying("debian-prebuilt")
+        .file("platform/shared.env", "IMAGE_PYTHON=python:3.11-alpine\n");
     let link = test.dir().join("platform/kerberos/.env");
     std::fs::remove_file(&link).expect("rm");
-    std::os::unix::fs::symlink("../../shared.env", &link).expect("link");
+    std::os::unix::fs::symlink("../shared.env", &link).expect("link");
     let output = test
         .status(2)
         .stderr(
@@ -456,7 +458,7 @@ fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
         )
         .run();
     assert_eq!(
-        output.read("shared.env"),
+        output.read("platform/shared.env"),
         "IMAGE_PYTHON=python:3.11-alpine\n"
     );
     assert!(
@@ -466,6 +468,30 @@ fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
             .is_symlink()
     );
     assert!(!output.exists("platform/imggen"), "nothing written");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_checkout_file_linked_outside_the_checkout_is_never_read() {
+    // A pull request to the platform commits `.env.example` as a link to a secret of the CI
+    // machine; `.env` is not committed, so apply would start from the example and print it.
+    let test = applying("debian-prebuilt")
+        .args(["--check"])
+        .file("secret.json", "{\"auths\": {\"registry\": \"c2VjcmV0\"}}\n");
+    let example = test.dir().join("platform/openmetadata/.env.example");
+    std::fs::remove_file(&example).expect("rm");
+    std::os::unix::fs::symlink("../../secret.json", &example).expect("link");
+    let secret = std::fs::canonicalize(test.dir().join("secret.json")).expect("there");
+    test.status(2)
+        .stdout("")
+        .stderr(&format!(
+            "error: `platform/openmetadata/.env.example` is a link to `{}`, outside the platform \
+             checkout: `imggen apply` reads only the checkout's own files (in a pull request, a \
+             link could show any file of the machine in the diff); replace the link with the \
+             file, then apply again; nothing was written\n",
+            secret.display()
+        ))
+        .run();
 }
 
 #[cfg(unix)]

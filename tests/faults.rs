@@ -330,6 +330,50 @@ fn a_link_inside_out_is_refused_and_nothing_outside_changes() {
     }
 }
 
+/// The output folder itself committed as a link (to another checkout, to `..`): `check` would
+/// print what that place holds under an output's name (its `.env`) into a CI log, and `render`
+/// would write there. Both refuse it, whatever path names it, and read and write nothing.
+#[cfg(unix)]
+#[test]
+fn an_output_folder_committed_as_a_link_is_never_read_nor_written() {
+    let test = Test::new().file("other-checkout/.env", "AWS_SECRET=hunter2\n");
+    let dir = test.dir();
+    std::fs::create_dir(dir.join("repo")).expect("mkdir");
+    std::os::unix::fs::symlink("../other-checkout", dir.join("repo/generated")).expect("link");
+    let repo = dir.join("repo");
+    let absolute = repo.join("generated").display().to_string();
+    for (command, out, shown) in [
+        ("check", "generated", "generated"),
+        ("check", "generated/", "generated/"),
+        ("check", absolute.as_str(), absolute.as_str()),
+        ("render", "generated", "generated"),
+        ("render", "generated/postgres", "generated/postgres"),
+    ] {
+        let run = imggen(&repo, &[command, "-p", "debian-prebuilt", "--out", out]);
+        assert_eq!(run.status.code(), Some(2), "{command} {out}");
+        assert_eq!(String::from_utf8_lossy(&run.stdout), "", "{command} {out}");
+        let which = if out.ends_with("postgres") {
+            "lies below a symbolic link, `generated`".to_string()
+        } else {
+            "is a symbolic link".to_string()
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&run.stderr),
+            format!(
+                "error: output folder `{shown}` {which}; imggen never reads or writes an output \
+                 folder through a link (committed in a pull request, one could point anywhere on \
+                 the machine): remove the link, or pass the folder it points at as --out\n"
+            ),
+            "{command} {out}"
+        );
+    }
+    assert_eq!(
+        tree(&dir.join("other-checkout")).len(),
+        1,
+        "nothing written through the link"
+    );
+}
+
 /// `render --all` writes a chunk of folders with shared flushes: killed anywhere in that, every
 /// folder still holds whole files of one render, `check` tells the truth for each, and the next
 /// `render --all` repairs them all.
