@@ -122,11 +122,21 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         changes.extend(override_file);
     }
     changes.retain(|c| c.before != c.after);
-    // Refused before anything is written, and before a diff could show what a link reaches.
+    // Refused before anything is written, and before a diff could show what a link reaches:
+    // a link in place of a file, or a project folder that leads outside the checkout.
+    let root = std::fs::canonicalize(platform).map_err(|e| Error::read(platform, e))?;
     for change in &changes {
         let path = platform.join(&change.path);
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(Error::LinkNotWritten { path });
+        }
+        let folder = path.parent().unwrap_or(platform);
+        let target = std::fs::canonicalize(folder).map_err(|e| Error::read(folder, e))?;
+        if !target.starts_with(&root) {
+            return Err(Error::OutsideCheckout {
+                path: folder.to_path_buf(),
+                target,
+            });
         }
     }
     let plan = crate::write::plan(&r.files, &out, request.force)?;

@@ -639,8 +639,8 @@ impl fmt::Display for Error {
                 f,
                 "`{}` is a link to `{}`, outside the platform checkout: `imggen apply` reads only \
                  the checkout's own files (in a pull request, a link could show any file of the \
-                 machine in the diff); replace the link with the file, then apply again; nothing \
-                 was written",
+                 machine in the diff); replace the link with what it points at, then apply \
+                 again; nothing was written",
                 path.display(),
                 target.display()
             ),

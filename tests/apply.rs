@@ -487,8 +487,8 @@ fn a_checkout_file_linked_outside_the_checkout_is_never_read() {
         .stderr(&format!(
             "error: `platform/openmetadata/.env.example` is a link to `{}`, outside the platform \
              checkout: `imggen apply` reads only the checkout's own files (in a pull request, a \
-             link could show any file of the machine in the diff); replace the link with the \
-             file, then apply again; nothing was written\n",
+             link could show any file of the machine in the diff); replace the link with \
+             what it points at, then apply again; nothing was written\n",
             secret.display()
         ))
         .run();
@@ -588,4 +588,26 @@ fn compose_file_in_a_projects_env_must_list_imggens_override() {
         )
         .stdout_contains("created platform/platform-infrastructure/docker-compose.override.yml\n")
         .run();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_project_folder_linked_outside_the_checkout_is_not_written_into() {
+    let test = applying("debian-prebuilt").file("elsewhere/docker-compose.yml", "services: {}\n");
+    let project = test.dir().join("platform/kerberos");
+    std::fs::remove_dir_all(&project).expect("rm");
+    std::os::unix::fs::symlink("../elsewhere", &project).expect("link");
+    let elsewhere = std::fs::canonicalize(test.dir().join("elsewhere")).expect("there");
+    let output = test
+        .status(2)
+        .stderr(&format!(
+            "error: `platform/kerberos` is a link to `{}`, outside the platform checkout: \
+             `imggen apply` reads only the checkout's own files (in a pull request, a link could \
+             show any file of the machine in the diff); replace the link with what it points \
+             at, then apply again; nothing was written\n",
+            elsewhere.display()
+        ))
+        .run();
+    assert_eq!(output.tree("elsewhere").len(), 1, "nothing written there");
+    assert!(!output.exists("platform/imggen"), "nothing written");
 }
