@@ -112,7 +112,9 @@ pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     for path in &drift.untracked {
         let _ = writeln!(
             out,
-            "untracked: {shown}/{path} (in a build context, not rendered: the engine is sent it)"
+            "untracked: {shown}/{} (in a build context, not rendered: the engine is sent it)",
+            // A name committed in a pull request: its control characters shown, not sent.
+            crate::diff::printable(path)
         );
     }
     for changed in &drift.changed {

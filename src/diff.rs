@@ -27,7 +27,7 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, color:
                     ChangeTag::Insert => ('+', "\x1b[32m"),
                     ChangeTag::Equal => (' ', ""),
                 };
-                let line = change.value().trim_end_matches('\n');
+                let line = printable(change.value().trim_end_matches('\n'));
                 if color && !style.is_empty() {
                     let _ = writeln!(out, "{style}{sign}{line}\x1b[0m");
                 } else {
@@ -40,6 +40,27 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, color:
         }
     }
     out
+}
+
+/// A line (or a name from disk) as printed: its control characters (but a tab, and the `\r` of a CRLF ending)
+/// written out as `\u{1b}`. What `check` shows comes from pull requests, and an escape sequence
+/// in a committed file would otherwise reach the reader's terminal (to hide a line, retitle the
+/// window, or color the log).
+pub fn printable(line: &str) -> std::borrow::Cow<'_, str> {
+    let body = line.strip_suffix('\r').unwrap_or(line);
+    if !body.chars().any(|c| c.is_control() && c != '\t') {
+        return line.into();
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in body.chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push_str(&line[body.len()..]);
+    out.into()
 }
 
 /// How two renders differ, file by file: changed files (text without the generated header
@@ -92,4 +113,26 @@ pub fn compare_files(left: &crate::render::Files, right: &crate::render::Files) 
 /// `1 file`, `2 files`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_printed_as_escapes_not_sent_to_the_terminal() {
+        let old = "A=1\r\nX=\u{1b}]0;title\u{7}\u{1b}[2J\tend\r\n";
+        let new = "A=1\r\n";
+        let diff = unified_diff(old, new, "a", "b", false);
+        assert!(
+            !diff.contains('\u{1b}') && !diff.contains('\u{7}'),
+            "{diff:?}"
+        );
+        assert!(
+            diff.contains("-X=\\u{1b}]0;title\\u{7}\\u{1b}[2J\tend\r\n"),
+            "{diff:?}"
+        );
+        // Ordinary lines come out as they are, a CRLF's `\r` included.
+        assert!(diff.contains(" A=1\r\n"), "{diff:?}");
+    }
 }

@@ -511,7 +511,10 @@ impl fmt::Display for Error {
                 )
             }
             Self::HandEdited { paths } => {
-                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                let shown: Vec<String> = paths
+                    .iter()
+                    .map(|p| crate::diff::printable(&p.display().to_string()).into_owned())
+                    .collect();
                 write!(
                     f,
                     "{} edited by hand since imggen wrote it: {}; refusing to overwrite (keep \
@@ -615,7 +618,10 @@ impl fmt::Display for Error {
                 )
             }
             Self::StrayInContext { paths } => {
-                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                let shown: Vec<String> = paths
+                    .iter()
+                    .map(|p| crate::diff::printable(&p.display().to_string()).into_owned())
+                    .collect();
                 write!(
                     f,
                     "{} {}: the engine is sent the whole folder, so it could reach an image \

@@ -304,3 +304,35 @@ fn untracked_lists_what_a_build_context_holds_beyond_the_render() {
     assert_eq!(folder["untracked"].as_array().map(Vec::len), Some(1));
     assert_eq!(folder["changed"].as_array().map(Vec::len), Some(0));
 }
+
+/// What `check` prints of a pull request's files reaches a terminal or a CI log: escape
+/// sequences in a committed file or file name come out written as escapes.
+#[test]
+fn escape_sequences_from_a_pull_request_never_reach_the_terminal() {
+    let output = rendered();
+    let env = output.dir.join("out/.env");
+    let mut text = std::fs::read_to_string(&env).expect("rendered");
+    text.push_str("X=\u{1b}]0;title\u{7}\u{1b}[2K\r\n");
+    std::fs::write(&env, text).expect("edit");
+    std::fs::write(output.dir.join("out/postgres/\u{1b}[8mhidden.sh"), "echo\n")
+        .expect("a file with an escape in its name");
+    let output = output
+        .then()
+        .args([
+            "check",
+            "-p",
+            "debian-prebuilt",
+            "--out",
+            "out",
+            "--untracked",
+        ])
+        .status(1)
+        .stdout_contains("\n-X=\\u{1b}]0;title\\u{7}\\u{1b}[2K\r\n")
+        .stdout_contains("untracked: out/postgres/\\u{1b}[8mhidden.sh (")
+        .run();
+    assert!(
+        !output.stdout.contains('\u{1b}') && !output.stdout.contains('\u{7}'),
+        "{:?}",
+        output.stdout
+    );
+}
