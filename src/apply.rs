@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::{read_toml, replace_keeping, write_atomic};
 use crate::manifest::hash;
 use crate::pipeline::Rendered;
-use crate::platform::{PROJECTS, Project, installer_for};
+use crate::platform::{OVERRIDE, OVERRIDES, PROJECTS, Project, installer_for, lists_override};
 use crate::profile::Selection;
 use crate::profile::model::Mode;
 
@@ -493,28 +493,18 @@ fn override_change(
     }))
 }
 
-/// The name of the override file `apply` writes, the one the platform's projects use.
-const OVERRIDE: &str = "docker-compose.override.yml";
-
-/// Refuses a project where Compose would not read imggen's override. Compose reads one
-/// override file per project, the first of these it finds (checked with Compose v2); and none
-/// when `COMPOSE_FILE` lists the files, unless listed there.
+/// Refuses a project where Compose would not read imggen's override: another override file
+/// there ([`OVERRIDES`]), or a `COMPOSE_FILE` in its `.env` that leaves it out.
 fn override_is_read(platform: &Path, project: &Project, env: Option<&[u8]>) -> Result<()> {
-    const READ_FIRST: [&str; 4] = [
-        "compose.override.yml",
-        "compose.override.yaml",
-        OVERRIDE,
-        "docker-compose.override.yaml",
-    ];
     let folder = platform.join(project.folder);
-    for other in READ_FIRST.iter().filter(|name| **name != OVERRIDE) {
+    for other in OVERRIDES.iter().filter(|name| **name != OVERRIDE) {
         let path = folder.join(other);
         if std::fs::symlink_metadata(&path).is_ok() {
             return Err(Error::OverrideNotRead {
                 ours: folder.join(OVERRIDE),
                 other: path,
-                ours_first: READ_FIRST.iter().position(|n| *n == OVERRIDE)
-                    < READ_FIRST.iter().position(|n| n == other),
+                ours_first: OVERRIDES.iter().position(|n| *n == OVERRIDE)
+                    < OVERRIDES.iter().position(|n| n == other),
             });
         }
     }
@@ -526,38 +516,14 @@ fn override_is_read(platform: &Path, project: &Project, env: Option<&[u8]>) -> R
         return Ok(());
     };
     let separator = env.value("COMPOSE_PATH_SEPARATOR")?;
-    let separator = separator.as_deref().unwrap_or(b":");
-    let listed = |entry: &[u8]| {
-        let entry = String::from_utf8_lossy(entry);
-        let entry = entry.strip_prefix("./").unwrap_or(&entry);
-        entry == OVERRIDE
-            || std::path::absolute(&folder).is_ok_and(|f| Path::new(entry) == f.join(OVERRIDE))
-    };
-    if separator.is_empty() || !split(&files, separator).any(listed) {
+    let absolute = std::path::absolute(&folder).unwrap_or_else(|_| folder.clone());
+    if !lists_override(&files, separator.as_deref().unwrap_or(b":"), &absolute) {
         return Err(Error::OverrideNotListed {
             ours: folder.join(OVERRIDE),
             env: env.path,
         });
     }
     Ok(())
-}
-
-/// `text` cut at every `separator` (not empty).
-fn split<'a>(text: &'a [u8], separator: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        match memchr::memmem::find(current, separator) {
-            Some(at) => {
-                rest = Some(&current[at + separator.len()..]);
-                Some(&current[..at])
-            }
-            None => {
-                rest = None;
-                Some(current)
-            }
-        }
-    })
 }
 
 /// A file of the platform checkout, `None` when there is none: read only when, links

@@ -1,5 +1,6 @@
-//! The platform checkout: its compose project folders (one table), and how the platform picks
-//! the Kerberos test's install command (`.env` files are edited by `dotenv`).
+//! The platform checkout: its compose project folders (one table), the override file names
+//! Compose reads, and how the platform picks the Kerberos test's install command (`.env` files
+//! are edited by `dotenv`).
 //! Plain data and text functions: `apply` does the reading and writing.
 
 use crate::role::{ROLES, Role};
@@ -48,6 +49,41 @@ impl Project {
     }
 }
 
+/// The override file `apply` writes into a project, the name the platform's projects use.
+pub const OVERRIDE: &str = "docker-compose.override.yml";
+
+/// The names Compose v2 reads an override file by, in its order: it reads the first it finds,
+/// one per project (checked against it in `scripts/validate.sh`).
+pub const OVERRIDES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    OVERRIDE,
+    "docker-compose.override.yaml",
+];
+
+/// Whether a `COMPOSE_FILE` value (entries cut at `separator`) lists [`OVERRIDE`] of the
+/// project in the absolute folder `project`: Compose then reads only the files listed.
+pub fn lists_override(compose_file: &[u8], separator: &[u8], project: &std::path::Path) -> bool {
+    if separator.is_empty() {
+        return false;
+    }
+    let mut rest = Some(compose_file);
+    std::iter::from_fn(|| {
+        let current = rest?;
+        let (entry, after) = match memchr::memmem::find(current, separator) {
+            Some(at) => (&current[..at], Some(&current[at + separator.len()..])),
+            None => (current, None),
+        };
+        rest = after;
+        Some(entry)
+    })
+    .any(|entry| {
+        let entry = String::from_utf8_lossy(entry);
+        let entry = entry.strip_prefix("./").unwrap_or(&entry);
+        entry == OVERRIDE || std::path::Path::new(entry) == project.join(OVERRIDE)
+    })
+}
+
 /// The package manager the platform's Kerberos test uses in layered mode. It decides by the
 /// image *name*: apt when the name says `debian` or `ubuntu`, or says `:3.11` and not `alpine`;
 /// apk otherwise.
@@ -61,6 +97,34 @@ pub fn installer_for(image: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_file_lists_the_override_by_name_or_path() {
+        let project = std::path::Path::new("/checkout/kerberos");
+        for (value, separator, listed) in [
+            ("docker-compose.yml:docker-compose.override.yml", ":", true),
+            (
+                "docker-compose.yml:./docker-compose.override.yml",
+                ":",
+                true,
+            ),
+            (
+                "docker-compose.yml,/checkout/kerberos/docker-compose.override.yml",
+                ",",
+                true,
+            ),
+            ("docker-compose.yml", ":", false),
+            ("docker-compose.yml,docker-compose.override.yml", ":", false),
+            ("other/docker-compose.override.yml", ":", false),
+            ("docker-compose.override.yml", "", false),
+        ] {
+            assert_eq!(
+                lists_override(value.as_bytes(), separator.as_bytes(), project),
+                listed,
+                "{value} / {separator:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_platform_picks_the_installer_by_image_name() {
