@@ -744,10 +744,22 @@ fn remembered(selection: &Selection, out: &Path) -> Result<Selection> {
         return Ok(selection.clone());
     }
     Ok(match crate::manifest::Manifest::read(out)? {
-        Some(m) if !m.profiles.is_empty() => Selection {
-            profiles: m.profiles,
-            sets: m.sets,
-        },
+        Some(m) if !m.profiles.is_empty() => {
+            if let Some(outside) = m
+                .profiles
+                .iter()
+                .find(|p| !crate::profile::source::inside_project(p))
+            {
+                return Err(crate::error::Error::RememberedOutside {
+                    manifest: out.join(crate::manifest::FILE_NAME),
+                    reference: outside.clone(),
+                });
+            }
+            Selection {
+                profiles: m.profiles,
+                sets: m.sets,
+            }
+        }
         _ => selection.clone(),
     })
 }

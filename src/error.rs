@@ -190,6 +190,11 @@ pub enum Error {
         dir: PathBuf,
         link: PathBuf,
     },
+    /// An output folder's manifest remembers a profile path outside the project.
+    RememberedOutside {
+        manifest: PathBuf,
+        reference: String,
+    },
     /// A symbolic link inside the output folder, where imggen would write through it.
     LinkInOutput {
         path: PathBuf,
@@ -717,6 +722,17 @@ impl fmt::Display for Error {
                     dir.display()
                 )
             }
+            Self::RememberedOutside {
+                manifest,
+                reference,
+            } => write!(
+                f,
+                "`{}` says its folder was rendered from `{}`, which is outside this project (the \
+                 manifest comes with the folder, so it could name any file on the machine); name \
+                 the profile with -p",
+                manifest.display(),
+                crate::diff::printable(reference)
+            ),
             Self::LinkInOutput { path } => write!(
                 f,
                 "`{}` is a symbolic link inside the output folder; imggen never reads or writes \

@@ -336,3 +336,33 @@ fn escape_sequences_from_a_pull_request_never_reach_the_terminal() {
         output.stdout
     );
 }
+
+/// The manifest comes with the folder in a pull request: a remembered profile path that leads
+/// outside the project is not read (it could be any TOML file on the machine).
+#[test]
+fn a_remembered_profile_outside_the_project_is_not_read() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let secret = outside.path().join("secret.toml");
+    std::fs::write(&secret, "description = \"s3cret-token\"\n").expect("write");
+    let output = rendered();
+    let manifest = output.dir.join("out/.imggen-manifest.toml");
+    let text = std::fs::read_to_string(&manifest).expect("rendered");
+    let edited = text.replace(
+        "profiles = [\"debian-prebuilt\"]",
+        &format!("profiles = [\"{}\"]", secret.display()),
+    );
+    assert_ne!(edited, text, "the manifest names its profile");
+    std::fs::write(&manifest, edited).expect("edit");
+    output
+        .then()
+        .args(["check", "--out", "out"])
+        .status(2)
+        .stdout("")
+        .stderr(&format!(
+            "error: `out/.imggen-manifest.toml` says its folder was rendered from `{}`, which is \
+             outside this project (the manifest comes with the folder, so it could name any file \
+             on the machine); name the profile with -p\n",
+            secret.display()
+        ))
+        .run();
+}

@@ -59,6 +59,21 @@ fn is_path(reference: &str) -> bool {
     reference.contains('/') || reference.contains('\\') || reference.ends_with(".toml")
 }
 
+/// Whether a profile reference read from an output folder's manifest stays inside the project
+/// of the working folder (see `confine`): a name does; a path must lead there, links followed.
+/// The manifest comes with the folder, in pull requests, so it could name any file on the
+/// machine for `check` to read as a profile.
+pub fn inside_project(reference: &str) -> bool {
+    if !is_path(reference) || reference.starts_with("builtin:") {
+        return true;
+    }
+    match std::fs::canonicalize(reference) {
+        Ok(path) => path.starts_with(crate::confine::project_root(Path::new("."))),
+        // Nothing there: `find` says so, reading nothing.
+        Err(_) => true,
+    }
+}
+
 /// The file a `-p` names for the commands that write profiles (`init`, `set`, `unset`): a bare
 /// name is `./profiles/NAME.toml`, where `render -p NAME` finds it; a path is that path.
 pub fn file_for(reference: &Path) -> PathBuf {
