@@ -33,6 +33,16 @@ impl Project {
     pub fn pack_dirs(command_line: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let mut dirs = command_line.to_vec();
         for dir in Self::load()?.pack_dirs {
+            // Packs are code imggen runs, and the project file comes with pull requests: only
+            // folders inside the project, as for a profile's `pack_dirs`.
+            crate::confine::dir(&dir, Path::new(".")).map_err(|reason| {
+                crate::error::Error::ProfileFile {
+                    location: FILE_NAME.to_string(),
+                    key: "pack_dirs".to_string(),
+                    path: dir.clone(),
+                    reason: Box::new(reason),
+                }
+            })?;
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }

@@ -101,3 +101,21 @@ fn extending_an_unknown_builtin_is_refused() {
         .stderr_contains("extends unknown built-in pack `pyton-runtime`")
         .run();
 }
+
+/// The project file comes with pull requests, and packs are code imggen runs: a pack folder
+/// outside the project is refused, as a profile's is.
+#[test]
+fn a_project_files_pack_folder_outside_the_project_is_refused() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let shown = outside.path().display().to_string();
+    Test::new()
+        .file("imggen.toml", format!("pack_dirs = [\"{shown}\"]\n"))
+        .args(["render", "--out", "out"])
+        .status(2)
+        .stderr(&format!(
+            "error: imggen.toml: `pack_dirs` names `{shown}`, which is outside the profile's \
+             project (a profile may only name files inside the git work tree that holds it, or \
+             else inside the working folder; links are followed)\n"
+        ))
+        .run();
+}
