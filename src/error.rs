@@ -190,6 +190,11 @@ pub enum Error {
         dir: PathBuf,
         link: PathBuf,
     },
+    /// A vendored pack's record lists a path that leaves the pack's folder.
+    VendorRecordPath {
+        record: PathBuf,
+        path: String,
+    },
     /// An output folder's manifest remembers a profile path outside the project.
     RememberedOutside {
         manifest: PathBuf,
@@ -722,6 +727,15 @@ impl fmt::Display for Error {
                     dir.display()
                 )
             }
+            Self::VendorRecordPath { record, path } => write!(
+                f,
+                "`{}` lists `{}`, which is not a file inside the pack (a relative path without \
+                 `..`, `.` or empty parts), and `vendor --update` writes and removes by these \
+                 paths; restore the record from the vendoring commit, or vendor the pack again \
+                 into a new folder",
+                record.display(),
+                crate::diff::printable(path)
+            ),
             Self::RememberedOutside {
                 manifest,
                 reference,

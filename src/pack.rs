@@ -249,16 +249,21 @@ impl Pack {
     }
 }
 
-/// An output path must stay inside the output folder.
-fn check_output_path(pack: &str, path: &str) -> Result<()> {
-    let bad = path.is_empty()
+/// Whether `path` names a place inside a folder: relative, without `..`, `.` or empty parts
+/// (an output path inside the output folder, a file inside a vendored pack).
+pub fn stays_inside(path: &str) -> bool {
+    !(path.is_empty()
         || path.starts_with('/')
         || path.starts_with('\\')
         || path.contains(':')
         || path
             .split(['/', '\\'])
-            .any(|part| part == ".." || part == "." || part.is_empty());
-    if bad {
+            .any(|part| part == ".." || part == "." || part.is_empty()))
+}
+
+/// An output path must stay inside the output folder.
+fn check_output_path(pack: &str, path: &str) -> Result<()> {
+    if !stays_inside(path) {
         return Err(Error::pack(
             pack,
             Reason::OutputPathEscapes {

@@ -31,11 +31,25 @@ pub struct Record {
 }
 
 impl Record {
+    /// The record in `folder`. Its paths come with the repository (a pull request can edit
+    /// them), and `--update` writes and removes by them: each must stay inside the pack.
     fn read(folder: &Path) -> Result<Option<Self>> {
-        crate::files::read_toml(
-            &folder.join(RECORD),
-            "vendor the pack again into a new folder",
-        )
+        let path = folder.join(RECORD);
+        let record: Option<Self> =
+            crate::files::read_toml(&path, "vendor the pack again into a new folder")?;
+        if let Some(record) = &record
+            && let Some(bad) = record
+                .base
+                .keys()
+                .chain(record.pending.keys())
+                .find(|p| !crate::pack::stays_inside(p))
+        {
+            return Err(Error::VendorRecordPath {
+                record: path,
+                path: bad.clone(),
+            });
+        }
+        Ok(record)
     }
 
     fn write(&self, folder: &Path) -> Result<()> {

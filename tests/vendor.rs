@@ -265,3 +265,39 @@ fn vendoring_over_an_existing_folder_is_refused() {
         )
         .run();
 }
+
+/// The record comes with the repository: a pull request that adds a path leaving the pack
+/// (with the text that file has now) would have `--update` remove that file as "removed
+/// upstream". Refused before anything is read or written.
+#[test]
+fn a_record_path_that_leaves_the_pack_is_refused() {
+    let output = vendored();
+    std::fs::write(output.dir.join("README.md"), "the org's readme\n").expect("write");
+    let record = output
+        .dir
+        .join("template-packs/python-runtime/.imggen-vendor.toml");
+    let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&record)
+        .expect("record")
+        .parse()
+        .expect("record parses");
+    doc["base"]["../../README.md"] = toml_edit::value("the org's readme\n");
+    std::fs::write(&record, doc.to_string()).expect("write record");
+    let message = "error: `template-packs/python-runtime/.imggen-vendor.toml` lists \
+                   `../../README.md`, which is not a file inside the pack (a relative path \
+                   without `..`, `.` or empty parts), and `vendor --update` writes and removes \
+                   by these paths; restore the record from the vendoring commit, or vendor the \
+                   pack again into a new folder\n";
+    let output = output
+        .then()
+        .args(["vendor", "--update"])
+        .status(2)
+        .stderr(message)
+        .run();
+    assert_eq!(output.read("README.md"), "the org's readme\n");
+    output
+        .then()
+        .args(["vendor", "--status"])
+        .status(2)
+        .stderr(message)
+        .run();
+}
