@@ -1224,6 +1224,10 @@ impl fmt::Display for Reason {
                 "output path `{path}` must be a relative path inside the output folder, without \
                  `..`, `.` or empty parts"
             ),
+            Self::Symlink { path } if path.is_empty() => f.write_str(
+                "the pack folder is a symbolic link; a pack is a plain folder inside the project \
+                 (replace the link with the folder it points at)",
+            ),
             Self::Symlink { path } => write!(
                 f,
                 "`{path}` is a symbolic link; packs must hold plain files"

@@ -187,7 +187,20 @@ fn vendored(into: &Path) -> Result<Vec<(PathBuf, Record)>> {
     let entries = std::fs::read_dir(into).map_err(|e| Error::read(into, e))?;
     let mut found = Vec::new();
     for entry in entries {
-        let folder = entry.map_err(|e| Error::read(into, e))?.path();
+        let entry = entry.map_err(|e| Error::read(into, e))?;
+        let folder = entry.path();
+        // A vendored pack linked elsewhere: `--update` would write and remove there.
+        if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            if folder.join(RECORD).exists() {
+                return Err(Error::pack(
+                    folder.display().to_string(),
+                    crate::error::Reason::Symlink {
+                        path: String::new(),
+                    },
+                ));
+            }
+            continue;
+        }
         if let Some(record) = Record::read(&folder)? {
             found.push((folder, record));
         }

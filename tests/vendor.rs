@@ -301,3 +301,28 @@ fn a_record_path_that_leaves_the_pack_is_refused() {
         .stderr(message)
         .run();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_vendored_pack_folder_that_is_a_link_is_refused() {
+    let output = vendored();
+    let folder = output.dir.join("template-packs/python-runtime");
+    let elsewhere = output.dir.join("elsewhere");
+    std::fs::rename(&folder, &elsewhere).expect("move");
+    std::os::unix::fs::symlink(&elsewhere, &folder).expect("link");
+    let message = "error: template pack `template-packs/python-runtime`: the pack folder is a \
+                   symbolic link; a pack is a plain folder inside the project (replace the link \
+                   with the folder it points at)\n";
+    let output = output
+        .then()
+        .args(["vendor", "--update"])
+        .status(2)
+        .stderr(message)
+        .run();
+    output
+        .then()
+        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+        .status(2)
+        .stderr(message)
+        .run();
+}
