@@ -2,6 +2,13 @@
 
 use crate::helper::Test;
 
+/// `imggen check -p debian-prebuilt --out out` again on `output`'s folder (more args follow).
+fn checking(output: crate::helper::Output) -> Test {
+    output
+        .then()
+        .args(["check", "-p", "debian-prebuilt", "--out", "out"])
+}
+
 fn rendered() -> crate::helper::Output {
     Test::new()
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
@@ -316,16 +323,8 @@ fn escape_sequences_from_a_pull_request_never_reach_the_terminal() {
     std::fs::write(&env, text).expect("edit");
     std::fs::write(output.dir.join("out/postgres/\u{1b}[8mhidden.sh"), "echo\n")
         .expect("a file with an escape in its name");
-    let output = output
-        .then()
-        .args([
-            "check",
-            "-p",
-            "debian-prebuilt",
-            "--out",
-            "out",
-            "--untracked",
-        ])
+    let output = checking(output)
+        .args(["--untracked"])
         .status(1)
         .stdout_contains("\n-X=\\u{1b}]0;title\\u{7}\\u{1b}[2K\r\n")
         .stdout_contains("untracked: out/postgres/\\u{1b}[8mhidden.sh (")

@@ -33,6 +33,11 @@ fn edit(output: &Output, path: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replace(from, to)).expect("write edit");
 }
 
+/// `args` run again in `output`'s folder, refused: status 2 and exactly `message`.
+fn refused<const N: usize>(output: Output, args: [&str; N], message: &str) -> Output {
+    output.then().args(args).status(2).stderr(message).run()
+}
+
 const TEMPLATE: &str = "template-packs/python-runtime/Dockerfile.tera";
 
 fn vendored() -> Output {
@@ -287,19 +292,9 @@ fn a_record_path_that_leaves_the_pack_is_refused() {
                    without `..`, `.` or empty parts), and `vendor --update` writes and removes \
                    by these paths; restore the record from the vendoring commit, or vendor the \
                    pack again into a new folder\n";
-    let output = output
-        .then()
-        .args(["vendor", "--update"])
-        .status(2)
-        .stderr(message)
-        .run();
+    let output = refused(output, ["vendor", "--update"], message);
     assert_eq!(output.read("README.md"), "the org's readme\n");
-    output
-        .then()
-        .args(["vendor", "--status"])
-        .status(2)
-        .stderr(message)
-        .run();
+    refused(output, ["vendor", "--status"], message);
 }
 
 #[cfg(unix)]
@@ -313,16 +308,10 @@ fn a_vendored_pack_folder_that_is_a_link_is_refused() {
     let message = "error: template pack `template-packs/python-runtime`: the pack folder is a \
                    symbolic link; a pack is a plain folder inside the project (replace the link \
                    with the folder it points at)\n";
-    let output = output
-        .then()
-        .args(["vendor", "--update"])
-        .status(2)
-        .stderr(message)
-        .run();
-    output
-        .then()
-        .args(["render", "-p", "debian-prebuilt", "--out", "out"])
-        .status(2)
-        .stderr(message)
-        .run();
+    let output = refused(output, ["vendor", "--update"], message);
+    refused(
+        output,
+        ["render", "-p", "debian-prebuilt", "--out", "out"],
+        message,
+    );
 }
