@@ -682,7 +682,9 @@ mod tests {
     #[test]
     fn a_written_file_has_exactly_its_mode_whatever_the_umask() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = private_dir("imggen-test").expect("made");
+        // Not `private_dir`: its names are this process's, and another test checks that one it
+        // dropped is gone.
+        let dir = tempfile::tempdir().expect("temp dir");
         // The umask this process runs under (the test harness's threads share it): a file
         // staged with mode bits the umask takes away must still get them.
         let umask = umask().expect("Linux has /proc/self/status");
