@@ -101,10 +101,12 @@ for profile in debian-prebuilt corporate-hardened; do
         # A project without a .env yet gets one from .env.example: compare with that too.
         [ -f "$checkout/$project/.env" ] || cp "$checkout/$project/.env.example" "$checkout/$project/.env"
         if [ "$profile" = corporate-hardened ] && [ "$project" = openmetadata ]; then
-            # A .env as people write them (tests/apply.rs has the same): a quoted secret over
-            # lines, one of which looks like an image key; an exported, spaced, single-quoted
-            # key with a comment; a Latin-1 password. Its services read all of it (env_file).
-            printf '%b' '# by hand\nTLS_KEY="-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----"\nexport IMAGE_OPENSEARCH = '"'"'opensearchproject/opensearch:2.19.2'"'"' # pinned by ops\nDB_USER_PASSWORD=caf\0351\n' >"$checkout/$project/.env"
+            # A .env as people write them (tests/apply.rs has the same): a byte order mark,
+            # a key set with `:` and a comment, a quoted secret over lines, one of which looks
+            # like an image key, an exported, spaced, single-quoted key with a comment, two
+            # assignments on one line, a Latin-1 password. Its services read all of it
+            # (env_file), and check_apply.py asserts Compose reads imggen's values after.
+            printf '%b' '\0357\0273\0277IMAGE_OPENMETADATA_SERVER: old/server:1 # by hand\nTLS_KEY="-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----"\nexport IMAGE_OPENSEARCH = '"'"'opensearchproject/opensearch:2.19.2'"'"' # pinned by ops\nDB_HOST="platform-postgres" DB_PORT=5432\nDB_USER_PASSWORD=caf\0351\n' >"$checkout/$project/.env"
         fi
         run "apply/$profile" "$project: docker compose config before" compose_config "$checkout/$project" "$work/$profile-$project-before.json"
     done

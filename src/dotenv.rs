@@ -7,7 +7,8 @@
 //! unquoted value runs to the end of its line, ends before a ` #`, and loses its trailing
 //! blanks; a value in `'…'` or `"…"` may span lines, and a backslash there takes the next byte
 //! with it (so `\"` does not close it); after a closing quote the line goes on with the next
-//! statement; the last assignment of a key wins. A line that assigns nothing is skipped.
+//! statement; the last assignment of a key wins. A line that assigns nothing is skipped, and
+//! so is a UTF-8 byte order mark at the start.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -49,7 +50,12 @@ fn assignments(text: &[u8]) -> Result<Vec<Assignment>, Unclosed> {
     };
     let line_of = |at: usize| 1 + memchr::memchr_iter(b'\n', &text[..at]).count();
     let mut found = Vec::new();
-    let mut at = 0;
+    // A UTF-8 byte order mark before the first key is not part of it (Compose skips it too).
+    let mut at = if text.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
     while at < text.len() {
         at = skip_blanks(at);
         let Some(&first) = text.get(at) else { break };
@@ -281,6 +287,12 @@ mod tests {
         assert_eq!(write("", "A", "9"), "A=9\n");
         // A key that only starts like another is a different key.
         assert_eq!(write("AB=1\n", "A", "9"), "AB=1\nA=9\n");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        assert_eq!(read("\u{feff}A=1\n", "A").as_deref(), Some("1"));
+        assert_eq!(write("\u{feff}A=1\n", "A", "2"), "\u{feff}A=2\n");
     }
 
     #[test]

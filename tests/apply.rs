@@ -368,12 +368,14 @@ fn format_json_says_what_changed_for_tools() {
 }
 
 /// A `.env` the way people write them, all of it read by Compose v2 (scripts/validate.sh
-/// reads the same forms back with the real one): a secret in quotes over several lines, one of
-/// which looks like an image key; an `export`ed, spaced, single-quoted key with a comment; a
+/// reads the same file back with the real one): a byte order mark, then a key set with `:`
+/// and a comment; a secret in quotes over several lines, one of which looks like an image key;
+/// an `export`ed, spaced, single-quoted key with a comment; two assignments on one line; a
 /// password in Latin-1.
-const HAND_WRITTEN_ENV: &[u8] = b"# by hand\n\
+const HAND_WRITTEN_ENV: &[u8] = b"\xef\xbb\xbfIMAGE_OPENMETADATA_SERVER: old/server:1 # by hand\n\
     TLS_KEY=\"-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----\"\n\
     export IMAGE_OPENSEARCH = 'opensearchproject/opensearch:2.19.2' # pinned by ops\n\
+    DB_HOST=\"platform-postgres\" DB_PORT=5432\n\
     DB_USER_PASSWORD=caf\xe9\n";
 
 #[test]
@@ -384,13 +386,15 @@ fn an_env_is_read_as_compose_reads_it_and_only_imggens_values_change() {
         .stdout_contains("updated platform/openmetadata/.env: IMAGE_OPENMETADATA_SERVER\n")
         .run();
     let after = std::fs::read(output.dir.join("platform/openmetadata/.env")).expect("applied");
-    // The key inside the quoted secret is not an assignment: the secret stays whole, the value
-    // keeps its `export`, spacing, quotes and comment, and the key compose did not see is added.
-    let expected: &[u8] = b"# by hand\n\
+    // The value is replaced where Compose reads it (the first line, after the byte order mark),
+    // keeping its `:` and comment; the key inside the quoted secret is not an assignment, so
+    // the secret stays whole; nothing is appended.
+    let expected: &[u8] = b"\xef\xbb\xbfIMAGE_OPENMETADATA_SERVER: \
+    docker.getcollate.io/openmetadata/server:1.10.1 # by hand\n\
     TLS_KEY=\"-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----\"\n\
     export IMAGE_OPENSEARCH = 'opensearchproject/opensearch:2.19.2' # pinned by ops\n\
-    DB_USER_PASSWORD=caf\xe9\n\
-    IMAGE_OPENMETADATA_SERVER=docker.getcollate.io/openmetadata/server:1.10.1\n";
+    DB_HOST=\"platform-postgres\" DB_PORT=5432\n\
+    DB_USER_PASSWORD=caf\xe9\n";
     assert_eq!(
         String::from_utf8_lossy(&after),
         String::from_utf8_lossy(expected)
