@@ -668,9 +668,9 @@ impl fmt::Display for Error {
             ),
             Self::LinkNotWritten { path } => write!(
                 f,
-                "`{}` is a symbolic link, and imggen does not write through one (the file it \
-                 points at may be shared, or outside the project): replace the link with a copy \
-                 of its file, or run imggen on that file itself; nothing was written",
+                "`{}` is a symbolic link, and imggen does not write through one (what it points \
+                 at may be shared, or outside the project): replace the link with a copy of what \
+                 it points at, or name the real path; nothing was written",
                 path.display()
             ),
             Self::OverrideNotRead {

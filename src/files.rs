@@ -154,7 +154,7 @@ fn committed_part(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// The first symbolic link on the committed part of the output folder `dir` (see
 /// [`committed_part`]), up to the first part that is not there.
-fn folder_link(dir: &Path) -> Option<PathBuf> {
+pub fn folder_link(dir: &Path) -> Option<PathBuf> {
     let (base, committed) = committed_part(dir);
     let mut current = base;
     for component in committed.components() {
@@ -276,8 +276,13 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
 /// which holds secrets; a profile; the project file): the new file keeps the old one's
 /// permission bits and, where this process may set them, its owner and group, so a `sudo
 /// imggen apply` does not leave a user's secrets file owned by root. A new file gets `mode`.
-/// A symbolic link is refused, not replaced by a file nor written through.
+/// A symbolic link is refused, not replaced by a file nor written through, and so is a linked
+/// folder on the part of the path a pull request could have committed (see [`folder_link`]).
 pub fn replace_keeping(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    // Nor through a linked folder on the way (`profiles` committed as a link elsewhere).
+    if let Some(link) = target.parent().and_then(folder_link) {
+        return Err(Error::LinkNotWritten { path: link });
+    }
     match std::fs::symlink_metadata(target) {
         Ok(old) if old.file_type().is_symlink() => Err(Error::LinkNotWritten {
             path: target.to_path_buf(),

@@ -456,8 +456,8 @@ fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
         .status(2)
         .stderr(
             "error: `platform/kerberos/.env` is a symbolic link, and imggen does not write \
-             through one (the file it points at may be shared, or outside the project): replace \
-             the link with a copy of its file, or run imggen on that file itself; nothing was \
+             through one (what it points at may be shared, or outside the project): replace the \
+             link with a copy of what it points at, or name the real path; nothing was \
              written\n",
         )
         .run();

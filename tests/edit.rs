@@ -172,9 +172,9 @@ fn set_keeps_the_files_permissions_and_refuses_a_link() {
         .args(["set", "python.tag=myorg/python:3.11-2", "-p", "org"])
         .status(2)
         .stderr(
-            "error: `profiles/org.toml` is a symbolic link, and imggen does not write through one \
-             (the file it points at may be shared, or outside the project): replace the link \
-             with a copy of its file, or run imggen on that file itself; nothing was written\n",
+            "error: `profiles/org.toml` is a symbolic link, and imggen does not write through \
+             one (what it points at may be shared, or outside the project): replace the link \
+             with a copy of what it points at, or name the real path; nothing was written\n",
         )
         .run();
     assert_eq!(output.read("shared/org.toml"), PROFILE, "nothing written");
@@ -196,4 +196,21 @@ fn set_keeps_the_files_permissions_and_refuses_a_link() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o7777, 0o640, "the file's own permissions");
+}
+
+#[cfg(unix)]
+#[test]
+fn set_refuses_a_profiles_folder_that_is_a_link() {
+    let test = Test::new().file("shared/org.toml", PROFILE);
+    std::os::unix::fs::symlink("shared", test.dir().join("profiles")).expect("link");
+    let output = test
+        .args(["set", "python.tag=myorg/python:3.11-2", "-p", "org"])
+        .status(2)
+        .stderr(
+            "error: `profiles` is a symbolic link, and imggen does not write through one (what \
+             it points at may be shared, or outside the project): replace the link with a copy \
+             of what it points at, or name the real path; nothing was written\n",
+        )
+        .run();
+    assert_eq!(output.read("shared/org.toml"), PROFILE, "nothing written");
 }

@@ -315,3 +315,19 @@ fn a_vendored_pack_folder_that_is_a_link_is_refused() {
         message,
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_vendor_folder_that_is_a_link_is_refused() {
+    let output = vendored();
+    let into = output.dir.join("template-packs");
+    let elsewhere = output.dir.join("elsewhere");
+    std::fs::rename(&into, &elsewhere).expect("move");
+    std::os::unix::fs::symlink(&elsewhere, &into).expect("link");
+    let message = "error: `template-packs` is a symbolic link, and imggen does not write through \
+                   one (what it points at may be shared, or outside the project): replace the \
+                   link with a copy of what it points at, or name the real path; nothing was \
+                   written\n";
+    let output = refused(output, ["vendor", "--update"], message);
+    refused(output, ["vendor", "--status"], message);
+}
