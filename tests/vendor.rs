@@ -33,6 +33,15 @@ fn edit(output: &Output, path: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replace(from, to)).expect("write edit");
 }
 
+/// Moves the folder `path` (in `output`'s folder) to `elsewhere` and puts a link to it there.
+#[cfg(unix)]
+fn moved_behind_a_link(output: &Output, path: &str) {
+    let folder = output.dir.join(path);
+    let elsewhere = output.dir.join("elsewhere");
+    std::fs::rename(&folder, &elsewhere).expect("move");
+    std::os::unix::fs::symlink(&elsewhere, &folder).expect("link");
+}
+
 /// `args` run again in `output`'s folder, refused: status 2 and exactly `message`.
 fn refused<const N: usize>(output: Output, args: [&str; N], message: &str) -> Output {
     output.then().args(args).status(2).stderr(message).run()
@@ -301,10 +310,7 @@ fn a_record_path_that_leaves_the_pack_is_refused() {
 #[test]
 fn a_vendored_pack_folder_that_is_a_link_is_refused() {
     let output = vendored();
-    let folder = output.dir.join("template-packs/python-runtime");
-    let elsewhere = output.dir.join("elsewhere");
-    std::fs::rename(&folder, &elsewhere).expect("move");
-    std::os::unix::fs::symlink(&elsewhere, &folder).expect("link");
+    moved_behind_a_link(&output, "template-packs/python-runtime");
     let message = "error: template pack `template-packs/python-runtime`: the pack folder is a \
                    symbolic link; a pack is a plain folder inside the project (replace the link \
                    with the folder it points at)\n";
@@ -320,10 +326,7 @@ fn a_vendored_pack_folder_that_is_a_link_is_refused() {
 #[test]
 fn a_vendor_folder_that_is_a_link_is_refused() {
     let output = vendored();
-    let into = output.dir.join("template-packs");
-    let elsewhere = output.dir.join("elsewhere");
-    std::fs::rename(&into, &elsewhere).expect("move");
-    std::os::unix::fs::symlink(&elsewhere, &into).expect("link");
+    moved_behind_a_link(&output, "template-packs");
     let message = "error: `template-packs` is a symbolic link, and imggen does not write through \
                    one (what it points at may be shared, or outside the project): replace the \
                    link with a copy of what it points at, or name the real path; nothing was \
