@@ -1091,6 +1091,9 @@ fn list(what: ListWhat) -> Result<u8> {
                     true => source::file_for(Path::new(&name)).display().to_string(),
                     false => "built-in".to_string(),
                 };
+                // Names come from file names, which come with pull requests.
+                let name = crate::diff::printable(&name);
+                let from = crate::diff::printable(&from);
                 out.push_str(&format!("{name:<22} {from:<28} {description}\n"));
             }
             if let Some(error) = failed {

@@ -190,6 +190,10 @@ pub enum Error {
         dir: PathBuf,
         link: PathBuf,
     },
+    /// A profile name (a file name in `./profiles/`) holds a control character.
+    ControlInProfileName {
+        name: String,
+    },
     /// A vendored pack's record lists a path that leaves the pack's folder.
     VendorRecordPath {
         record: PathBuf,
@@ -727,6 +731,14 @@ impl fmt::Display for Error {
                     dir.display()
                 )
             }
+            Self::ControlInProfileName { name } => write!(
+                f,
+                "profile `{}` holds a control character in its name (the file `profiles/{}.toml`); \
+                 a profile's name names its folder under `render --all` and is printed, so rename \
+                 the file",
+                crate::diff::printable(name),
+                crate::diff::printable(name)
+            ),
             Self::VendorRecordPath { record, path } => write!(
                 f,
                 "`{}` lists `{}`, which is not a file inside the pack (a relative path without \

@@ -111,3 +111,30 @@ fn list_profiles_includes_local_ones() {
         .stdout_contains("org                    profiles/org.toml            Our profile\n")
         .run();
 }
+
+/// A profile's name is its file name in `./profiles/`, which comes with pull requests: one with
+/// an escape sequence would name a folder under `render --all` and reach the terminal.
+#[test]
+fn a_profile_name_with_a_control_character_is_refused_and_listed_escaped() {
+    let message = "error: profile `a\\u{1b}[2Jb` holds a control character in its name (the file \
+                   `profiles/a\\u{1b}[2Jb.toml`); a profile's name names its folder under `render \
+                   --all` and is printed, so rename the file\n";
+    let output = Test::new()
+        .file(
+            "profiles/a\u{1b}[2Jb.toml",
+            "extends = \"debian-prebuilt\"\n",
+        )
+        .args(["render", "--all", "--out", "out"])
+        .status(2)
+        .stderr(message)
+        .run();
+    assert!(!output.exists("out"), "nothing written");
+    let output = output
+        .then()
+        .args(["list", "profiles"])
+        .status(2)
+        .stdout_contains("a\\u{1b}[2Jb            profiles/a\\u{1b}[2Jb.toml    (does not load")
+        .stderr(message)
+        .run();
+    assert!(!output.stdout.contains('\u{1b}'), "{:?}", output.stdout);
+}

@@ -111,6 +111,13 @@ pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Resul
     if let Some(name) = reference.strip_prefix("builtin:") {
         return builtin(name).ok_or_else(|| unknown(name));
     }
+    if !is_path(reference) && reference.chars().any(char::is_control) {
+        // A name is a file name in `./profiles/` (it comes with pull requests), names the
+        // profile's folder under `render --all`, and is printed.
+        return Err(Error::ControlInProfileName {
+            name: reference.to_string(),
+        });
+    }
     if is_path(reference) {
         let path = relative_to.join(reference);
         if !path.exists() {
