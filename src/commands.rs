@@ -605,9 +605,15 @@ fn lint(request: &LintRequest) -> Result<u8> {
     } else {
         let mut out = String::new();
         for f in &findings {
+            // The file's name and the text quoted from it may come with a pull request.
             out.push_str(&format!(
                 "{}:{}: {} {}: {}\n  fix: {}\n",
-                f.file, f.line, f.rule, f.name, f.message, f.fix
+                crate::diff::printable(&f.file),
+                f.line,
+                f.rule,
+                f.name,
+                crate::diff::printable(&f.message),
+                f.fix
             ));
         }
         let dockerfiles = crate::diff::count(inputs.len(), "Dockerfile", "Dockerfiles");

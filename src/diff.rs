@@ -63,6 +63,22 @@ pub fn printable(line: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// [`printable`] of every line of `text`, line breaks kept: how messages are printed, since
+/// the values they quote (a key, a path, an image name) may come from a pull request.
+pub fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return text.into();
+    }
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into()
+}
+
 /// How two renders differ, file by file: changed files (text without the generated header
 /// differs), files only one side renders, and files whose only difference is the header.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -134,5 +150,17 @@ mod tests {
         );
         // Ordinary lines come out as they are, a CRLF's `\r` included.
         assert!(diff.contains(" A=1\r\n"), "{diff:?}");
+    }
+
+    #[test]
+    fn a_message_keeps_its_lines_and_loses_its_escapes() {
+        assert_eq!(
+            printable_lines("unknown key `\u{1b}[2Jx`\n --> a.toml:1\tx"),
+            "unknown key `\\u{1b}[2Jx`\n --> a.toml:1\tx"
+        );
+        assert!(matches!(
+            printable_lines("plain\ntext"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

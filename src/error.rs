@@ -1336,7 +1336,8 @@ impl Warning {
     pub fn print_all(warnings: &[Warning]) {
         use std::io::Write as _;
         for warning in warnings {
-            let _ = writeln!(io::stderr(), "{warning}");
+            let text = warning.to_string();
+            let _ = writeln!(io::stderr(), "{}", crate::diff::printable_lines(&text));
         }
     }
 }

@@ -323,3 +323,16 @@ fn a_named_file_over_the_size_limit_is_refused_at_its_line() {
          than 1048576 bytes\n",
     );
 }
+
+/// An error quotes what it refuses (here a key), and a profile comes with pull requests: its
+/// control characters are printed escaped, never sent to the terminal.
+#[test]
+fn an_error_quoting_a_key_with_an_escape_prints_it_escaped() {
+    let output = Test::new()
+        .file("profiles/k.toml", "\"\\u001b[2Jx\" = 1\n")
+        .args(["render", "-p", "k", "--out", "out"])
+        .status(2)
+        .stderr_contains("error: profiles/k.toml:1:1: unknown key `\\u{1b}[2Jx` (allowed here:")
+        .run();
+    assert!(!output.exists("out"));
+}

@@ -132,3 +132,17 @@ fn a_kerberos_image_name_the_platform_misreads_is_a_finding_of_the_profile() {
         )
         .run();
 }
+
+/// A Dockerfile from a pull request quotes itself in the findings: its control characters come
+/// out escaped, never sent to the terminal.
+#[test]
+fn text_quoted_from_a_dockerfile_is_printed_escaped() {
+    Test::new()
+        .file("Dockerfile", "FROM py\u{1b}[2Jthon:latest\n")
+        .args(["lint", "Dockerfile", "--role", "python-runtime"])
+        .status(1)
+        .stdout_contains(
+            "Dockerfile:1: R006 unpinned-base: `py\\u{1b}[2Jthon:latest` uses :latest\n",
+        )
+        .run();
+}
