@@ -337,12 +337,11 @@ fn env_change(
     let recorded = record.env.get(project.folder);
     let mut keys = Vec::new();
     for key in project.keys() {
-        let current = Env {
+        let file = Env {
             path: source.clone(),
             text: &text,
-        }
-        .value(key)?
-        .map(std::borrow::Cow::into_owned);
+        };
+        let current = file.value(key)?.map(std::borrow::Cow::into_owned);
         let ours = recorded.and_then(|r| r.get(key));
         let desired = env.plain(key)?;
         if let (Some(current), Some(ours)) = (&current, ours)
@@ -368,10 +367,7 @@ fn env_change(
             continue;
         }
         if current.as_deref() != Some(desired.as_bytes()) {
-            text = crate::dotenv::set(&text, key, &desired).map_err(|u| Error::UnclosedQuote {
-                path: source.clone(),
-                line: u.line,
-            })?;
+            text = file.set(key, &desired)?;
             keys.push(key.to_string());
         }
         next.env
@@ -403,10 +399,19 @@ struct Env<'a> {
 impl Env<'_> {
     /// What Compose reads for `key` here.
     fn value(&self, key: &str) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
-        crate::dotenv::value(self.text, key).map_err(|u| Error::UnclosedQuote {
+        crate::dotenv::value(self.text, key).map_err(|u| self.unclosed(u))
+    }
+
+    /// The text with `key` set to the plain `value` ([`crate::dotenv::set`]).
+    fn set(&self, key: &str, value: &str) -> Result<Vec<u8>> {
+        crate::dotenv::set(self.text, key, value).map_err(|u| self.unclosed(u))
+    }
+
+    fn unclosed(&self, unclosed: crate::dotenv::Unclosed) -> Error {
+        Error::UnclosedQuote {
             path: self.path.clone(),
-            line: u.line,
-        })
+            line: unclosed.line,
+        }
     }
 
     /// The value imggen's rendered `.env` gives `key` (empty when unset): one that reads the

@@ -26,7 +26,7 @@ pub fn project_root(profile_dir: &Path) -> PathBuf {
 }
 
 /// The canonical form of `path` when it is inside the project of `profile_dir`.
-fn inside(path: &Path, profile_dir: &Path) -> Result<PathBuf, Reason> {
+pub fn inside(path: &Path, profile_dir: &Path) -> Result<PathBuf, Reason> {
     let canonical = std::fs::canonicalize(path).map_err(|e| Reason::Unreadable {
         cause: crate::error::io_reason(&e),
     })?;

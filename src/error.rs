@@ -525,10 +525,7 @@ impl fmt::Display for Error {
                 )
             }
             Self::HandEdited { paths } => {
-                let shown: Vec<String> = paths
-                    .iter()
-                    .map(|p| crate::diff::printable(&p.display().to_string()).into_owned())
-                    .collect();
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
                 write!(
                     f,
                     "{} edited by hand since imggen wrote it: {}; refusing to overwrite (keep \
@@ -632,10 +629,7 @@ impl fmt::Display for Error {
                 )
             }
             Self::StrayInContext { paths } => {
-                let shown: Vec<String> = paths
-                    .iter()
-                    .map(|p| crate::diff::printable(&p.display().to_string()).into_owned())
-                    .collect();
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
                 write!(
                     f,
                     "{} {}: the engine is sent the whole folder, so it could reach an image \
@@ -733,31 +727,27 @@ impl fmt::Display for Error {
             }
             Self::ControlInProfileName { name } => write!(
                 f,
-                "profile `{}` holds a control character in its name (the file `profiles/{}.toml`); \
-                 a profile's name names its folder under `render --all` and is printed, so rename \
-                 the file",
-                crate::diff::printable(name),
-                crate::diff::printable(name)
+                "profile `{name}` holds a control character in its name (the file \
+                 `profiles/{name}.toml`); a profile's name names its folder under `render --all` \
+                 and is printed, so rename the file"
             ),
             Self::VendorRecordPath { record, path } => write!(
                 f,
-                "`{}` lists `{}`, which is not a file inside the pack (a relative path without \
-                 `..`, `.` or empty parts), and `vendor --update` writes and removes by these \
-                 paths; restore the record from the vendoring commit, or vendor the pack again \
-                 into a new folder",
-                record.display(),
-                crate::diff::printable(path)
+                "`{}` lists `{path}`, which is not a file inside the pack (a relative path \
+                 without `..`, `.` or empty parts), and `vendor --update` writes and removes by \
+                 these paths; restore the record from the vendoring commit, or vendor the pack \
+                 again into a new folder",
+                record.display()
             ),
             Self::RememberedOutside {
                 manifest,
                 reference,
             } => write!(
                 f,
-                "`{}` says its folder was rendered from `{}`, which is outside this project (the \
-                 manifest comes with the folder, so it could name any file on the machine); name \
-                 the profile with -p",
-                manifest.display(),
-                crate::diff::printable(reference)
+                "`{}` says its folder was rendered from `{reference}`, which is outside this \
+                 project (the manifest comes with the folder, so it could name any file on the \
+                 machine); name the profile with -p",
+                manifest.display()
             ),
             Self::LinkInOutput { path } => write!(
                 f,

@@ -156,19 +156,7 @@ fn committed_part(dir: &Path) -> (PathBuf, PathBuf) {
 /// [`committed_part`]), up to the first part that is not there.
 pub fn folder_link(dir: &Path) -> Option<PathBuf> {
     let (base, committed) = committed_part(dir);
-    let mut current = base;
-    for component in committed.components() {
-        current.push(component);
-        if !matches!(component, std::path::Component::Normal(_)) {
-            continue;
-        }
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => return Some(current),
-            Ok(_) => {}
-            Err(_) => return None,
-        }
-    }
-    None
+    first_link(&base, &committed)
 }
 
 /// Opens the output folder `dir` (`None` when there is none), refusing a symbolic link on the
@@ -179,16 +167,12 @@ pub fn folder_link(dir: &Path) -> Option<PathBuf> {
 fn open_output_folder(dir: &Path) -> Result<Option<std::fs::File>> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let linked = |link| Error::OutputIsLink {
-        dir: dir.to_path_buf(),
-        link,
-    };
-    let fail = |e: rustix::io::Errno| Error::Write {
-        path: dir.to_path_buf(),
-        source: e.into(),
+    let walked = || match folder_link(dir) {
+        Some(_) => Err(rustix::io::Errno::LOOP),
+        None => rustix::fs::open(dir, flags, Mode::empty()),
     };
     #[cfg(target_os = "linux")]
-    {
+    let opened = {
         let (base, committed) = committed_part(dir);
         let committed = if committed.as_os_str().is_empty() {
             Path::new(".")
@@ -205,37 +189,38 @@ fn open_output_folder(dir: &Path) -> Result<Option<std::fs::File>> {
             })
         };
         match opened {
-            Ok(fd) => return Ok(Some(std::fs::File::from(fd))),
-            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return Ok(None),
-            Err(rustix::io::Errno::LOOP) => {
-                if let Some(link) = folder_link(dir) {
-                    return Err(linked(link));
-                }
-                return Err(fail(rustix::io::Errno::LOOP));
-            }
-            // Older kernels, and sandboxes that filter the call: the walk below.
-            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
-            Err(e) => return Err(fail(e)),
+            // Older kernels, and sandboxes that filter the call: a `stat` of each part first.
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => walked(),
+            other => other,
         }
-    }
-    if let Some(link) = folder_link(dir) {
-        return Err(linked(link));
-    }
-    match rustix::fs::open(dir, flags, Mode::empty()) {
+    };
+    #[cfg(not(target_os = "linux"))]
+    let opened = walked();
+    match opened {
         Ok(fd) => Ok(Some(std::fs::File::from(fd))),
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Ok(None),
-        Err(e) => Err(fail(e)),
+        Err(rustix::io::Errno::LOOP) if let Some(link) = folder_link(dir) => {
+            Err(Error::OutputIsLink {
+                dir: dir.to_path_buf(),
+                link,
+            })
+        }
+        Err(e) => Err(Error::Write {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        }),
     }
 }
 
-/// The first symbolic link on `relative` below `dir`, up to the first part that is not there.
-fn first_link(dir: &Path, relative: &str) -> Option<PathBuf> {
+/// The first symbolic link on `relative` below `dir`, up to the first part that is not there
+/// (`..` and `.` are followed, not asked about).
+fn first_link(dir: &Path, relative: impl AsRef<Path>) -> Option<PathBuf> {
     let mut current = dir.to_path_buf();
-    for component in Path::new(relative).components() {
-        let std::path::Component::Normal(part) = component else {
+    for component in relative.as_ref().components() {
+        current.push(component);
+        if !matches!(component, std::path::Component::Normal(_)) {
             continue;
-        };
-        current.push(part);
+        }
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => return Some(current),
             Ok(_) => {}

@@ -67,11 +67,11 @@ pub fn inside_project(reference: &str) -> bool {
     if !is_path(reference) || reference.starts_with("builtin:") {
         return true;
     }
-    match std::fs::canonicalize(reference) {
-        Ok(path) => path.starts_with(crate::confine::project_root(Path::new("."))),
-        // Nothing there: `find` says so, reading nothing.
-        Err(_) => true,
-    }
+    // Nothing there (unreadable): `find` says so, reading nothing.
+    !matches!(
+        crate::confine::inside(Path::new(reference), Path::new(".")),
+        Err(Reason::OutsideProject)
+    )
 }
 
 /// The file a `-p` names for the commands that write profiles (`init`, `set`, `unset`): a bare
