@@ -73,6 +73,20 @@ pub enum Error {
     },
     /// Tera's own report (it already names the template file, line and column).
     Template(tera::Error),
+    /// Rendering one template went past a bound (`budget`): `template` as Tera names it, for
+    /// `profile`.
+    RenderBound {
+        template: String,
+        profile: String,
+        bound: Bound,
+    },
+    /// An environment variable that sets a bound of `budget` holds no whole number from 1.
+    BadBoundVar {
+        var: &'static str,
+        value: String,
+    },
+    /// The thread that watches renders of packs on disk could not start.
+    Watchdog(io::Error),
     /// An output path that two packs produce (`first` and `second` name the packs).
     DuplicateOutput {
         path: String,
@@ -514,6 +528,52 @@ impl fmt::Display for Error {
             }
             Self::Pack { pack, reason } => write!(f, "template pack `{pack}`: {reason}"),
             Self::Template(error) => write!(f, "{error}"),
+            Self::RenderBound {
+                template,
+                profile,
+                bound,
+            } => {
+                let (what, fix) = match bound {
+                    Bound::Seconds(n) => (
+                        format!("ran for more than {n} s"),
+                        format!(
+                            "a loop in it may never end (nested `range` loops multiply); fix \
+                             the template, or set {} to allow longer",
+                            crate::budget::SECONDS_VAR
+                        ),
+                    ),
+                    Bound::Megabytes(n) => (
+                        format!("took imggen past {n} MB of memory"),
+                        format!(
+                            "a loop in it may grow a string or a list without end; fix the \
+                             template, or set {} to allow more",
+                            crate::budget::MEGABYTES_VAR
+                        ),
+                    ),
+                    Bound::Output(n) => (
+                        format!("produced more than {n} bytes"),
+                        String::from(
+                            "imggen writes no generated file larger than that; look for a loop \
+                             or a repeated value in the template, or a value in the profile that \
+                             is far longer than it should be",
+                        ),
+                    ),
+                };
+                write!(
+                    f,
+                    "template `{template}` (profile `{profile}`) {what}: {fix}; nothing was \
+                     written"
+                )
+            }
+            Self::BadBoundVar { var, value } => write!(
+                f,
+                "{var} is `{value}`; it takes a whole number from 1 (unset it for the default)"
+            ),
+            Self::Watchdog(source) => write!(
+                f,
+                "cannot start the thread that bounds a render of a pack on disk: {source}; \
+                 nothing was written"
+            ),
             Self::DuplicateOutput {
                 path,
                 first,
@@ -1289,6 +1349,17 @@ impl Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A bound on one template's render (`budget`), with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Wall time of one template, in seconds.
+    Seconds(u64),
+    /// The process's resident memory while a template renders, in megabytes.
+    Megabytes(u64),
+    /// The size of the file one template produces, in bytes.
+    Output(u64),
+}
 
 /// Something a user should know that does not stop the command: printed to stderr, never
 /// written into a generated file.

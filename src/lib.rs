@@ -5,6 +5,7 @@
 //! `pipeline` (`cargo doc --document-private-items` shows the modules).
 
 mod apply;
+mod budget;
 mod build;
 mod check;
 mod cli;

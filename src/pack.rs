@@ -353,6 +353,15 @@ impl Packs {
         Ok(tera)
     }
 
+    /// Whether the packs `names` (with the shared components) are all built into imggen.
+    pub fn builtin_only(&self, names: &[String]) -> bool {
+        names
+            .iter()
+            .map(String::as_str)
+            .chain([COMMON])
+            .all(|name| self.packs.get(name).is_some_and(|pack| pack.builtin))
+    }
+
     fn parse<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> Result<tera::Tera> {
         let mut tera = tera::Tera::new();
         tera.autoescape_on(Vec::<&str>::new());

@@ -24,6 +24,10 @@ pub type Files = BTreeMap<String, File>;
 pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
     let tera = packs.tera_for(&resolved.stack.profile.packs)?;
     let tera = tera.as_ref();
+    // Templates of a pack on disk came with the project (and maybe a pull request): each of
+    // their renders is watched (`budget`).
+    let watched = !packs.builtin_only(&resolved.stack.profile.packs);
+    let profile = &resolved.stack.title();
     let mut files = Files::new();
     for name in &resolved.stack.profile.packs {
         let pack = packs.get(name)?;
@@ -35,17 +39,16 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         for output in &m.outputs {
             let index = condition;
             condition += 1;
-            if !holds(
+            let template = Render {
                 tera,
-                pack,
-                "outputs",
-                index,
-                output.when.is_some(),
-                &context,
-            )? {
+                context: &context,
+                profile,
+                watched,
+            };
+            if !template.holds(pack, "outputs", index, output.when.is_some())? {
                 continue;
             }
-            let text = tera.render(&pack.template_name(&output.template), &context)?;
+            let text = template.text(&pack.template_name(&output.template))?;
             let text = crate::header::place(&header, &normalize(&text));
             let file = File {
                 contents: text.into_bytes(),
@@ -57,7 +60,13 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         for copy in &m.copies {
             let index = condition;
             condition += 1;
-            if !holds(tera, pack, "copies", index, copy.when.is_some(), &context)? {
+            let template = Render {
+                tera,
+                context: &context,
+                profile,
+                watched,
+            };
+            if !template.holds(pack, "copies", index, copy.when.is_some())? {
                 continue;
             }
             let Some(group) = resolved.files.get(copy.files.as_str()) else {
@@ -87,18 +96,32 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
     Ok(files)
 }
 
-fn holds(
-    tera: &tera::Tera,
-    pack: &Pack,
-    kind: &str,
-    index: usize,
-    has_condition: bool,
-    context: &tera::Context,
-) -> Result<bool> {
-    if !has_condition {
-        return Ok(true);
+/// What renders one template of a pack for one profile.
+struct Render<'a> {
+    tera: &'a tera::Tera,
+    context: &'a tera::Context,
+    profile: &'a str,
+    watched: bool,
+}
+
+impl Render<'_> {
+    fn text(&self, template: &str) -> Result<String> {
+        crate::budget::render(
+            self.tera,
+            template,
+            self.context,
+            self.profile,
+            self.watched,
+        )
     }
-    Ok(tera.render(&pack.condition_name(kind, index), context)? == "true")
+
+    /// Whether condition `index` of `kind` holds (true without a condition).
+    fn holds(&self, pack: &Pack, kind: &str, index: usize, has_condition: bool) -> Result<bool> {
+        if !has_condition {
+            return Ok(true);
+        }
+        Ok(self.text(&pack.condition_name(kind, index))? == "true")
+    }
 }
 
 fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
