@@ -35,16 +35,16 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         let m = &pack.manifest;
         context.insert_value("pack", pack.info());
         let header = crate::header::for_pack(resolved.stack, pack);
+        let template = Render {
+            tera,
+            context: &context,
+            profile,
+            watched,
+        };
         let mut condition = 0;
         for output in &m.outputs {
             let index = condition;
             condition += 1;
-            let template = Render {
-                tera,
-                context: &context,
-                profile,
-                watched,
-            };
             if !template.holds(pack, "outputs", index, output.when.is_some())? {
                 continue;
             }
@@ -60,12 +60,6 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         for copy in &m.copies {
             let index = condition;
             condition += 1;
-            let template = Render {
-                tera,
-                context: &context,
-                profile,
-                watched,
-            };
             if !template.holds(pack, "copies", index, copy.when.is_some())? {
                 continue;
             }
