@@ -227,9 +227,11 @@ impl Watchdog {
 
 /// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`), if the kernel says.
 fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
-    let kilobytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    let kilobytes: u64 = crate::files::proc_status("VmRSS")?
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
     Some(kilobytes * 1024)
 }
 

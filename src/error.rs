@@ -1056,6 +1056,11 @@ pub enum Reason {
     Symlink {
         path: String,
     },
+    /// A file inside a pack (`path`, relative to the pack) that cannot be used as it is.
+    PackFile {
+        path: String,
+        reason: Box<Reason>,
+    },
     UnknownFileGroup {
         group: String,
         known: Vec<String>,
@@ -1294,6 +1299,7 @@ impl fmt::Display for Reason {
                 f,
                 "`{path}` is a symbolic link; packs must hold plain files"
             ),
+            Self::PackFile { path, reason } => write!(f, "`{path}` {reason}"),
             Self::UnknownFileGroup { group, known } => write!(
                 f,
                 "copies unknown file group `{group}` (known: {})",

@@ -551,10 +551,15 @@ pub fn write_unsynced(path: &Path, contents: &[u8], mode: u32) -> std::io::Resul
 /// means setting it, which would race with other threads creating files. `None` where unknown.
 fn umask() -> Option<u32> {
     static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
-        u32::from_str_radix(line.trim(), 8).ok()
+    *UMASK.get_or_init(|| u32::from_str_radix(&proc_status("Umask")?, 8).ok())
+}
+
+/// The value of `field` in `/proc/self/status` (Linux), trimmed; `None` where there is none.
+pub fn proc_status(field: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(field)?.strip_prefix(':')?;
+        Some(value.trim().to_string())
     })
 }
 

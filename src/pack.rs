@@ -441,8 +441,16 @@ fn read_pack_folder(root: &Path) -> Result<Vec<(String, String)>> {
         if !entry.file_type().is_file() || relative == VENDOR_RECORD {
             continue;
         }
-        let contents =
-            std::fs::read_to_string(entry.path()).map_err(|e| Error::read(entry.path(), e))?;
+        // Read as a profile is: a regular file of at most 1 MiB (a pack comes with pull
+        // requests too), and text.
+        let file_error = |reason: Reason| {
+            bad(Reason::PackFile {
+                path: relative.clone(),
+                reason: Box::new(reason),
+            })
+        };
+        let (bytes, _) = crate::confine::read_regular(entry.path()).map_err(file_error)?;
+        let contents = String::from_utf8(bytes).map_err(|_| file_error(Reason::NotUtf8))?;
         files.push((relative, contents));
     }
     Ok(files)

@@ -193,3 +193,23 @@ fn a_bound_that_is_not_a_whole_number_is_refused() {
         )
         .run();
 }
+
+/// A file in a pack is read as a profile is: at most 1 MiB, and text.
+#[test]
+fn a_pack_file_over_a_mebibyte_or_not_text_is_refused_by_name() {
+    let big = format!("FROM x\n# {}\n", "y".repeat(1024 * 1024));
+    for (contents, said) in [
+        (big.into_bytes(), "is larger than 1048576 bytes"),
+        (b"FROM x\n# \xff\xfe\n".to_vec(), "is not UTF-8 text"),
+    ] {
+        let output = pack_with("FROM x\n")
+            .file("packs/python-runtime/extra.tera", contents)
+            .args(["render", "--pack-dir", "packs", "--out", "out"])
+            .status(2)
+            .stderr(&format!(
+                "error: template pack `packs/python-runtime`: `extra.tera` {said}\n"
+            ))
+            .run();
+        assert!(!output.exists("out"));
+    }
+}
