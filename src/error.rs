@@ -87,6 +87,12 @@ pub enum Error {
     },
     /// The thread that watches renders of packs on disk could not start.
     Watchdog(io::Error),
+    /// An output path that is a name imggen keeps for itself in an output folder
+    /// (`manifest::is_reserved`), produced by pack `pack`.
+    ReservedOutput {
+        path: String,
+        pack: String,
+    },
     /// An output path that two packs produce (`first` and `second` name the packs).
     DuplicateOutput {
         path: String,
@@ -574,6 +580,14 @@ impl fmt::Display for Error {
                 "cannot start the thread that bounds a render of a pack on disk: {source}; \
                  nothing was written"
             ),
+            Self::ReservedOutput { path, pack } => write!(
+                f,
+                "pack `{pack}` would write `{path}`, a name imggen keeps for itself in an output \
+                 folder (its manifest `{}`, or a temporary file `.NAME{}…`, which the next \
+                 render removes); give that output, or the file it copies, another name",
+                crate::manifest::FILE_NAME,
+                crate::files::TEMPORARY
+            ),
             Self::DuplicateOutput {
                 path,
                 first,
@@ -1011,6 +1025,8 @@ pub enum Reason {
     /// A profile file name without `.toml`.
     NotToml,
     SameCertificateName,
+    /// A copied file whose name is one imggen keeps for itself (`manifest::is_reserved`).
+    ReservedFileName,
     NotShipped,
     Unreadable {
         cause: String,
@@ -1245,6 +1261,12 @@ impl fmt::Display for Reason {
             Self::SameCertificateName => {
                 f.write_str("has the same file name as another certificate")
             }
+            Self::ReservedFileName => write!(
+                f,
+                "has a name imggen keeps for its temporary files (`.NAME{}…`, removed by the \
+                 next render); rename the file",
+                crate::files::TEMPORARY
+            ),
             Self::NotShipped => f.write_str("is not shipped with imggen"),
             Self::Unreadable { cause } => write!(f, "cannot be read: {cause}"),
             Self::OutsideProject => f.write_str(

@@ -415,7 +415,7 @@ impl FolderLock {
 }
 
 /// The marker in every temporary file's name.
-const TEMPORARY: &str = ".imggen-tmp-";
+pub const TEMPORARY: &str = ".imggen-tmp-";
 
 /// A temporary name beside `name`, unique to this process and call: two imggens, or two
 /// writes in one, never share one.

@@ -119,6 +119,12 @@ impl Render<'_> {
 }
 
 fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
+    if crate::manifest::is_reserved(path) {
+        return Err(Error::ReservedOutput {
+            path: path.to_string(),
+            pack: pack.to_string(),
+        });
+    }
     if let Some(first) = files.get(path) {
         return Err(Error::DuplicateOutput {
             path: path.to_string(),

@@ -344,6 +344,9 @@ fn read_files(stack: &Stack) -> Result<ReadFiles> {
         if certs.iter().any(|f: &ProfileFile| f.name == name) {
             return Err(file_error(stack, &key, path, Reason::SameCertificateName));
         }
+        if crate::manifest::is_reserved(&name) {
+            return Err(file_error(stack, &key, path, Reason::ReservedFileName));
+        }
         certs.push(ProfileFile { name, contents });
     }
     groups.insert("ca_certificates", certs);

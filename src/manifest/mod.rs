@@ -18,6 +18,13 @@ pub(crate) use layout::read as read_layout;
 
 pub const FILE_NAME: &str = ".imggen-manifest.toml";
 
+/// Whether `path` (relative, `/`-separated) is a name imggen keeps for itself in an output
+/// folder: the manifest, or a temporary file's name at any depth (a leftover of an
+/// interrupted render, which the next one removes).
+pub fn is_reserved(path: &str) -> bool {
+    path == FILE_NAME || path.split('/').any(crate::files::is_temporary)
+}
+
 /// What a manifest is read into first (it grows when the manifest is longer):
 /// corporate-hardened's, of 17 files, is 2.3 KB.
 pub const SIZE_GUESS: usize = 4096;
