@@ -93,6 +93,14 @@ pub enum Error {
         path: String,
         pack: String,
     },
+    /// Output `path` of pack `pack` and output `other` of `other_pack`, one a folder the other
+    /// needs to be a file.
+    OutputInsideOutput {
+        path: String,
+        pack: String,
+        other: String,
+        other_pack: String,
+    },
     /// An output path that two packs produce (`first` and `second` name the packs).
     DuplicateOutput {
         path: String,
@@ -227,6 +235,12 @@ pub enum Error {
     /// A symbolic link inside the output folder, where imggen would write through it.
     LinkInOutput {
         path: PathBuf,
+    },
+    /// Output `path` needs a folder where the output folder holds the file `file`, or (`None`)
+    /// is a file where the output folder holds a folder: left by an earlier render, or a user.
+    InTheWay {
+        path: PathBuf,
+        file: Option<PathBuf>,
     },
     /// `build` found, in the folder it hands the engine as an image's build context, something
     /// the profile does not render (a file, a folder, a link): the engine is sent all of it.
@@ -588,6 +602,17 @@ impl fmt::Display for Error {
                 crate::manifest::FILE_NAME,
                 crate::files::TEMPORARY
             ),
+            Self::OutputInsideOutput {
+                path,
+                pack,
+                other,
+                other_pack,
+            } => write!(
+                f,
+                "output `{path}` of pack `{pack}` and output `{other}` of pack `{other_pack}` \
+                 cannot both be written: one would be a folder holding the other, which is a \
+                 file; rename one of them"
+            ),
             Self::DuplicateOutput {
                 path,
                 first,
@@ -823,6 +848,31 @@ impl fmt::Display for Error {
                  machine); name the profile with -p",
                 manifest.display()
             ),
+            Self::InTheWay { path, file } => {
+                let (what, remove) = match file {
+                    Some(file) => (
+                        format!(
+                            "`{}` needs `{}` to be a folder, but it is a file",
+                            path.display(),
+                            file.display()
+                        ),
+                        file,
+                    ),
+                    None => (
+                        format!(
+                            "`{}` is a folder where imggen writes a file",
+                            path.display()
+                        ),
+                        path,
+                    ),
+                };
+                write!(
+                    f,
+                    "{what}; imggen never turns one into the other: remove `{}` (after keeping \
+                     anything you added to it) and run imggen again; nothing was written",
+                    remove.display()
+                )
+            }
             Self::LinkInOutput { path } => write!(
                 f,
                 "`{}` is a symbolic link inside the output folder; imggen never reads or writes \

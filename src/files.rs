@@ -230,6 +230,28 @@ fn first_link(dir: &Path, relative: impl AsRef<Path>) -> Option<PathBuf> {
     None
 }
 
+/// Why `relative` in the output folder `dir` could not be read, when the folder holds
+/// something of the other kind in its way: a file where its path needs a folder, or a folder
+/// where it is a file (what an earlier render, or a user, left there). `None` otherwise.
+fn in_the_way(dir: &Path, relative: &str) -> Option<Error> {
+    let path = dir.join(relative);
+    let mut current = dir.to_path_buf();
+    let mut parts = Path::new(relative).components().peekable();
+    while let Some(component) = parts.next() {
+        current.push(component);
+        let meta = std::fs::symlink_metadata(&current).ok()?;
+        match (parts.peek().is_none(), meta.is_dir()) {
+            (true, true) => return Some(Error::InTheWay { path, file: None }),
+            (false, false) => {
+                let file = Some(current);
+                return Some(Error::InTheWay { path, file });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
 /// `fix` says what to do when it does not parse.
 pub fn read_toml<T: DeserializeOwned>(path: &Path, fix: &str) -> Result<Option<T>> {
@@ -368,13 +390,24 @@ pub fn read_output(
     relative: &str,
     expected: usize,
 ) -> Result<Option<Vec<u8>>> {
-    match lock {
+    let read = match lock {
         Some(lock) => lock.read_sized(dir, relative, expected),
         None => {
             refuse_links(dir, relative)?;
             read_optional_sized(&dir.join(relative), expected)
         }
-    }
+    };
+    read.map_err(|error| match &error {
+        Error::Read { source, .. }
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::NotADirectory | std::io::ErrorKind::IsADirectory
+            ) =>
+        {
+            in_the_way(dir, relative).unwrap_or(error)
+        }
+        _ => error,
+    })
 }
 
 /// A folder locked by [`lock_folder`], unlocked when dropped.

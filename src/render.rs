@@ -132,6 +132,27 @@ fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
             second: pack.to_string(),
         });
     }
+    // A file where another output needs a folder, or the other way round.
+    let folder = format!("{path}/");
+    let parent = path
+        .match_indices('/')
+        .map(|(end, _)| &path[..end])
+        .find(|ancestor| files.contains_key(*ancestor));
+    let child = files
+        .range::<str, _>((
+            std::ops::Bound::Excluded(folder.as_str()),
+            std::ops::Bound::Unbounded,
+        ))
+        .next()
+        .filter(|(key, _)| key.starts_with(&folder));
+    if let Some(file) = parent.or(child.map(|(key, _)| key.as_str())) {
+        return Err(Error::OutputInsideOutput {
+            path: path.to_string(),
+            pack: pack.to_string(),
+            other: file.to_string(),
+            other_pack: files[file].pack.clone(),
+        });
+    }
     files.insert(path.to_string(), file);
     Ok(())
 }

@@ -119,3 +119,69 @@ fn a_project_files_pack_folder_outside_the_project_is_refused() {
         ))
         .run();
 }
+
+/// A pack on disk that puts its Dockerfile one level down, `python-runtime/Dockerfile/x`.
+fn dockerfile_as_folder(test: Test) -> Test {
+    test.file(
+        "packs/python-runtime/pack.toml",
+        "extends = \"builtin:python-runtime\"\n[[outputs]]\ntemplate = \"Dockerfile.tera\"\n\
+         path = \"python-runtime/Dockerfile/x\"\n",
+    )
+}
+
+/// An output where an earlier render left the other kind (a file where a folder is needed, or
+/// a folder where a file goes) is refused by name, by `render` and `check`, nothing written.
+#[test]
+fn a_file_and_a_folder_never_turn_into_each_other() {
+    let said = "needs `out/python-runtime/Dockerfile` to be a folder, but it is a file; imggen \
+                never turns one into the other: remove `out/python-runtime/Dockerfile`";
+    for command in ["render", "check"] {
+        let output = Test::new().args(["render", "--out", "out"]).run();
+        let before = output.read("out/.imggen-manifest.toml");
+        let output = dockerfile_as_folder(Test::new())
+            .file("out/.imggen-manifest.toml", &before)
+            .file("out/python-runtime/Dockerfile", "FROM x\n")
+            .args([command, "--pack-dir", "packs", "--out", "out"])
+            .status(2)
+            .stderr_contains(said)
+            .run();
+        assert_eq!(
+            output.read("out/.imggen-manifest.toml"),
+            before,
+            "{command}"
+        );
+        assert_eq!(output.read("out/python-runtime/Dockerfile"), "FROM x\n");
+    }
+    let output = dockerfile_as_folder(Test::new())
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .run();
+    assert!(output.exists("out/python-runtime/Dockerfile/x"));
+    let output = Test::new()
+        .file("out/python-runtime/Dockerfile/x", "kept\n")
+        .args(["render", "--out", "out"])
+        .status(2)
+        .stderr_contains(
+            "error: `out/python-runtime/Dockerfile` is a folder where imggen writes a file",
+        )
+        .run();
+    assert_eq!(output.read("out/python-runtime/Dockerfile/x"), "kept\n");
+}
+
+#[test]
+fn two_outputs_where_one_would_hold_the_other_are_refused() {
+    Test::new()
+        .file(
+            "packs/python-runtime/pack.toml",
+            "extends = \"builtin:python-runtime\"\n\
+             [[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"python-runtime/Dockerfile\"\n\
+             [[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"python-runtime/Dockerfile/x\"\n",
+        )
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr(
+            "error: output `python-runtime/Dockerfile/x` of pack `python-runtime` and output \
+             `python-runtime/Dockerfile` of pack `python-runtime` cannot both be written: one \
+             would be a folder holding the other, which is a file; rename one of them\n",
+        )
+        .run();
+}

@@ -233,7 +233,11 @@ fn a_blocked_output_path_fails_before_anything_is_written_and_names_it() {
         .then()
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
         .status(2)
-        .stderr("error: cannot read `out/kerberos-test/Dockerfile`: not a directory\n")
+        .stderr(
+            "error: `out/kerberos-test/Dockerfile` needs `out/kerberos-test` to be a folder, but \
+             it is a file; imggen never turns one into the other: remove `out/kerberos-test` \
+             (after keeping anything you added to it) and run imggen again; nothing was written\n",
+        )
         .run();
     assert_eq!(output.tree("out"), blocked, "nothing may be written");
 }
