@@ -86,7 +86,11 @@ pub fn render(
     } else {
         None
     };
-    let mut out = Capped::default();
+    // Most generated files are under 4 KiB: one allocation, not one per doubling.
+    let mut out = Capped {
+        bytes: Vec::with_capacity(4096),
+        over: false,
+    };
     if let Err(error) = tera.render_to(template, context, &mut out) {
         return Err(if out.over {
             Error::RenderBound {
@@ -104,7 +108,6 @@ pub fn render(
 }
 
 /// A buffer that refuses to grow past [`MAX_OUTPUT`], remembering that it did.
-#[derive(Default)]
 struct Capped {
     bytes: Vec<u8>,
     over: bool,
@@ -112,6 +115,11 @@ struct Capped {
 
 impl Write for Capped {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf).map(|()| buf.len())
+    }
+
+    /// Tera writes with `write_all`: taken whole or refused, without the default's loop.
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         if (self.bytes.len() + buf.len()) as u64 > MAX_OUTPUT {
             self.over = true;
             return Err(std::io::Error::new(
@@ -120,7 +128,7 @@ impl Write for Capped {
             ));
         }
         self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -87,7 +87,27 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             }
         }
     }
+    refuse_nested(&files)?;
     Ok(files)
+}
+
+/// Refuses two outputs where one would be a folder holding the other (`a` and `a/b`): the
+/// nested one names the file that stands in its way.
+fn refuse_nested(files: &Files) -> Result<()> {
+    for (path, file) in files {
+        let slashes = path.bytes().enumerate().filter(|(_, b)| *b == b'/');
+        for (end, _) in slashes {
+            if let Some((other, holder)) = files.get_key_value(&path[..end]) {
+                return Err(Error::OutputInsideOutput {
+                    path: path.clone(),
+                    pack: file.pack.clone(),
+                    other: other.clone(),
+                    other_pack: holder.pack.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What renders one template of a pack for one profile.
@@ -130,27 +150,6 @@ fn insert(files: &mut Files, path: &str, file: File, pack: &str) -> Result<()> {
             path: path.to_string(),
             first: first.pack.clone(),
             second: pack.to_string(),
-        });
-    }
-    // A file where another output needs a folder, or the other way round.
-    let folder = format!("{path}/");
-    let parent = path
-        .match_indices('/')
-        .map(|(end, _)| &path[..end])
-        .find(|ancestor| files.contains_key(*ancestor));
-    let child = files
-        .range::<str, _>((
-            std::ops::Bound::Excluded(folder.as_str()),
-            std::ops::Bound::Unbounded,
-        ))
-        .next()
-        .filter(|(key, _)| key.starts_with(&folder));
-    if let Some(file) = parent.or(child.map(|(key, _)| key.as_str())) {
-        return Err(Error::OutputInsideOutput {
-            path: path.to_string(),
-            pack: pack.to_string(),
-            other: file.to_string(),
-            other_pack: files[file].pack.clone(),
         });
     }
     files.insert(path.to_string(), file);

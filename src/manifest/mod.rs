@@ -22,7 +22,9 @@ pub const FILE_NAME: &str = ".imggen-manifest.toml";
 /// folder: the manifest, or a temporary file's name at any depth (a leftover of an
 /// interrupted render, which the next one removes).
 pub fn is_reserved(path: &str) -> bool {
-    path == FILE_NAME || path.split('/').any(crate::files::is_temporary)
+    path == FILE_NAME
+        || (path.contains(crate::files::TEMPORARY)
+            && path.split('/').any(crate::files::is_temporary))
 }
 
 /// What a manifest is read into first (it grows when the manifest is longer):
