@@ -185,3 +185,31 @@ fn two_outputs_where_one_would_hold_the_other_are_refused() {
         )
         .run();
 }
+
+/// A template is a program that comes with pull requests, and `check` prints what it renders
+/// into CI logs: it must not reach the environment (CI secrets), files, the clock or chance.
+/// imggen's Tera has no function for any of them (Tera 1 had `get_env`, `now`, `get_random`
+/// and, in some setups, `load_data`); this holds a Tera upgrade to that.
+#[test]
+fn a_template_cannot_read_the_environment_files_the_clock_or_chance() {
+    for call in [
+        "get_env(name=\"IMGGEN_SECRET\")",
+        "now()",
+        "get_random(end=10)",
+        "load_data(path=\"/etc/passwd\")",
+    ] {
+        let name = &call[..call.find('(').expect("a call")];
+        let output = Test::new()
+            .file("packs/python-runtime/pack.toml", EXTENDS)
+            .file(
+                "packs/python-runtime/Dockerfile.tera",
+                format!("FROM x\nRUN echo {{{{ {call} }}}}\n"),
+            )
+            .env("IMGGEN_SECRET", "hunter2")
+            .args(["render", "--pack-dir", "packs", "--out", "out"])
+            .status(2)
+            .stderr_contains(&format!("error: Unknown function `{name}`"))
+            .run();
+        assert!(!output.exists("out"), "{call}");
+    }
+}
