@@ -146,6 +146,8 @@ struct Running {
 struct Watchdog {
     limits: Limits,
     running: Mutex<Vec<(u64, Running)>>,
+    /// Why its thread could not start: then no watched render may run.
+    failed: Option<std::io::ErrorKind>,
 }
 
 /// The watchdog and its renders in progress; `None` until the first watched render starts it.
@@ -164,23 +166,23 @@ impl Watch {
             Some(dog) => dog,
             None => {
                 let limits = Limits::from_env(|name| std::env::var_os(name))?;
-                let mut started = false;
-                let dog = WATCHDOG.get_or_init(|| {
-                    started = true;
+                // The thread is started inside the initialisation, so every render sees
+                // whether it runs: none may go unwatched because another's start failed.
+                WATCHDOG.get_or_init(|| {
+                    let thread = std::thread::Builder::new()
+                        .name("imggen-watchdog".into())
+                        .spawn(|| WATCHDOG.wait().watch());
                     Watchdog {
                         limits,
                         running: Mutex::new(Vec::new()),
+                        failed: thread.err().map(|e| e.kind()),
                     }
-                });
-                if started {
-                    std::thread::Builder::new()
-                        .name("imggen-watchdog".into())
-                        .spawn(move || dog.watch())
-                        .map_err(Error::Watchdog)?;
-                }
-                dog
+                })
             }
         };
+        if let Some(kind) = dog.failed {
+            return Err(Error::Watchdog(kind.into()));
+        }
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         dog.lock().push((
             id,
