@@ -78,6 +78,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             missing,
         });
     }
+    let checkout = Checkout::open(platform)?;
     let out = request
         .out
         .clone()
@@ -101,7 +102,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     let mut kept = Vec::new();
     for project in &PROJECTS {
         let env_file = env_change(
-            platform,
+            &checkout,
             project,
             &env,
             &record,
@@ -109,42 +110,36 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             &mut next,
             &mut kept,
         )?;
-        let override_file =
-            override_change(platform, project, &r, &images, &out, &record, request.force)?;
+        let override_file = override_change(
+            &checkout,
+            project,
+            &r,
+            &images,
+            &out,
+            &record,
+            request.force,
+        )?;
         if let Some(change) = &override_file
             && let Some(after) = &change.after
         {
             let env_text = env_file.after.as_ref().or(env_file.before.as_ref());
-            override_is_read(platform, project, env_text.map(Vec::as_slice))?;
+            override_is_read(checkout.dir, project, env_text.map(Vec::as_slice))?;
             next.files.insert(change.path.clone(), hash(after));
         }
         changes.push(env_file);
         changes.extend(override_file);
     }
     changes.retain(|c| c.before != c.after);
-    // Refused before anything is written, and before a diff could show what a link reaches:
-    // a link in place of a file, or a project folder that leads outside the checkout.
-    let root = std::fs::canonicalize(platform).map_err(|e| Error::read(platform, e))?;
+    // Refused before anything is written, and before a diff could show what a link reaches.
     for change in &changes {
-        let path = platform.join(&change.path);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Error::LinkNotWritten { path });
-        }
-        let folder = path.parent().unwrap_or(platform);
-        let target = std::fs::canonicalize(folder).map_err(|e| Error::read(folder, e))?;
-        if !target.starts_with(&root) {
-            return Err(Error::OutsideCheckout {
-                path: folder.to_path_buf(),
-                target,
-            });
-        }
+        checkout.writable(&change.path)?;
     }
     let plan = crate::write::plan(&r.files, &out, request.force)?;
     let contexts_differ =
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
     let mut report = String::new();
-    let notes: Vec<String> = unreachable_passwords(platform, &r, &changes)?
+    let notes: Vec<String> = unreachable_passwords(&checkout, &r, &changes)?
         .into_iter()
         .map(|variable| {
             format!(
@@ -255,22 +250,27 @@ impl Change {
 
 /// The password variables of the profile's database owners that reach the PostgreSQL service
 /// neither through its `env_file` (platform-bootstrap/.env) nor through its compose file.
-fn unreachable_passwords(platform: &Path, r: &Rendered, changes: &[Change]) -> Result<Vec<String>> {
+fn unreachable_passwords(
+    checkout: &Checkout<'_>,
+    r: &Rendered,
+    changes: &[Change],
+) -> Result<Vec<String>> {
+    let platform = checkout.dir;
     let bootstrap = "platform-bootstrap/.env";
     let text = match changes.iter().find(|c| c.path == bootstrap) {
         Some(change) => change.after.clone().unwrap_or_default(),
-        None => read_checkout(platform, &platform.join(bootstrap))?.unwrap_or_default(),
+        None => checkout
+            .read(&platform.join(bootstrap))?
+            .unwrap_or_default(),
     };
     let env_file = Env {
         path: platform.join(bootstrap),
         text: &text,
     };
-    let compose = read_checkout(
-        platform,
-        &platform.join("platform-infrastructure/docker-compose.yml"),
-    )?
-    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-    .unwrap_or_default();
+    let compose = checkout
+        .read(&platform.join("platform-infrastructure/docker-compose.yml"))?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     let mut unreachable = Vec::new();
     for variable in r
         .profile
@@ -309,7 +309,7 @@ fn check_installer(r: &Rendered, env: &Env<'_>) -> Result<()> {
 }
 
 fn env_change(
-    platform: &Path,
+    checkout: &Checkout<'_>,
     project: &Project,
     env: &Env<'_>,
     record: &Record,
@@ -317,13 +317,13 @@ fn env_change(
     next: &mut Record,
     kept: &mut Vec<String>,
 ) -> Result<Change> {
-    let folder = platform.join(project.folder);
+    let folder = checkout.dir.join(project.folder);
     let path = folder.join(".env");
-    let before = read_checkout(platform, &path)?;
+    let before = checkout.read(&path)?;
     let example_path = folder.join(".env.example");
     let example = match &before {
         Some(_) => None,
-        None => read_checkout(platform, &example_path)?,
+        None => checkout.read(&example_path)?,
     };
     let source = if before.is_none() && example.is_some() {
         example_path
@@ -431,7 +431,7 @@ impl Env<'_> {
 /// The project's `docker-compose.override.yml`: `image:` and `build:` of the services whose
 /// image imggen builds in this render; none when there are none.
 fn override_change(
-    platform: &Path,
+    checkout: &Checkout<'_>,
     project: &Project,
     r: &Rendered,
     images: &BTreeMap<&str, crate::resolve::Image>,
@@ -439,6 +439,7 @@ fn override_change(
     record: &Record,
     force: bool,
 ) -> Result<Option<Change>> {
+    let platform = checkout.dir;
     let relative = format!("{}/{OVERRIDE}", project.folder);
     let path = platform.join(&relative);
     let mut services = String::new();
@@ -466,7 +467,7 @@ fn override_change(
             }
         }
     }
-    let before = read_checkout(platform, &path)?;
+    let before = checkout.read(&path)?;
     let after = (!services.is_empty()).then(|| {
         format!(
             "# Generated by imggen apply from profile `{}`: the images imggen builds for this \
@@ -531,30 +532,62 @@ fn override_is_read(platform: &Path, project: &Project, env: Option<&[u8]>) -> R
     Ok(())
 }
 
-/// A file of the platform checkout, `None` when there is none: read only when, links
-/// followed, it is a regular file inside the checkout. The checkout may come from a pull
-/// request (`apply --check` in the platform's CI), and a `.env.example` linked to a secret
-/// elsewhere on the machine would otherwise be printed in the diff.
-fn read_checkout(platform: &Path, path: &Path) -> Result<Option<Vec<u8>>> {
-    let canonical = match std::fs::canonicalize(path) {
-        Ok(canonical) => canonical,
-        // Nothing there (or a link to nothing): a file apply may create.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::read(path, e)),
-    };
-    let root = std::fs::canonicalize(platform).map_err(|e| Error::read(platform, e))?;
-    if !canonical.starts_with(&root) {
-        return Err(Error::OutsideCheckout {
-            path: path.to_path_buf(),
-            target: canonical,
-        });
+/// The platform checkout `apply` works on: its folder as given, and where it really is (links
+/// followed), resolved once. The checkout may come from a pull request (`apply --check` in the
+/// platform's CI): every file `apply` reads or writes there must stay inside it.
+struct Checkout<'a> {
+    dir: &'a Path,
+    root: PathBuf,
+}
+
+impl<'a> Checkout<'a> {
+    fn open(dir: &'a Path) -> Result<Self> {
+        let root = std::fs::canonicalize(dir).map_err(|e| Error::read(dir, e))?;
+        Ok(Self { dir, root })
     }
-    crate::confine::read_regular(&canonical)
-        .map(|(contents, _)| Some(contents))
-        .map_err(|reason| Error::CheckoutFile {
-            path: path.to_path_buf(),
-            reason: Box::new(reason),
-        })
+
+    /// A file of the checkout, `None` when there is none: read only when, links followed, it
+    /// is a regular file inside the checkout (a `.env.example` linked to a secret elsewhere on
+    /// the machine would otherwise be printed in the diff).
+    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        let canonical = match std::fs::canonicalize(path) {
+            Ok(canonical) => canonical,
+            // Nothing there (or a link to nothing): a file apply may create.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::read(path, e)),
+        };
+        self.inside(path, &canonical)?;
+        crate::confine::read_regular(&canonical)
+            .map(|(contents, _)| Some(contents))
+            .map_err(|reason| Error::CheckoutFile {
+                path: path.to_path_buf(),
+                reason: Box::new(reason),
+            })
+    }
+
+    /// Refuses, before anything is written, to write `relative` when it is a link (which would
+    /// change whatever it points at) or when its folder leads outside the checkout.
+    fn writable(&self, relative: &str) -> Result<()> {
+        let path = self.dir.join(relative);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::LinkNotWritten { path });
+        }
+        let folder = path.parent().unwrap_or(self.dir);
+        let target = std::fs::canonicalize(folder).map_err(|e| Error::read(folder, e))?;
+        self.inside(folder, &target)
+    }
+
+    /// `path`, found to be `canonical`, must lie inside the checkout.
+    fn inside(&self, path: &Path, canonical: &Path) -> Result<()> {
+        if canonical.starts_with(&self.root) {
+            Ok(())
+        } else {
+            Err(Error::OutsideCheckout {
+                path: path.to_path_buf(),
+                target: canonical.to_path_buf(),
+            })
+        }
+    }
 }
 
 /// `to` relative to the folder `from`, lexically (`../imggen/postgres`), `/`-separated.
