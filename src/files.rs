@@ -154,9 +154,18 @@ fn committed_part(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// The first symbolic link on the committed part of the output folder `dir` (see
 /// [`committed_part`]), up to the first part that is not there.
-pub fn folder_link(dir: &Path) -> Option<PathBuf> {
+fn folder_link(dir: &Path) -> Option<PathBuf> {
     let (base, committed) = committed_part(dir);
     first_link(&base, &committed)
+}
+
+/// Refuses to write into the folder `dir` when a link lies on the part of its path a pull
+/// request could have committed ([`folder_link`]): the writes would land wherever it points.
+pub fn refuse_linked_folder(dir: &Path) -> Result<()> {
+    match folder_link(dir) {
+        Some(link) => Err(Error::LinkNotWritten { path: link }),
+        None => Ok(()),
+    }
 }
 
 /// Opens the output folder `dir` (`None` when there is none), refusing a symbolic link on the
@@ -212,22 +221,29 @@ fn open_output_folder(dir: &Path) -> Result<Option<std::fs::File>> {
     }
 }
 
-/// The first symbolic link on `relative` below `dir`, up to the first part that is not there
-/// (`..` and `.` are followed, not asked about).
-fn first_link(dir: &Path, relative: impl AsRef<Path>) -> Option<PathBuf> {
+/// The parts of `relative` below `dir`, in order, each with what it is (a link not followed)
+/// and whether it is the last, up to the first that is not there. `..` and `.` are followed,
+/// not asked about.
+fn walk(dir: &Path, relative: &Path) -> impl Iterator<Item = (PathBuf, std::fs::Metadata, bool)> {
     let mut current = dir.to_path_buf();
-    for component in relative.as_ref().components() {
-        current.push(component);
-        if !matches!(component, std::path::Component::Normal(_)) {
-            continue;
+    let mut parts = relative.components().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let component = parts.next()?;
+            current.push(component);
+            if matches!(component, std::path::Component::Normal(_)) {
+                let meta = std::fs::symlink_metadata(&current).ok()?;
+                return Some((current.clone(), meta, parts.peek().is_none()));
+            }
         }
-        match std::fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => return Some(current),
-            Ok(_) => {}
-            Err(_) => return None,
-        }
-    }
-    None
+    })
+}
+
+/// The first symbolic link on `relative` below `dir`, up to the first part that is not there.
+fn first_link(dir: &Path, relative: impl AsRef<Path>) -> Option<PathBuf> {
+    walk(dir, relative.as_ref())
+        .find(|(_, meta, _)| meta.file_type().is_symlink())
+        .map(|(path, _, _)| path)
 }
 
 /// Why `relative` in the output folder `dir` could not be read, when the folder holds
@@ -235,21 +251,17 @@ fn first_link(dir: &Path, relative: impl AsRef<Path>) -> Option<PathBuf> {
 /// where it is a file (what an earlier render, or a user, left there). `None` otherwise.
 fn in_the_way(dir: &Path, relative: &str) -> Option<Error> {
     let path = dir.join(relative);
-    let mut current = dir.to_path_buf();
-    let mut parts = Path::new(relative).components().peekable();
-    while let Some(component) = parts.next() {
-        current.push(component);
-        let meta = std::fs::symlink_metadata(&current).ok()?;
-        match (parts.peek().is_none(), meta.is_dir()) {
-            (true, true) => return Some(Error::InTheWay { path, file: None }),
-            (false, false) => {
-                let file = Some(current);
-                return Some(Error::InTheWay { path, file });
-            }
-            _ => {}
-        }
-    }
-    None
+    walk(dir, Path::new(relative)).find_map(|(current, meta, last)| match (last, meta.is_dir()) {
+        (true, true) => Some(Error::InTheWay {
+            path: path.clone(),
+            file: None,
+        }),
+        (false, false) => Some(Error::InTheWay {
+            path: path.clone(),
+            file: Some(current),
+        }),
+        _ => None,
+    })
 }
 
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
@@ -287,8 +299,8 @@ pub fn write_atomic_mode(target: &Path, contents: &[u8], mode: u32) -> Result<()
 /// folder on the part of the path a pull request could have committed (see [`folder_link`]).
 pub fn replace_keeping(target: &Path, contents: &[u8], mode: u32) -> Result<()> {
     // Nor through a linked folder on the way (`profiles` committed as a link elsewhere).
-    if let Some(link) = target.parent().and_then(folder_link) {
-        return Err(Error::LinkNotWritten { path: link });
+    if let Some(folder) = target.parent() {
+        refuse_linked_folder(folder)?;
     }
     match std::fs::symlink_metadata(target) {
         Ok(old) if old.file_type().is_symlink() => Err(Error::LinkNotWritten {

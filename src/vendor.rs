@@ -86,7 +86,9 @@ fn upstream(packs: &Packs, name: &str) -> Result<(String, BTreeMap<String, Strin
 
 /// Writes built-in packs into `into/<pack>/`. Refuses a folder that already exists.
 pub fn vendor(packs: &Packs, names: &[String], into: &Path) -> Result<String> {
-    refuse_linked(into)?;
+    // A folder of packs committed as a link would have this, `--status` and `--update` read,
+    // write and remove elsewhere.
+    crate::files::refuse_linked_folder(into)?;
     let mut report = String::new();
     let mut plans = Vec::new();
     for name in names {
@@ -183,15 +185,6 @@ fn statuses(
     Ok(out)
 }
 
-/// The folder packs are vendored into, never reached through a link (committed in a pull
-/// request, one would have `vendor --update` write and remove elsewhere).
-fn refuse_linked(into: &Path) -> Result<()> {
-    match crate::files::folder_link(into) {
-        Some(link) => Err(Error::LinkNotWritten { path: link }),
-        None => Ok(()),
-    }
-}
-
 /// The vendored packs (folders with a record) directly inside `into`, sorted.
 fn vendored(into: &Path) -> Result<Vec<(PathBuf, Record)>> {
     let entries = std::fs::read_dir(into).map_err(|e| Error::read(into, e))?;
@@ -233,7 +226,7 @@ fn upstream_diff(status: &FileStatus, folder: &Path, color: bool) -> String {
 /// change is taken or merged (a merge with conflicts counts once its markers are resolved and
 /// `--update` recorded it). Returns the report and whether any upstream change is waiting.
 pub fn status(packs: &Packs, into: &Path, color: bool) -> Result<(String, bool)> {
-    refuse_linked(into)?;
+    crate::files::refuse_linked_folder(into)?;
     let mut report = String::new();
     let mut pending = false;
     for (folder, record) in vendored(into)? {
@@ -311,7 +304,7 @@ fn record_resolved(folder: &Path, record: &mut Record) -> Result<Vec<String>> {
 /// into files it did. Conflicts are written into the file with markers and listed; the second
 /// value says whether any remain.
 pub fn update(packs: &Packs, names: &[String], into: &Path) -> Result<(String, bool)> {
-    refuse_linked(into)?;
+    crate::files::refuse_linked_folder(into)?;
     let folders: Vec<(PathBuf, Record)> = if names.is_empty() {
         vendored(into)?
     } else {
