@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod commands;
 mod confine;
+mod data;
 mod diff;
 mod dockerfile;
 mod dotenv;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
+use crate::data::Data;
 use crate::error::{Error, Reason, Result};
 use crate::filters;
 
@@ -76,18 +77,6 @@ impl RawManifest {
                 .unwrap_or_default(),
         })
     }
-}
-
-/// Plain TOML data, as a pack's `[vars]` holds it.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(untagged)]
-pub enum Data {
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-    List(Vec<Data>),
-    Table(BTreeMap<String, Data>),
 }
 
 /// One template rendered to one output file.
@@ -158,7 +147,7 @@ impl Pack {
             .find(|(path, _)| path == "pack.toml")
             .map(|(_, text)| text.clone())
             .ok_or_else(|| bad(Reason::NoManifest))?;
-        let raw: RawManifest = toml_edit::de::from_str(&text).map_err(|e| {
+        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             let (line, column) = crate::profile::line_col(&text, offset);
             Error::Toml {

@@ -271,13 +271,28 @@ pub struct Postgres {
 }
 
 /// A `postgresql.conf` value: written as a number, a boolean, or a quoted string.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SettingValue {
     Bool(bool),
     Int(i64),
     Float(f64),
     Text(String),
+}
+
+/// Read as plain data, so that an array or a table is named as such (serde's `untagged`
+/// said only that the value "did not match any variant of untagged enum SettingValue").
+impl<'de> Deserialize<'de> for SettingValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use crate::data::Data;
+        match Data::deserialize(deserializer)? {
+            Data::Bool(b) => Ok(Self::Bool(b)),
+            Data::Int(i) => Ok(Self::Int(i)),
+            Data::Float(f) => Ok(Self::Float(f)),
+            Data::Text(t) => Ok(Self::Text(t)),
+            other => Err(other.not_scalar("one postgresql.conf value")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
