@@ -35,20 +35,19 @@ pub fn read_optional_sized(path: &Path, expected: usize) -> Result<Option<Vec<u8
 /// is longer), so that a file of the expected length takes one `read` and the `read` that says
 /// it ended: not `read_to_end`, which for a `File` asks the size (statx, lseek) first.
 fn read_sized(file: &rustix::fd::OwnedFd, expected: usize) -> std::io::Result<Vec<u8>> {
-    let mut contents = vec![0; expected + 1];
-    let mut filled = 0;
+    // Read into the vector's spare capacity: never zeroed first (that was 4% of `check --all`).
+    let mut contents = Vec::with_capacity(expected + 1);
     loop {
-        if filled == contents.len() {
-            contents.resize(contents.len() * 2, 0);
+        if contents.len() == contents.capacity() {
+            contents.reserve(contents.capacity());
         }
-        match rustix::io::read(file, &mut contents[filled..]) {
+        match rustix::io::read(file, rustix::buffer::spare_capacity(&mut contents)) {
             Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(_) => {}
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    contents.truncate(filled);
     Ok(contents)
 }
 
