@@ -58,7 +58,12 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     };
     let mut drift = Drift::default();
     for (path, file) in files {
-        match read(path, file.contents.len())? {
+        // A file or folder of imggen's in the way: rendering sets it aside (it is stale).
+        let read = read(path, file.contents.len()).or_else(|error| {
+            crate::write::giving_way(dir, lock.as_ref(), error, files, false, &previous)
+                .map(|_| None)
+        });
+        match read? {
             Some(on_disk) if on_disk == file.contents => {}
             Some(on_disk) => {
                 let hand_edited = previous.written(path, &on_disk) == Some(false);

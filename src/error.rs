@@ -868,8 +868,9 @@ impl fmt::Display for Error {
                 };
                 write!(
                     f,
-                    "{what}; imggen never turns one into the other: remove `{}` (after keeping \
-                     anything you added to it) and run imggen again; nothing was written",
+                    "{what}; imggen turns one into the other only when all of it is imggen's \
+                     own, unchanged since it wrote it, and this is not: remove `{}` (after \
+                     keeping anything you added to it) and run imggen again; nothing was written",
                     remove.display()
                 )
             }

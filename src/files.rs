@@ -477,8 +477,8 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(TEMPORARY)
 }
 
-/// The temporary files under `dir` (links below it not followed): what an interrupted write
-/// left. `check --all` walks every output folder for them, so each folder costs one `open`, its
+/// The temporary files under `dir` (links below it not followed), and folders under a
+/// temporary name (not listed further): what an interrupted write left. `check --all` walks every output folder for them, so each folder costs one `open`, its
 /// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
 /// system that does not say, where the entry is asked with `lstat`).
 pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
@@ -519,11 +519,12 @@ pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
                         .map_or(FileType::Unknown, |s| FileType::from_raw_mode(s.st_mode)),
                     known => known,
                 };
+                let temporary = std::str::from_utf8(name).is_ok_and(is_temporary);
                 match kind {
+                    // A folder of imggen's own files set aside by a render that was stopped.
+                    FileType::Directory if temporary => found.push(path),
                     FileType::Directory => pending.push(path),
-                    FileType::RegularFile if std::str::from_utf8(name).is_ok_and(is_temporary) => {
-                        found.push(path);
-                    }
+                    FileType::RegularFile if temporary => found.push(path),
                     _ => {}
                 }
             }
@@ -873,16 +874,20 @@ mod tests {
         let outside = dir.path().join("elsewhere");
         std::fs::create_dir(&outside).expect("folder");
         let temp = |name: &str| temporary_name(name);
+        let set_aside = root.join("a").join(temp("d"));
         let expected = vec![
             root.join(temp("env")),
+            set_aside.clone(),
             root.join("a/b/c").join(temp("Dockerfile")),
         ];
-        for path in &expected {
+        for path in expected.iter().filter(|p| **p != set_aside) {
             std::fs::write(path, "x").expect("write");
         }
-        // Not ours: a plain file, a folder with a temporary's name, a link to a temporary.
+        // A folder set aside under a temporary's name is found whole, not listed further.
+        std::fs::create_dir(&set_aside).expect("folder");
+        std::fs::write(set_aside.join(temp("inside")), "x").expect("write");
+        // Not ours: a plain file, a link to a temporary.
         std::fs::write(root.join("a/Dockerfile"), "x").expect("write");
-        std::fs::create_dir(root.join("a").join(temp("d"))).expect("folder");
         let elsewhere = temp("f");
         std::fs::write(outside.join(&elsewhere), "x").expect("write");
         std::os::unix::fs::symlink(&outside, root.join("a/b/link")).expect("link");

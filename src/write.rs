@@ -44,6 +44,10 @@ pub struct Plan {
     pub keep: Vec<String>,
     /// Generated files edited by hand that this render would overwrite (without `--force`).
     pub conflicts: Vec<PathBuf>,
+    /// imggen's own files, or folders of them, where this render needs the other kind (a pack
+    /// that turned a file into a folder, or the reverse): set aside under a temporary name
+    /// before staging, removed with the files no longer rendered (all of them in `remove`).
+    pub set_aside: Vec<String>,
     /// Executing it would write nothing: every file and the manifest are already what this
     /// render writes, and no interrupted render left anything to finish (known only to
     /// [`plan_job`]; `false` otherwise).
@@ -181,7 +185,17 @@ fn plan_against(
     let mut plan = Plan::default();
     for (path, file) in files {
         let target = dir.join(path);
-        match read_output(dir, lock, path, file.contents.len())? {
+        let existing = match read_output(dir, lock, path, file.contents.len()) {
+            Err(error) => {
+                let way = giving_way(dir, lock, error, files, force, previous)?;
+                if !plan.set_aside.contains(&way) {
+                    plan.set_aside.push(way);
+                }
+                None
+            }
+            Ok(existing) => existing,
+        };
+        match existing {
             None => plan.create.push(path.clone()),
             Some(existing) if existing == file.contents => plan.unchanged.push(path.clone()),
             Some(existing) => {
@@ -211,6 +225,85 @@ fn plan_against(
         }
     }
     Ok(plan)
+}
+
+/// What gives way when reading an output of the render `files` into `dir` failed with `error`:
+/// the path of the file, or folder, of the other kind in the way ([`Error::InTheWay`]), when
+/// it is imggen's own to replace ([`ours_to_replace`]). Any other error is returned, and so
+/// is that one when the thing in the way is not all imggen's.
+pub fn giving_way(
+    dir: &Path,
+    lock: Option<&FolderLock>,
+    error: Error,
+    files: &Files,
+    force: bool,
+    previous: &Manifest,
+) -> Result<String> {
+    let Error::InTheWay { path, file } = error else {
+        return Err(error);
+    };
+    let way = file.as_deref().unwrap_or(&path).strip_prefix(dir).ok();
+    match way.map(path_text) {
+        Some(way) if ours_to_replace(dir, lock, &way, files, force, previous) => Ok(way),
+        _ => Err(Error::InTheWay { path, file }),
+    }
+}
+
+/// Whether `way` (a file, or a folder, of the output folder `dir` where this render needs the
+/// other kind) holds only files imggen wrote there, as it wrote them (or edited, with `force`),
+/// and that this render no longer writes: those imggen sets aside and removes. Anything else in
+/// the way (a file of the user's, a hand edit, a link) is left for the user to clear.
+fn ours_to_replace(
+    dir: &Path,
+    lock: Option<&FolderLock>,
+    way: &str,
+    files: &Files,
+    force: bool,
+    previous: &Manifest,
+) -> bool {
+    let ours = |relative: &str| {
+        !files.contains_key(relative)
+            && match read_output(dir, lock, relative, OLD_FILE_GUESS) {
+                Ok(Some(bytes)) => match previous.written(relative, &bytes) {
+                    Some(unchanged) => unchanged || force,
+                    None => false,
+                },
+                _ => false,
+            }
+    };
+    let root = dir.join(way);
+    match std::fs::symlink_metadata(&root) {
+        Ok(meta) if meta.is_file() => ours(way),
+        // What an interrupted render left under a temporary name is not counted: `render`
+        // removes it before it plans, and `check` reports the folder unfinished.
+        Ok(meta) if meta.is_dir() => walkdir::WalkDir::new(&root)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|entry| {
+                !entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(crate::files::is_temporary)
+            })
+            .all(|entry| match entry {
+                Ok(entry) if entry.file_type().is_dir() => true,
+                Ok(entry) if entry.file_type().is_file() => entry
+                    .path()
+                    .strip_prefix(dir)
+                    .is_ok_and(|relative| ours(&path_text(relative))),
+                _ => false,
+            }),
+        _ => false,
+    }
+}
+
+/// A path inside the output folder as the manifest writes it (`/` between parts).
+fn path_text(relative: &Path) -> String {
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// One folder to render into: what goes in it, and its manifest.
@@ -252,6 +345,9 @@ struct Open<'a> {
     marker_placed: bool,
     /// The complete manifest, staged under a temporary name (when it changes).
     complete_staged: Option<PathBuf>,
+    /// What [`Plan::set_aside`] names, each renamed to a temporary name beside it:
+    /// `(where it was, where it is)`.
+    aside: Vec<(PathBuf, PathBuf)>,
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -350,6 +446,7 @@ fn open_folder<'a>(job: &'a Job<'a>, lock: Option<FolderLock>, force: bool) -> R
         staged: Vec::new(),
         marker_placed: false,
         complete_staged: None,
+        aside: Vec::new(),
     })
 }
 
@@ -375,6 +472,9 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             let temp = folder.job.dir.join(COMPLETE_TEMPORARY);
             write_reserved(&temp, text.as_bytes()).map_err(write_error(&temp))?;
             folder.complete_staged = Some(temp);
+        }
+        if !folder.plan.set_aside.is_empty() {
+            set_aside(folder)?;
         }
         if folder.changes {
             folder.staged = stage(
@@ -410,8 +510,10 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         false => flush(&staged, &paths(&touched)),
     });
     if let Err(error) = flushed {
-        // Nothing replaced yet: each folder's own manifest goes back.
+        // Nothing replaced yet: each folder's own manifest goes back, and what was set aside.
         for folder in open.iter().filter(|o| o.marker_placed) {
+            discard(&folder.staged);
+            put_back(&folder.aside);
             restore_manifest(&folder.manifest_path, folder.old_manifest.as_deref());
         }
         return Err(error);
@@ -426,15 +528,31 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         if !folder.changes {
             return Ok(());
         }
-        commit(
+        if let Err(error) = commit(
             &folder.staged,
             &folder.manifest_path,
             folder.old_manifest.as_deref(),
-        )?;
-        for path in &folder.plan.remove {
+        ) {
+            put_back(&folder.aside);
+            return Err(error);
+        }
+        let set_aside = |path: &str| {
+            folder.plan.set_aside.iter().any(|way| {
+                path.strip_prefix(way.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        };
+        for path in folder.plan.remove.iter().filter(|p| !set_aside(p)) {
             let target = folder.job.dir.join(path);
             std::fs::remove_file(&target).map_err(write_error(&target))?;
             remove_empty_parents(&target, folder.job.dir);
+        }
+        for (_, temp) in &folder.aside {
+            match std::fs::symlink_metadata(temp) {
+                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(temp),
+                _ => std::fs::remove_file(temp),
+            }
+            .map_err(write_error(temp))?;
         }
         Ok(())
     })?;
@@ -455,6 +573,45 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         None => Ok(()),
     })?;
     flush(&[], &paths(&touched))
+}
+
+/// Renames each of `folder`'s [`Plan::set_aside`] to a temporary name beside it, out of the way
+/// of the files staged next. The incomplete marker is made durable first, so that no crash
+/// leaves the folder without it while something is set aside (the next render removes what is
+/// left under a temporary name, and finishes the folder). On a failure what was set aside is
+/// put back.
+fn set_aside(folder: &mut Open<'_>) -> Result<()> {
+    let dir = folder.job.dir;
+    crate::files::flush(&[folder.manifest_path.as_path()], &[dir])
+        .map_err(write_error(&folder.manifest_path))?;
+    for way in &folder.plan.set_aside {
+        let from = dir.join(way);
+        let name = from.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let temp = from.with_file_name(crate::files::temporary_name(name));
+        if let Err(source) = std::fs::rename(&from, &temp) {
+            put_back(&folder.aside);
+            return Err(Error::Write { path: from, source });
+        }
+        folder.aside.push((from, temp));
+    }
+    Ok(())
+}
+
+/// Puts back what [`set_aside`] moved, once what was staged in its place is gone (the empty
+/// folders staging made where a file was are removed first).
+fn put_back(aside: &[(PathBuf, PathBuf)]) {
+    for (from, temp) in aside.iter().rev() {
+        if from.is_dir() && !from.is_symlink() {
+            for entry in walkdir::WalkDir::new(from).contents_first(true) {
+                if let Ok(entry) = entry
+                    && entry.file_type().is_dir()
+                {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+        }
+        let _ = std::fs::rename(temp, from);
+    }
 }
 
 /// Marks `folder` incomplete: its manifest replaced by the complete one marked so, with the
@@ -525,11 +682,14 @@ fn paths(owned: &[PathBuf]) -> Vec<&Path> {
     owned.iter().map(PathBuf::as_path).collect()
 }
 
-/// Temporary files an interrupted imggen left (only called under the lock, when none of ours
+/// Temporary files (and folders set aside) an interrupted imggen left (only called under the lock, when none of ours
 /// exist). Links are not followed.
 fn remove_temporaries(dir: &Path) {
     for leftover in crate::files::temporaries(dir) {
-        let _ = std::fs::remove_file(leftover);
+        let _ = match std::fs::symlink_metadata(&leftover) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(leftover),
+            _ => std::fs::remove_file(leftover),
+        };
     }
 }
 
@@ -688,6 +848,36 @@ mod tests {
 
     /// A rename that fails part-way puts back every file already replaced, removes the ones it
     /// created, discards the rest of the staged files and restores the manifest.
+    #[test]
+    fn what_was_set_aside_is_put_back_where_staging_left_only_empty_folders() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let aside = |name: &str| root.join(crate::files::temporary_name(name));
+        // A file that staging needed as a folder (emptied again by the rollback).
+        let (file, file_aside) = (root.join("file"), aside("file"));
+        std::fs::write(&file_aside, "old file\n").expect("write");
+        std::fs::create_dir_all(file.join("deeper/still")).expect("folders");
+        // A folder where a file was to go (that file was never renamed into place).
+        let (folder, folder_aside) = (root.join("folder"), aside("folder"));
+        std::fs::create_dir_all(folder_aside.join("sub")).expect("folders");
+        std::fs::write(folder_aside.join("sub/old"), "old\n").expect("write");
+        put_back(&[(file.clone(), file_aside), (folder.clone(), folder_aside)]);
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("a file again"),
+            "old file\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(folder.join("sub/old")).expect("the folder again"),
+            "old\n"
+        );
+        let mut left: Vec<String> = std::fs::read_dir(root)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["file", "folder"], "nothing under a temporary name");
+    }
+
     #[test]
     fn a_failed_rename_rolls_the_folder_back() {
         let dir = tempfile::tempdir().expect("temp dir");

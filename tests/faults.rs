@@ -173,6 +173,104 @@ fn renders_killed_at_fifty_points_leave_whole_files_and_a_truthful_check() {
     }
 }
 
+/// Renders that turn `python-runtime/Dockerfile` into a folder (a pack on disk puts it one
+/// level down) and back, killed at forty points: every file is wholly one render's, `check`
+/// calls the folder current only when it is, and the next render finishes it and leaves
+/// nothing under a temporary name (a file, or a folder set aside).
+#[test]
+fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() {
+    let test = Test::new().file(
+        "packs/python-runtime/pack.toml",
+        "extends = \"builtin:python-runtime\"\n[[outputs]]\ntemplate = \"Dockerfile.tera\"\n\
+         path = \"python-runtime/Dockerfile/x\"\n",
+    );
+    let dir = test.dir();
+    let variants: [&[&str]; 2] = [&[], &["--pack-dir", "packs"]];
+    let args = |command: &str, out: &str, variant: &[&str]| -> Vec<String> {
+        [command, "-p", "debian-prebuilt", "--out", out]
+            .iter()
+            .chain(variant)
+            .map(|a| a.to_string())
+            .collect()
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        imggen(&dir, &args)
+    };
+    let refs: Vec<BTreeMap<String, Vec<u8>>> = variants
+        .iter()
+        .enumerate()
+        .map(|(n, variant)| {
+            let out = format!("ref-{n}");
+            assert!(run(&args("render", &out, variant)).status.success());
+            let mut files = tree(&dir.join(&out));
+            files.remove(MANIFEST);
+            files
+        })
+        .collect();
+    assert!(refs[1].contains_key("python-runtime/Dockerfile/x"));
+    let mut outcomes = BTreeMap::<&str, usize>::new();
+    for round in 0..40u64 {
+        let variant = variants[(round % 2) as usize];
+        let render = args("render", "out", variant);
+        let render: Vec<&str> = render.iter().map(String::as_str).collect();
+        let status = killed_after(&dir, &render, round * 37 % 41 * 1000 + round * 131 % 1000);
+        let files = tree(&dir.join("out"));
+        let state = match status.success() {
+            true => "finished",
+            false if files.keys().any(|p| p.contains(".imggen-tmp-")) => "killed mid-write",
+            false => "killed otherwise",
+        };
+        *outcomes.entry(state).or_default() += 1;
+        for (path, contents) in &files {
+            if path == MANIFEST || path.contains(".imggen-tmp-") {
+                continue;
+            }
+            assert!(
+                refs.iter().any(|r| r.get(path) == Some(contents)),
+                "round {round}: {path} is neither render's version"
+            );
+        }
+        for (variant, reference) in variants.iter().zip(&refs) {
+            let check = run(&args("check", "out", variant));
+            let code = check.status.code();
+            assert!(
+                code == Some(0) || code == Some(1),
+                "round {round}: check failed: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+            if code == Some(0) {
+                let mut rendered = files.clone();
+                rendered.remove(MANIFEST);
+                assert_eq!(
+                    &rendered, reference,
+                    "round {round}: current, but it is not"
+                );
+            }
+        }
+    }
+    eprintln!("kill points reached: {outcomes:?}");
+    assert!(
+        outcomes.len() >= 2,
+        "the kills all landed alike: {outcomes:?}"
+    );
+    for variant in variants {
+        let render = run(&args("render", "out", variant));
+        assert!(
+            render.status.success(),
+            "{}",
+            String::from_utf8_lossy(&render.stderr)
+        );
+        assert!(run(&args("check", "out", variant)).status.success());
+        assert!(temporaries(&tree(&dir.join("out"))).is_empty());
+        let left = walkdir::WalkDir::new(dir.join("out"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().contains(".imggen-tmp-"));
+        assert!(!left, "a folder set aside was left");
+    }
+}
+
 #[test]
 fn ten_concurrent_renders_into_one_folder_end_as_one_whole_render() {
     let test = Test::new();

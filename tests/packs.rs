@@ -129,12 +129,14 @@ fn dockerfile_as_folder(test: Test) -> Test {
     )
 }
 
-/// An output where an earlier render left the other kind (a file where a folder is needed, or
-/// a folder where a file goes) is refused by name, by `render` and `check`, nothing written.
+/// An output where the folder holds the other kind, not all of it imggen's own as it wrote
+/// it (a hand edit, a user's file), is refused by name, by `render` and `check`, nothing
+/// written.
 #[test]
-fn a_file_and_a_folder_never_turn_into_each_other() {
+fn a_file_or_folder_in_the_way_that_is_not_all_imggens_is_refused() {
     let said = "needs `out/python-runtime/Dockerfile` to be a folder, but it is a file; imggen \
-                never turns one into the other: remove `out/python-runtime/Dockerfile`";
+                turns one into the other only when all of it is imggen's own, unchanged since \
+                it wrote it, and this is not: remove `out/python-runtime/Dockerfile`";
     for command in ["render", "check"] {
         let output = Test::new().args(["render", "--out", "out"]).run();
         let before = output.read("out/.imggen-manifest.toml");
@@ -152,37 +154,85 @@ fn a_file_and_a_folder_never_turn_into_each_other() {
         );
         assert_eq!(output.read("out/python-runtime/Dockerfile"), "FROM x\n");
     }
+    // The pack's folder, with a file of the user's added: the built-in's file is refused.
     let output = dockerfile_as_folder(Test::new())
         .args(["render", "--pack-dir", "packs", "--out", "out"])
         .run();
-    assert!(output.exists("out/python-runtime/Dockerfile/x"));
-    let output = Test::new()
-        .file("out/python-runtime/Dockerfile/x", "kept\n")
+    std::fs::write(
+        output.dir.join("out/python-runtime/Dockerfile/NOTES"),
+        "mine\n",
+    )
+    .expect("write");
+    let before = output.tree("out");
+    let output = output
+        .then()
         .args(["render", "--out", "out"])
         .status(2)
         .stderr_contains(
-            "error: `out/python-runtime/Dockerfile` is a folder where imggen writes a file",
+            "`out/python-runtime/Dockerfile` is a folder where imggen writes a file; imggen \
+             turns one into the other only when all of it is imggen's own",
         )
         .run();
-    assert_eq!(output.read("out/python-runtime/Dockerfile/x"), "kept\n");
+    assert_eq!(output.tree("out"), before, "nothing may be written");
+    // Listing packs reads no output folder, whatever is in it.
+    Test::new()
+        .file("out/python-runtime/Dockerfile/x", "kept\n")
+        .args(["list", "packs"])
+        .stdout_contains(
+            "python-runtime       1.0.0   built-in                     The Python runtime image",
+        )
+        .stdout_contains("compose ")
+        .run();
 }
 
+/// A pack that turns an output file into a folder (a new version of it, or a pack on disk),
+/// and back: imggen's own unchanged file, or folder of them, gives way, and `check` agrees.
 #[test]
-fn two_outputs_where_one_would_hold_the_other_are_refused() {
-    Test::new()
-        .file(
-            "packs/python-runtime/pack.toml",
-            "extends = \"builtin:python-runtime\"\n\
-             [[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"python-runtime/Dockerfile\"\n\
-             [[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"python-runtime/Dockerfile/x\"\n",
-        )
+fn a_pack_that_turns_a_file_into_a_folder_and_back_is_followed() {
+    let output = dockerfile_as_folder(Test::new())
+        .args(["render", "--out", "out"])
+        .run();
+    let built_in = output.read("out/python-runtime/Dockerfile");
+    let output = output
+        .then()
         .args(["render", "--pack-dir", "packs", "--out", "out"])
-        .status(2)
-        .stderr(
-            "error: output `python-runtime/Dockerfile/x` of pack `python-runtime` and output \
-             `python-runtime/Dockerfile` of pack `python-runtime` cannot both be written: one \
-             would be a folder holding the other, which is a file; rename one of them\n",
-        )
+        .stdout_contains("1 created, 0 updated")
+        .stdout_contains("1 removed")
+        .run();
+    // The same Dockerfile, one level down (its header names the pack's folder).
+    let body = |text: &str| text.split_once('\n').map(|(_, rest)| rest.to_string());
+    let moved = output.read("out/python-runtime/Dockerfile/x");
+    assert_eq!(body(&moved), body(&built_in));
+    assert!(moved.contains("from packs/python-runtime."), "{moved}");
+    let output = output
+        .then()
+        .args(["check", "--pack-dir", "packs", "--out", "out"])
+        .run();
+    let output = output
+        .then()
+        .args(["render", "--out", "out"])
+        .stdout_contains("1 created, 0 updated")
+        .stdout_contains("1 removed")
+        .run();
+    assert_eq!(output.read("out/python-runtime/Dockerfile"), built_in);
+    let output = output.then().args(["check", "--out", "out"]).run();
+    let left: Vec<String> = output
+        .tree("out")
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.contains(".imggen-tmp-"))
+        .collect();
+    assert!(left.is_empty(), "left under a temporary name: {left:?}");
+    // `--force` also takes a hand-edited file of imggen's out of the way.
+    std::fs::write(
+        output.dir.join("out/python-runtime/Dockerfile"),
+        "FROM edited\n",
+    )
+    .expect("edit");
+    output
+        .then()
+        .args(["render", "--pack-dir", "packs", "--out", "out", "--force"])
+        .stdout_contains("1 removed")
         .run();
 }
 

@@ -235,8 +235,9 @@ fn a_blocked_output_path_fails_before_anything_is_written_and_names_it() {
         .status(2)
         .stderr(
             "error: `out/kerberos-test/Dockerfile` needs `out/kerberos-test` to be a folder, but \
-             it is a file; imggen never turns one into the other: remove `out/kerberos-test` \
-             (after keeping anything you added to it) and run imggen again; nothing was written\n",
+             it is a file; imggen turns one into the other only when all of it is imggen's own, \
+             unchanged since it wrote it, and this is not: remove `out/kerberos-test` (after \
+             keeping anything you added to it) and run imggen again; nothing was written\n",
         )
         .run();
     assert_eq!(output.tree("out"), blocked, "nothing may be written");
