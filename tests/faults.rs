@@ -82,9 +82,26 @@ fn references(dir: &Path) -> Vec<BTreeMap<String, Vec<u8>>> {
 /// After any fault: no file is half one version and half another, and `check` says "up to
 /// date" for a profile only when the folder is exactly that profile's render.
 fn assert_consistent(dir: &Path, refs: &[BTreeMap<String, Vec<u8>>], when: &str) {
-    let out = dir.join("out");
-    let files = tree(&out);
-    for (path, contents) in &files {
+    let files = tree(&dir.join("out"));
+    assert_whole_files(&files, refs, when);
+    for (profile, reference) in PROFILES.iter().zip(refs) {
+        assert_check_truthful(
+            dir,
+            &["-p", profile, "--out", "out"],
+            &files,
+            reference,
+            when,
+        );
+    }
+}
+
+/// Every file of `files` (but the manifest and temporaries) is one of `refs`' versions.
+fn assert_whole_files(
+    files: &BTreeMap<String, Vec<u8>>,
+    refs: &[BTreeMap<String, Vec<u8>>],
+    when: &str,
+) {
+    for (path, contents) in files {
         if path == MANIFEST || path.contains(".imggen-tmp-") {
             continue;
         }
@@ -93,22 +110,18 @@ fn assert_consistent(dir: &Path, refs: &[BTreeMap<String, Vec<u8>>], when: &str)
             "{when}: {path} is neither render's version"
         );
     }
-    for (profile, reference) in PROFILES.iter().zip(refs) {
-        assert_check_truthful(dir, profile, "out", &files, reference, when);
-    }
 }
 
-/// `check -p PROFILE --out OUT` answers 0 or 1, and 0 only when the folder's files (`files`,
-/// read from it) are exactly `reference`.
+/// `check ARGS` answers 0 or 1, and 0 only when the folder's files (`files`, read from it)
+/// are exactly `reference`.
 fn assert_check_truthful(
     dir: &Path,
-    profile: &str,
-    out: &str,
+    args: &[&str],
     files: &BTreeMap<String, Vec<u8>>,
     reference: &BTreeMap<String, Vec<u8>>,
     when: &str,
 ) {
-    let check = imggen(dir, &["check", "-p", profile, "--out", out]);
+    let check = imggen(dir, &[&["check"], args].concat());
     let code = check.status.code();
     assert!(
         code == Some(0) || code == Some(1),
@@ -120,7 +133,7 @@ fn assert_check_truthful(
         rendered.remove(MANIFEST);
         assert_eq!(
             &rendered, reference,
-            "{when}: check calls {out} up to date for {profile}, but it is not"
+            "{when}: check {args:?} calls the folder up to date, but it is not"
         );
     }
 }
@@ -185,25 +198,19 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
          path = \"python-runtime/Dockerfile/x\"\n",
     );
     let dir = test.dir();
-    let variants: [&[&str]; 2] = [&[], &["--pack-dir", "packs"]];
-    let args = |command: &str, out: &str, variant: &[&str]| -> Vec<String> {
-        [command, "-p", "debian-prebuilt", "--out", out]
-            .iter()
-            .chain(variant)
-            .map(|a| a.to_string())
-            .collect()
-    };
-    let run = |args: &[String]| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        imggen(&dir, &args)
+    let variants: [&[&str]; 2] = [
+        &["-p", "debian-prebuilt"],
+        &["-p", "debian-prebuilt", "--pack-dir", "packs"],
+    ];
+    let line = |command: &'static str, variant: &[&'static str], out: &'static str| {
+        [&[command][..], variant, &["--out", out]].concat()
     };
     let refs: Vec<BTreeMap<String, Vec<u8>>> = variants
         .iter()
-        .enumerate()
-        .map(|(n, variant)| {
-            let out = format!("ref-{n}");
-            assert!(run(&args("render", &out, variant)).status.success());
-            let mut files = tree(&dir.join(&out));
+        .zip(["ref-0", "ref-1"])
+        .map(|(variant, out)| {
+            assert!(imggen(&dir, &line("render", variant, out)).status.success());
+            let mut files = tree(&dir.join(out));
             files.remove(MANIFEST);
             files
         })
@@ -211,9 +218,7 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
     assert!(refs[1].contains_key("python-runtime/Dockerfile/x"));
     let mut outcomes = BTreeMap::<&str, usize>::new();
     for round in 0..40u64 {
-        let variant = variants[(round % 2) as usize];
-        let render = args("render", "out", variant);
-        let render: Vec<&str> = render.iter().map(String::as_str).collect();
+        let render = line("render", variants[(round % 2) as usize], "out");
         let status = killed_after(&dir, &render, round * 37 % 41 * 1000 + round * 131 % 1000);
         let files = tree(&dir.join("out"));
         let state = match status.success() {
@@ -222,31 +227,11 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
             false => "killed otherwise",
         };
         *outcomes.entry(state).or_default() += 1;
-        for (path, contents) in &files {
-            if path == MANIFEST || path.contains(".imggen-tmp-") {
-                continue;
-            }
-            assert!(
-                refs.iter().any(|r| r.get(path) == Some(contents)),
-                "round {round}: {path} is neither render's version"
-            );
-        }
+        let when = format!("round {round}");
+        assert_whole_files(&files, &refs, &when);
         for (variant, reference) in variants.iter().zip(&refs) {
-            let check = run(&args("check", "out", variant));
-            let code = check.status.code();
-            assert!(
-                code == Some(0) || code == Some(1),
-                "round {round}: check failed: {}",
-                String::from_utf8_lossy(&check.stderr)
-            );
-            if code == Some(0) {
-                let mut rendered = files.clone();
-                rendered.remove(MANIFEST);
-                assert_eq!(
-                    &rendered, reference,
-                    "round {round}: current, but it is not"
-                );
-            }
+            let check = [*variant, &["--out", "out"]].concat();
+            assert_check_truthful(&dir, &check, &files, reference, &when);
         }
     }
     eprintln!("kill points reached: {outcomes:?}");
@@ -255,19 +240,22 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
         "the kills all landed alike: {outcomes:?}"
     );
     for variant in variants {
-        let render = run(&args("render", "out", variant));
+        let render = imggen(&dir, &line("render", variant, "out"));
         assert!(
             render.status.success(),
             "{}",
             String::from_utf8_lossy(&render.stderr)
         );
-        assert!(run(&args("check", "out", variant)).status.success());
-        assert!(temporaries(&tree(&dir.join("out"))).is_empty());
+        assert!(
+            imggen(&dir, &line("check", variant, "out"))
+                .status
+                .success()
+        );
         let left = walkdir::WalkDir::new(dir.join("out"))
             .into_iter()
             .filter_map(Result::ok)
             .any(|e| e.file_name().to_string_lossy().contains(".imggen-tmp-"));
-        assert!(!left, "a folder set aside was left");
+        assert!(!left, "a file or folder left under a temporary name");
     }
 }
 
@@ -532,7 +520,7 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
             let out = format!("out/{name}");
             let reference = &refs[(round % 2) as usize][name];
             let when = format!("round {round}");
-            assert_check_truthful(&dir, name, &out, &files, reference, &when);
+            assert_check_truthful(&dir, &["-p", name, "--out", &out], &files, reference, &when);
         }
     }
     eprintln!("render --all finished in some rounds, killed in others: {states:?}");
