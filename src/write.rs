@@ -48,6 +48,10 @@ pub struct Plan {
     /// that turned a file into a folder, or the reverse): set aside under a temporary name
     /// before staging, removed with the files no longer rendered (all of them in `remove`).
     pub set_aside: Vec<String>,
+    /// The bytes the plan read of each file it updates or removes, read under the folder's
+    /// lock: the marker's hashes and a rollback's old contents come from them, not from
+    /// reading each file again.
+    pub old: std::collections::BTreeMap<String, Vec<u8>>,
     /// Executing it would write nothing: every file and the manifest are already what this
     /// render writes, and no interrupted render left anything to finish (known only to
     /// [`plan_job`]; `false` otherwise).
@@ -209,6 +213,7 @@ fn plan_against(
                     plan.conflicts.push(target);
                 }
                 plan.update.push(path.clone());
+                plan.old.insert(path.clone(), existing);
             }
         }
     }
@@ -219,7 +224,8 @@ fn plan_against(
         match read_output(dir, lock, path, OLD_FILE_GUESS)? {
             None => {}
             Some(existing) if force || previous.written(path, &existing) == Some(true) => {
-                plan.remove.push(path.clone())
+                plan.remove.push(path.clone());
+                plan.old.insert(path.clone(), existing);
             }
             Some(_) => plan.keep.push(path.clone()),
         }
@@ -333,7 +339,8 @@ pub fn execute(files: &Files, manifest: &Manifest, dir: &Path, force: bool) -> R
 /// A folder being written: its lock, what it held, and what goes in.
 struct Open<'a> {
     job: &'a Job<'a>,
-    lock: Option<FolderLock>,
+    /// Held until the folder is written: no other imggen reads or writes it meanwhile.
+    _lock: Option<FolderLock>,
     manifest_path: PathBuf,
     old_manifest: Option<Vec<u8>>,
     plan: Plan,
@@ -437,7 +444,7 @@ fn open_folder<'a>(job: &'a Job<'a>, lock: Option<FolderLock>, force: bool) -> R
     let changes = changes(&plan, &previous);
     Ok(Open {
         job,
-        lock,
+        _lock: lock,
         manifest_path,
         old_manifest,
         plan,
@@ -477,12 +484,7 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             set_aside(folder)?;
         }
         if folder.changes {
-            folder.staged = stage(
-                folder.job.files,
-                &folder.plan,
-                folder.job.dir,
-                folder.lock.as_ref(),
-            )?;
+            folder.staged = stage(folder.job.files, &folder.plan, folder.job.dir)?;
         }
         Ok(())
     });
@@ -622,10 +624,8 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
     let dir = folder.job.dir;
     let mut marker = folder.complete.clone();
     marker.incomplete = true;
-    for path in folder.plan.update.iter().chain(&folder.plan.remove) {
-        if let Some(old) = read_output(dir, folder.lock.as_ref(), path, OLD_FILE_GUESS)? {
-            marker.replacing.insert(path.clone(), manifest::hash(&old));
-        }
+    for (path, old) in &folder.plan.old {
+        marker.replacing.insert(path.clone(), manifest::hash(old));
     }
     let path = &folder.manifest_path;
     let temp = dir.join(MARKER_TEMPORARY);
@@ -702,7 +702,7 @@ struct Staged {
     old: Option<(Vec<u8>, u32)>,
 }
 
-fn stage(files: &Files, plan: &Plan, dir: &Path, lock: Option<&FolderLock>) -> Result<Vec<Staged>> {
+fn stage(files: &Files, plan: &Plan, dir: &Path) -> Result<Vec<Staged>> {
     let mut staged = Vec::new();
     // Each folder made once (the output folder exists already).
     let mut made = std::collections::BTreeSet::from([dir.to_path_buf()]);
@@ -713,11 +713,12 @@ fn stage(files: &Files, plan: &Plan, dir: &Path, lock: Option<&FolderLock>) -> R
         let folder = target.parent().unwrap_or(dir).to_path_buf();
         let mode = if file.executable { 0o755 } else { 0o644 };
         // What a rollback puts back: only an updated file had something before.
-        let old = if replaces {
-            read_output(dir, lock, path, file.contents.len())?
-                .map(|bytes| (bytes, crate::files::mode_of(&target).unwrap_or(0o644)))
-        } else {
-            None
+        let old = match replaces {
+            true => plan.old.get(path).map(|bytes| {
+                let mode = crate::files::mode_of(&target).unwrap_or(0o644);
+                (bytes.clone(), mode)
+            }),
+            false => None,
         };
         let folder_made = if made.contains(&folder) {
             Ok(())
