@@ -310,6 +310,90 @@ fn hex_char(chars: &mut std::str::Chars<'_>, digits: usize) -> Option<char> {
     char::from_u32(code)
 }
 
+/// The body of `manifest` as the TOML writer lays it out (`toml_edit`'s pretty form), written
+/// directly, or `None` when a string holds a character that could make that writer pick
+/// another form (quotes, backslashes, controls, non-ASCII...): the caller then uses the
+/// writer. The property test below holds it to the writer, byte for byte, so an existing
+/// folder's manifest stays current.
+pub fn write(manifest: &Manifest) -> Option<String> {
+    let mut out = String::with_capacity(256 + 96 * manifest.files.len());
+    value_line(&mut out, "profile", &manifest.profile)?;
+    for (key, list, always) in [
+        ("profiles", &manifest.profiles, false),
+        ("sets", &manifest.sets, false),
+        ("chain", &manifest.chain, true),
+    ] {
+        if list.is_empty() && !always {
+            continue;
+        }
+        out.push_str(key);
+        out.push_str(" = [");
+        match list.as_slice() {
+            [] => {}
+            [one] => quoted(&mut out, one)?,
+            many => {
+                for item in many {
+                    out.push_str("\n    ");
+                    quoted(&mut out, item)?;
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+        }
+        out.push_str("]\n");
+    }
+    if manifest.incomplete {
+        out.push_str("incomplete = true\n");
+    }
+    for (name, table, always) in [
+        ("packs", &manifest.packs, true),
+        ("files", &manifest.files, true),
+        ("replacing", &manifest.replacing, false),
+    ] {
+        if table.is_empty() && !always {
+            continue;
+        }
+        out.push_str("\n[");
+        out.push_str(name);
+        out.push_str("]\n");
+        for (key, value) in table {
+            value_line(&mut out, key, value)?;
+        }
+    }
+    Some(out)
+}
+
+/// `key = "value"`, the key bare when it can be.
+fn value_line(out: &mut String, key: &str, value: &str) -> Option<()> {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        out.push_str(key);
+    } else {
+        quoted(out, key)?;
+    }
+    out.push_str(" = ");
+    quoted(out, value)?;
+    out.push('\n');
+    Some(())
+}
+
+/// `"text"`, when every character of `text` is written as itself in any string form.
+fn quoted(out: &mut String, text: &str) -> Option<()> {
+    let plain = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"./_-:@+=,".contains(&b));
+    if !plain {
+        return None;
+    }
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,7 +451,48 @@ mod tests {
             .prop_map(|(p, l, m, i)| manifest_of(p, l, m, i))
     }
 
+    /// A manifest of the characters the direct writer writes itself (every shape of list and
+    /// table, empty ones included), so that the comparison below is made on every case.
+    fn plain_manifest() -> impl Strategy<Value = Manifest> {
+        let text = || "[a-zA-Z0-9./_:@+=,-]{0,10}";
+        let list = move || proptest::collection::vec(text(), 0..4);
+        let map = move || proptest::collection::btree_map(text(), text(), 0..4);
+        (
+            text(),
+            [list(), list(), list()],
+            [map(), map(), map()],
+            any::<bool>(),
+        )
+            .prop_map(|(p, l, m, i)| manifest_of(p, l, m, i))
+    }
+
     proptest! {
+        /// On names, paths and hashes, the direct writer writes what the TOML writer does,
+        /// byte for byte.
+        #[test]
+        fn writes_plain_manifests_as_the_toml_writer_does(m in plain_manifest()) {
+            let toml = toml_edit::ser::to_string_pretty(&m).expect("plain data");
+            prop_assert_eq!(write(&m), Some(toml));
+        }
+
+        /// The direct writer writes what the TOML writer does, byte for byte, or leaves it to
+        /// it; and it writes names and hashes as imggen makes them.
+        #[test]
+        fn writes_what_the_toml_writer_does(m in manifest()) {
+            let toml = toml_edit::ser::to_string_pretty(&m).expect("plain data");
+            let direct = write(&m);
+            if let Some(direct) = &direct {
+                prop_assert_eq!(direct, &toml);
+            }
+            let plain = |s: &String| s.chars().all(|c| c.is_ascii_alphanumeric() || "./_-".contains(c));
+            let strings = [&m.profile].into_iter()
+                .chain(m.profiles.iter().chain(&m.sets).chain(&m.chain))
+                .chain([&m.packs, &m.files, &m.replacing].into_iter().flat_map(|t| t.iter().flat_map(|(k, v)| [k, v])));
+            if strings.clone().all(plain) {
+                prop_assert!(direct.is_some(), "{}", toml);
+            }
+        }
+
         /// Whatever imggen writes, the fast reader reads back as written, or leaves it to the
         /// TOML parser.
         #[test]

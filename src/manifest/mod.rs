@@ -131,7 +131,10 @@ impl Manifest {
     }
 
     pub fn to_text(&self) -> String {
-        let body = toml_edit::ser::to_string_pretty(self).expect("the manifest is plain data");
+        // Written directly (names, paths and hashes), or by the TOML writer, to the same bytes.
+        let body = layout::write(self).unwrap_or_else(|| {
+            toml_edit::ser::to_string_pretty(self).expect("the manifest is plain data")
+        });
         format!(
             "# Written by imggen: the files it generated in this folder, with their hashes.\n\
              # Do not edit by hand; `imggen render` rewrites it.\n{body}"
