@@ -439,11 +439,12 @@ mod tests {
         ]
     }
 
-    fn manifest() -> impl Strategy<Value = Manifest> {
-        let list = || proptest::collection::vec(text(), 0..4);
-        let map = || proptest::collection::btree_map(text(), text(), 0..4);
+    /// A manifest of strings from `text`: every shape of list and table, empty ones included.
+    fn manifest_from(text: BoxedStrategy<String>) -> impl Strategy<Value = Manifest> {
+        let list = || proptest::collection::vec(text.clone(), 0..4);
+        let map = || proptest::collection::btree_map(text.clone(), text.clone(), 0..4);
         (
-            text(),
+            text.clone(),
             [list(), list(), list()],
             [map(), map(), map()],
             any::<bool>(),
@@ -451,19 +452,14 @@ mod tests {
             .prop_map(|(p, l, m, i)| manifest_of(p, l, m, i))
     }
 
-    /// A manifest of the characters the direct writer writes itself (every shape of list and
-    /// table, empty ones included), so that the comparison below is made on every case.
+    fn manifest() -> impl Strategy<Value = Manifest> {
+        manifest_from(text().boxed())
+    }
+
+    /// A manifest of the characters the direct writer writes itself, so that the comparison
+    /// below is made on every case.
     fn plain_manifest() -> impl Strategy<Value = Manifest> {
-        let text = || "[a-zA-Z0-9./_:@+=,-]{0,10}";
-        let list = move || proptest::collection::vec(text(), 0..4);
-        let map = move || proptest::collection::btree_map(text(), text(), 0..4);
-        (
-            text(),
-            [list(), list(), list()],
-            [map(), map(), map()],
-            any::<bool>(),
-        )
-            .prop_map(|(p, l, m, i)| manifest_of(p, l, m, i))
+        manifest_from("[a-zA-Z0-9./_:@+=,-]{0,10}".boxed())
     }
 
     proptest! {
