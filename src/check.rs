@@ -78,7 +78,9 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
         }
     }
     for path in previous.paths() {
-        if !files.contains_key(path) && dir.join(path).exists() {
+        // A file, not the folder a restructure put in its place.
+        let file = std::fs::symlink_metadata(dir.join(path)).is_ok_and(|meta| !meta.is_dir());
+        if !files.contains_key(path) && file {
             drift.stale.push(path.clone());
         }
     }

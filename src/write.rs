@@ -221,7 +221,13 @@ fn plan_against(
         if files.contains_key(path) {
             continue;
         }
-        match read_output(dir, lock, path, OLD_FILE_GUESS)? {
+        // Where the other kind now stands (a restructure a killed render carried out), the
+        // old file is gone.
+        let old = match read_output(dir, lock, path, OLD_FILE_GUESS) {
+            Err(Error::InTheWay { .. }) => None,
+            read => read?,
+        };
+        match old {
             None => {}
             Some(existing) if force || previous.written(path, &existing) == Some(true) => {
                 plan.remove.push(path.clone());

@@ -185,6 +185,64 @@ fn a_file_or_folder_in_the_way_that_is_not_all_imggens_is_refused() {
         .run();
 }
 
+/// A render killed after it turned the Dockerfile into a folder, before it finished: the
+/// manifest, still marked incomplete, records the old file being replaced where a folder now
+/// stands. The next render of either kind finishes the folder (the old file is gone, not a
+/// folder in its way).
+#[test]
+fn a_restructure_killed_before_its_manifest_is_finished_by_the_next_render() {
+    let output = dockerfile_as_folder(Test::new())
+        .args(["render", "--out", "out"])
+        .run();
+    let old = output.read("out/.imggen-manifest.toml");
+    let old_hash = old
+        .lines()
+        .find_map(|l| l.strip_prefix("\"python-runtime/Dockerfile\" = "))
+        .expect("the built-in render records its Dockerfile")
+        .to_string();
+    let output = output
+        .then()
+        .args(["render", "--pack-dir", "packs", "--out", "out"])
+        .run();
+    // The marker as the killed render left it: incomplete, with the old file's hash.
+    let marker = format!(
+        "{}\n[replacing]\n\"python-runtime/Dockerfile\" = {old_hash}\n",
+        output
+            .read("out/.imggen-manifest.toml")
+            .replace("\n[packs]", "incomplete = true\n\n[packs]")
+    );
+    for args in [&["--pack-dir", "packs"][..], &[]] {
+        std::fs::write(output.dir.join("out/.imggen-manifest.toml"), &marker).expect("write");
+        let check = [&["check", "--out", "out"][..], args].concat();
+        let render = [&["render", "--out", "out"][..], args].concat();
+        let run = |command: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
+                .args(command)
+                .current_dir(&output.dir)
+                .output()
+                .expect("imggen runs")
+        };
+        assert_eq!(
+            run(&check).status.code(),
+            Some(1),
+            "{args:?}: reported unfinished"
+        );
+        let rendered = run(&render);
+        assert!(
+            rendered.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        assert_eq!(run(&check).status.code(), Some(0), "{args:?}: finished");
+        // Back to the pack's layout for the next round.
+        assert!(
+            run(&["render", "--out", "out", "--pack-dir", "packs"])
+                .status
+                .success()
+        );
+    }
+}
+
 /// A pack that turns an output file into a folder (a new version of it, or a pack on disk),
 /// and back: imggen's own unchanged file, or folder of them, gives way, and `check` agrees.
 #[test]
