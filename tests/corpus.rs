@@ -7,21 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::helper::{Output, Test};
+use crate::helper::{Output, Test, copy_tree};
 
 const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad");
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
-        let entry = entry.expect("walk fixture");
-        let target = to.join(entry.path().strip_prefix(from).expect("under root"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 /// A folder with a previous render and a user's own file in `out/`.
 fn workspace() -> Output {

@@ -232,3 +232,21 @@ pub fn rendered_with_extra_script() -> Output {
     std::fs::write(out.join("notes.txt"), "outside every build context\n").expect("write");
     output
 }
+
+/// `from` copied to `to` as it is (links copied as links).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let target = to.join(entry.path().strip_prefix(from).expect("under root"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else if entry.file_type().is_symlink() {
+            let link = std::fs::read_link(entry.path()).expect("read link");
+            std::os::unix::fs::symlink(link, &target).expect("link");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

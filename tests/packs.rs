@@ -211,35 +211,22 @@ fn a_restructure_killed_before_its_manifest_is_finished_by_the_next_render() {
             .read("out/.imggen-manifest.toml")
             .replace("\n[packs]", "incomplete = true\n\n[packs]")
     );
-    for args in [&["--pack-dir", "packs"][..], &[]] {
-        std::fs::write(output.dir.join("out/.imggen-manifest.toml"), &marker).expect("write");
-        let check = [&["check", "--out", "out"][..], args].concat();
-        let render = [&["render", "--out", "out"][..], args].concat();
-        let run = |command: &[&str]| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
-                .args(command)
-                .current_dir(&output.dir)
-                .output()
-                .expect("imggen runs")
+    // With the pack (the render the kill stopped), then without it (the built-in's layout).
+    let mut output = output;
+    for pack in [true, false] {
+        let with_pack = |test: Test| match pack {
+            true => test.args(["--pack-dir", "packs"]),
+            false => test,
         };
-        assert_eq!(
-            run(&check).status.code(),
-            Some(1),
-            "{args:?}: reported unfinished"
-        );
-        let rendered = run(&render);
-        assert!(
-            rendered.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&rendered.stderr)
-        );
-        assert_eq!(run(&check).status.code(), Some(0), "{args:?}: finished");
+        let test = output.then().file("out/.imggen-manifest.toml", &marker);
+        let test = with_pack(test.args(["check", "--out", "out"])).status(1);
+        let test = with_pack(test.run().then().args(["render", "--out", "out"]));
+        let test = with_pack(test.run().then().args(["check", "--out", "out"]));
         // Back to the pack's layout for the next round.
-        assert!(
-            run(&["render", "--out", "out", "--pack-dir", "packs"])
-                .status
-                .success()
-        );
+        let test = test.run().then();
+        output = test
+            .args(["render", "--pack-dir", "packs", "--out", "out"])
+            .run();
     }
 }
 
