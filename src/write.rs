@@ -564,10 +564,14 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         }
         Ok(())
     })?;
-    // Subfolders the renames went into, for systems without `syncfs`.
+    // Subfolders the renames went into, and those that held what was set aside (removed
+    // now), for systems without `syncfs`.
     let mut folders: Vec<&Path> = open
         .iter()
-        .flat_map(|o| o.staged.iter().filter_map(|s| s.target.parent()))
+        .flat_map(|o| {
+            let renamed = o.staged.iter().filter_map(|s| s.target.parent());
+            renamed.chain(o.aside.iter().filter_map(|(_, temp)| temp.parent()))
+        })
         .chain(dirs.iter().map(PathBuf::as_path))
         .collect();
     folders.sort();
