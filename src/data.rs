@@ -81,18 +81,15 @@ impl<'de> serde::de::Visitor<'de> for DataVisitor {
 }
 
 impl Data {
-    /// The error for an array or a table where one scalar (`what`) belongs.
-    pub fn not_scalar<E: serde::de::Error>(&self, what: &str) -> E {
-        let found = match self {
-            Self::List(_) => "an array",
-            Self::Table(_) => "a table",
+    /// What kind of value this is, in a TOML author's words.
+    pub fn kind(&self) -> &'static str {
+        match self {
             Self::Bool(_) => "a boolean",
             Self::Int(_) | Self::Float(_) => "a number",
             Self::Text(_) => "a string",
-        };
-        E::custom(format_args!(
-            "expected a number, a boolean or a string ({what}), found {found}"
-        ))
+            Self::List(_) => "an array",
+            Self::Table(_) => "a table",
+        }
     }
 }
 

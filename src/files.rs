@@ -573,6 +573,14 @@ impl Drop for PrivateDir {
     }
 }
 
+/// Removes `path`: a file (or a link, never followed), or a folder with everything in it.
+pub fn remove_entry(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        _ => std::fs::remove_file(path),
+    }
+}
+
 /// Writes `contents` with `mode` to the new file `path`, not yet flushed: staging writes many
 /// files, then makes them durable at once ([`flush`]). Never into a file that is there already,
 /// nor through a link there: that is an error (`AlreadyExists`).

@@ -556,11 +556,7 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
             remove_empty_parents(&target, folder.job.dir);
         }
         for (_, temp) in &folder.aside {
-            match std::fs::symlink_metadata(temp) {
-                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(temp),
-                _ => std::fs::remove_file(temp),
-            }
-            .map_err(write_error(temp))?;
+            crate::files::remove_entry(temp).map_err(write_error(temp))?;
         }
         Ok(())
     })?;
@@ -692,14 +688,11 @@ fn paths(owned: &[PathBuf]) -> Vec<&Path> {
     owned.iter().map(PathBuf::as_path).collect()
 }
 
-/// Temporary files (and folders set aside) an interrupted imggen left (only called under the lock, when none of ours
-/// exist). Links are not followed.
+/// Temporary files (and folders set aside) an interrupted imggen left (only called under the
+/// lock, when none of ours exist). Links are not followed.
 fn remove_temporaries(dir: &Path) {
     for leftover in crate::files::temporaries(dir) {
-        let _ = match std::fs::symlink_metadata(&leftover) {
-            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(leftover),
-            _ => std::fs::remove_file(leftover),
-        };
+        let _ = crate::files::remove_entry(&leftover);
     }
 }
 

@@ -205,6 +205,17 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
     let line = |command: &'static str, variant: &[&'static str], out: &'static str| {
         [&[command][..], variant, &["--out", out]].concat()
     };
+    // A render of `variant` into `out` succeeds, and `check` then calls the folder current.
+    let finishes = |variant: &[&'static str], out: &'static str, when: &str| {
+        let render = imggen(&dir, &line("render", variant, out));
+        assert!(
+            render.status.success(),
+            "{when}: {variant:?} did not finish the folder: {}",
+            String::from_utf8_lossy(&render.stderr)
+        );
+        let check = imggen(&dir, &line("check", variant, out));
+        assert!(check.status.success(), "{when}: {variant:?} not current");
+    };
     let refs: Vec<BTreeMap<String, Vec<u8>>> = variants
         .iter()
         .zip(["ref-0", "ref-1"])
@@ -240,17 +251,7 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
         crate::helper::copy_tree(&dir.join("out"), &copy);
         let first = (round / 2 % 2) as usize;
         for variant in [variants[first], variants[1 - first]] {
-            let repaired = imggen(&dir, &line("render", variant, "repair"));
-            assert!(
-                repaired.status.success(),
-                "{when}: {variant:?} did not finish what the kill left: {}",
-                String::from_utf8_lossy(&repaired.stderr)
-            );
-            assert!(
-                imggen(&dir, &line("check", variant, "repair"))
-                    .status
-                    .success()
-            );
+            finishes(variant, "repair", &when);
         }
     }
     eprintln!("kill points reached: {outcomes:?}");
@@ -259,17 +260,7 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
         "the kills all landed alike: {outcomes:?}"
     );
     for variant in variants {
-        let render = imggen(&dir, &line("render", variant, "out"));
-        assert!(
-            render.status.success(),
-            "{}",
-            String::from_utf8_lossy(&render.stderr)
-        );
-        assert!(
-            imggen(&dir, &line("check", variant, "out"))
-                .status
-                .success()
-        );
+        finishes(variant, "out", "after the last kill");
         let left = walkdir::WalkDir::new(dir.join("out"))
             .into_iter()
             .filter_map(Result::ok)

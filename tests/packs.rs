@@ -175,14 +175,7 @@ fn a_file_or_folder_in_the_way_that_is_not_all_imggens_is_refused() {
         .run();
     assert_eq!(output.tree("out"), before, "nothing may be written");
     // Listing packs reads no output folder, whatever is in it.
-    Test::new()
-        .file("out/python-runtime/Dockerfile/x", "kept\n")
-        .args(["list", "packs"])
-        .stdout_contains(
-            "python-runtime       1.0.0   built-in                     The Python runtime image",
-        )
-        .stdout_contains("compose ")
-        .run();
+    crate::render::lists_the_packs(Test::new().file("out/python-runtime/Dockerfile/x", "kept\n"));
 }
 
 /// A render killed after it turned the Dockerfile into a folder, before it finished: the

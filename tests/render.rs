@@ -209,15 +209,19 @@ fn set_overrides_are_named_in_the_header() {
     );
 }
 
-#[test]
-fn list_packs_shows_name_version_and_description() {
-    Test::new()
-        .args(["list", "packs"])
+/// `list packs` in `test`'s folder shows each pack's name, version, origin and description.
+pub fn lists_the_packs(test: Test) -> crate::helper::Output {
+    test.args(["list", "packs"])
         .stdout_contains(
             "python-runtime       1.0.0   built-in                     The Python runtime image",
         )
         .stdout_contains("compose ")
-        .run();
+        .run()
+}
+
+#[test]
+fn list_packs_shows_name_version_and_description() {
+    lists_the_packs(Test::new());
 }
 
 #[test]

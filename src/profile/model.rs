@@ -290,7 +290,10 @@ impl<'de> Deserialize<'de> for SettingValue {
             Data::Int(i) => Ok(Self::Int(i)),
             Data::Float(f) => Ok(Self::Float(f)),
             Data::Text(t) => Ok(Self::Text(t)),
-            other => Err(other.not_scalar("one postgresql.conf value")),
+            other => Err(serde::de::Error::custom(format_args!(
+                "expected a number, a boolean or a string (one postgresql.conf value), found {}",
+                other.kind()
+            ))),
         }
     }
 }
