@@ -437,7 +437,7 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
     result $? "$profile" "all" "imggen test --engine buildah: $(tail -n 1 "$log")" "$(cat "$log")"
 done
 
-# --- imggen apply on the platform fixture: PostgreSQL's first start runs the platform's own
+# --- imggen apply on the platform's real checkout: PostgreSQL's first start runs its own
 # init-databases.sh and imggen's script side by side, with the environment the merged Compose
 # configuration gives the service (the real Compose v2, from validate.sh's venv).
 compose=${IMGGEN_VENV:-$root/.venv}/bin/docker-compose
@@ -448,12 +448,17 @@ fi
 platform_postgres() { # platform_postgres NAME PROFILE-ARGS...: apply, build, start; sets pg_port, pg_ctr
     local name=$1 checkout=$work/platform-$1 env_args=() line
     shift
-    cp -r tests/platform "$checkout"
-    # The password of an owner imggen creates goes where the platform passes it to PostgreSQL.
-    printf 'AIRFLOW_DB_PASSWORD=e2e-airflow\n' >>"$checkout/platform-bootstrap/.env"
+    copy_checkout "$checkout" || return 1
+    # platform-bootstrap/.env as the platform's Python wizard writes it (the passwords), and
+    # the password of an owner imggen creates, where the platform passes it to PostgreSQL.
+    printf '%s\n' 'ENABLE_OPENMETADATA=true' 'PLATFORM_DB_PASSWORD=s3cret-admin-Pa55' \
+        'OPENMETADATA_DB_PASSWORD=s3cret-om-Pa55' 'AIRFLOW_DB_PASSWORD=e2e-airflow' >"$checkout/platform-bootstrap/.env"
     "$imggen" apply --platform "$checkout" "$@" >"$work/apply-$name.log" 2>&1 \
         || { result 1 "apply/$name" postgres "imggen apply" "$(cat "$work/apply-$name.log")"; return 1; }
-    (cd "$checkout/platform-infrastructure" && "$compose" config --format json) >"$work/config-$name.json" \
+    # What `make start` gives Compose: platform-bootstrap/.env exported (the Makefile's
+    # `-include` and `export`), over the project's own .env.
+    (cd "$checkout/platform-infrastructure" && set -a && . ../platform-bootstrap/.env && set +a \
+        && "$compose" config --format json) >"$work/config-$name.json" \
         || { result 1 "apply/$name" postgres "docker compose config"; return 1; }
     while IFS= read -r line; do env_args+=(--env "$line"); done < <(python3 -c '
 import json, sys
@@ -465,7 +470,7 @@ for key, value in sorted((service.get("environment") or {}).items()):
     pg_port=$(free_port)
     pg_ctr=$(buildah from --pull=never "e2e/apply-$name") || return 1
     containers+=("$pg_ctr")
-    buildah copy --chmod 0755 "$pg_ctr" tests/platform/platform-infrastructure/postgres/init-databases.sh \
+    buildah copy --chmod 0755 "$pg_ctr" "$checkout/platform-infrastructure/postgres/init-databases.sh" \
         /docker-entrypoint-initdb.d/init-databases.sh >/dev/null
     buildah run "${env_args[@]}" "$pg_ctr" -- docker-entrypoint.sh postgres -c port="$pg_port" \
         -c listen_addresses=127.0.0.1 >"$work/pg-apply-$name.log" 2>&1 &

@@ -39,3 +39,11 @@ build_imggen() {
     # shellcheck disable=SC2034 # read by the scripts that source this file
     imggen=$(pwd)/target/debug/imggen
 }
+
+# copy_checkout DIR: a writable copy of the platform's real checkout (read-only test data in
+# ../shared/platform-upstream/checkout) at DIR. Run from the repository root.
+copy_checkout() {
+    local upstream=../shared/platform-upstream/checkout
+    [ -f "$upstream/platform-bootstrap/Makefile" ] || { echo "no platform checkout at $upstream" >&2; return 1; }
+    cp -r "$upstream" "$1" && chmod -R u+w "$1"
+}

@@ -89,15 +89,18 @@ for selection in "${selections[@]}"; do
     done
 done
 
-# `imggen apply` on a copy of the platform fixture, read back by the real Compose v2 in each
-# project: what apply changed in the merged configuration, and what it must not have.
+# `imggen apply` on a copy of the platform's real checkout, read back by the real Compose v2 in
+# each project: what apply changed in the merged configuration, and what it must not have.
 compose_config() { # compose_config PROJECT-DIR OUT.json
     (cd "$1" && "$venv/bin/docker-compose" config --format json >"$2")
 }
 for profile in debian-prebuilt corporate-hardened; do
     checkout=$work/platform-$profile
-    cp -r tests/platform "$checkout"
-    for project in platform-infrastructure openmetadata kerberos platform-bootstrap; do
+    copy_checkout "$checkout"
+    # platform-bootstrap/.env as the platform's Python wizard writes it (the server's env_file).
+    printf '%s\n' '# Platform Bootstrap Configuration' 'ENABLE_OPENMETADATA=true' 'ENABLE_KERBEROS=false' \
+        'PLATFORM_DB_PASSWORD=s3cret-admin' 'OPENMETADATA_DB_PASSWORD=s3cret-om' >"$checkout/platform-bootstrap/.env"
+    for project in platform-infrastructure openmetadata kerberos; do
         # A project without a .env yet gets one from .env.example: compare with that too.
         [ -f "$checkout/$project/.env" ] || cp "$checkout/$project/.env.example" "$checkout/$project/.env"
         if [ "$profile" = corporate-hardened ] && [ "$project" = openmetadata ]; then
@@ -111,7 +114,7 @@ for profile in debian-prebuilt corporate-hardened; do
         run "apply/$profile" "$project: docker compose config before" compose_config "$checkout/$project" "$work/$profile-$project-before.json"
     done
     run "apply/$profile" "imggen apply" "$imggen" apply --platform "$checkout" -p "$profile"
-    for project in platform-infrastructure openmetadata kerberos platform-bootstrap; do
+    for project in platform-infrastructure openmetadata kerberos; do
         run "apply/$profile" "$project: docker compose config after" compose_config "$checkout/$project" "$work/$profile-$project-after.json"
         run "apply/$profile" "$project: only images and builds changed (Compose v2 config)" \
             "$venv/bin/python" scripts/validate/check_apply.py "$work/$profile-$project-before.json" \

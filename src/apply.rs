@@ -43,6 +43,9 @@ struct Record {
     /// Files imggen wrote in the checkout (path relative to it) → hash of what it wrote.
     #[serde(default)]
     files: BTreeMap<String, String>,
+    /// Entry of the wizard's `platform-config.yaml` → the value imggen wrote.
+    #[serde(default)]
+    config: BTreeMap<String, String>,
 }
 
 /// One file of the checkout as it is and as `apply` would leave it.
@@ -53,7 +56,9 @@ struct Change {
     before: Option<Vec<u8>>,
     after: Option<Vec<u8>>,
     /// `.env` keys set, for the report.
-    keys: Vec<String>,
+    keys: Vec<KeyChange>,
+    /// A new `.env` made from the project's `.env.example`.
+    from_example: bool,
 }
 
 /// What a run found and would do.
@@ -69,8 +74,8 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     let platform = &request.platform;
     let missing: Vec<String> = PROJECTS
         .iter()
-        .filter(|p| !platform.join(p.folder).join("docker-compose.yml").is_file())
-        .map(|p| format!("{}/docker-compose.yml", p.folder))
+        .filter(|p| !platform.join(p.folder).join(p.marker).is_file())
+        .map(|p| format!("{}/{}", p.folder, p.marker))
         .collect();
     if !missing.is_empty() {
         return Err(Error::NotAPlatform {
@@ -98,27 +103,28 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         ..Record::default()
     };
     let images = crate::resolve::images(&r.profile, &r.lock);
+    let mut envs = PROJECTS
+        .iter()
+        .map(|project| EnvFile::read(&checkout, project))
+        .collect::<Result<Vec<_>>>()?;
+    let decisions = decide(&envs, &env, &record, request.force)?;
+    let kept: Vec<String> = decisions
+        .iter()
+        .filter_map(|(key, d)| d.kept.as_ref().map(|k| k.line(key, &d.profile)))
+        .collect();
+    let inputs = OverrideInputs {
+        checkout: &checkout,
+        r: &r,
+        images: &images,
+        decisions: &decisions,
+        out: &out,
+        record: &record,
+        force: request.force,
+    };
     let mut changes = Vec::new();
-    let mut kept = Vec::new();
-    for project in &PROJECTS {
-        let env_file = env_change(
-            &checkout,
-            project,
-            &env,
-            &record,
-            request.force,
-            &mut next,
-            &mut kept,
-        )?;
-        let override_file = override_change(
-            &checkout,
-            project,
-            &r,
-            &images,
-            &out,
-            &record,
-            request.force,
-        )?;
+    for (project, file) in PROJECTS.iter().zip(&mut envs) {
+        let env_file = file.change(&decisions, &record, &mut next)?;
+        let override_file = override_change(&inputs, project)?;
         if let Some(change) = &override_file
             && let Some(after) = &change.after
         {
@@ -129,6 +135,10 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         changes.push(env_file);
         changes.extend(override_file);
     }
+    let (wizard, wizard_kept) =
+        wizard_config_change(&checkout, &decisions, &record, request.force, &mut next)?;
+    changes.extend(wizard);
+    let kept: Vec<String> = kept.into_iter().chain(wizard_kept).collect();
     changes.retain(|c| c.before != c.after);
     // Refused before anything is written, and before a diff could show what a link reaches.
     for change in &changes {
@@ -149,6 +159,8 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             )
         })
         .collect();
+    // The notes are for a run that changes something: an applied checkout is not told again.
+    let notes = if differs { notes } else { Vec::new() };
     for line in kept.iter().chain(&notes) {
         let _ = writeln!(report, "{line}");
     }
@@ -159,7 +171,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         "written": !(request.check || request.dry_run),
         "files": changes
             .iter()
-            .map(|c| serde_json::json!({ "path": c.path, "action": c.verb(), "keys": c.keys }))
+            .map(|c| serde_json::json!({ "path": c.path, "action": c.verb(), "keys": c.key_names() }))
             .collect::<Vec<_>>(),
         "kept": kept,
         "notes": notes,
@@ -167,16 +179,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     });
     if request.check || request.dry_run {
         for change in &changes {
-            let shown = |text: &Option<Vec<u8>>| {
-                String::from_utf8_lossy(text.as_deref().unwrap_or_default()).into_owned()
-            };
-            report.push_str(&crate::diff::unified_diff(
-                &shown(&change.before),
-                &shown(&change.after),
-                &format!("{}/{} (now)", platform.display(), change.path),
-                &format!("{}/{} (after apply)", platform.display(), change.path),
-                color,
-            ));
+            report.push_str(&change.shown(platform, color));
         }
         for (verb, paths) in [
             ("create", &plan.create),
@@ -201,12 +204,8 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         let path = platform.join(&change.path);
         match &change.after {
             Some(text) => {
-                // A `.env` holds secrets: a new one is the owner's only.
-                let mode = if change.path.ends_with(".env") {
-                    0o600
-                } else {
-                    0o644
-                };
+                // A `.env` (or the wizard's file) holds secrets: a new one is the owner's only.
+                let mode = if change.holds_secrets() { 0o600 } else { 0o644 };
                 replace_keeping(&path, text, mode)?;
             }
             None => std::fs::remove_file(&path).map_err(|e| Error::Write {
@@ -217,7 +216,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         let what = if change.keys.is_empty() {
             String::new()
         } else {
-            format!(": {}", change.keys.join(", "))
+            format!(": {}", change.key_names().join(", "))
         };
         let _ = writeln!(report, "{} {}{what}", change.verb(), path.display());
     }
@@ -239,6 +238,51 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
 }
 
 impl Change {
+    fn key_names(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.key.as_str()).collect()
+    }
+
+    /// A `.env` or the wizard's configuration (passwords, tokens), not imggen's own override.
+    fn holds_secrets(&self) -> bool {
+        !self.path.ends_with(OVERRIDE)
+    }
+
+    /// What `--check` and `--dry-run` print of the change. A `.env` holds secrets (passwords,
+    /// tokens) that must not reach a CI log: of it, only the keys imggen sets are shown, with
+    /// their values; an override file is imggen's own, shown as a diff.
+    fn shown(&self, platform: &Path, color: bool) -> String {
+        let path = platform.join(&self.path);
+        if !self.holds_secrets() {
+            let text = |text: &Option<Vec<u8>>| {
+                String::from_utf8_lossy(text.as_deref().unwrap_or_default()).into_owned()
+            };
+            return crate::diff::unified_diff(
+                &text(&self.before),
+                &text(&self.after),
+                &format!("{} (now)", path.display()),
+                &format!("{} (after apply)", path.display()),
+                color,
+            );
+        }
+        let verb = match (&self.before, self.from_example) {
+            (None, true) => "would create it from .env.example",
+            (None, false) => "would create it",
+            _ => "would update it",
+        };
+        let mut out = format!(
+            "{}: {verb}; its other lines are not shown (they hold secrets)\n",
+            path.display()
+        );
+        for change in &self.keys {
+            let before = change.before.as_deref().map_or_else(
+                || "unset".to_string(),
+                |b| format!("`{}`", b.escape_debug()),
+            );
+            let _ = writeln!(out, "  {}: {before} -> `{}`", change.key, change.after);
+        }
+        out
+    }
+
     fn verb(&self) -> &'static str {
         match (&self.before, &self.after) {
             (None, _) => "created",
@@ -308,86 +352,280 @@ fn check_installer(r: &Rendered, env: &Env<'_>) -> Result<()> {
     })
 }
 
-fn env_change(
+/// One project's `.env` as it is, and the text `apply` starts from: the file, else the
+/// project's `.env.example` (as the platform's wizards make one), else nothing.
+struct EnvFile {
+    project: &'static Project,
+    before: Option<Vec<u8>>,
+    /// Whether `text` comes from `.env.example` (no `.env` yet).
+    from_example: bool,
+    /// The path errors name: the `.env`, or the example it starts from.
+    source: PathBuf,
+    text: Vec<u8>,
+}
+
+impl EnvFile {
+    fn read(checkout: &Checkout<'_>, project: &'static Project) -> Result<Self> {
+        let folder = checkout.dir.join(project.folder);
+        let path = folder.join(".env");
+        let before = checkout.read(&path)?;
+        let example_path = folder.join(".env.example");
+        let example = match &before {
+            Some(_) => None,
+            None => checkout.read(&example_path)?,
+        };
+        let from_example = example.is_some();
+        let source = if from_example { example_path } else { path };
+        let text = before.clone().or(example).unwrap_or_default();
+        Ok(Self {
+            project,
+            before,
+            from_example,
+            source,
+            text,
+        })
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            path: self.source.clone(),
+            text: &self.text,
+        }
+    }
+
+    /// What Compose reads for `key` here.
+    fn current(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.env().value(key)?.map(std::borrow::Cow::into_owned))
+    }
+
+    /// The file with every key of its project set as decided; `next` records what imggen
+    /// set here (for a key the user changed here, still imggen's last word, so the next run
+    /// tells the user's value from its own again).
+    fn change(
+        &mut self,
+        decisions: &BTreeMap<&'static str, Decision>,
+        record: &Record,
+        next: &mut Record,
+    ) -> Result<Change> {
+        let folder = self.project.folder;
+        let recorded = record.env.get(folder);
+        let mut keys = Vec::new();
+        for key in self.project.keys() {
+            let Some(decision) = decisions.get(key) else {
+                continue;
+            };
+            let ours = recorded.and_then(|r| r.get(key));
+            let current = self.current(key)?;
+            let user_edit = decision
+                .kept
+                .as_ref()
+                .is_some_and(|k| k.folders.contains(&folder));
+            if decision.value.is_empty() && ours.is_none() {
+                // Nothing to say (the profile leaves it unset) and never set by imggen here.
+                continue;
+            }
+            if current.as_deref() != Some(decision.value.as_bytes()) {
+                self.text = self.env().set(key, &decision.value)?;
+                keys.push(KeyChange {
+                    key: key.to_string(),
+                    before: current.map(|c| String::from_utf8_lossy(&c).into_owned()),
+                    after: decision.value.clone(),
+                });
+            }
+            let written = match (user_edit, ours) {
+                (true, Some(ours)) => ours.clone(),
+                _ => decision.value.clone(),
+            };
+            next.env
+                .entry(folder.to_string())
+                .or_default()
+                .insert(key.to_string(), written);
+        }
+        // A missing `.env` is made from `.env.example` even when no key changes, as the
+        // platform's wizards do; without either, only when imggen has keys to set.
+        let after = if self.before.is_none() && !self.from_example && keys.is_empty() {
+            None
+        } else {
+            Some(self.text.clone())
+        };
+        Ok(Change {
+            path: format!("{folder}/.env"),
+            before: self.before.clone(),
+            after,
+            keys,
+            from_example: self.from_example,
+        })
+    }
+}
+
+/// What `apply` writes for one key in every `.env` that holds it: the profile's value, or the
+/// value a user set since imggen last wrote it (which then wins in every file, so each of the
+/// platform's entry points runs the same image).
+struct Decision {
+    value: String,
+    /// The profile's value.
+    profile: String,
+    kept: Option<Kept>,
+}
+
+/// A value a user changed since imggen set it.
+struct Kept {
+    /// The folders whose `.env` holds the user's value.
+    folders: Vec<&'static str>,
+    /// What imggen had set there.
+    ours: String,
+    value: String,
+}
+
+impl Kept {
+    fn line(&self, key: &str, profile: &str) -> String {
+        let files: Vec<String> = self.folders.iter().map(|f| format!("{f}/.env")).collect();
+        format!(
+            "kept {key}={}: changed in {} since imggen set `{}`, so every file that sets it \
+             gets it and no override builds it (--force sets `{profile}`)",
+            self.value.escape_debug(),
+            files.join(", "),
+            self.ours
+        )
+    }
+}
+
+/// One key's [`Decision`], over every project `.env` that holds it.
+fn decide(
+    envs: &[EnvFile],
+    rendered: &Env<'_>,
+    record: &Record,
+    force: bool,
+) -> Result<BTreeMap<&'static str, Decision>> {
+    let mut decisions = BTreeMap::new();
+    for file in envs {
+        for key in file.project.keys() {
+            if decisions.contains_key(key) {
+                continue;
+            }
+            let profile = rendered.plain(key)?;
+            let mut kept: Option<Kept> = None;
+            for other in envs.iter().filter(|e| e.project.keys().contains(&key)) {
+                let folder = other.project.folder;
+                let ours = record.env.get(folder).and_then(|r| r.get(key));
+                let (Some(current), Some(ours)) = (other.current(key)?, ours) else {
+                    continue;
+                };
+                if force || current == ours.as_bytes() || current == profile.as_bytes() {
+                    continue;
+                }
+                let value = String::from_utf8_lossy(&current).into_owned();
+                match &mut kept {
+                    Some(k) if k.value == value => k.folders.push(folder),
+                    Some(k) => {
+                        return Err(Error::KeptValuesDiffer {
+                            key: key.to_string(),
+                            first: (format!("{}/.env", k.folders[0]), k.value.clone()),
+                            second: (format!("{folder}/.env"), value),
+                        });
+                    }
+                    None => {
+                        kept = Some(Kept {
+                            folders: vec![folder],
+                            ours: ours.clone(),
+                            value,
+                        });
+                    }
+                }
+            }
+            let value = kept.as_ref().map_or(profile.clone(), |k| k.value.clone());
+            decisions.insert(
+                key,
+                Decision {
+                    value,
+                    profile,
+                    kept,
+                },
+            );
+        }
+    }
+    Ok(decisions)
+}
+
+/// The Python wizard's `platform-config.yaml` with its image entries as decided for the `.env`
+/// files ([`crate::wizard_config`]), made if there is none: the wizard then offers (and writes
+/// back) the profile's images. An entry the user changed since imggen set it is kept (until
+/// `--force`), and said so.
+fn wizard_config_change(
     checkout: &Checkout<'_>,
-    project: &Project,
-    env: &Env<'_>,
+    decisions: &BTreeMap<&'static str, Decision>,
     record: &Record,
     force: bool,
     next: &mut Record,
-    kept: &mut Vec<String>,
-) -> Result<Change> {
-    let folder = checkout.dir.join(project.folder);
-    let path = folder.join(".env");
+) -> Result<(Option<Change>, Vec<String>)> {
+    use crate::wizard_config::{self as config, ENTRIES, Holds};
+    let path = checkout.dir.join(config::FILE);
     let before = checkout.read(&path)?;
-    let example_path = folder.join(".env.example");
-    let example = match &before {
-        Some(_) => None,
-        None => checkout.read(&example_path)?,
-    };
-    let source = if before.is_none() && example.is_some() {
-        example_path
-    } else {
-        path
-    };
-    let mut text = before
-        .clone()
-        .or_else(|| example.clone())
-        .unwrap_or_default();
-    let recorded = record.env.get(project.folder);
+    let mut map = config::parse(before.as_deref()).map_err(|e| Error::WizardConfig {
+        path: path.clone(),
+        reason: e.0,
+    })?;
     let mut keys = Vec::new();
-    for key in project.keys() {
-        let file = Env {
-            path: source.clone(),
-            text: &text,
+    let mut kept = Vec::new();
+    for entry in &ENTRIES {
+        let desired = match entry.holds {
+            Holds::Image(key) => decisions.get(key).map(|d| d.value.clone()),
+            Holds::Prebuilt => decisions
+                .get("IMAGE_MODE")
+                .map(|d| (d.value == "prebuilt").to_string()),
         };
-        let current = file.value(key)?.map(std::borrow::Cow::into_owned);
-        let ours = recorded.and_then(|r| r.get(key));
-        let desired = env.plain(key)?;
+        let Some(desired) = desired.filter(|d| !d.is_empty()) else {
+            continue;
+        };
+        if entry.legacy && !config::has_section(&map, entry) {
+            continue;
+        }
+        let name = entry.name();
+        let current = config::get(&map, entry);
+        let ours = record.config.get(&name);
         if let (Some(current), Some(ours)) = (&current, ours)
-            && *current != ours.as_bytes()
-            && *current != desired.as_bytes()
+            && current != ours
+            && *current != desired
             && !force
         {
             kept.push(format!(
-                "kept {}/.env {key}={}: changed since imggen set `{ours}` (--force sets \
-                 `{desired}`)",
-                project.folder,
-                String::from_utf8_lossy(current).escape_debug()
+                "kept {} {name}={}: changed since imggen set `{ours}` (--force sets `{desired}`)",
+                config::FILE,
+                current.escape_debug()
             ));
-            // Still imggen's last word on it, so the next run keeps the user's value too.
-            next.env
-                .entry(project.folder.to_string())
-                .or_default()
-                .insert(key.to_string(), ours.clone());
+            next.config.insert(name, ours.clone());
             continue;
         }
-        if desired.is_empty() && ours.is_none() {
-            // Nothing to say (the profile leaves it unset) and never set by imggen: left alone.
-            continue;
+        if current.as_deref() != Some(desired.as_str()) {
+            config::set(&mut map, entry, &desired);
+            keys.push(KeyChange {
+                key: name.clone(),
+                before: current,
+                after: desired.clone(),
+            });
         }
-        if current.as_deref() != Some(desired.as_bytes()) {
-            text = file.set(key, &desired)?;
-            keys.push(key.to_string());
-        }
-        next.env
-            .entry(project.folder.to_string())
-            .or_default()
-            .insert(key.to_string(), desired);
+        next.config.insert(name, desired);
     }
-    // A missing `.env` is made from `.env.example` even when no key changes, as the platform's
-    // wizard does; without either, only when imggen has keys to set.
-    let after = if before.is_none() && example.is_none() && keys.is_empty() {
-        None
-    } else {
-        Some(text)
-    };
-    Ok(Change {
-        path: format!("{}/.env", project.folder),
-        before,
-        after,
-        keys,
-    })
+    if keys.is_empty() {
+        return Ok((None, kept));
+    }
+    Ok((
+        Some(Change {
+            path: config::FILE.to_string(),
+            before,
+            after: Some(config::write(&map)),
+            keys,
+            from_example: false,
+        }),
+        kept,
+    ))
+}
+
+/// One key a `.env` change sets (or an entry of the wizard's configuration).
+struct KeyChange {
+    key: String,
+    before: Option<String>,
+    after: String,
 }
 
 /// A `.env` as bytes, with the path its errors name.
@@ -428,17 +666,34 @@ impl Env<'_> {
     }
 }
 
-/// The project's `docker-compose.override.yml`: `image:` and `build:` of the services whose
-/// image imggen builds in this render; none when there are none.
-fn override_change(
-    checkout: &Checkout<'_>,
-    project: &Project,
-    r: &Rendered,
-    images: &BTreeMap<&str, crate::resolve::Image>,
-    out: &Path,
-    record: &Record,
+/// What every project's override is planned from.
+#[derive(Clone, Copy)]
+struct OverrideInputs<'a> {
+    checkout: &'a Checkout<'a>,
+    r: &'a Rendered,
+    images: &'a BTreeMap<&'a str, crate::resolve::Image>,
+    decisions: &'a BTreeMap<&'static str, Decision>,
+    out: &'a Path,
+    record: &'a Record,
     force: bool,
-) -> Result<Option<Change>> {
+}
+
+/// The project's `docker-compose.override.yml`: `image:` and `build:` of the services whose
+/// image imggen builds in this render (and no user's kept value replaces); none when there are
+/// none.
+fn override_change(inputs: &OverrideInputs<'_>, project: &Project) -> Result<Option<Change>> {
+    let OverrideInputs {
+        checkout,
+        r,
+        images,
+        decisions,
+        out,
+        record,
+        force,
+    } = *inputs;
+    if !project.is_compose_project() {
+        return Ok(None);
+    }
     let platform = checkout.dir;
     let relative = format!("{}/{OVERRIDE}", project.folder);
     let path = platform.join(&relative);
@@ -449,6 +704,10 @@ fn override_change(
         let (Some(built), true) = (&image.built, rendered) else {
             continue;
         };
+        // A user's own image for the role runs as they set it: no override pins imggen's.
+        if decisions.get(role.env).is_some_and(|d| d.kept.is_some()) {
+            continue;
+        }
         let context = relative_path(&platform.join(project.folder), &out.join(role.name));
         // Every service runs the image; the first builds it (once, not once per service).
         for (index, service) in role.services.iter().enumerate() {
@@ -496,6 +755,7 @@ fn override_change(
         before,
         after,
         keys: Vec::new(),
+        from_example: false,
     }))
 }
 

@@ -166,6 +166,18 @@ pub enum Error {
         dir: PathBuf,
         missing: Vec<String>,
     },
+    /// Two `.env` files of the checkout hold different values a user set for one key since
+    /// imggen set it: `apply` cannot tell which the platform should run.
+    KeptValuesDiffer {
+        key: String,
+        first: (String, String),
+        second: (String, String),
+    },
+    /// The platform wizard's `platform-config.yaml` is not a YAML mapping.
+    WizardConfig {
+        path: PathBuf,
+        reason: String,
+    },
     /// `apply` with a profile that renders no `.env` (no compose pack).
     NoEnvRendered,
     /// In layered mode the platform would pick `picks` for the Kerberos test image by its name,
@@ -699,11 +711,29 @@ impl fmt::Display for Error {
             ),
             Self::NotAPlatform { dir, missing } => write!(
                 f,
-                "`{}` is not a platform checkout: it lacks {} (point `--platform` at the folder \
-                 that holds platform-infrastructure/, openmetadata/, kerberos/ and \
-                 platform-bootstrap/); nothing was written",
+                "`{}` is not a platform checkout: it lacks {} (point `--platform` at the root of \
+                 the platform's repository, the folder that holds platform-infrastructure/, \
+                 openmetadata/, kerberos/ and platform-bootstrap/); nothing was written",
                 dir.display(),
                 list(missing)
+            ),
+            Self::KeptValuesDiffer { key, first, second } => write!(
+                f,
+                "`{key}` was changed since imggen set it, to `{}` in `{}` and to `{}` in `{}`: \
+                 the platform's entry points would run different images; set the same value in \
+                 both (or pass `--force` to set the profile's), then apply again; nothing was \
+                 written",
+                first.1.escape_debug(),
+                first.0,
+                second.1.escape_debug(),
+                second.0
+            ),
+            Self::WizardConfig { path, reason } => write!(
+                f,
+                "`{}` cannot be read as the platform wizard's configuration ({reason}); fix it, \
+                 or remove it (`./platform setup` makes it again), then apply again; nothing was \
+                 written",
+                path.display()
             ),
             Self::NoEnvRendered => f.write_str(
                 "the profile renders no `.env`, so there is nothing to apply; add the `compose` \

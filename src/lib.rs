@@ -49,6 +49,7 @@ mod upstream;
 mod validate;
 mod vendor;
 mod verify;
+mod wizard_config;
 mod write;
 
 use std::ffi::OsString;

@@ -5,31 +5,52 @@
 
 use crate::role::{ROLES, Role};
 
-/// One compose project folder of the platform checkout.
+/// One folder of the platform checkout whose `.env` imggen writes.
 pub struct Project {
     pub folder: &'static str,
+    /// The file that marks the folder in a checkout: its compose file, or for
+    /// `platform-bootstrap` (no compose project of its own since the platform dropped its
+    /// `docker-compose.yml`) the Makefile that drives setup.
+    pub marker: &'static str,
     /// `.env` keys read from this folder that belong to no image role.
     pub settings: &'static [&'static str],
 }
 
-/// The platform's compose projects, as its checkout lays them out.
+/// The compose file of a platform project; `docker compose` run in the folder reads it and
+/// the folder's `.env`.
+pub const COMPOSE_FILE: &str = "docker-compose.yml";
+
+/// The folders of the platform checkout imggen writes a `.env` in, as the checkout lays them
+/// out. Which keys go where follows what reads them (`Role::projects`):
+/// - `platform-bootstrap/.env` is the central file: the Makefiles of platform-infrastructure
+///   and pagila `-include` and `export` it (an exported value beats the project's own `.env`
+///   when Compose interpolates), its own Makefile passes `IMAGE_POSTGRES` to `setup-pagila`,
+///   both Kerberos setup scripts and the Python wizard read it.
+/// - each compose project's own `.env` is what `docker compose` run in that folder reads,
+///   and what the Makefiles of openmetadata and kerberos (and kerberos-sidecar, `../.env`)
+///   include.
 pub static PROJECTS: [Project; 4] = [
     Project {
         folder: "platform-infrastructure",
+        marker: COMPOSE_FILE,
         // Its compose file interpolates `POSTGRES_HOST_AUTH_METHOD` into the server's environment.
         settings: &["POSTGRES_HOST_AUTH_METHOD"],
     },
     Project {
         folder: "openmetadata",
+        marker: COMPOSE_FILE,
         settings: &[],
     },
     Project {
         folder: "kerberos",
+        marker: COMPOSE_FILE,
         settings: &[],
     },
     Project {
         folder: "platform-bootstrap",
-        // The platform's wizard keeps these here; the Kerberos test reads IMAGE_MODE from here.
+        marker: "Makefile",
+        // `make start` in platform-infrastructure exports these from here (the wizard keeps
+        // them here); `kerberos/setup.sh` reads IMAGE_MODE from here.
         settings: &["IMAGE_MODE", "POSTGRES_HOST_AUTH_METHOD"],
     },
 ];
@@ -38,6 +59,11 @@ impl Project {
     /// The roles whose `.env` variable this folder reads.
     pub fn roles(&self) -> impl Iterator<Item = &'static Role> + '_ {
         ROLES.iter().filter(|r| r.projects.contains(&self.folder))
+    }
+
+    /// Whether `docker compose` runs in this folder (so an override file there is read).
+    pub fn is_compose_project(&self) -> bool {
+        self.marker == COMPOSE_FILE
     }
 
     /// Every `.env` key this folder gets from imggen, in a fixed order.

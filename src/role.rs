@@ -27,7 +27,8 @@ pub struct Role {
     pub env: &'static str,
     /// The image the platform uses when nothing is set.
     pub upstream: Upstream,
-    /// The platform project folders whose `.env` holds [`Role::env`] (where it takes effect).
+    /// The platform folders whose `.env` holds [`Role::env`]: every file an entry point of the
+    /// platform reads it from first (see `platform::PROJECTS`), so each sees the same value.
     pub projects: &'static [&'static str],
     /// Whether imggen renders a Dockerfile for it (its pack is named [`Role::name`]).
     pub builds: bool,
@@ -124,7 +125,7 @@ pub static ROLES: [Role; 6] = [
         title: "PostgreSQL",
         env: "IMAGE_POSTGRES",
         upstream: Upstream::Image("postgres:17.5-alpine"),
-        projects: &["platform-infrastructure"],
+        projects: &["platform-infrastructure", "platform-bootstrap"],
         builds: true,
         by_default: true,
         follows_distro: true,
@@ -172,7 +173,7 @@ pub static ROLES: [Role; 6] = [
         title: "Alpine base",
         env: "IMAGE_ALPINE",
         upstream: Upstream::Image("alpine:3.19"),
-        projects: &["kerberos"],
+        projects: &["kerberos", "platform-bootstrap"],
         builds: true,
         by_default: false,
         follows_distro: false,

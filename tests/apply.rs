@@ -1,4 +1,6 @@
-//! `imggen apply` on a copy of the platform checkout fixture (`tests/platform`).
+//! `imggen apply` on a copy of the platform's real checkout (`../shared/platform-upstream`).
+//! A test that needs a file the real checkout lacks (a `.env` someone already edited) writes
+//! it itself, named for the case it shows.
 
 use crate::helper::Test;
 
@@ -20,6 +22,8 @@ const OWNED: [(&str, &[&str]); 4] = [
             "POSTGRES_HOST_AUTH_METHOD",
             "IMAGE_PYTHON",
             "IMAGE_KERBEROS_TEST",
+            "IMAGE_POSTGRES",
+            "IMAGE_ALPINE",
         ],
     ),
 ];
@@ -53,10 +57,14 @@ fn assert_holds(text: &str, parts: &[&str]) {
     }
 }
 
-fn fixture(path: &str) -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/platform");
-    std::fs::read_to_string(root.join(path)).unwrap_or_default()
+/// A file of the platform's real checkout ("" when it has none).
+fn upstream(path: &str) -> String {
+    std::fs::read_to_string(crate::helper::upstream_checkout().join(path)).unwrap_or_default()
 }
+
+/// A `.env` a user already edited, with CRLF line ends and a secret (the real checkout has no
+/// `.env`: they are written by people and wizards).
+const CRLF_KERBEROS_ENV: &str = "COMPANY_DOMAIN=CORP.EXAMPLE\r\nKEYTAB_PASSWORD=s3cret-keytab\r\nIMAGE_PYTHON=python:3.11-alpine\r\n";
 
 #[test]
 fn every_builtin_profile_changes_only_the_keys_imggen_owns() {
@@ -73,11 +81,9 @@ fn every_builtin_profile_changes_only_the_keys_imggen_owns() {
             .run();
         for (folder, keys) in OWNED {
             let path = format!("{folder}/.env");
-            let before = match fixture(&path) {
-                text if !text.is_empty() => text,
-                // No .env yet: apply starts from .env.example, as the platform's wizard does.
-                _ => fixture(&format!("{folder}/.env.example")),
-            };
+            // No .env yet: apply starts from .env.example, as the platform's wizards do
+            // (platform-bootstrap has none: its .env is all imggen's keys).
+            let before = upstream(&format!("{folder}/.env.example"));
             let after = output.read(&format!("platform/{path}"));
             assert_eq!(
                 other_lines(&after, keys),
@@ -105,16 +111,19 @@ fn every_builtin_profile_changes_only_the_keys_imggen_owns() {
 
 #[test]
 fn crlf_files_stay_crlf_and_secrets_stay() {
-    let output = applying("debian-prebuilt").run();
+    let output = applying("debian-prebuilt")
+        .file("platform/kerberos/.env", CRLF_KERBEROS_ENV)
+        .run();
     let kerberos = output.read("platform/kerberos/.env");
     assert!(
         kerberos.split_inclusive('\n').all(|l| l.ends_with("\r\n")),
         "{kerberos:?}"
     );
     assert!(kerberos.contains("KEYTAB_PASSWORD=s3cret-keytab\r\n"));
+    assert!(kerberos.contains("IMAGE_PYTHON=platform/python:3.11-bookworm-prebuilt\r\n"));
     let infra = output.read("platform/platform-infrastructure/.env");
     assert!(
-        infra.contains("PLATFORM_DB_PASSWORD=s3cret-admin-Pa55\n"),
+        infra.contains("PLATFORM_DB_PASSWORD=changeme_platform_password\n"),
         "{infra}"
     );
     assert!(
@@ -128,7 +137,7 @@ fn a_new_env_comes_from_the_example_and_is_readable_by_its_owner_only() {
     let output = applying("debian-prebuilt").run();
     let env = output.read("platform/openmetadata/.env");
     assert!(
-        env.contains("DB_USER_PASSWORD=change-this-openmetadata-password\n"),
+        env.contains("DB_USER_PASSWORD=changeme_openmetadata_password\n"),
         "{env}"
     );
     #[cfg(unix)]
@@ -188,51 +197,124 @@ fn a_second_apply_changes_nothing_and_check_agrees() {
 }
 
 #[test]
-fn check_and_dry_run_show_the_change_and_write_nothing() {
+fn check_and_dry_run_show_the_change_without_secrets_and_write_nothing() {
+    // A `.env` as the platform's wizard leaves it: secrets, and an earlier image.
+    let wizard = "PLATFORM_DB_PASSWORD=s3cret-admin-Pa55\nIMAGE_POSTGRES=postgres:16\n";
     let output = applying("debian-prebuilt")
+        .file("platform/platform-bootstrap/.env", wizard)
         .args(["--check"])
         .status(1)
         .stdout_contains(
-            "-IMAGE_POSTGRES=postgres:17.5-alpine\n+IMAGE_POSTGRES=postgres:17.5-bookworm\n",
+            "platform/platform-bootstrap/.env: would update it; its other lines are not shown (they \
+             hold secrets)\n  IMAGE_PYTHON: unset -> `platform/python:3.11-bookworm-prebuilt`\n",
+        )
+        .stdout_contains("  IMAGE_POSTGRES: `postgres:16` -> `postgres:17.5-bookworm`\n")
+        .stdout_contains(
+            "platform/platform-infrastructure/.env: would create it from .env.example; its other \
+             lines are not shown (they hold secrets)\n  IMAGE_POSTGRES: unset -> \
+             `postgres:17.5-bookworm`\n",
         )
         .run();
+    for secret in [
+        "s3cret-admin-Pa55",
+        "changeme_platform_password",
+        "PLATFORM_DB_PASSWORD",
+    ] {
+        assert!(!output.stdout.contains(secret), "{}", output.stdout);
+    }
     assert!(!output.exists("platform/imggen"));
-    assert_eq!(
-        output.read("platform/platform-infrastructure/.env"),
-        fixture("platform-infrastructure/.env")
-    );
-    again(output, "debian-prebuilt")
+    assert!(!output.exists("platform/platform-infrastructure/.env"));
+    let dry = again(output, "debian-prebuilt")
         .args(["--dry-run"])
         .stdout_contains("would create platform/imggen/postgres/Dockerfile")
         .run();
+    assert!(!dry.stdout.contains("s3cret"), "{}", dry.stdout);
+    assert_eq!(dry.read("platform/platform-bootstrap/.env"), wizard);
 }
 
 #[test]
-fn a_value_the_user_changed_since_is_kept_until_force() {
-    let first = applying("debian-prebuilt").run();
+fn a_value_the_user_changed_since_wins_everywhere_until_force() {
+    let first = applying("corporate-hardened").run();
     let path = first.dir.join("platform/platform-infrastructure/.env");
     let edited = std::fs::read_to_string(&path).expect("applied").replace(
-        "IMAGE_POSTGRES=postgres:17.5-bookworm",
-        "IMAGE_POSTGRES=myorg/postgres:17-mine",
+        "IMAGE_POSTGRES=registry.corp.example/platform/postgres:17.5-hardened",
+        "IMAGE_POSTGRES=mycorp/postgres:17",
     );
     std::fs::write(&path, &edited).expect("edit");
-    let second = again(first, "debian-prebuilt")
+    let kept = "kept IMAGE_POSTGRES=mycorp/postgres:17: changed in platform-infrastructure/.env \
+                since imggen set `registry.corp.example/platform/postgres:17.5-hardened`, so every \
+                file that sets it gets it and no override builds it (--force sets \
+                `registry.corp.example/platform/postgres:17.5-hardened`)\n";
+    // --check says so, and that the central file does not agree yet.
+    let checked = again(first, "corporate-hardened")
+        .args(["--check"])
+        .status(1)
+        .stdout_contains(kept)
         .stdout_contains(
-            "kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine: changed since \
-             imggen set `postgres:17.5-bookworm` (--force sets `postgres:17.5-bookworm`)",
+            "  IMAGE_POSTGRES: `registry.corp.example/platform/postgres:17.5-hardened` -> \
+             `mycorp/postgres:17`\n",
         )
         .run();
-    assert_eq!(second.read("platform/platform-infrastructure/.env"), edited);
-    // The record still says what imggen set: the next run keeps it too.
-    let third = again(second, "debian-prebuilt")
-        .stdout_contains("kept platform-infrastructure/.env IMAGE_POSTGRES=myorg/postgres:17-mine")
+    let second = again(checked, "corporate-hardened")
+        .stdout_contains(kept)
+        .stdout_contains("updated platform/platform-bootstrap/.env: IMAGE_POSTGRES\n")
         .run();
-    let forced = again(third, "debian-prebuilt").args(["--force"]).run();
+    assert_eq!(second.read("platform/platform-infrastructure/.env"), edited);
     assert!(
-        forced
-            .read("platform/platform-infrastructure/.env")
-            .contains("IMAGE_POSTGRES=postgres:17.5-bookworm\n")
+        second
+            .read("platform/platform-bootstrap/.env")
+            .contains("IMAGE_POSTGRES=mycorp/postgres:17\n"),
+        "the central file, which `make start` exports, runs the user's image too"
     );
+    // The override no longer pins (or builds) PostgreSQL: the project has nothing of imggen's.
+    assert!(!second.exists("platform/platform-infrastructure/docker-compose.override.yml"));
+    // The next run keeps it too, and --check agrees with the checkout.
+    let third = again(second, "corporate-hardened")
+        .stdout_contains(kept)
+        .stdout_contains("0 files in the checkout changed")
+        .run();
+    let third = again(third, "corporate-hardened")
+        .args(["--check"])
+        .stdout_contains("platform: already applied\n")
+        .run();
+    let forced = again(third, "corporate-hardened").args(["--force"]).run();
+    for file in ["platform-infrastructure/.env", "platform-bootstrap/.env"] {
+        assert!(
+            forced
+                .read(&format!("platform/{file}"))
+                .contains("IMAGE_POSTGRES=registry.corp.example/platform/postgres:17.5-hardened\n"),
+            "{file}"
+        );
+    }
+    assert!(forced.exists("platform/platform-infrastructure/docker-compose.override.yml"));
+}
+
+#[test]
+fn two_files_with_different_values_of_the_user_are_refused_by_name() {
+    let first = applying("debian-prebuilt").run();
+    for (file, image) in [
+        ("platform-infrastructure/.env", "mycorp/postgres:17"),
+        ("platform-bootstrap/.env", "othercorp/postgres:17"),
+    ] {
+        let path = first.dir.join("platform").join(file);
+        let text = std::fs::read_to_string(&path).expect("applied").replace(
+            "IMAGE_POSTGRES=postgres:17.5-bookworm",
+            &format!("IMAGE_POSTGRES={image}"),
+        );
+        std::fs::write(&path, text).expect("edit");
+    }
+    let tree = first.tree("platform");
+    let output = again(first, "debian-prebuilt")
+        .status(2)
+        .stderr(
+            "error: `IMAGE_POSTGRES` was changed since imggen set it, to `mycorp/postgres:17` in \
+             `platform-infrastructure/.env` and to `othercorp/postgres:17` in \
+             `platform-bootstrap/.env`: the platform's entry points would run different images; \
+             set the same value in both (or pass `--force` to set the profile's), then apply \
+             again; nothing was written\n",
+        )
+        .run();
+    assert_eq!(output.tree("platform"), tree, "nothing written");
 }
 
 #[test]
@@ -250,10 +332,7 @@ fn a_kerberos_image_name_that_makes_the_platform_pick_apt_on_alpine_is_refused()
         )
         .run();
     assert!(!output.exists("platform/imggen"));
-    assert_eq!(
-        output.read("platform/kerberos/.env"),
-        fixture("kerberos/.env")
-    );
+    assert!(!output.exists("platform/kerberos/.env"));
 }
 
 #[test]
@@ -278,10 +357,7 @@ fn an_override_the_user_wrote_is_not_replaced_without_force() {
         )
         .run();
     assert!(!output.exists("platform/imggen"), "nothing written");
-    assert_eq!(
-        output.read("platform/platform-bootstrap/.env"),
-        fixture("platform-bootstrap/.env")
-    );
+    assert!(!output.exists("platform/platform-bootstrap/.env"));
 }
 
 #[test]
@@ -292,9 +368,10 @@ fn a_folder_that_is_not_the_platform_is_refused_naming_what_is_missing() {
         .status(2)
         .stderr(
             "error: `checkout` is not a platform checkout: it lacks `openmetadata/docker-compose.yml`, \
-             `kerberos/docker-compose.yml`, `platform-bootstrap/docker-compose.yml` (point \
-             `--platform` at the folder that holds platform-infrastructure/, openmetadata/, \
-             kerberos/ and platform-bootstrap/); nothing was written\n",
+             `kerberos/docker-compose.yml`, `platform-bootstrap/Makefile` (point `--platform` at \
+             the root of the platform's repository, the folder that holds \
+             platform-infrastructure/, openmetadata/, kerberos/ and platform-bootstrap/); nothing \
+             was written\n",
         )
         .run();
     assert_eq!(output.tree("checkout").len(), 1, "nothing written");
@@ -325,25 +402,41 @@ fn a_registry_prefix_is_applied_once_in_the_platforms_layout() {
 }
 
 #[test]
-fn a_password_the_init_script_needs_and_nothing_passes_is_named() {
-    // corporate-hardened creates airflow_user from AIRFLOW_DB_PASSWORD; the fixture's compose file
-    // passes OPENMETADATA_DB_PASSWORD, and nothing passes AIRFLOW_DB_PASSWORD.
-    let output = applying("corporate-hardened")
-        .stdout_contains(
-            "note: the init script needs `AIRFLOW_DB_PASSWORD` for an owner it creates, and nothing \
-             passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's env_file); \
-             imggen never writes passwords\n",
+fn a_password_the_init_script_needs_and_nothing_passes_is_named_once() {
+    // corporate-hardened creates openmetadata_user and airflow_user from
+    // OPENMETADATA_DB_PASSWORD and AIRFLOW_DB_PASSWORD; the real compose file passes neither,
+    // and platform-bootstrap/.env (its env_file) does not exist yet.
+    let note = |variable: &str| {
+        format!(
+            "note: the init script needs `{variable}` for an owner it creates, and nothing \
+             passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's \
+             env_file); imggen never writes passwords\n"
         )
+    };
+    let first = applying("corporate-hardened")
+        .stdout_contains(&note("OPENMETADATA_DB_PASSWORD"))
+        .stdout_contains(&note("AIRFLOW_DB_PASSWORD"))
+        .run();
+    assert!(
+        !first
+            .read("platform/platform-bootstrap/.env")
+            .contains("_DB_PASSWORD")
+    );
+    // An apply that changes nothing says nothing of it again.
+    let second = again(first, "corporate-hardened").run();
+    assert!(!second.stdout.contains("note:"), "{}", second.stdout);
+    // The Python wizard writes OPENMETADATA_DB_PASSWORD there when OpenMetadata is enabled.
+    let output = applying("corporate-hardened")
+        .file(
+            "platform/platform-bootstrap/.env",
+            "PLATFORM_DB_PASSWORD=s3cret\nOPENMETADATA_DB_PASSWORD=changeme_openmetadata_password\n",
+        )
+        .stdout_contains(&note("AIRFLOW_DB_PASSWORD"))
         .run();
     assert!(
         !output.stdout.contains("`OPENMETADATA_DB_PASSWORD`"),
         "{}",
         output.stdout
-    );
-    assert!(
-        !output
-            .read("platform/platform-bootstrap/.env")
-            .contains("AIRFLOW_DB_PASSWORD")
     );
 }
 
@@ -362,7 +455,7 @@ fn format_json_says_what_changed_for_tools() {
         .iter()
         .find(|f| f["path"] == "platform-infrastructure/.env")
         .expect("listed");
-    assert_eq!(infra["action"], "updated");
+    assert_eq!(infra["action"], "created");
     assert_eq!(infra["keys"], serde_json::json!(["IMAGE_POSTGRES"]));
     assert!(!output.exists("platform/imggen"));
 }
@@ -437,10 +530,7 @@ fn an_env_compose_cannot_read_is_refused_naming_the_line() {
         )
         .run();
     assert!(!output.exists("platform/imggen"), "nothing written");
-    assert_eq!(
-        output.read("platform/platform-infrastructure/.env"),
-        fixture("platform-infrastructure/.env")
-    );
+    assert!(!output.exists("platform/platform-infrastructure/.env"));
 }
 
 #[cfg(unix)]
@@ -450,7 +540,6 @@ fn an_env_that_is_a_link_is_refused_and_what_it_points_at_stays() {
     let test = applying("debian-prebuilt")
         .file("platform/shared.env", "IMAGE_PYTHON=python:3.11-alpine\n");
     let link = test.dir().join("platform/kerberos/.env");
-    std::fs::remove_file(&link).expect("rm");
     std::os::unix::fs::symlink("../shared.env", &link).expect("link");
     let output = test
         .status(2)
@@ -502,7 +591,10 @@ fn a_checkout_file_linked_outside_the_checkout_is_never_read() {
 #[test]
 fn a_replaced_env_keeps_its_permissions_and_owner() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let test = applying("debian-prebuilt");
+    let test = applying("debian-prebuilt").file(
+        "platform/platform-infrastructure/.env",
+        upstream("platform-infrastructure/.env.example"),
+    );
     let path = test.dir().join("platform/platform-infrastructure/.env");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     // Run as root (as `sudo imggen apply` is), imggen gives the file back to its owner; anyone
@@ -566,7 +658,7 @@ fn an_override_compose_would_not_read_beside_imggens_is_refused() {
 
 #[test]
 fn compose_file_in_a_projects_env_must_list_imggens_override() {
-    let env = fixture("platform-infrastructure/.env");
+    let env = upstream("platform-infrastructure/.env.example");
     let output = applying("corporate-hardened")
         .file(
             "platform/platform-infrastructure/.env",
@@ -614,4 +706,67 @@ fn a_project_folder_linked_outside_the_checkout_is_not_written_into() {
         .run();
     assert_eq!(output.tree("elsewhere").len(), 1, "nothing written there");
     assert!(!output.exists("platform/imggen"), "nothing written");
+}
+
+#[test]
+fn the_wizards_configuration_offers_the_profiles_images_and_keeps_its_secrets() {
+    // The platform's example, as the wizard copies it, holds the older layout it migrates
+    // over the newer one: both get the image; the password stays and is never printed.
+    let example = upstream("platform-config.yaml.example");
+    let config = format!("{example}  base_platform:\n    postgres:\n      password: s3cret-pw\n");
+    let checked = applying("corporate-hardened")
+        .file("platform/platform-config.yaml", &config)
+        .args(["--check"])
+        .status(1)
+        .stdout_contains(
+            "platform/platform-config.yaml: would update it; its other lines are not shown (they \
+             hold secrets)\n",
+        )
+        .stdout_contains(
+            "  services.base_platform.postgres.image: unset -> \
+             `registry.corp.example/platform/postgres:17.5-hardened`\n  services.postgres.image: \
+             `postgres:17.5-alpine` -> `registry.corp.example/platform/postgres:17.5-hardened`\n",
+        )
+        .run();
+    assert!(!checked.stdout.contains("s3cret-pw"), "{}", checked.stdout);
+    let applied = again(checked, "corporate-hardened").run();
+    let written: serde_yaml::Value =
+        serde_yaml::from_str(&applied.read("platform/platform-config.yaml")).expect("YAML");
+    let services = &written["services"];
+    for image in [
+        &services["base_platform"]["postgres"]["image"],
+        &services["postgres"]["image"],
+    ] {
+        assert_eq!(
+            image.as_str(),
+            Some("registry.corp.example/platform/postgres:17.5-hardened")
+        );
+    }
+    assert_eq!(
+        services["base_platform"]["postgres"]["password"].as_str(),
+        Some("s3cret-pw")
+    );
+    assert_eq!(services["kerberos"]["use_prebuilt"].as_bool(), Some(true));
+    assert_eq!(
+        services["kerberos"]["domain"].as_str(),
+        Some("CORP.EXAMPLE.COM")
+    );
+    // Made when the checkout has none, readable by its owner only (the wizard adds passwords).
+    let fresh = applying("debian-prebuilt").run();
+    let made: serde_yaml::Value =
+        serde_yaml::from_str(&fresh.read("platform/platform-config.yaml")).expect("YAML");
+    assert_eq!(
+        made["services"]["base_platform"]["postgres"]["image"].as_str(),
+        Some("postgres:17.5-bookworm")
+    );
+    assert!(
+        made["services"].get("postgres").is_none(),
+        "no older layout made"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(fresh.dir.join("platform/platform-config.yaml"))
+        .expect("made")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

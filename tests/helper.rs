@@ -45,24 +45,10 @@ impl Test {
         self
     }
 
-    /// The platform checkout fixture (`tests/platform`), byte for byte, as `platform/`.
+    /// A copy of the platform's real checkout (`../shared/platform-upstream/checkout`), as
+    /// `platform/`, writable by its owner (the original is read-only test data).
     pub fn platform(self) -> Self {
-        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/platform");
-        let target = self.dir.path().join("platform");
-        for entry in walkdir::WalkDir::new(&source)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let relative = entry
-                .path()
-                .strip_prefix(&source)
-                .expect("under the fixture");
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(target.join(relative)).expect("mkdir");
-            } else {
-                std::fs::copy(entry.path(), target.join(relative)).expect("copy fixture");
-            }
-        }
+        copy_writable(&upstream_checkout(), &self.dir.path().join("platform"));
         self
     }
 
@@ -248,5 +234,32 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         } else {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
+    }
+}
+
+/// The pinned copy of the platform's real repository, beside this one (`../shared/`).
+pub fn upstream_checkout() -> PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/platform-upstream/checkout");
+    assert!(
+        path.join("platform-bootstrap/Makefile").is_file(),
+        "the platform's checkout is missing at {}: the tests of `apply` run on a copy of it",
+        path.display()
+    );
+    path
+}
+
+/// `from` copied to `to` with every file and folder writable by its owner (modes otherwise
+/// kept: the checkout's scripts stay executable).
+pub fn copy_writable(from: &std::path::Path, to: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    copy_tree(from, to);
+    for entry in walkdir::WalkDir::new(to).into_iter().filter_map(Result::ok) {
+        if entry.file_type().is_symlink() {
+            continue;
+        }
+        let mode = entry.metadata().expect("stat").permissions().mode();
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode | 0o200))
+            .expect("chmod u+w");
     }
 }

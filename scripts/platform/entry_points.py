@@ -1,0 +1,319 @@
+"""Every way the platform starts things, run on a copy of its real checkout after `imggen apply`:
+each entry point must resolve the profile's value for every key imggen sets.
+
+The platform's own programs do the reading: GNU make runs its Makefiles (with a recording
+`docker` first on PATH whose `compose up` runs the real Compose v2's `config`, see ./docker),
+the real Compose v2 reads each project folder as `docker compose` run there would, bash sources
+`platform-bootstrap/.env` and evaluates the Kerberos setup script's own line that picks the test
+image, and the platform's Python wizard runs headless through its own engine (every question
+answered with Enter, as its acceptance tests drive it).
+
+Usage: entry_points.py IMGGEN COMPOSE CHECKOUT WORK PROFILE...
+Prints one line per check and ends with `N passed, M failed`; exits 1 on any failure."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+passed = 0
+failed = 0
+
+
+def result(ok, profile, check, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok    {profile:<20} {check}")
+    else:
+        failed += 1
+        print(f"FAIL  {profile:<20} {check}")
+        for line in str(detail).splitlines()[-40:]:
+            print(f"      {line}")
+
+
+def copy_checkout(source, target):
+    shutil.copytree(source, target, symlinks=True)
+    for root, dirs, files in os.walk(target):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
+
+
+def rendered_env(path):
+    """imggen's rendered `.env` (plain `KEY=value` lines, as imggen writes them)."""
+    values = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value
+    return values
+
+
+class Platform:
+    """A copy of the checkout with imggen applied, and a clean environment to run its tools in."""
+
+    def __init__(self, imggen, compose, checkout, work, profile):
+        self.dir = os.path.join(work, profile, "checkout")
+        self.record = os.path.join(work, profile, "record")
+        os.makedirs(self.record)
+        copy_checkout(checkout, self.dir)
+        self.imggen = imggen
+        self.profile = profile
+        bin_dir = os.path.join(work, profile, "bin")
+        os.makedirs(bin_dir)
+        shutil.copy(os.path.join(HERE, "docker"), os.path.join(bin_dir, "docker"))
+        # No network here: the sidecar's build check (kerberos-sidecar/scripts/
+        # check-build-requirements.sh) asks Microsoft's download site with curl; it is told yes.
+        with open(os.path.join(bin_dir, "curl"), "w", encoding="utf-8") as handle:
+            handle.write("#!/bin/sh\nexit 0\n")
+        os.chmod(os.path.join(bin_dir, "curl"), 0o755)
+        # No IMAGE_* (or other platform key) from the caller's environment: only the
+        # checkout's files decide.
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("IMAGE_", "POSTGRES_", "PIP_", "COMPOSE_", "MAKE"))
+        }
+        self.env.update(
+            PATH=f"{bin_dir}:{os.environ['PATH']}",
+            RECORD=self.record,
+            IMGGEN_COMPOSE=compose,
+            HOME=os.path.join(work, profile, "home"),
+        )
+        os.makedirs(self.env["HOME"])
+        self.compose = compose
+
+    def run(self, args, cwd=None, stdin=None):
+        return subprocess.run(
+            args,
+            cwd=cwd or self.dir,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def apply(self, *extra):
+        return self.run([self.imggen, "apply", "--platform", ".", "-p", self.profile, *extra])
+
+    def calls(self):
+        path = os.path.join(self.record, "calls")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as handle:
+            return [line.rstrip("\n").split("\t") for line in handle]
+
+    def composed(self):
+        """The configurations `docker compose up` was given, by project folder (last wins)."""
+        configs = {}
+        calls = [c for c in self.calls() if c[1:2] == ["compose"] and "up" in c]
+        files = sorted(
+            (f for f in os.listdir(self.record) if f.startswith("compose-")),
+            key=lambda f: int(f[len("compose-") : -len(".json")]),
+        )
+        for call, name in zip(calls, files):
+            with open(os.path.join(self.record, name), encoding="utf-8") as handle:
+                configs[os.path.relpath(call[0], self.dir)] = json.load(handle)
+        return configs
+
+    def reset_record(self):
+        shutil.rmtree(self.record)
+        os.makedirs(self.record)
+
+
+# The services each compose project runs from an image key, and the keys its environment
+# takes from interpolation (from the platform's compose files).
+SERVICES = {
+    "platform-infrastructure": {"platform-postgres": "IMAGE_POSTGRES"},
+    "openmetadata": {
+        "openmetadata-migrate": "IMAGE_OPENMETADATA_SERVER",
+        "openmetadata-server": "IMAGE_OPENMETADATA_SERVER",
+        "openmetadata-opensearch": "IMAGE_OPENSEARCH",
+    },
+}
+ENVIRONMENT = {("platform-postgres", "POSTGRES_HOST_AUTH_METHOD")}
+
+
+def config_problems(config, project, expected):
+    problems = []
+    services = config.get("services", {})
+    for service, key in SERVICES.get(project, {}).items():
+        image = services.get(service, {}).get("image")
+        if image != expected[key]:
+            problems.append(f"{service}: runs `{image}`, the profile's {key} is `{expected[key]}`")
+    for service, key in ENVIRONMENT:
+        if service in services:
+            value = (services[service].get("environment") or {}).get(key) or ""
+            if value != expected.get(key, ""):
+                problems.append(f"{service}: {key}=`{value}`, the profile's is `{expected.get(key, '')}`")
+    return problems
+
+
+def check_make_start(p, expected):
+    """`make start` in each compose project: the Makefile's own env file, exported."""
+    for project in ("platform-infrastructure", "openmetadata"):
+        p.reset_record()
+        out = p.run(["make", "-C", project, "start"])
+        configs = p.composed()
+        problems = [] if out.returncode == 0 else [out.stdout + out.stderr]
+        if project not in configs:
+            problems.append(f"no `docker compose up` in {project}: {p.calls()}")
+        else:
+            problems += config_problems(configs[project], project, expected)
+        result(not problems, p.profile, f"make start in {project}: the profile's images", "\n".join(problems))
+
+
+def check_platform_start(p, expected):
+    """`make platform-start` in platform-bootstrap: every enabled project, from the central file."""
+    p.reset_record()
+    out = p.run(
+        ["make", "-C", "platform-bootstrap", "platform-start", "ENABLE_OPENMETADATA=true", "ENABLE_KERBEROS=true"]
+    )
+    configs = p.composed()
+    problems = [] if out.returncode == 0 else [out.stdout + out.stderr]
+    for project in ("platform-infrastructure", "openmetadata"):
+        if project not in configs:
+            problems.append(f"no `docker compose up` in {project}")
+        else:
+            problems += config_problems(configs[project], project, expected)
+    problems += alpine_build_problems(p, expected)
+    result(not problems, p.profile, "make platform-start (platform-bootstrap): the profile's images", "\n".join(problems))
+
+
+def alpine_build_problems(p, expected):
+    """The Kerberos sidecar's build (what `make start` in kerberos runs when it has no image)."""
+    builds = [c for c in p.calls() if c[1:2] == ["build"] and c[0].endswith("kerberos-sidecar")]
+    if not builds:
+        return ["the Kerberos sidecar was not built"]
+    want = f"IMAGE_ALPINE={expected['IMAGE_ALPINE']}"
+    args = builds[-1]
+    if want not in args:
+        return [f"the sidecar is built without `--build-arg {want}`: {args[1:]}"]
+    return []
+
+
+def check_kerberos_start(p, expected):
+    p.reset_record()
+    out = p.run(["make", "-C", "kerberos", "start"])
+    problems = [] if out.returncode == 0 else [out.stdout + out.stderr]
+    problems += alpine_build_problems(p, expected)
+    pulls = [c[2] for c in p.calls() if c[1:2] == ["pull"]]
+    if pulls and pulls[0] != expected["IMAGE_ALPINE"]:
+        problems.append(f"the build check pulls `{pulls[0]}`")
+    result(not problems, p.profile, "make start in kerberos: the sidecar builds FROM the profile's IMAGE_ALPINE", "\n".join(problems))
+
+
+def check_compose_direct(p, expected):
+    """`docker compose` run in a project folder reads only the folder's own `.env`."""
+    for project in ("platform-infrastructure", "openmetadata"):
+        out = p.run([p.compose, "config", "--format", "json"], cwd=os.path.join(p.dir, project))
+        problems = [out.stderr] if out.returncode else config_problems(json.loads(out.stdout), project, expected)
+        result(not problems, p.profile, f"docker compose in {project}: the profile's images", "\n".join(problems))
+
+
+def check_setup_pagila(p, expected):
+    """`make setup-pagila` passes IMAGE_POSTGRES from the central file to its script."""
+    out = p.run(["make", "-n", "-C", "platform-bootstrap", "setup-pagila"])
+    want = f'IMAGE_POSTGRES="{expected["IMAGE_POSTGRES"]}"'
+    result(want in out.stdout, p.profile, "make setup-pagila: passes the profile's IMAGE_POSTGRES", out.stdout + out.stderr)
+
+
+def script_line(path, start):
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip().startswith(start):
+                return line.strip()
+    raise SystemExit(f"{path}: no line starting with {start!r}: the platform changed; update this check")
+
+
+def check_kerberos_setup_script(p, expected):
+    """kerberos/setup.sh (`make setup` in kerberos) sources platform-bootstrap/.env and picks the
+    Kerberos test image with its own line; that line runs here, in bash, after the same source."""
+    line = script_line(os.path.join(p.dir, "kerberos/setup.sh"), "local test_image=")
+    program = (
+        'f() { source platform-bootstrap/.env 2>/dev/null || true; '
+        + line
+        + '; local image_mode="${IMAGE_MODE:-layered}"; printf "%s %s" "$test_image" "$image_mode"; }; f'
+    )
+    out = p.run(["bash", "-c", program])
+    want = f"{expected['IMAGE_KERBEROS_TEST']} {expected['IMAGE_MODE']}"
+    result(out.stdout == want, p.profile, "kerberos/setup.sh: the profile's Kerberos test image and mode",
+           f"runs `{out.stdout}`, the profile's are `{want}`\n{out.stderr}")
+
+
+WIZARD = """
+import sys
+sys.path.insert(0, '.')
+from wizard.engine.engine import WizardEngine
+from wizard.engine.runner import RealActionRunner
+
+class Enter(RealActionRunner):
+    # Every question answered with Enter: the default the wizard offers.
+    def get_input(self, prompt, default=None):
+        self.display(f"{prompt} [{default}]")
+        if default is None:
+            return ''
+        return default if isinstance(default, bool) else str(default)
+
+engine = WizardEngine(runner=Enter(), base_path='wizard')
+engine.execute_flow('setup')
+"""
+
+
+def check_wizard(p, expected, python):
+    """The Python wizard (`./platform setup`), run headless after apply, rewrites
+    platform-bootstrap/.env whole: it must keep the profile's IMAGE_POSTGRES, and `apply --check`
+    must then say which keys it dropped, and `apply` put them back."""
+    p.reset_record()
+    out = p.run([python, "-c", WIZARD])
+    if out.returncode:
+        result(False, p.profile, "the platform's Python wizard runs headless", out.stdout + out.stderr)
+        return
+    env = rendered_env(os.path.join(p.dir, "platform-bootstrap/.env"))
+    default = "postgres:17.5-alpine"
+    want = expected["IMAGE_POSTGRES"]
+    got = env.get("IMAGE_POSTGRES", default)
+    result(got == want, p.profile, "./platform setup keeps the profile's IMAGE_POSTGRES in platform-bootstrap/.env",
+           f"wrote `{got}`\n{out.stdout[-3000:]}")
+    check = p.apply("--check")
+    dropped = [k for k in ("IMAGE_PYTHON", "IMAGE_MODE") if k not in env]
+    named = all(f"  {k}: unset -> " in check.stdout for k in dropped)
+    result(check.returncode == 1 and named, p.profile, f"apply --check after the wizard: exit 1 naming {', '.join(dropped)}",
+           check.stdout + check.stderr)
+    again = p.apply()
+    check = p.apply("--check")
+    result(again.returncode == 0 and check.returncode == 0, p.profile, "apply after the wizard: every key back, --check agrees",
+           again.stdout + again.stderr + check.stdout + check.stderr)
+
+
+def main():
+    imggen, compose, checkout, work, *profiles = sys.argv[1:]
+    python = sys.executable
+    for profile in profiles:
+        p = Platform(imggen, compose, checkout, work, profile)
+        out = p.apply()
+        result(out.returncode == 0, profile, "imggen apply on a fresh copy of the checkout", out.stdout + out.stderr)
+        if out.returncode:
+            continue
+        expected = rendered_env(os.path.join(p.dir, "imggen/.env"))
+        check_make_start(p, expected)
+        check_platform_start(p, expected)
+        check_kerberos_start(p, expected)
+        check_compose_direct(p, expected)
+        check_setup_pagila(p, expected)
+        check_kerberos_setup_script(p, expected)
+        check_wizard(p, expected, python)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
