@@ -15,9 +15,12 @@ use crate::error::{Error, Result};
 use crate::files::{read_toml, replace_keeping, write_atomic};
 use crate::manifest::hash;
 use crate::pipeline::Rendered;
-use crate::platform::{OVERRIDE, OVERRIDES, PROJECTS, Project, installer_for, lists_override};
+use crate::platform::{
+    OVERRIDE, OVERRIDES, PROJECTS, Project, UNTRACKED, installer_for, lists_override,
+};
 use crate::profile::Selection;
 use crate::profile::model::Mode;
+use crate::role::Requirement;
 
 /// What `apply` keeps about its last run, under `--out`.
 pub const RECORD: &str = ".imggen-apply.toml";
@@ -30,6 +33,8 @@ pub struct ApplyRequest {
     pub pack_dirs: Vec<PathBuf>,
     pub dry_run: bool,
     pub check: bool,
+    /// With `check`: only what the platform's repository tracks ([`UNTRACKED`] left out).
+    pub committed: bool,
     pub force: bool,
     pub json: bool,
 }
@@ -140,11 +145,21 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     changes.extend(wizard);
     let kept: Vec<String> = kept.into_iter().chain(wizard_kept).collect();
     changes.retain(|c| c.before != c.after);
+    if request.committed {
+        // A clone of the platform's repository has none of these: each machine's apply makes
+        // them, and `--check` without `--committed` checks them there.
+        changes.retain(|c| !untracked(&c.path));
+    }
     // Refused before anything is written, and before a diff could show what a link reaches.
     for change in &changes {
         checkout.writable(&change.path)?;
     }
-    let plan = crate::write::plan(&r.files, &out, request.force)?;
+    let mut plan = crate::write::plan(&r.files, &out, request.force)?;
+    if request.committed {
+        for paths in [&mut plan.create, &mut plan.update, &mut plan.remove] {
+            paths.retain(|p| !untracked(p));
+        }
+    }
     let contexts_differ =
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
@@ -159,8 +174,17 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             )
         })
         .collect();
+    let notes: Vec<String> = notes
+        .into_iter()
+        .chain(kerberos_test_note(&checkout, &r, &decisions))
+        .chain(to_build_note(&r, &images, &decisions))
+        .collect();
     // The notes are for a run that changes something: an applied checkout is not told again.
-    let notes = if differs { notes } else { Vec::new() };
+    let notes = if differs && !request.committed {
+        notes
+    } else {
+        Vec::new()
+    };
     for line in kept.iter().chain(&notes) {
         let _ = writeln!(report, "{line}");
     }
@@ -235,6 +259,12 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         json,
         differs,
     })
+}
+
+/// Whether the platform's `.gitignore` keeps `path` (relative, `/`-separated) out of its
+/// repository.
+fn untracked(path: &str) -> bool {
+    UNTRACKED.contains(&path.rsplit('/').next().unwrap_or(path))
 }
 
 impl Change {
@@ -328,6 +358,68 @@ fn unreachable_passwords(
         }
     }
     Ok(unreachable)
+}
+
+/// The platform's `make kerberos-setup` (`platform-bootstrap/dev-tools/setup-kerberos.sh`) runs
+/// its ticket test in `IMAGE_PYTHON` with a package install at start, whatever the mode; no key
+/// makes it run the Kerberos test image. Said when the checkout has that script and the
+/// profile's Kerberos test image is another image, or the mode is prebuilt (where nothing may
+/// be installed at start).
+fn kerberos_test_note(
+    checkout: &Checkout<'_>,
+    r: &Rendered,
+    decisions: &BTreeMap<&'static str, Decision>,
+) -> Option<String> {
+    let script = "platform-bootstrap/dev-tools/setup-kerberos.sh";
+    if !checkout.dir.join(script).is_file() {
+        return None;
+    }
+    let value = |key: &str| decisions.get(key).map_or("", |d| d.value.as_str());
+    let python = value("IMAGE_PYTHON");
+    let role = crate::role::ROLES
+        .iter()
+        .find(|role| role.requires.contains(&Requirement::KerberosTools))?;
+    let env = role.env;
+    let kerberos = value(env);
+    if python == kerberos && r.profile.mode != Mode::Prebuilt {
+        return None;
+    }
+    Some(format!(
+        "note: `make kerberos-setup` ({script}) runs its ticket test in IMAGE_PYTHON (`{python}`) \
+         with a package install at start, not in the Kerberos test image (`{kerberos}`), and \
+         reads no key that changes that; `make -C kerberos setup` (kerberos/setup.sh) uses \
+         {env} and IMAGE_MODE; to run the test in the profile's image: `imggen test -p {} \
+         --only {}`",
+        r.manifest.profile, role.name
+    ))
+}
+
+/// The images imggen builds that the checkout now runs (no user's value replaced them), and the
+/// one command that builds them.
+fn to_build_note(
+    r: &Rendered,
+    images: &BTreeMap<&str, crate::resolve::Image>,
+    decisions: &BTreeMap<&'static str, Decision>,
+) -> Option<String> {
+    let built: Vec<String> = crate::role::built()
+        .filter(|role| r.files.contains_key(&format!("{}/Dockerfile", role.name)))
+        .filter_map(|role| {
+            let built = images[role.key].built.as_ref()?;
+            let decision = decisions.get(role.env)?;
+            (decision.kept.is_none() && decision.value == *built)
+                .then(|| format!("`{built}` ({})", role.env))
+        })
+        .collect();
+    (!built.is_empty()).then(|| {
+        format!(
+            "note: the checkout now runs {} that imggen builds: {}; build {} with `imggen build \
+             -p {}` before starting the platform",
+            crate::diff::count(built.len(), "image", "images"),
+            built.join(", "),
+            if built.len() == 1 { "it" } else { "them" },
+            r.manifest.profile
+        )
+    })
 }
 
 /// In layered mode the platform picks the Kerberos test's install command from the image name;

@@ -345,7 +345,8 @@ enum Sub {
     #[command(
         after_help = "Examples:\n  imggen apply --platform ../platform -p corporate-hardened --dry-run\n  \
         imggen apply --platform ../platform -p corporate-hardened\n  \
-        imggen apply --platform ../platform -p corporate-hardened --check   # in the platform's CI"
+        imggen apply --platform ../platform -p corporate-hardened --check   # on a machine: exit 1 on drift\n  \
+        imggen apply --platform . -p ./imggen-profile.toml --check --committed   # in the platform's CI"
     )]
     Apply {
         #[command(flatten)]
@@ -365,6 +366,11 @@ enum Sub {
         /// Exit 1 when the checkout differs from what apply would write; write nothing
         #[arg(long)]
         check: bool,
+        /// With --check: only what a clone of the platform's repository holds (the build
+        /// contexts), not the files its .gitignore keeps out (.env, overrides, the wizard's
+        /// platform-config.yaml), which apply makes on each machine
+        #[arg(long, requires = "check")]
+        committed: bool,
         /// Overwrite values and files changed by hand since the last apply
         #[arg(long)]
         force: bool,
@@ -725,6 +731,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             pack_dirs,
             dry_run,
             check,
+            committed,
             force,
             format,
         } => Command::Apply(crate::apply::ApplyRequest {
@@ -734,6 +741,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             pack_dirs,
             dry_run,
             check,
+            committed,
             force,
             json: matches!(format, Format::Json),
         }),

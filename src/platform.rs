@@ -78,6 +78,12 @@ impl Project {
 /// The override file `apply` writes into a project, the name the platform's projects use.
 pub const OVERRIDE: &str = "docker-compose.override.yml";
 
+/// The files `apply` writes that the platform's `.gitignore` keeps out of its repository, by
+/// name (its patterns `.env`, `docker-compose.override.yml` and `platform-config.yaml` match at
+/// any depth; checked against the real `.gitignore` with git in `tests/apply.rs`): made on
+/// each machine, never in a clone.
+pub const UNTRACKED: [&str; 3] = [".env", OVERRIDE, crate::wizard_config::FILE];
+
 /// The names Compose v2 reads an override file by, in its order: it reads the first it finds,
 /// one per project (checked against it in `scripts/validate.sh`).
 pub const OVERRIDES: [&str; 4] = [

@@ -770,3 +770,140 @@ fn the_wizards_configuration_offers_the_profiles_images_and_keeps_its_secrets() 
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// `git` with arguments in `dir`, which must succeed; its standard output.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn what_apply_leaves_out_of_a_commit_is_what_the_platforms_gitignore_ignores() {
+    let test = Test::new().platform();
+    let platform = test.dir().join("platform");
+    git(&platform, &["init", "-q"]);
+    git(&platform, &["add", "-A"]);
+    git(&platform, &["commit", "-qm", "the platform"]);
+    let output = test
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "corporate-hardened",
+        ])
+        .run();
+    let status = git(&platform, &["status", "--porcelain", "--ignored", "-uall"]);
+    let (ignored, tracked): (Vec<&str>, Vec<&str>) =
+        status.lines().partition(|line| line.starts_with("!! "));
+    let name = |line: &&str| line[3..].rsplit('/').next().unwrap_or_default().to_string();
+    // apply's own names for them (src/platform.rs, UNTRACKED), by the platform's real rules.
+    let untracked = [
+        ".env",
+        "docker-compose.override.yml",
+        "platform-config.yaml",
+    ];
+    assert!(ignored.len() >= 9, "{status}");
+    for line in &ignored {
+        assert!(untracked.contains(&name(line).as_str()), "{line}");
+    }
+    for line in &tracked {
+        assert!(!untracked.contains(&name(line).as_str()), "{line}");
+    }
+    assert!(output.exists("platform/imggen/postgres/Dockerfile"));
+}
+
+#[test]
+fn the_pull_request_workflow_checks_what_a_clone_holds() {
+    // The platform team commits its profile and the build contexts; `.env` files, overrides
+    // and platform-config.yaml stay out (the platform's .gitignore), made by apply on each
+    // machine. CI checks a fresh clone.
+    let test = Test::new().platform().file(
+        "platform/profiles/corp.toml",
+        "extends = \"corporate-hardened\"\n",
+    );
+    let platform = test.dir().join("platform");
+    let applied = test
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "platform/profiles/corp.toml",
+        ])
+        .run();
+    git(&platform, &["init", "-q"]);
+    git(&platform, &["add", "-A"]);
+    git(&platform, &["commit", "-qm", "imggen apply"]);
+    git(&applied.dir, &["clone", "-q", "platform", "clone"]);
+    assert!(!applied.exists("clone/platform-bootstrap/.env"), "ignored");
+    let ci = |test: Test| {
+        test.args([
+            "apply",
+            "--platform",
+            "clone",
+            "-p",
+            "clone/profiles/corp.toml",
+            "--check",
+        ])
+    };
+    // Without --committed a clone is all drift: it has none of a machine's files.
+    let clone = ci(applied.then())
+        .status(1)
+        .stdout_contains("clone/platform-bootstrap/.env: would create it")
+        .run();
+    let clone = ci(clone.then())
+        .args(["--committed"])
+        .stdout("clone: already applied\n")
+        .run();
+    // A profile change that was not applied and committed fails the PR.
+    std::fs::write(
+        clone.dir.join("clone/profiles/corp.toml"),
+        "extends = \"corporate-hardened\"\n\n[python]\npip_packages = [\"requests\"]\n",
+    )
+    .expect("edit");
+    ci(clone.then())
+        .args(["--committed"])
+        .status(1)
+        .stdout_contains("would update clone/imggen/python-runtime/")
+        .run();
+}
+
+#[test]
+fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build() {
+    let first = applying("corporate-hardened")
+        .stdout_contains(
+            "note: `make kerberos-setup` (platform-bootstrap/dev-tools/setup-kerberos.sh) runs its \
+             ticket test in IMAGE_PYTHON (`registry.corp.example/platform/python:3.11-hardened`) \
+             with a package install at start, not in the Kerberos test image \
+             (`registry.corp.example/platform/kerberos-test:3.11-hardened`), and reads no key \
+             that changes that; `make -C kerberos setup` (kerberos/setup.sh) uses \
+             IMAGE_KERBEROS_TEST and IMAGE_MODE; to run the test in the profile's image: `imggen \
+             test -p corporate-hardened --only kerberos-test`\n",
+        )
+        .stdout_contains(
+            "note: the checkout now runs 6 images that imggen builds: \
+             `registry.corp.example/platform/python:3.11-hardened` (IMAGE_PYTHON), ",
+        )
+        .stdout_contains(
+            "; build them with `imggen build -p corporate-hardened` before starting the platform\n",
+        )
+        .run();
+    // Said once: a run that changes nothing says neither again.
+    let second = again(first, "corporate-hardened").run();
+    assert!(!second.stdout.contains("note:"), "{}", second.stdout);
+    // Layered, with the Kerberos test in the Python image, the script runs what the profile
+    // means: nothing to say about it.
+    let layered = applying("alpine-layered").run();
+    assert!(
+        !layered.stdout.contains("make kerberos-setup"),
+        "{}",
+        layered.stdout
+    );
+}
