@@ -5,7 +5,7 @@
 //! beside the build contexts says what imggen set, so a later `apply` tells its own values from a
 //! user's edit. Everything is planned in memory first; refusals write nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -176,6 +176,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         .collect();
     let notes: Vec<String> = notes
         .into_iter()
+        .chain(placeholder_warning(&r, &decisions))
         .chain(kerberos_test_note(&checkout, &r, &decisions))
         .chain(to_build_note(&r, &images, &decisions))
         .collect();
@@ -358,6 +359,64 @@ fn unreachable_passwords(
         }
     }
     Ok(unreachable)
+}
+
+/// The example's placeholders about to reach a real checkout: values under a domain reserved
+/// for examples (`registry.corp.example`, RFC 2606), and the bundled example CA (whose key was
+/// thrown away), named so the user replaces them with their organisation's.
+fn placeholder_warning(
+    r: &Rendered,
+    decisions: &BTreeMap<&'static str, Decision>,
+) -> Option<String> {
+    let keys: Vec<&str> = decisions
+        .iter()
+        .filter(|(_, d)| is_example_domain(&d.value))
+        .map(|(key, _)| *key)
+        .collect();
+    let example_ca = crate::profile::source::example_ca();
+    // Copied into each image's build context: named once, by file name.
+    let certificates: BTreeSet<&str> = r
+        .files
+        .iter()
+        .filter(|(_, file)| file.contents == example_ca)
+        .map(|(path, _)| path.rsplit('/').next().unwrap_or(path))
+        .collect();
+    if keys.is_empty() && certificates.is_empty() {
+        return None;
+    }
+    let mut what = Vec::new();
+    if !keys.is_empty() {
+        what.push(format!(
+            "{} under `.example`, a domain reserved for examples ({})",
+            crate::diff::count(keys.len(), "value", "values"),
+            keys.join(", ")
+        ));
+    }
+    if !certificates.is_empty() {
+        let names: Vec<&str> = certificates.into_iter().collect();
+        what.push(format!(
+            "the example CA certificate, whose key was thrown away ({})",
+            names.join(", ")
+        ));
+    }
+    Some(format!(
+        "warning: the profile's example placeholders go into the checkout: {}; put your \
+         organisation's registry, index and CA in a profile of your own (`imggen init --from \
+         {}`) and apply that",
+        what.join("; and "),
+        r.manifest.profile
+    ))
+}
+
+/// Whether a value names a host under `.example` (`registry.corp.example/…`,
+/// `https://pypi.corp.example/simple`).
+fn is_example_domain(value: &str) -> bool {
+    value.match_indices(".example").any(|(at, found)| {
+        value[at + found.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '/' | ':' | '@'))
+    })
 }
 
 /// The platform's `make kerberos-setup` (`platform-bootstrap/dev-tools/setup-kerberos.sh`) runs
@@ -974,6 +1033,25 @@ fn relative_path(from: &Path, to: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_under_example_is_a_placeholder() {
+        for value in [
+            "registry.corp.example/platform/postgres:17",
+            "https://pypi.corp.example/simple",
+            "pypi.corp.example",
+            "registry.example:5000/x",
+        ] {
+            assert!(is_example_domain(value), "{value}");
+        }
+        for value in [
+            "postgres:17.5-bookworm",
+            "registry.example.com/x",
+            "myorg/examples:1",
+        ] {
+            assert!(!is_example_domain(value), "{value}");
+        }
+    }
 
     #[test]
     fn relative_paths_go_up_and_down_lexically() {

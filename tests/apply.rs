@@ -907,3 +907,26 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
         layered.stdout
     );
 }
+
+#[test]
+fn the_examples_placeholders_are_named_once_when_they_reach_a_checkout() {
+    let warning = "warning: the profile's example placeholders go into the checkout: 6 values \
+                   under `.example`, a domain reserved for examples (IMAGE_ALPINE, \
+                   IMAGE_KERBEROS_TEST, IMAGE_OPENMETADATA_SERVER, IMAGE_OPENSEARCH, \
+                   IMAGE_POSTGRES, IMAGE_PYTHON); and the example CA certificate, whose key was \
+                   thrown away (example-corporate-ca.crt); put your organisation's registry, \
+                   index and CA in a profile of your own (`imggen init --from \
+                   corporate-hardened`) and apply that\n";
+    let first = applying("corporate-hardened")
+        .stdout_contains(warning)
+        .run();
+    let second = again(first, "corporate-hardened").run();
+    assert!(!second.stdout.contains("warning:"), "{}", second.stdout);
+    let own = applying("debian-prebuilt")
+        .args([
+            "--set",
+            "corporate.registry=artifactory.company.com/docker-remote",
+        ])
+        .run();
+    assert!(!own.stdout.contains("warning:"), "{}", own.stdout);
+}

@@ -26,6 +26,15 @@ pub struct Source {
     pub builtin: bool,
 }
 
+/// The example CA certificate the built-in corporate profile names (its key was thrown away):
+/// a placeholder, never a real organisation's.
+pub fn example_ca() -> &'static [u8] {
+    BUILTIN
+        .get_file("certs/example-corporate-ca.crt")
+        .expect("the built-in profiles ship the example CA")
+        .contents()
+}
+
 /// Names of the built-in profiles, sorted.
 pub fn builtin_names() -> Vec<String> {
     let mut names: Vec<String> = BUILTIN
