@@ -503,10 +503,14 @@ if platform_postgres corporate -p corporate-hardened -p "$e2e_corporate"; then
     stop_platform_postgres
 fi
 printf '%s\n' 'development = true' '[postgres]' 'tag = "platform/postgres:17.5-dev"' 'auth_method = "trust"' \
-    '[[postgres.databases]]' 'name = "dev_db"' 'owner = "dev_user"' >"$work/dev.toml"
+    '[[postgres.databases]]' 'name = "dev_db"' 'owner = "dev_user"' \
+    '[[postgres.databases]]' 'name = "integration_db"' >"$work/dev.toml"
 if platform_postgres dev -p debian-prebuilt -p "$work/dev.toml" -p "$work/e2e.toml"; then
     check "apply/dev" postgres "password-less development: dev_user logs in without a password" \
         sh -c "PGPASSWORD= psql -w -h 127.0.0.1 -p $pg_port -U dev_user -d dev_db -tAc 'SELECT 1' | grep -qx 1"
+    # The seed's `CREATE DATABASE integration_db;`: no owner given, the server's user owns it.
+    check "apply/dev" postgres "a database without an owner belongs to the platform's user (platform_admin)" \
+        sh -c "test \"\$(PGPASSWORD= psql -w -h 127.0.0.1 -p $pg_port -U platform_admin -d postgres -tAc \"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'integration_db'\")\" = platform_admin"
     stop_platform_postgres
 fi
 

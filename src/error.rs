@@ -1072,6 +1072,8 @@ pub enum Reason {
     TrustOutsideDevelopment,
     /// A database owner without `password_env` where logins need a password.
     OwnerWithoutPassword,
+    /// `password_env` on a database without an owner (no role is created to have it).
+    PasswordWithoutOwner,
     NonRootInLayeredMode,
     NoPostgresMajor,
     /// `--set` that is not `dotted.key=value`.
@@ -1307,6 +1309,11 @@ impl fmt::Display for Reason {
                 "an owner without a password can only log in with `trust` auth; name the \
                  variable that holds its password, or use `postgres.auth_method = \"trust\"` in a \
                  development profile",
+            ),
+            Self::PasswordWithoutOwner => f.write_str(
+                "a database without an `owner` belongs to the user the init scripts run as, and \
+                 no role is created for the password; name the `owner` it is for, or remove \
+                 `password_env`",
             ),
             Self::NonRootInLayeredMode => f.write_str(
                 "in layered mode the platform installs packages when a container starts, which \

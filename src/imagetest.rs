@@ -271,8 +271,8 @@ fn postgres(
     let port = free_port();
     let mut env = vec![("POSTGRES_PASSWORD".to_string(), "imggen-test".to_string())];
     for db in &profile.postgres.databases {
-        if let Some(password_env) = &db.password_env {
-            env.push((password_env.clone(), format!("imggen-test-{}", db.owner)));
+        if let (Some(password_env), Some(owner)) = (&db.password_env, &db.owner) {
+            env.push((password_env.clone(), format!("imggen-test-{owner}")));
         }
     }
     let command: Vec<String> = [
@@ -348,8 +348,10 @@ fn postgres(
             let ran = runner
                 .engine
                 .exec(&handle, &psql("postgres", &sql), &password)?;
-            let ok = ran.ok && ran.output.trim() == db.owner;
-            let name = format!("database {} owned by {}", db.name, db.owner);
+            // Without an owner, the user the init scripts ran as (the test's POSTGRES_USER).
+            let owner = db.owner.as_deref().unwrap_or("postgres");
+            let ok = ran.ok && ran.output.trim() == owner;
+            let name = format!("database {} owned by {owner}", db.name);
             runner.record(
                 role,
                 &name,

@@ -639,7 +639,9 @@ pub fn check(stack: &Stack) -> Result<()> {
     for (index, db) in pg.databases.iter().enumerate() {
         let key = ["postgres", "databases"];
         c.item(&key, index, "name", &db.name, Rule::SqlName)?;
-        c.item(&key, index, "owner", &db.owner, Rule::SqlName)?;
+        if let Some(owner) = &db.owner {
+            c.item(&key, index, "owner", owner, Rule::SqlName)?;
+        }
         let field = |name: &str| format!("postgres.databases[{index}].{name}");
         let refuse = |name: &str, value: &str, reason| {
             c.refuse_at(&key, index, name, field(name), value, reason)
@@ -653,10 +655,20 @@ pub fn check(stack: &Stack) -> Result<()> {
         if ["template0", "template1"].contains(&db.name.as_str()) {
             return refuse("name", &db.name, Reason::ReservedDatabase);
         }
-        if reserved_role(&db.owner) {
-            return refuse("owner", &db.owner, Reason::ReservedRole);
+        let Some(owner) = &db.owner else {
+            // The init scripts' own user owns it: no role to create, no password to name.
+            if let Some(env) = &db.password_env {
+                return refuse("password_env", env, Reason::PasswordWithoutOwner);
+            }
+            for extension in &db.extensions {
+                c.item(&key, index, "extensions", extension, Rule::Extension)?;
+            }
+            continue;
+        };
+        if reserved_role(owner) {
+            return refuse("owner", owner, Reason::ReservedRole);
         }
-        match passwords.insert(&db.owner, db.password_env.as_ref()) {
+        match passwords.insert(owner, db.password_env.as_ref()) {
             Some(first) if first != db.password_env.as_ref() => {
                 let first = first.map_or("(none)", String::as_str).to_string();
                 let value = db.password_env.clone().unwrap_or_default();

@@ -314,7 +314,10 @@ pub struct HbaRule {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub name: String,
-    pub owner: String,
+    /// The role that owns it, created if missing. Unset: the database belongs to the user the
+    /// init scripts run as (`POSTGRES_USER`), as `CREATE DATABASE name;` makes it.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// Name of the environment variable holding the owner's password (never the password).
     /// Unset: the owner has no password (development profiles only, with `trust` auth).
     #[serde(default)]

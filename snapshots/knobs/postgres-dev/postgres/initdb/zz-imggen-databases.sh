@@ -45,3 +45,9 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner')\gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner')
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\gexec
 SQL
+
+# integration_db, owned by the user this script runs as
+psql -v ON_ERROR_STOP=1 --username "$user" --dbname "$database" -v db=integration_db <<'SQL'
+SELECT format('CREATE DATABASE %I', :'db')
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\gexec
+SQL
