@@ -294,15 +294,52 @@ def check_wizard(p, expected, python):
            again.stdout + again.stderr + check.stdout + check.stderr)
 
 
+# platform-bootstrap/.env as the platform's Python wizard writes it, by its own function: its
+# secrets, and an earlier IMAGE_POSTGRES.
+WIZARD_ENV = """
+import sys
+sys.path.insert(0, '.')
+from wizard.services.base_platform.actions import _build_env_file_content
+sys.stdout.write(_build_env_file_content('s3cret-Pa55', 'md5', 'postgres:16', openmetadata_enabled=True))
+"""
+
+
+def check_kept_value(p, expected):
+    """A value the user set by hand after apply is what `make start` runs, after apply again."""
+    path = os.path.join(p.dir, "platform-infrastructure/.env")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    mine = "mycorp/postgres:17-mine"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text.replace(f"IMAGE_POSTGRES={expected['IMAGE_POSTGRES']}\n", f"IMAGE_POSTGRES={mine}\n"))
+    again = p.apply()
+    p.reset_record()
+    out = p.run(["make", "-C", "platform-infrastructure", "start"])
+    configs = p.composed()
+    image = configs.get("platform-infrastructure", {}).get("services", {}).get("platform-postgres", {}).get("image")
+    ok = again.returncode == 0 and out.returncode == 0 and image == mine and "kept IMAGE_POSTGRES=" in again.stdout
+    result(ok, p.profile, "a value kept by hand is what make start runs", f"runs `{image}`\n{again.stdout}{again.stderr}{out.stderr}")
+    forced = p.apply("--force")
+    result(forced.returncode == 0, p.profile, "apply --force sets the profile's value again", forced.stdout + forced.stderr)
+
+
 def main():
     imggen, compose, checkout, work, *profiles = sys.argv[1:]
     python = sys.executable
     for profile in profiles:
         p = Platform(imggen, compose, checkout, work, profile)
+        central = p.run([python, "-c", WIZARD_ENV]).stdout
+        with open(os.path.join(p.dir, "platform-bootstrap/.env"), "w", encoding="utf-8") as handle:
+            handle.write(central)
         out = p.apply()
-        result(out.returncode == 0, profile, "imggen apply on a fresh copy of the checkout", out.stdout + out.stderr)
+        result(out.returncode == 0, profile, "imggen apply on a copy of the checkout the wizard configured", out.stdout + out.stderr)
         if out.returncode:
             continue
+        with open(os.path.join(p.dir, "platform-bootstrap/.env"), encoding="utf-8") as handle:
+            after = handle.read()
+        secrets = [line for line in central.splitlines() if "PASSWORD" in line]
+        result(secrets and all(line in after.splitlines() for line in secrets) and "s3cret" not in out.stdout + out.stderr,
+               profile, "the wizard's secrets stay in platform-bootstrap/.env, and are never printed", after)
         expected = rendered_env(os.path.join(p.dir, "imggen/.env"))
         check_make_start(p, expected)
         check_platform_start(p, expected)
@@ -311,6 +348,7 @@ def main():
         check_setup_pagila(p, expected)
         check_kerberos_setup_script(p, expected)
         check_wizard(p, expected, python)
+        check_kept_value(p, expected)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
