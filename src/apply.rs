@@ -709,7 +709,7 @@ fn wizard_config_change(
     force: bool,
     next: &mut Record,
 ) -> Result<(Option<Change>, Vec<String>)> {
-    use crate::wizard_config::{self as config, ENTRIES, Holds};
+    use crate::wizard_config::{self as config, ENTRIES};
     let path = checkout.dir.join(config::FILE);
     let before = checkout.read(&path)?;
     let mut map = config::parse(before.as_deref()).map_err(|e| Error::WizardConfig {
@@ -719,12 +719,9 @@ fn wizard_config_change(
     let mut keys = Vec::new();
     let mut kept = Vec::new();
     for entry in &ENTRIES {
-        let desired = match entry.holds {
-            Holds::Image(key) => decisions.get(key).map(|d| d.value.clone()),
-            Holds::Prebuilt => decisions
-                .get("IMAGE_MODE")
-                .map(|d| (d.value == "prebuilt").to_string()),
-        };
+        let desired = decisions
+            .get(entry.holds.key())
+            .map(|d| entry.holds.value(&d.value));
         let Some(desired) = desired.filter(|d| !d.is_empty()) else {
             continue;
         };

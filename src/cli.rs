@@ -203,7 +203,7 @@ enum Sub {
         #[arg(long, value_parser = engine_arg())]
         engine: Option<&'static Kind>,
         /// Test this image instead of the profile's, e.g. `postgres=myorg/postgres:17` (repeatable)
-        #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
+        #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = built_role_image)]
         images: Vec<(&'static Role, String)>,
         /// Only these images, comma-separated
         #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
@@ -249,12 +249,12 @@ enum Sub {
         /// The image the platform runs for a role: what `.env` points at. For a role the profile
         /// builds, imggen builds it under this name (its base stays the profile's unless
         /// `--base` says otherwise); for another, it is used as is. E.g. `--image
-        /// python=myorg/python:3.11-custom` (repeatable; roles as for `imggen test --only`)
+        /// python=myorg/python:3.11-custom` or `--image mockserver=mirror/mockserver:5` (repeatable)
         #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
         images: Vec<(&'static Role, String)>,
         /// The base image a built role starts `FROM`, e.g. `--base python=python:3.12-slim`
         /// (repeatable)
-        #[arg(long = "base", value_name = "ROLE=IMAGE", value_parser = role_image)]
+        #[arg(long = "base", value_name = "ROLE=IMAGE", value_parser = built_role_image)]
         bases: Vec<(&'static Role, String)>,
         /// Layered (installs at start) or prebuilt (everything baked in)
         #[arg(long, value_enum)]
@@ -471,9 +471,10 @@ fn yes_no(yes: bool, no: bool) -> Option<bool> {
     if yes { Some(true) } else { no.then_some(false) }
 }
 
-/// A role on the command line: the accepted values (and `--help`'s list) come from the table.
+/// A role imggen builds, on the command line (`--only`): the accepted values (and `--help`'s
+/// list) come from the table.
 fn role_arg() -> impl TypedValueParser<Value = &'static Role> {
-    let values = ROLES.iter().map(|r| {
+    let values = crate::role::built().map(|r| {
         PossibleValue::new(r.name)
             .aliases(r.aliases.iter().copied())
             .help(r.title)
@@ -502,15 +503,31 @@ fn platform_arg(arg: &str) -> Result<String, String> {
 }
 
 fn role_image(arg: &str) -> Result<(&'static Role, String), String> {
+    role_image_of(arg, ROLES.iter())
+}
+
+/// `ROLE=IMAGE` for an image imggen builds (what `test` runs).
+fn built_role_image(arg: &str) -> Result<(&'static Role, String), String> {
+    role_image_of(arg, crate::role::built())
+}
+
+/// `ROLE=IMAGE`, with a role of `roles`.
+fn role_image_of(
+    arg: &str,
+    roles: impl Iterator<Item = &'static Role>,
+) -> Result<(&'static Role, String), String> {
+    let roles: Vec<&'static Role> = roles.collect();
     let bad = |role: Option<&str>| {
         crate::error::Error::BadImageArg {
             role: role.map(String::from),
-            roles: crate::role::names(),
+            roles: roles.iter().map(|r| r.name.to_string()).collect(),
         }
         .to_string()
     };
     let (name, image) = arg.split_once('=').ok_or_else(|| bad(None))?;
-    let role = crate::role::find(name).ok_or_else(|| bad(Some(name)))?;
+    let role = crate::role::find(name)
+        .filter(|found| roles.iter().any(|r| std::ptr::eq(*r, *found)))
+        .ok_or_else(|| bad(Some(name)))?;
     Ok((role, image.to_string()))
 }
 

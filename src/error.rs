@@ -1065,6 +1065,10 @@ pub enum Reason {
     DuplicateComposeName {
         other: String,
     },
+    /// `tags.<key>` for an image imggen does not build (yet): nothing would be built under it.
+    TagOfUnbuiltRole {
+        key: String,
+    },
     /// `tags.<key>` beside the role's own `<section>.tag`.
     TagSetTwice {
         section: &'static str,
@@ -1300,6 +1304,11 @@ impl fmt::Display for Reason {
             Self::TagSetTwice { section } => write!(
                 f,
                 "`{section}.tag` names this image already; set one of the two"
+            ),
+            Self::TagOfUnbuiltRole { key } => write!(
+                f,
+                "imggen has no template pack for this image, so nothing would be built under \
+                 that name; set `images.{key}` to the image the platform should pull instead"
             ),
             Self::TrustOutsideDevelopment => f.write_str(
                 "password-less `trust` auth is only for development; add `development = true` \

@@ -875,6 +875,11 @@ mod tests {
                 Some(""), // openmetadata server: default
                 Some(""), // opensearch: default
                 Some(""), // alpine: default
+                Some(""), // postgres-test: default
+                Some(""), // sqlcmd-test: default
+                Some(""), // pagila-test: default
+                Some(""), // mockserver: default
+                Some(""), // astronomer: default
                 Some(""), // mode: default (prebuilt)
                 // distro: not asked, the base image's name says Debian
                 Some("y"), // corporate

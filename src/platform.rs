@@ -66,10 +66,11 @@ impl Project {
         self.marker == COMPOSE_FILE
     }
 
-    /// Every `.env` key this folder gets from imggen, in a fixed order.
+    /// Every `.env` key this folder gets from imggen, in a fixed order: each role's image and
+    /// its prebuilt switch, then the settings.
     pub fn keys(&self) -> Vec<&'static str> {
         self.roles()
-            .map(|r| r.env)
+            .flat_map(|r| std::iter::once(r.env).chain(r.prebuilt_env))
             .chain(self.settings.iter().copied())
             .collect()
     }

@@ -49,6 +49,8 @@ struct RoleView<'a> {
     key: &'static str,
     title: &'static str,
     env: &'static str,
+    /// The platform's prebuilt switch for this image, if it has one (`Role::prebuilt_env`).
+    prebuilt_env: Option<&'static str>,
     builds: bool,
     /// Whether this render includes the role's pack, so its build context exists.
     rendered: bool,
@@ -67,6 +69,7 @@ fn role_views<'a>(profile: &'a Profile, images: &'a BTreeMap<&str, Image>) -> Ve
             key: role.key,
             title: role.title,
             env: role.env,
+            prebuilt_env: role.prebuilt_env,
             builds: role.builds,
             rendered: role.builds && profile.packs.iter().any(|p| p == role.name),
             services: role

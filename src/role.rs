@@ -30,7 +30,13 @@ pub struct Role {
     /// The platform folders whose `.env` holds [`Role::env`]: every file an entry point of the
     /// platform reads it from first (see `platform::PROJECTS`), so each sees the same value.
     pub projects: &'static [&'static str],
-    /// Whether imggen renders a Dockerfile for it (its pack is named [`Role::name`]).
+    /// The platform's switch between running the image as it is (`true`) and building its
+    /// own Dockerfile from it as a base (`false`), for the test containers; imggen sets it to
+    /// whether it builds the image.
+    pub prebuilt_env: Option<&'static str>,
+    /// Whether imggen renders a Dockerfile for it (its pack is named [`Role::name`]). A role
+    /// that does not is still the platform's image: `[images]`, the registry and `.env` reach
+    /// it.
     pub builds: bool,
     /// Whether a profile that names no `packs` renders it.
     pub by_default: bool,
@@ -85,7 +91,7 @@ pub enum Requirement {
     InstallerByName,
 }
 
-pub static ROLES: [Role; 6] = [
+pub static ROLES: [Role; 11] = [
     Role {
         name: "python-runtime",
         aliases: &["python", "python_runtime"],
@@ -94,6 +100,7 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_PYTHON",
         upstream: Upstream::Image("python:3.11-alpine"),
         projects: &["kerberos", "platform-bootstrap"],
+        prebuilt_env: None,
         builds: true,
         by_default: true,
         follows_distro: true,
@@ -110,6 +117,7 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_KERBEROS_TEST",
         upstream: Upstream::SameAs("python"),
         projects: &["platform-bootstrap"],
+        prebuilt_env: None,
         builds: true,
         by_default: true,
         follows_distro: true,
@@ -126,6 +134,7 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_POSTGRES",
         upstream: Upstream::Image("postgres:17.5-alpine"),
         projects: &["platform-infrastructure", "platform-bootstrap"],
+        prebuilt_env: None,
         builds: true,
         by_default: true,
         follows_distro: true,
@@ -142,6 +151,7 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_OPENMETADATA_SERVER",
         upstream: Upstream::Image("docker.getcollate.io/openmetadata/server:1.10.1"),
         projects: &["openmetadata"],
+        prebuilt_env: None,
         builds: true,
         by_default: false,
         follows_distro: false,
@@ -158,6 +168,7 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_OPENSEARCH",
         upstream: Upstream::Image("opensearchproject/opensearch:2.19.2"),
         projects: &["openmetadata"],
+        prebuilt_env: None,
         builds: true,
         by_default: false,
         follows_distro: false,
@@ -174,12 +185,102 @@ pub static ROLES: [Role; 6] = [
         env: "IMAGE_ALPINE",
         upstream: Upstream::Image("alpine:3.19"),
         projects: &["kerberos", "platform-bootstrap"],
+        prebuilt_env: None,
         builds: true,
         by_default: false,
         follows_distro: false,
         section: None,
         services: &[],
         probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
+        requires: &[],
+    },
+    Role {
+        name: "postgres-test",
+        aliases: &["postgres_test"],
+        key: "postgres_test",
+        title: "PostgreSQL test container",
+        env: "IMAGE_POSTGRES_TEST",
+        // `make build-postgres-test` builds the platform's Dockerfile from it when not prebuilt.
+        upstream: Upstream::Image("alpine:latest"),
+        projects: &["platform-bootstrap"],
+        prebuilt_env: Some("POSTGRES_TEST_PREBUILT"),
+        builds: false,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[],
+        requires: &[],
+    },
+    Role {
+        name: "sqlcmd-test",
+        aliases: &["sqlcmd_test"],
+        key: "sqlcmd_test",
+        title: "SQL Server test container",
+        env: "IMAGE_SQLCMD_TEST",
+        upstream: Upstream::Image("alpine:latest"),
+        projects: &["platform-bootstrap"],
+        prebuilt_env: Some("SQLCMD_TEST_PREBUILT"),
+        builds: false,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[],
+        requires: &[],
+    },
+    Role {
+        name: "pagila-test",
+        aliases: &["pagila_test"],
+        key: "pagila_test",
+        title: "Pagila test container",
+        env: "IMAGE_PAGILA_TEST",
+        upstream: Upstream::Image("alpine:latest"),
+        projects: &["platform-bootstrap"],
+        prebuilt_env: Some("PAGILA_TEST_PREBUILT"),
+        builds: false,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[],
+        requires: &[],
+    },
+    Role {
+        name: "mockserver",
+        aliases: &[],
+        key: "mockserver",
+        title: "MockServer",
+        env: "IMAGE_MOCKSERVER",
+        upstream: Upstream::Image("mockserver/mockserver:latest"),
+        // docker-compose.mock-services.yml, run with `-f` in platform-bootstrap (`make
+        // mock-start`): that folder's `.env`.
+        projects: &["platform-bootstrap"],
+        prebuilt_env: None,
+        builds: false,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[],
+        requires: &[],
+    },
+    Role {
+        name: "astronomer",
+        aliases: &["astro-runtime"],
+        key: "astronomer",
+        title: "Astronomer runtime",
+        env: "IMAGE_ASTRONOMER",
+        // What the user's Airflow projects build from; the Kerberos setup scripts keep it here.
+        upstream: Upstream::Image("quay.io/astronomer/astro-runtime:11.10.0"),
+        projects: &["platform-bootstrap"],
+        prebuilt_env: None,
+        builds: false,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[],
         requires: &[],
     },
 ];
@@ -230,11 +331,6 @@ pub fn of_path(path: &str) -> Option<&'static Role> {
 /// The roles imggen builds, in table order.
 pub fn built() -> impl Iterator<Item = &'static Role> {
     ROLES.iter().filter(|r| r.builds)
-}
-
-/// `python-runtime`, `kerberos-test`, …: the accepted names, for messages.
-pub fn names() -> Vec<String> {
-    ROLES.iter().map(|r| r.name.to_string()).collect()
 }
 
 static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| ROLES.iter().map(|r| r.key).collect());

@@ -530,6 +530,14 @@ pub fn check(stack: &Stack) -> Result<()> {
     }
     for (key, tag) in p.tags.iter() {
         c.one(&["tags", key], tag, Rule::Image)?;
+        if crate::role::by_key(key).is_some_and(|role| !role.builds) {
+            let key = key.to_string();
+            c.refuse(
+                &["tags", &key],
+                tag,
+                Reason::TagOfUnbuiltRole { key: key.clone() },
+            )?;
+        }
     }
     for (key, value) in &p.labels {
         c.map_key(&["labels"], key, Rule::LabelKey)?;

@@ -15,8 +15,28 @@ pub const FILE: &str = "platform-config.yaml";
 pub enum Holds {
     /// The value of this `.env` key.
     Image(&'static str),
-    /// Whether `IMAGE_MODE` is `prebuilt` (a boolean).
-    Prebuilt,
+    /// Whether this `.env` key has this value (a boolean).
+    Flag {
+        key: &'static str,
+        when: &'static str,
+    },
+}
+
+impl Holds {
+    /// The `.env` key the entry follows.
+    pub fn key(self) -> &'static str {
+        match self {
+            Holds::Image(key) | Holds::Flag { key, .. } => key,
+        }
+    }
+
+    /// The entry's value (as text) for the key's value.
+    pub fn value(self, env: &str) -> String {
+        match self {
+            Holds::Image(_) => env.to_string(),
+            Holds::Flag { when, .. } => (env == when).to_string(),
+        }
+    }
 }
 
 /// One image entry of `platform-config.yaml`.
@@ -31,7 +51,7 @@ pub struct Entry {
 
 /// The entries, from the wizard's specs (`wizard/services/*/spec.yaml`: each question's
 /// `state_key` and `default_from`) and its engine (`_load_existing_state`).
-pub static ENTRIES: [Entry; 6] = [
+pub static ENTRIES: [Entry; 12] = [
     Entry {
         path: &["services", "base_platform", "postgres", "image"],
         holds: Holds::Image("IMAGE_POSTGRES"),
@@ -59,7 +79,86 @@ pub static ENTRIES: [Entry; 6] = [
     },
     Entry {
         path: &["services", "kerberos", "use_prebuilt"],
-        holds: Holds::Prebuilt,
+        holds: Holds::Flag {
+            key: "IMAGE_MODE",
+            when: "prebuilt",
+        },
+        legacy: false,
+    },
+    // The test containers: the wizard saves `prebuilt` and reads it back as `use_prebuilt`.
+    Entry {
+        path: &[
+            "services",
+            "base_platform",
+            "test_containers",
+            "postgres_test",
+            "image",
+        ],
+        holds: Holds::Image("IMAGE_POSTGRES_TEST"),
+        legacy: false,
+    },
+    Entry {
+        path: &[
+            "services",
+            "base_platform",
+            "test_containers",
+            "postgres_test",
+            "prebuilt",
+        ],
+        holds: Holds::Flag {
+            key: "POSTGRES_TEST_PREBUILT",
+            when: "true",
+        },
+        legacy: false,
+    },
+    Entry {
+        path: &[
+            "services",
+            "base_platform",
+            "test_containers",
+            "sqlcmd_test",
+            "image",
+        ],
+        holds: Holds::Image("IMAGE_SQLCMD_TEST"),
+        legacy: false,
+    },
+    Entry {
+        path: &[
+            "services",
+            "base_platform",
+            "test_containers",
+            "sqlcmd_test",
+            "prebuilt",
+        ],
+        holds: Holds::Flag {
+            key: "SQLCMD_TEST_PREBUILT",
+            when: "true",
+        },
+        legacy: false,
+    },
+    Entry {
+        path: &[
+            "services",
+            "pagila",
+            "test_containers",
+            "pagila_test",
+            "image",
+        ],
+        holds: Holds::Image("IMAGE_PAGILA_TEST"),
+        legacy: false,
+    },
+    Entry {
+        path: &[
+            "services",
+            "pagila",
+            "test_containers",
+            "pagila_test",
+            "prebuilt",
+        ],
+        holds: Holds::Flag {
+            key: "PAGILA_TEST_PREBUILT",
+            when: "true",
+        },
         legacy: false,
     },
 ];
@@ -132,7 +231,7 @@ pub fn set(map: &mut Mapping, entry: &Entry, value: &str) {
             .expect("made a mapping above");
     }
     let value = match entry.holds {
-        Holds::Prebuilt => Value::Bool(value == "true"),
+        Holds::Flag { .. } => Value::Bool(value == "true"),
         Holds::Image(_) => Value::String(value.to_string()),
     };
     current.insert(Value::from(*last), value);

@@ -24,6 +24,14 @@ const OWNED: [(&str, &[&str]); 4] = [
             "IMAGE_KERBEROS_TEST",
             "IMAGE_POSTGRES",
             "IMAGE_ALPINE",
+            "IMAGE_POSTGRES_TEST",
+            "POSTGRES_TEST_PREBUILT",
+            "IMAGE_SQLCMD_TEST",
+            "SQLCMD_TEST_PREBUILT",
+            "IMAGE_PAGILA_TEST",
+            "PAGILA_TEST_PREBUILT",
+            "IMAGE_MOCKSERVER",
+            "IMAGE_ASTRONOMER",
         ],
     ),
 ];
@@ -910,10 +918,11 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
 
 #[test]
 fn the_examples_placeholders_are_named_once_when_they_reach_a_checkout() {
-    let warning = "warning: the profile's example placeholders go into the checkout: 6 values \
+    let warning = "warning: the profile's example placeholders go into the checkout: 11 values \
                    under `.example`, a domain reserved for examples (IMAGE_ALPINE, \
-                   IMAGE_KERBEROS_TEST, IMAGE_OPENMETADATA_SERVER, IMAGE_OPENSEARCH, \
-                   IMAGE_POSTGRES, IMAGE_PYTHON); and the example CA certificate, whose key was \
+                   IMAGE_ASTRONOMER, IMAGE_KERBEROS_TEST, IMAGE_MOCKSERVER, \
+                   IMAGE_OPENMETADATA_SERVER, IMAGE_OPENSEARCH, IMAGE_PAGILA_TEST, \
+                   IMAGE_POSTGRES, IMAGE_POSTGRES_TEST, IMAGE_PYTHON, IMAGE_SQLCMD_TEST); and the example CA certificate, whose key was \
                    thrown away (example-corporate-ca.crt); put your organisation's registry, \
                    index and CA in a profile of your own (`imggen init --from \
                    corporate-hardened`) and apply that\n";

@@ -261,6 +261,19 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
     );
     step(&mut session, "OpenSearch: image the platform runs", "\r");
     step(&mut session, "Alpine base: image the platform runs", "\r");
+    for title in [
+        "PostgreSQL test container",
+        "SQL Server test container",
+        "Pagila test container",
+        "MockServer",
+        "Astronomer runtime",
+    ] {
+        step(
+            &mut session,
+            &format!("{title}: image the platform runs"),
+            "\r",
+        );
+    }
     step(&mut session, "Layered or prebuilt mode?", "\r");
     step(&mut session, "Behind a corporate network", "n");
     step(&mut session, "for local development only?", "n");

@@ -34,7 +34,8 @@ fn init_image_with_an_unknown_role_is_a_usage_error_and_writes_nothing() {
         .status(2)
         .stderr_contains(
             "invalid value 'bogus=x:1' for '--image <ROLE=IMAGE>': unknown role `bogus` (roles: \
-             `python-runtime`, `kerberos-test`, `postgres`, `openmetadata-server`, `opensearch`, `alpine`)",
+             `python-runtime`, `kerberos-test`, `postgres`, `openmetadata-server`, `opensearch`, \
+             `alpine`, `postgres-test`, `sqlcmd-test`, `pagila-test`, `mockserver`, `astronomer`)",
         )
         .run();
     assert!(!output.exists("profiles"), "nothing written");

@@ -226,6 +226,38 @@ def check_setup_pagila(p, expected):
     result(want in out.stdout, p.profile, "make setup-pagila: passes the profile's IMAGE_POSTGRES", out.stdout + out.stderr)
 
 
+def check_test_containers(p, expected):
+    """The test containers' build targets: prebuilt, the image is pulled and tagged as the
+    platform's; otherwise the platform's Dockerfile is built FROM it."""
+    for folder, target, key, switch, tag in (
+        ("platform-infrastructure", "build-postgres-test", "IMAGE_POSTGRES_TEST", "POSTGRES_TEST_PREBUILT", "platform/postgres-test:latest"),
+        ("platform-infrastructure", "build-sqlcmd-test", "IMAGE_SQLCMD_TEST", "SQLCMD_TEST_PREBUILT", "platform/sqlcmd-test:latest"),
+        ("pagila", "build-pagila-test", "IMAGE_PAGILA_TEST", "PAGILA_TEST_PREBUILT", "platform/pagila-test:latest"),
+    ):
+        p.reset_record()
+        out = p.run(["make", "-C", folder, target])
+        calls = [c[1:] for c in p.calls()]
+        if expected[switch] == "true":
+            want = ["tag", expected[key], tag]
+            ok = want in calls
+        else:
+            want = f"BASE_IMAGE={expected[key]}"
+            ok = any(c[:1] == ["build"] and want in c for c in calls)
+        result(ok and out.returncode == 0, p.profile, f"make {target} ({folder}): {key} (prebuilt: {expected[switch]})",
+               f"wanted {want}, calls: {calls}\n{out.stdout}{out.stderr}")
+
+
+def check_mock_services(p, expected):
+    """The mock services' compose file, run with `-f` in platform-bootstrap: that folder's .env.
+    Its one service is in the `optional` profile (the platform's `make mock-start` passes no
+    `--profile`, so it starts nothing: read as the file's own comment runs it, with it)."""
+    out = p.run([p.compose, "-f", "docker-compose.mock-services.yml", "--profile", "optional", "config", "--format", "json"],
+                cwd=os.path.join(p.dir, "platform-bootstrap"))
+    image = json.loads(out.stdout).get("services", {}).get("mock-delinea", {}).get("image") if out.returncode == 0 else None
+    result(image == expected["IMAGE_MOCKSERVER"], p.profile, "docker compose -f docker-compose.mock-services.yml: the profile's IMAGE_MOCKSERVER",
+           f"runs `{image}`\n{out.stderr}")
+
+
 def script_line(path, start):
     with open(path, encoding="utf-8") as handle:
         for line in handle:
@@ -273,6 +305,7 @@ def check_wizard(p, expected, python):
     platform-bootstrap/.env whole: it must keep the profile's IMAGE_POSTGRES, and `apply --check`
     must then say which keys it dropped, and `apply` put them back."""
     p.reset_record()
+    before = rendered_env(os.path.join(p.dir, "platform-bootstrap/.env"))
     out = p.run([python, "-c", WIZARD])
     if out.returncode:
         result(False, p.profile, "the platform's Python wizard runs headless", out.stdout + out.stderr)
@@ -284,8 +317,8 @@ def check_wizard(p, expected, python):
     result(got == want, p.profile, "./platform setup keeps the profile's IMAGE_POSTGRES in platform-bootstrap/.env",
            f"wrote `{got}`\n{out.stdout[-3000:]}")
     check = p.apply("--check")
-    dropped = [k for k in ("IMAGE_PYTHON", "IMAGE_MODE") if k not in env]
-    named = all(f"  {k}: unset -> " in check.stdout for k in dropped)
+    dropped = [k for k in before if k in expected and k not in env]
+    named = dropped and all(f"  {k}: unset -> " in check.stdout for k in dropped)
     result(check.returncode == 1 and named, p.profile, f"apply --check after the wizard: exit 1 naming {', '.join(dropped)}",
            check.stdout + check.stderr)
     again = p.apply()
@@ -346,6 +379,8 @@ def main():
         check_kerberos_start(p, expected)
         check_compose_direct(p, expected)
         check_setup_pagila(p, expected)
+        check_test_containers(p, expected)
+        check_mock_services(p, expected)
         check_kerberos_setup_script(p, expected)
         check_wizard(p, expected, python)
         check_kept_value(p, expected)
