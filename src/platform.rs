@@ -44,14 +44,15 @@ pub static PROJECTS: [Project; 4] = [
     Project {
         folder: "kerberos",
         marker: COMPOSE_FILE,
-        settings: &[],
+        // kerberos-sidecar's Makefile (`-include ../.env`) passes it to its builds.
+        settings: &["ODBC_DRIVER_URL"],
     },
     Project {
         folder: "platform-bootstrap",
         marker: "Makefile",
         // `make start` in platform-infrastructure exports these from here (the wizard keeps
         // them here); `kerberos/setup.sh` reads IMAGE_MODE from here.
-        settings: &["IMAGE_MODE", "POSTGRES_HOST_AUTH_METHOD"],
+        settings: &["IMAGE_MODE", "POSTGRES_HOST_AUTH_METHOD", "ODBC_DRIVER_URL"],
     },
 ];
 

@@ -552,6 +552,11 @@ pub fn check(stack: &Stack) -> Result<()> {
         Rule::EnvUrl,
     )?;
     c.opt(
+        &["corporate", "odbc_driver_url"],
+        &corp.odbc_driver_url,
+        Rule::EnvUrl,
+    )?;
+    c.opt(
         &["corporate", "pip_trusted_host"],
         &corp.pip_trusted_host,
         Rule::HbaToken,
@@ -567,6 +572,7 @@ pub fn check(stack: &Stack) -> Result<()> {
     c.opt(&["corporate", "no_proxy"], &corp.no_proxy, Rule::HbaToken)?;
     for (key, url) in [
         ("pip_index_url", &corp.pip_index_url),
+        ("odbc_driver_url", &corp.odbc_driver_url),
         ("http_proxy", &corp.http_proxy),
         ("https_proxy", &corp.https_proxy),
         ("apt_mirror", &corp.apt_mirror),

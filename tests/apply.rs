@@ -14,7 +14,10 @@ const OWNED: [(&str, &[&str]); 4] = [
         "openmetadata",
         &["IMAGE_OPENMETADATA_SERVER", "IMAGE_OPENSEARCH"],
     ),
-    ("kerberos", &["IMAGE_PYTHON", "IMAGE_ALPINE"]),
+    (
+        "kerberos",
+        &["IMAGE_PYTHON", "IMAGE_ALPINE", "ODBC_DRIVER_URL"],
+    ),
     (
         "platform-bootstrap",
         &[
@@ -32,6 +35,7 @@ const OWNED: [(&str, &[&str]); 4] = [
             "PAGILA_TEST_PREBUILT",
             "IMAGE_MOCKSERVER",
             "IMAGE_ASTRONOMER",
+            "ODBC_DRIVER_URL",
         ],
     ),
 ];
@@ -918,11 +922,12 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
 
 #[test]
 fn the_examples_placeholders_are_named_once_when_they_reach_a_checkout() {
-    let warning = "warning: the profile's example placeholders go into the checkout: 11 values \
+    let warning = "warning: the profile's example placeholders go into the checkout: 12 values \
                    under `.example`, a domain reserved for examples (IMAGE_ALPINE, \
                    IMAGE_ASTRONOMER, IMAGE_KERBEROS_TEST, IMAGE_MOCKSERVER, \
                    IMAGE_OPENMETADATA_SERVER, IMAGE_OPENSEARCH, IMAGE_PAGILA_TEST, \
-                   IMAGE_POSTGRES, IMAGE_POSTGRES_TEST, IMAGE_PYTHON, IMAGE_SQLCMD_TEST); and the example CA certificate, whose key was \
+                   IMAGE_POSTGRES, IMAGE_POSTGRES_TEST, IMAGE_PYTHON, IMAGE_SQLCMD_TEST, \
+                   ODBC_DRIVER_URL); and the example CA certificate, whose key was \
                    thrown away (example-corporate-ca.crt); put your organisation's registry, \
                    index and CA in a profile of your own (`imggen init --from \
                    corporate-hardened`) and apply that\n";

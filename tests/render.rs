@@ -70,6 +70,7 @@ fn env_uses_exactly_the_platform_variable_names() {
             "IMAGE_ASTRONOMER",
             "PIP_INDEX_URL",
             "PIP_TRUSTED_HOST",
+            "ODBC_DRIVER_URL",
             "POSTGRES_HOST_AUTH_METHOD",
         ]
     );

@@ -247,6 +247,18 @@ def check_test_containers(p, expected):
                f"wanted {want}, calls: {calls}\n{out.stdout}{out.stderr}")
 
 
+def check_odbc(p, expected):
+    """kerberos-sidecar's legacy build (`-include ../.env`) passes ODBC_DRIVER_URL on."""
+    if "ODBC_DRIVER_URL" not in expected:
+        return
+    p.reset_record()
+    out = p.run(["make", "-C", "kerberos/kerberos-sidecar", "build-legacy"])
+    want = f"ODBC_DRIVER_URL={expected['ODBC_DRIVER_URL']}"
+    builds = [c[1:] for c in p.calls() if c[1:2] == ["build"]]
+    ok = out.returncode == 0 and any(want in c for c in builds)
+    result(ok, p.profile, "make build-legacy (kerberos-sidecar): the profile's ODBC_DRIVER_URL", f"builds: {builds}\n{out.stderr}")
+
+
 def check_mock_services(p, expected):
     """The mock services' compose file, run with `-f` in platform-bootstrap: that folder's .env.
     Its one service is in the `optional` profile (the platform's `make mock-start` passes no
@@ -381,6 +393,7 @@ def main():
         check_setup_pagila(p, expected)
         check_test_containers(p, expected)
         check_mock_services(p, expected)
+        check_odbc(p, expected)
         check_kerberos_setup_script(p, expected)
         check_wizard(p, expected, python)
         check_kept_value(p, expected)

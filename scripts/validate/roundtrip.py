@@ -15,7 +15,9 @@ exactly the literal:
   compose YAML               PyYAML and Compose v2 (`docker-compose config`), for the Kerberos
                              script's bind source and for service, volume and network names
                              that YAML would read as null, booleans or numbers
-  .env                       Compose v2 interpolating the variable from the rendered .env
+  .env                       Compose v2 interpolating the variable from the rendered .env, and
+                             GNU make reading it as the platform's Makefiles do (`-include`,
+                             `export`), for the pip index and the ODBC driver URL
 
 Prints one line per consumer and exits non-zero on any mismatch.
 """
@@ -231,7 +233,20 @@ def dotenv():
             expect(".env", case, config["services"]["probe"]["environment"]["P"], url)
 
 
-for check in (dockerfile_env_and_labels, postgresql_conf, sed_mirror, compose_yaml, dotenv):
+def make_env():
+    """The ODBC driver URL in .env, read by GNU make as the platform's Makefiles read theirs
+    (`-include` the file, `export`), then by the shell of a recipe."""
+    for case, url, out in accepted(".env (GNU make -include, export)", "make",
+                                   lambda _: "https://odbc.example/" + hostile(URL_PIECES, 8),
+                                   lambda v: f"[corporate]\nodbc_driver_url = {toml(v)}\n"):
+        with open(os.path.join(out, "Makefile"), "w", encoding="utf-8") as f:
+            f.write("-include .env\nexport\nprobe:\n\t@printf '%s' \"$$ODBC_DRIVER_URL\"\n")
+        run = subprocess.run(["make", "-s", "-C", out, "probe"], capture_output=True, text=True,
+                             check=False)
+        expect(".env (make)", case, run.stdout, url)
+
+
+for check in (dockerfile_env_and_labels, postgresql_conf, sed_mirror, compose_yaml, dotenv, make_env):
     check()
 shutil.rmtree(work, ignore_errors=True)
 for consumer, (literal, refused) in tally.items():

@@ -119,6 +119,9 @@ pub struct Corporate {
     pub registry_layout: RegistryLayout,
     pub pip_index_url: Option<String>,
     pub pip_trusted_host: Option<String>,
+    /// Where the platform downloads Microsoft's ODBC driver packages for SQL Server
+    /// (`ODBC_DRIVER_URL`): a mirror of Microsoft's download folder.
+    pub odbc_driver_url: Option<String>,
     /// Replaces the Alpine package repositories (`/etc/apk/repositories`).
     pub apk_repositories: Vec<String>,
     /// Replaces `http://deb.debian.org` in the apt sources.
