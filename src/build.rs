@@ -409,7 +409,10 @@ mod tests {
                 "postgres",
                 "openmetadata-server",
                 "opensearch",
-                "alpine"
+                "alpine",
+                "postgres-test",
+                "sqlcmd-test",
+                "pagila-test"
             ]
         );
         let only = jobs(

@@ -91,6 +91,9 @@ fn bake_file_names_every_built_image() {
             ("openmetadata-server", "tags", "openmetadata_server"),
             ("opensearch", "tags", "opensearch"),
             ("alpine", "tags", "alpine"),
+            ("postgres-test", "tags", "postgres_test"),
+            ("sqlcmd-test", "tags", "sqlcmd_test"),
+            ("pagila-test", "tags", "pagila_test"),
         ] {
             if let Some(tag) = resolved[section].get(key).and_then(|t| t.as_str()) {
                 expected_names.push(folder.to_string());

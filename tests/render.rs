@@ -2,13 +2,16 @@
 
 use crate::helper::Test;
 
-const OUTPUTS: [&str; 8] = [
+const OUTPUTS: [&str; 11] = [
     "python-runtime/Dockerfile",
     "postgres/Dockerfile",
     "kerberos-test/Dockerfile",
     "openmetadata-server/Dockerfile",
     "opensearch/Dockerfile",
     "alpine/Dockerfile",
+    "postgres-test/Dockerfile",
+    "sqlcmd-test/Dockerfile",
+    "pagila-test/Dockerfile",
     "docker-compose.override.yml",
     ".env",
 ];
@@ -17,7 +20,7 @@ const OUTPUTS: [&str; 8] = [
 fn corporate_hardened_writes_every_output_and_its_support_files() {
     let output = Test::new()
         .args(["render", "--profile", "corporate-hardened", "--out", "out"])
-        .stdout_contains("rendered `corporate-hardened` into out: 17 created")
+        .stdout_contains("rendered `corporate-hardened` into out: 23 created")
         .run();
     for path in OUTPUTS {
         let text = output.read(&format!("out/{path}"));
@@ -33,6 +36,9 @@ fn corporate_hardened_writes_every_output_and_its_support_files() {
         "openmetadata-server",
         "opensearch",
         "alpine",
+        "postgres-test",
+        "sqlcmd-test",
+        "pagila-test",
     ] {
         assert!(output.exists(&format!("out/{role}/certs/example-corporate-ca.crt")));
     }
@@ -167,8 +173,9 @@ fn files_the_profile_no_longer_renders_are_removed() {
     let second = first
         .then()
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
-        // Three certificate copies, the init script, and the three service images' folders.
-        .stdout_contains("10 removed")
+        // Three certificate copies, the init script, and the six service and test images'
+        // folders.
+        .stdout_contains("16 removed")
         .run();
     assert!(!second.exists("out/postgres/initdb"));
     assert!(!second.exists("out/opensearch"), "emptied folders go too");

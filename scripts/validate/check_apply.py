@@ -12,7 +12,14 @@ import os
 import sys
 
 # Keys imggen owns in the platform's .env files (the platform's contract).
-OWNED = {"IMAGE_MODE", "POSTGRES_HOST_AUTH_METHOD"}
+OWNED = {
+    "IMAGE_MODE",
+    "POSTGRES_HOST_AUTH_METHOD",
+    "POSTGRES_TEST_PREBUILT",
+    "SQLCMD_TEST_PREBUILT",
+    "PAGILA_TEST_PREBUILT",
+    "ODBC_DRIVER_URL",
+}
 # Which variable each platform service's image comes from.
 IMAGE_OF = {
     "platform-postgres": "IMAGE_POSTGRES",

@@ -3,7 +3,7 @@
 # Builds every image this profile names, in parallel: `docker buildx bake` (or
 # `docker buildx bake --push`). Proxies are build arguments, never stored in the images.
 group "default" {
-  targets = ["python-runtime", "kerberos-test", "postgres", "openmetadata-server", "opensearch", "alpine"]
+  targets = ["python-runtime", "kerberos-test", "postgres", "openmetadata-server", "opensearch", "alpine", "postgres-test", "sqlcmd-test", "pagila-test"]
 }
 
 target "python-runtime" {
@@ -34,4 +34,19 @@ target "opensearch" {
 target "alpine" {
   context = "alpine"
   tags = ["registry.corp.example/platform/alpine:3.19-corp"]
+}
+
+target "postgres-test" {
+  context = "postgres-test"
+  tags = ["registry.corp.example/platform/postgres-test:corp"]
+}
+
+target "sqlcmd-test" {
+  context = "sqlcmd-test"
+  tags = ["registry.corp.example/platform/sqlcmd-test:corp"]
+}
+
+target "pagila-test" {
+  context = "pagila-test"
+  tags = ["registry.corp.example/platform/pagila-test:corp"]
 }
