@@ -69,6 +69,13 @@ fn assert_holds(text: &str, parts: &[&str]) {
     }
 }
 
+/// Asserts that `text` holds none of `parts` (a secret, a note said before), showing the text.
+fn assert_lacks(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(!text.contains(part), "holds {part:?} in:\n{text}");
+    }
+}
+
 /// A file of the platform's real checkout ("" when it has none).
 fn upstream(path: &str) -> String {
     std::fs::read_to_string(crate::helper::upstream_checkout().join(path)).unwrap_or_default()
@@ -227,20 +234,19 @@ fn check_and_dry_run_show_the_change_without_secrets_and_write_nothing() {
              `postgres:17.5-bookworm`\n",
         )
         .run();
-    for secret in [
+    let secrets = [
         "s3cret-admin-Pa55",
         "changeme_platform_password",
         "PLATFORM_DB_PASSWORD",
-    ] {
-        assert!(!output.stdout.contains(secret), "{}", output.stdout);
-    }
+    ];
+    assert_lacks(&output.stdout, &secrets);
     assert!(!output.exists("platform/imggen"));
     assert!(!output.exists("platform/platform-infrastructure/.env"));
     let dry = again(output, "debian-prebuilt")
         .args(["--dry-run"])
         .stdout_contains("would create platform/imggen/postgres/Dockerfile")
         .run();
-    assert!(!dry.stdout.contains("s3cret"), "{}", dry.stdout);
+    assert_lacks(&dry.stdout, &["s3cret"]);
     assert_eq!(dry.read("platform/platform-bootstrap/.env"), wizard);
 }
 
@@ -436,7 +442,7 @@ fn a_password_the_init_script_needs_and_nothing_passes_is_named_once() {
     );
     // An apply that changes nothing says nothing of it again.
     let second = again(first, "corporate-hardened").run();
-    assert!(!second.stdout.contains("note:"), "{}", second.stdout);
+    assert_lacks(&second.stdout, &["note:"]);
     // The Python wizard writes OPENMETADATA_DB_PASSWORD there when OpenMetadata is enabled.
     let output = applying("corporate-hardened")
         .file(
@@ -445,11 +451,7 @@ fn a_password_the_init_script_needs_and_nothing_passes_is_named_once() {
         )
         .stdout_contains(&note("AIRFLOW_DB_PASSWORD"))
         .run();
-    assert!(
-        !output.stdout.contains("`OPENMETADATA_DB_PASSWORD`"),
-        "{}",
-        output.stdout
-    );
+    assert_lacks(&output.stdout, &["`OPENMETADATA_DB_PASSWORD`"]);
 }
 
 #[test]
@@ -740,7 +742,7 @@ fn the_wizards_configuration_offers_the_profiles_images_and_keeps_its_secrets() 
              `postgres:17.5-alpine` -> `registry.corp.example/platform/postgres:17.5-hardened`\n",
         )
         .run();
-    assert!(!checked.stdout.contains("s3cret-pw"), "{}", checked.stdout);
+    assert_lacks(&checked.stdout, &["s3cret-pw"]);
     let applied = again(checked, "corporate-hardened").run();
     let written: serde_yaml::Value =
         serde_yaml::from_str(&applied.read("platform/platform-config.yaml")).expect("YAML");
@@ -909,15 +911,11 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
         .run();
     // Said once: a run that changes nothing says neither again.
     let second = again(first, "corporate-hardened").run();
-    assert!(!second.stdout.contains("note:"), "{}", second.stdout);
+    assert_lacks(&second.stdout, &["note:"]);
     // Layered, with the Kerberos test in the Python image, the script runs what the profile
     // means: nothing to say about it.
     let layered = applying("alpine-layered").run();
-    assert!(
-        !layered.stdout.contains("make kerberos-setup"),
-        "{}",
-        layered.stdout
-    );
+    assert_lacks(&layered.stdout, &["make kerberos-setup"]);
 }
 
 #[test]
@@ -935,12 +933,12 @@ fn the_examples_placeholders_are_named_once_when_they_reach_a_checkout() {
         .stdout_contains(warning)
         .run();
     let second = again(first, "corporate-hardened").run();
-    assert!(!second.stdout.contains("warning:"), "{}", second.stdout);
+    assert_lacks(&second.stdout, &["warning:"]);
     let own = applying("debian-prebuilt")
         .args([
             "--set",
             "corporate.registry=artifactory.company.com/docker-remote",
         ])
         .run();
-    assert!(!own.stdout.contains("warning:"), "{}", own.stdout);
+    assert_lacks(&own.stdout, &["warning:"]);
 }

@@ -19,6 +19,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "validate"))
+from check_apply import rendered_env  # noqa: E402  (plain KEY=value lines, as imggen writes)
 passed = 0
 failed = 0
 
@@ -42,18 +44,6 @@ def copy_checkout(source, target):
             path = os.path.join(root, name)
             if not os.path.islink(path):
                 os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
-
-
-def rendered_env(path):
-    """imggen's rendered `.env` (plain `KEY=value` lines, as imggen writes them)."""
-    values = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value
-    return values
 
 
 class Platform:
