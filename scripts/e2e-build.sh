@@ -112,7 +112,7 @@ standin() { # standin NAME UPSTREAM-TAG...
     for tag in "$@"; do buildah tag "imggen-e2e/$name:$hash" "$tag"; done
 }
 # Tagged under the upstream names and where corporate-hardened's registry layout puts them.
-# The three stand-ins build side by side too.
+# The stand-ins build side by side too.
 standin python python:3.11-slim-bookworm docker.io/library/python:3.11-slim-bookworm \
     registry.corp.example/mirror/library/python:3.11-slim-bookworm &
 python_job=$!
@@ -123,7 +123,10 @@ standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
     registry.corp.example/mirror/openmetadata/server:1.10.1 \
     opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2 &
 jvm_job=$!
-for job in "$python_job" "$postgres_job" "$jvm_job"; do wait "$job" || exit 1; done
+standin astronomer quay.io/astronomer/astro-runtime:11.10.0 \
+    registry.corp.example/mirror/astronomer/astro-runtime:11.10.0 &
+astronomer_job=$!
+for job in "$python_job" "$postgres_job" "$jvm_job" "$astronomer_job"; do wait "$job" || exit 1; done
 
 # --- the corporate network, for every build below -------------------------------------------
 # A private pip index over HTTPS whose certificate a throwaway CA signed, a corporate apt mirror
@@ -224,6 +227,10 @@ in_image() { # in_image IMAGE COMMAND...: run a command in a fresh container of 
 
 config_matches() { # config_matches TAG DOCKERFILE: the built image's config says what the Dockerfile does
     buildah inspect --type image "$1" | python3 scripts/e2e/config_matches.py "$2"
+}
+
+pip_reads_index() { # pip_reads_index IMAGE URL: pip's configuration in IMAGE names URL as its index
+    in_image "$1" python3 -m pip config list | grep -qxF "global.index-url='$2'"
 }
 
 not_in_image() { # not_in_image IMAGE COMMAND...: the command fails in a fresh container
@@ -355,8 +362,9 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
             config_matches "$tag" "$out/postgres/Dockerfile"
     fi
     images=(python-runtime kerberos-test postgres)
-    # corporate-hardened also rebuilds the two JVM service images (the Alpine base: see below).
-    [ "$profile" = corporate-hardened ] && images+=(openmetadata-server opensearch)
+    # corporate-hardened also rebuilds the two JVM service images and the Astronomer runtime
+    # (the Alpine base and the Alpine test containers: see below).
+    [ "$profile" = corporate-hardened ] && images+=(openmetadata-server opensearch astronomer)
     for image in "${images[@]}"; do
         tag=e2e/$profile-$image
         log=$work/build-$profile-$image.log
@@ -404,6 +412,13 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                     check "$profile" "$image" "a script committed beside imggen's in initdb/ stays out of the image" \
                         init_copy_takes_only_imggens "$out"
                 fi
+                ;;
+            astronomer)
+                check "$profile" "$image" "the Kerberos client runs: klist -V" in_image "$tag" klist -V
+                check "$profile" "$image" "runs as the runtime's own user again (astro)" \
+                    sh -c "test \"\$(buildah inspect --type image --format '{{.OCIv1.Config.User}}' '$tag')\" = astro"
+                check "$profile" "$image" "pip in the image reads the profile's index (/etc/pip.conf)" \
+                    pip_reads_index "$tag" "$(sed -n 's/^PIP_INDEX_URL=//p' "$out/.env")"
                 ;;
             openmetadata-server | opensearch)
                 upstream=$(sed -n 's/^FROM //p' "$out/$image/Dockerfile")
@@ -457,6 +472,7 @@ platform_postgres() { # platform_postgres NAME PROFILE-ARGS...: apply, build, st
         || { result 1 "apply/$name" postgres "imggen apply" "$(cat "$work/apply-$name.log")"; return 1; }
     # What `make start` gives Compose: platform-bootstrap/.env exported (the Makefile's
     # `-include` and `export`), over the project's own .env.
+    # shellcheck disable=SC1091 # written just above
     (cd "$checkout/platform-infrastructure" && set -a && . ../platform-bootstrap/.env && set +a \
         && "$compose" config --format json) >"$work/config-$name.json" \
         || { result 1 "apply/$name" postgres "docker compose config"; return 1; }
@@ -669,6 +685,9 @@ fi
 
 skip "alpine-*" "-" "Alpine images: Alpine's package mirrors are not reachable here; covered by scripts/validate.sh"
 skip "corporate-hardened" alpine "the Alpine base (IMAGE_ALPINE): no Alpine mirror here; covered by scripts/validate.sh"
+for image in postgres-test sqlcmd-test pagila-test; do
+    skip "corporate-hardened" "$image" "Alpine, as the platform's own test containers: no Alpine mirror here; covered by scripts/validate.sh"
+done
 
 echo
 echo "summary: checks per profile (or part) and image"

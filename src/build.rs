@@ -412,7 +412,8 @@ mod tests {
                 "alpine",
                 "postgres-test",
                 "sqlcmd-test",
-                "pagila-test"
+                "pagila-test",
+                "astronomer"
             ]
         );
         let only = jobs(

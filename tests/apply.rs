@@ -902,7 +902,7 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
              test -p corporate-hardened --only kerberos-test`\n",
         )
         .stdout_contains(
-            "note: the checkout now runs 9 images that imggen builds: \
+            "note: the checkout now runs 10 images that imggen builds: \
              `registry.corp.example/platform/python:3.11-hardened` (IMAGE_PYTHON), ",
         )
         .stdout_contains(

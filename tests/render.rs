@@ -2,7 +2,7 @@
 
 use crate::helper::Test;
 
-const OUTPUTS: [&str; 11] = [
+const OUTPUTS: [&str; 12] = [
     "python-runtime/Dockerfile",
     "postgres/Dockerfile",
     "kerberos-test/Dockerfile",
@@ -12,6 +12,7 @@ const OUTPUTS: [&str; 11] = [
     "postgres-test/Dockerfile",
     "sqlcmd-test/Dockerfile",
     "pagila-test/Dockerfile",
+    "astronomer/Dockerfile",
     "docker-compose.override.yml",
     ".env",
 ];
@@ -20,7 +21,7 @@ const OUTPUTS: [&str; 11] = [
 fn corporate_hardened_writes_every_output_and_its_support_files() {
     let output = Test::new()
         .args(["render", "--profile", "corporate-hardened", "--out", "out"])
-        .stdout_contains("rendered `corporate-hardened` into out: 23 created")
+        .stdout_contains("rendered `corporate-hardened` into out: 25 created")
         .run();
     for path in OUTPUTS {
         let text = output.read(&format!("out/{path}"));
@@ -39,6 +40,7 @@ fn corporate_hardened_writes_every_output_and_its_support_files() {
         "postgres-test",
         "sqlcmd-test",
         "pagila-test",
+        "astronomer",
     ] {
         assert!(output.exists(&format!("out/{role}/certs/example-corporate-ca.crt")));
     }
@@ -173,9 +175,9 @@ fn files_the_profile_no_longer_renders_are_removed() {
     let second = first
         .then()
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
-        // Three certificate copies, the init script, and the six service and test images'
-        // folders.
-        .stdout_contains("16 removed")
+        // Three certificate copies, the init script, and the seven service, test and
+        // Astronomer images' folders.
+        .stdout_contains("18 removed")
         .run();
     assert!(!second.exists("out/postgres/initdb"));
     assert!(!second.exists("out/opensearch"), "emptied folders go too");
