@@ -1,8 +1,8 @@
 # `make ci` runs what CI runs.
-.PHONY: ci test snapshots render validate roundtrip e2e
+.PHONY: ci test snapshots render validate roundtrip e2e entry-points
 
 ci:
-	# fmt, clippy, cargo test, scripts/validate.sh, scripts/roundtrip.sh, scripts/e2e-build.sh
+	# fmt, clippy, cargo test, scripts/validate.sh, scripts/entry-points.sh, scripts/roundtrip.sh, e2e
 	bash .ci/run
 
 test:
@@ -23,3 +23,6 @@ e2e:
 
 roundtrip:
 	bash scripts/roundtrip.sh
+
+entry-points:
+	bash scripts/entry-points.sh

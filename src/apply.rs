@@ -107,43 +107,12 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         profile: r.manifest.profile.clone(),
         ..Record::default()
     };
-    let images = crate::resolve::images(&r.profile, &r.lock);
-    let mut envs = PROJECTS
-        .iter()
-        .map(|project| EnvFile::read(&checkout, project))
-        .collect::<Result<Vec<_>>>()?;
-    let decisions = decide(&envs, &env, &record, request.force)?;
-    let kept: Vec<String> = decisions
-        .iter()
-        .filter_map(|(key, d)| d.kept.as_ref().map(|k| k.line(key, &d.profile)))
-        .collect();
-    let inputs = OverrideInputs {
-        checkout: &checkout,
-        r: &r,
-        images: &images,
-        decisions: &decisions,
-        out: &out,
-        record: &record,
-        force: request.force,
-    };
-    let mut changes = Vec::new();
-    for (project, file) in PROJECTS.iter().zip(&mut envs) {
-        let env_file = file.change(&decisions, &record, &mut next)?;
-        let override_file = override_change(&inputs, project)?;
-        if let Some(change) = &override_file
-            && let Some(after) = &change.after
-        {
-            let env_text = env_file.after.as_ref().or(env_file.before.as_ref());
-            override_is_read(checkout.dir, project, env_text.map(Vec::as_slice))?;
-            next.files.insert(change.path.clone(), hash(after));
-        }
-        changes.push(env_file);
-        changes.extend(override_file);
-    }
-    let (wizard, wizard_kept) =
-        wizard_config_change(&checkout, &decisions, &record, request.force, &mut next)?;
-    changes.extend(wizard);
-    let kept: Vec<String> = kept.into_iter().chain(wizard_kept).collect();
+    let Planned {
+        mut changes,
+        kept,
+        decisions,
+        images,
+    } = plan_checkout(&checkout, &r, &env, &out, &record, request.force, &mut next)?;
     changes.retain(|c| c.before != c.after);
     if request.committed {
         // A clone of the platform's repository has none of these: each machine's apply makes
@@ -164,22 +133,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
     let mut report = String::new();
-    let notes: Vec<String> = unreachable_passwords(&checkout, &r, &changes)?
-        .into_iter()
-        .map(|variable| {
-            format!(
-                "note: the init script needs `{variable}` for an owner it creates, and nothing \
-                 passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's \
-                 env_file); imggen never writes passwords"
-            )
-        })
-        .collect();
-    let notes: Vec<String> = notes
-        .into_iter()
-        .chain(placeholder_warning(&r, &decisions))
-        .chain(kerberos_test_note(&checkout, &r, &decisions))
-        .chain(to_build_note(&r, &images, &decisions))
-        .collect();
+    let notes = notes(&checkout, &r, &changes, &decisions, &images)?;
     // The notes are for a run that changes something: an applied checkout is not told again.
     let notes = if differs && !request.committed {
         notes
@@ -225,7 +179,117 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         });
     }
     crate::write::execute(&r.files, &r.manifest, &out, request.force)?;
-    for change in &changes {
+    write_changes(platform, &changes, &mut report)?;
+    let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
+    write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
+    let _ = writeln!(
+        report,
+        "applied `{}` to {}: {} in the checkout changed; build contexts in {}",
+        r.manifest.profile,
+        platform.display(),
+        crate::diff::count(changes.len(), "file", "files"),
+        out.display()
+    );
+    Ok(Outcome {
+        report,
+        json,
+        differs,
+    })
+}
+
+/// What `apply` would change in the checkout, and why.
+struct Planned {
+    changes: Vec<Change>,
+    /// One line per value a user changed since imggen set it (kept).
+    kept: Vec<String>,
+    decisions: BTreeMap<&'static str, Decision>,
+    images: BTreeMap<&'static str, crate::resolve::Image>,
+}
+
+/// Every file of the checkout as `apply` would leave it: each project's `.env` (one decision
+/// per key over all of them), its override, and the wizard's configuration; `next` gets the
+/// record of what imggen set.
+fn plan_checkout(
+    checkout: &Checkout<'_>,
+    r: &Rendered,
+    env: &Env<'_>,
+    out: &Path,
+    record: &Record,
+    force: bool,
+    next: &mut Record,
+) -> Result<Planned> {
+    let images = crate::resolve::images(&r.profile, &r.lock);
+    let mut envs = PROJECTS
+        .iter()
+        .map(|project| EnvFile::read(checkout, project))
+        .collect::<Result<Vec<_>>>()?;
+    let decisions = decide(&envs, env, record, force)?;
+    let kept: Vec<String> = decisions
+        .iter()
+        .filter_map(|(key, d)| d.kept.as_ref().map(|k| k.line(key, &d.profile)))
+        .collect();
+    let inputs = OverrideInputs {
+        checkout,
+        r,
+        images: &images,
+        decisions: &decisions,
+        out,
+        record,
+        force,
+    };
+    let mut changes = Vec::new();
+    for (project, file) in PROJECTS.iter().zip(&mut envs) {
+        let env_file = file.change(&decisions, record, next)?;
+        let override_file = override_change(&inputs, project)?;
+        if let Some(change) = &override_file
+            && let Some(after) = &change.after
+        {
+            let env_text = env_file.after.as_ref().or(env_file.before.as_ref());
+            override_is_read(checkout.dir, project, env_text.map(Vec::as_slice))?;
+            next.files.insert(change.path.clone(), hash(after));
+        }
+        changes.push(env_file);
+        changes.extend(override_file);
+    }
+    let (wizard, wizard_kept) = wizard_config_change(checkout, &decisions, record, force, next)?;
+    changes.extend(wizard);
+    let kept: Vec<String> = kept.into_iter().chain(wizard_kept).collect();
+    Ok(Planned {
+        changes,
+        kept,
+        decisions,
+        images,
+    })
+}
+
+/// What the user should hear after a run that changes something: passwords nothing passes,
+/// the example's placeholders, how the platform runs the Kerberos test, what to build.
+fn notes(
+    checkout: &Checkout<'_>,
+    r: &Rendered,
+    changes: &[Change],
+    decisions: &BTreeMap<&'static str, Decision>,
+    images: &BTreeMap<&'static str, crate::resolve::Image>,
+) -> Result<Vec<String>> {
+    Ok(unreachable_passwords(checkout, r, changes)?
+        .into_iter()
+        .map(|variable| {
+            format!(
+                "note: the init script needs `{variable}` for an owner it creates, and nothing \
+                 passes it to PostgreSQL: set it in platform-bootstrap/.env (the service's \
+                 env_file); imggen never writes passwords"
+            )
+        })
+        .chain(placeholder_warning(r, decisions))
+        .chain(kerberos_test_note(checkout, r, decisions))
+        .chain(to_build_note(r, images, decisions))
+        .collect())
+}
+
+/// Writes each change into the checkout (a `.env` keeps its owner and mode; a new one is the
+/// owner's only), saying what it did in `report`.
+fn write_changes(platform: &Path, changes: &[Change], report: &mut String) -> Result<()> {
+    for change in changes {
         let path = platform.join(&change.path);
         match &change.after {
             Some(text) => {
@@ -245,21 +309,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         };
         let _ = writeln!(report, "{} {}{what}", change.verb(), path.display());
     }
-    let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
-    write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
-    let _ = writeln!(
-        report,
-        "applied `{}` to {}: {} in the checkout changed; build contexts in {}",
-        r.manifest.profile,
-        platform.display(),
-        crate::diff::count(changes.len(), "file", "files"),
-        out.display()
-    );
-    Ok(Outcome {
-        report,
-        json,
-        differs,
-    })
+    Ok(())
 }
 
 /// Whether the platform's `.gitignore` keeps `path` (relative, `/`-separated) out of its
