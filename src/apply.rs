@@ -133,10 +133,9 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
     let mut report = String::new();
-    let notes = notes(&checkout, &r, &changes, &decisions, &images)?;
     // The notes are for a run that changes something: an applied checkout is not told again.
     let notes = if differs && !request.committed {
-        notes
+        notes(&checkout, &r, &changes, &decisions, &images)?
     } else {
         Vec::new()
     };
@@ -503,32 +502,56 @@ fn kerberos_test_note(
     ))
 }
 
-/// The images imggen builds that the checkout now runs (no user's value replaced them), and the
+/// The images imggen builds that the checkout now runs (no user's value replaced them) and the
+/// first usable engine does not hold yet (all of them, when no engine is usable here), and the
 /// one command that builds them.
 fn to_build_note(
     r: &Rendered,
     images: &BTreeMap<&str, crate::resolve::Image>,
     decisions: &BTreeMap<&'static str, Decision>,
 ) -> Option<String> {
-    let built: Vec<String> = crate::role::built()
+    let expected: Vec<(&str, &str)> = crate::role::built()
         .filter(|role| r.files.contains_key(&format!("{}/Dockerfile", role.name)))
         .filter_map(|role| {
-            let built = images[role.key].built.as_ref()?;
+            let built = images[role.key].built.as_deref()?;
             let decision = decisions.get(role.env)?;
-            (decision.kept.is_none() && decision.value == *built)
-                .then(|| format!("`{built}` ({})", role.env))
+            (decision.kept.is_none() && decision.value == built).then_some((built, role.env))
         })
         .collect();
-    (!built.is_empty()).then(|| {
-        format!(
-            "note: the checkout now runs {} that imggen builds: {}; build {} with `imggen build \
-             -p {}` before starting the platform",
-            crate::diff::count(built.len(), "image", "images"),
-            built.join(", "),
-            if built.len() == 1 { "it" } else { "them" },
-            r.manifest.profile
-        )
-    })
+    let tags: Vec<&str> = expected.iter().map(|(tag, _)| *tag).collect();
+    let (missing, held_by) = match crate::engine::held(&tags) {
+        Some((engine, held)) => {
+            let missing: Vec<String> = expected
+                .iter()
+                .zip(held)
+                .filter(|(_, held)| !held)
+                .map(|((tag, env), _)| format!("`{tag}` ({env})"))
+                .collect();
+            (missing, Some(engine))
+        }
+        None => (
+            expected
+                .iter()
+                .map(|(tag, env)| format!("`{tag}` ({env})"))
+                .collect(),
+            None,
+        ),
+    };
+    if missing.is_empty() {
+        return None;
+    }
+    let which = match held_by {
+        Some(engine) => format!("that {engine} does not hold yet"),
+        None => String::from("that imggen builds (no engine here to ask which are built)"),
+    };
+    Some(format!(
+        "note: the checkout now runs {} {which}: {}; build {} with `imggen build -p {}` before \
+         starting the platform",
+        crate::diff::count(missing.len(), "image", "images"),
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        r.manifest.profile
+    ))
 }
 
 /// In layered mode the platform picks the Kerberos test's install command from the image name;

@@ -891,7 +891,10 @@ fn the_pull_request_workflow_checks_what_a_clone_holds() {
 
 #[test]
 fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build() {
+    // No engine on PATH: nothing to ask which images are built.
+    let nothing = tempfile::tempdir().expect("temp dir");
     let first = applying("corporate-hardened")
+        .env("PATH", &nothing.path().display().to_string())
         .stdout_contains(
             "note: `make kerberos-setup` (platform-bootstrap/dev-tools/setup-kerberos.sh) runs its \
              ticket test in IMAGE_PYTHON (`registry.corp.example/platform/python:3.11-hardened`) \
@@ -902,8 +905,9 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
              test -p corporate-hardened --only kerberos-test`\n",
         )
         .stdout_contains(
-            "note: the checkout now runs 10 images that imggen builds: \
-             `registry.corp.example/platform/python:3.11-hardened` (IMAGE_PYTHON), ",
+            "note: the checkout now runs 10 images that imggen builds (no engine here to ask \
+             which are built): `registry.corp.example/platform/python:3.11-hardened` \
+             (IMAGE_PYTHON), ",
         )
         .stdout_contains(
             "; build them with `imggen build -p corporate-hardened` before starting the platform\n",
@@ -916,6 +920,50 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
     // means: nothing to say about it.
     let layered = applying("alpine-layered").run();
     assert_lacks(&layered.stdout, &["make kerberos-setup"]);
+}
+
+/// A folder holding a stand-in `buildah` whose storage holds `images` (and nothing else).
+fn engine_holding(images: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let held = images.join(" ");
+    let script = format!(
+        "#!/bin/sh\ncase \"$1\" in\n--version) exit 0 ;;\ninspect) for held in {held}; do [ \"$4\" = \"$held\" ] && exit 0; done; exit 1 ;;\nesac\nexit 1\n"
+    );
+    let path = dir.path().join("buildah");
+    std::fs::write(&path, script).expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+#[test]
+fn after_apply_it_names_only_the_images_the_engine_does_not_hold_yet() {
+    let python = "registry.corp.example/platform/python:3.11-hardened";
+    let engine = engine_holding(&[python]);
+    let output = applying("corporate-hardened")
+        .env("PATH", &engine.path().display().to_string())
+        .stdout_contains(
+            "note: the checkout now runs 9 images that buildah does not hold yet: \
+             `registry.corp.example/platform/kerberos-test:3.11-hardened` (IMAGE_KERBEROS_TEST), ",
+        )
+        .run();
+    let note = output
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("note: the checkout now runs"))
+        .expect("the note");
+    assert_lacks(note, &[&format!("`{python}`")]);
+    // All of them held: nothing to build, nothing said.
+    let all = engine_holding(&["registry.corp.example/platform/postgres:17.5-hardened"]);
+    let output = applying("debian-prebuilt")
+        .args([
+            "--set",
+            "postgres.tag=registry.corp.example/platform/postgres:17.5-hardened",
+        ])
+        .args(["--set", "packs=[\"postgres\", \"compose\"]"])
+        .env("PATH", &all.path().display().to_string())
+        .run();
+    assert_lacks(&output.stdout, &["imggen build"]);
 }
 
 #[test]

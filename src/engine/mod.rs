@@ -89,6 +89,8 @@ pub struct Kind {
     /// login files but run no `credsStore` helper, and imggen does. docker and nerdctl run the
     /// helpers themselves.
     login_file: bool,
+    /// Arguments before an image's name that succeed when the engine's storage holds it.
+    inspect: &'static [&'static str],
     make: fn(&'static Kind) -> Box<dyn Both>,
 }
 
@@ -101,6 +103,7 @@ pub static ENGINES: [Kind; 4] = [
         build_flags: &[],
         digest_file: false,
         login_file: false,
+        inspect: &["image", "inspect"],
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -110,6 +113,7 @@ pub static ENGINES: [Kind; 4] = [
         build_flags: &["--format", "docker"],
         digest_file: true,
         login_file: true,
+        inspect: &["image", "inspect"],
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -119,6 +123,7 @@ pub static ENGINES: [Kind; 4] = [
         build_flags: &["--format", "docker"],
         digest_file: true,
         login_file: true,
+        inspect: &["inspect", "--type", "image"],
         make: buildah::Buildah::boxed,
     },
     Kind {
@@ -129,6 +134,7 @@ pub static ENGINES: [Kind; 4] = [
         build_flags: &[],
         digest_file: false,
         login_file: false,
+        inspect: &["image", "inspect"],
         make: docker::DockerLike::boxed,
     },
 ];
@@ -143,6 +149,26 @@ impl Kind {
             .status()
             .is_ok_and(|s| s.success())
     }
+}
+
+/// Which of `images` the first usable engine of [`ENGINES`] holds, with that engine's name;
+/// `None` when no engine is usable here (so nothing can be said about them).
+pub fn held(images: &[&str]) -> Option<(&'static str, Vec<bool>)> {
+    let kind = ENGINES.iter().find(|k| k.usable())?;
+    let held = images
+        .iter()
+        .map(|image| {
+            Command::new(kind.program)
+                .args(kind.inspect)
+                .arg(image)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .collect();
+    Some((kind.program, held))
 }
 
 /// The engine to use: the one asked for (which must be usable), or the first usable of
@@ -337,6 +363,7 @@ mod tests {
             build_flags: &[],
             digest_file: false,
             login_file: false,
+            inspect: &["image", "inspect"],
             make: docker::DockerLike::boxed,
         };
         assert!(!missing.usable());
