@@ -283,6 +283,17 @@ def check_kerberos_setup_script(p, expected):
            f"runs `{out.stdout}`, the profile's are `{want}`\n{out.stderr}")
 
 
+def check_bootstrap_kerberos_script(p, expected):
+    """platform-bootstrap/dev-tools/setup-kerberos.sh (`make kerberos-setup`) sources the same
+    file and runs its ticket test in IMAGE_PYTHON (with a runtime install; apply says so): its
+    own line picks the profile's Python image."""
+    line = script_line(os.path.join(p.dir, "platform-bootstrap/dev-tools/setup-kerberos.sh"), "local test_image=")
+    program = 'f() { source platform-bootstrap/.env 2>/dev/null || true; ' + line + '; printf "%s" "$test_image"; }; f'
+    out = p.run(["bash", "-c", program])
+    result(out.stdout == expected["IMAGE_PYTHON"], p.profile, "dev-tools/setup-kerberos.sh: the profile's IMAGE_PYTHON",
+           f"runs `{out.stdout}`\n{out.stderr}")
+
+
 WIZARD = """
 import sys
 sys.path.insert(0, '.')
@@ -385,6 +396,7 @@ def main():
         check_mock_services(p, expected)
         check_odbc(p, expected)
         check_kerberos_setup_script(p, expected)
+        check_bootstrap_kerberos_script(p, expected)
         check_wizard(p, expected, python)
         check_kept_value(p, expected)
     print(f"{passed} passed, {failed} failed")
