@@ -178,6 +178,18 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         });
     }
     crate::write::execute(&r.files, &r.manifest, &out, request.force)?;
+    for path in PROJECTS
+        .iter()
+        .flat_map(|p| {
+            [
+                format!("{}/.env", p.folder),
+                format!("{}/{OVERRIDE}", p.folder),
+            ]
+        })
+        .chain([crate::wizard_config::FILE.to_string()])
+    {
+        crate::files::sweep_stale_copies(&platform.join(path))?;
+    }
     write_changes(platform, &changes, &mut report)?;
     let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
     write_atomic(&out.join(RECORD), text.as_bytes(), false)?;

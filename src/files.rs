@@ -334,7 +334,9 @@ fn write_atomic_as(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&folder).map_err(fail)?;
-    let temp = stage_beside(target, contents, mode).map_err(fail)?;
+    // Staged readable by its owner only, whatever the file's own mode: a user's file holds
+    // secrets (a `.env`), and a copy a kill leaves behind must not show them to anyone else.
+    let temp = stage_beside(target, contents, 0o600).map_err(fail)?;
     #[cfg(unix)]
     if let Some((uid, gid)) = owner {
         // Only root (or the owner, for a group it is in) may; anyone else's new file stays
@@ -344,7 +346,10 @@ fn write_atomic_as(
     #[cfg(not(unix))]
     let _ = owner;
     let result = std::fs::File::open(&temp)
-        .and_then(|file| file.sync_all())
+        .and_then(|file| {
+            set_mode(&file, mode)?;
+            file.sync_all()
+        })
         .and_then(|()| std::fs::rename(&temp, target));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
@@ -470,6 +475,39 @@ pub fn temporary_name(name: &str) -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let pid = PID.get_or_init(std::process::id);
     format!(".{name}{TEMPORARY}{pid}-{n}")
+}
+
+/// Removes what a killed imggen left beside `target` while replacing it: a staged copy
+/// (`.NAME.imggen-tmp-PID-N`) whose process is gone (one of a live process is its to finish).
+/// A user's file holds secrets, and such a copy is not matched by the ignore rule for its name.
+pub fn sweep_stale_copies(target: &Path) -> Result<()> {
+    let (Some(folder), Some(name)) = (target.parent(), target.file_name().and_then(|n| n.to_str()))
+    else {
+        return Ok(());
+    };
+    let prefix = format!(".{name}{TEMPORARY}");
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::read(folder, e)),
+    };
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::Write { path, source: e })?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a file name is one [`temporary_name`] made.

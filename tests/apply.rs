@@ -990,3 +990,36 @@ fn the_examples_placeholders_are_named_once_when_they_reach_a_checkout() {
         .run();
     assert_lacks(&own.stdout, &["warning:"]);
 }
+
+#[test]
+fn a_copy_a_killed_apply_left_beside_a_env_is_swept() {
+    // What a SIGKILL mid-replace leaves: the staged copy of kerberos/.env, secrets and all, under
+    // a name no `.env` ignore rule matches. Its process (a pid no process has) is gone.
+    let stale = "platform/kerberos/..env.imggen-tmp-4000000000-0";
+    // One of a live process (this test's) is that process's to finish.
+    let live = format!(
+        "platform/kerberos/..env.imggen-tmp-{}-0",
+        std::process::id()
+    );
+    let output = applying("debian-prebuilt")
+        .file("platform/kerberos/.env", CRLF_KERBEROS_ENV)
+        .file(stale, CRLF_KERBEROS_ENV)
+        .file(&live, CRLF_KERBEROS_ENV)
+        .run();
+    assert!(!output.exists(stale), "swept");
+    assert!(output.exists(&live), "kept");
+    // `--check` writes nothing, and removes nothing either.
+    let checked = output
+        .then()
+        .file(stale, CRLF_KERBEROS_ENV)
+        .args([
+            "apply",
+            "--platform",
+            "platform",
+            "-p",
+            "debian-prebuilt",
+            "--check",
+        ])
+        .run();
+    assert!(checked.exists(stale));
+}
