@@ -215,7 +215,7 @@ pub fn has_section(map: &Mapping, entry: &Entry) -> bool {
     true
 }
 
-/// `map` with the entry set to `value` (a boolean for [`Holds::Prebuilt`]), making the sections
+/// `map` with the entry set to `value` (a boolean for a [`Holds::Flag`]), making the sections
 /// it lives in; a section that is not a mapping is replaced by one.
 pub fn set(map: &mut Mapping, entry: &Entry, value: &str) {
     let (last, sections) = entry.path.split_last().expect("a path has parts");
