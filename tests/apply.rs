@@ -1023,3 +1023,20 @@ fn a_copy_a_killed_apply_left_beside_a_env_is_swept() {
         .run();
     assert!(checked.exists(stale));
 }
+
+#[test]
+fn a_wizard_configuration_that_is_not_yaml_is_refused_naming_it() {
+    let output = applying("debian-prebuilt")
+        .file("platform/platform-config.yaml", "services: [unclosed\n")
+        .status(2)
+        .stderr_contains("error: `platform/platform-config.yaml` cannot be read as the platform wizard's configuration (")
+        .stderr_contains("); fix it, or remove it (`./platform setup` makes it again), then apply again; nothing was written\n")
+        .run();
+    assert!(!output.exists("platform/imggen"), "nothing written");
+    assert!(!output.exists("platform/platform-bootstrap/.env"));
+    applying("debian-prebuilt")
+        .file("platform/platform-config.yaml", "- a list\n")
+        .status(2)
+        .stderr_contains("(its top level is not a mapping)")
+        .run();
+}
