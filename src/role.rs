@@ -194,59 +194,30 @@ pub static ROLES: [Role; 11] = [
         probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
         requires: &[],
     },
-    Role {
-        name: "postgres-test",
-        aliases: &["postgres_test"],
-        key: "postgres_test",
-        title: "PostgreSQL test container",
-        env: "IMAGE_POSTGRES_TEST",
-        // Not prebuilt, `make build-postgres-test` builds the platform's Dockerfile from it;
-        // imggen's pack (always Alpine, as the platform's) builds the prebuilt image from it.
-        upstream: Upstream::Image("alpine:latest"),
-        projects: &["platform-bootstrap"],
-        prebuilt_env: Some("POSTGRES_TEST_PREBUILT"),
-        builds: true,
-        by_default: false,
-        follows_distro: false,
-        section: None,
-        services: &[],
-        probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
-        requires: &[],
-    },
-    Role {
-        name: "sqlcmd-test",
-        aliases: &["sqlcmd_test"],
-        key: "sqlcmd_test",
-        title: "SQL Server test container",
-        env: "IMAGE_SQLCMD_TEST",
-        upstream: Upstream::Image("alpine:latest"),
-        projects: &["platform-bootstrap"],
-        prebuilt_env: Some("SQLCMD_TEST_PREBUILT"),
-        builds: true,
-        by_default: false,
-        follows_distro: false,
-        section: None,
-        services: &[],
-        probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
-        requires: &[],
-    },
-    Role {
-        name: "pagila-test",
-        aliases: &["pagila_test"],
-        key: "pagila_test",
-        title: "Pagila test container",
-        env: "IMAGE_PAGILA_TEST",
-        upstream: Upstream::Image("alpine:latest"),
-        projects: &["platform-bootstrap"],
-        prebuilt_env: Some("PAGILA_TEST_PREBUILT"),
-        builds: true,
-        by_default: false,
-        follows_distro: false,
-        section: None,
-        services: &[],
-        probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
-        requires: &[],
-    },
+    test_container(
+        "postgres-test",
+        &["postgres_test"],
+        "postgres_test",
+        "PostgreSQL test container",
+        "IMAGE_POSTGRES_TEST",
+        "POSTGRES_TEST_PREBUILT",
+    ),
+    test_container(
+        "sqlcmd-test",
+        &["sqlcmd_test"],
+        "sqlcmd_test",
+        "SQL Server test container",
+        "IMAGE_SQLCMD_TEST",
+        "SQLCMD_TEST_PREBUILT",
+    ),
+    test_container(
+        "pagila-test",
+        &["pagila_test"],
+        "pagila_test",
+        "Pagila test container",
+        "IMAGE_PAGILA_TEST",
+        "PAGILA_TEST_PREBUILT",
+    ),
     Role {
         name: "mockserver",
         aliases: &[],
@@ -285,6 +256,38 @@ pub static ROLES: [Role; 11] = [
         requires: &[],
     },
 ];
+
+/// One of the platform's test containers (`make build-postgres-test` and the like). Not
+/// prebuilt, the platform builds its own Dockerfile `FROM` the image (Alpine: `alpine:latest`
+/// by default); imggen's pack (Alpine, as the platform's) builds the prebuilt image from it.
+const fn test_container(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    key: &'static str,
+    title: &'static str,
+    env: &'static str,
+    prebuilt_env: &'static str,
+) -> Role {
+    Role {
+        name,
+        aliases,
+        key,
+        title,
+        env,
+        upstream: Upstream::Image("alpine:latest"),
+        // The Makefiles that build them (platform-infrastructure, pagila) read only the
+        // central file.
+        projects: &["platform-bootstrap"],
+        prebuilt_env: Some(prebuilt_env),
+        builds: true,
+        by_default: false,
+        follows_distro: false,
+        section: None,
+        services: &[],
+        probes: &[Probe::Shell, SYSTEM_TRUSTS_CA],
+        requires: &[],
+    }
+}
 
 /// Every JVM runtime in the image (keytool on the PATH, bundled and system JDKs) has each
 /// corporate CA in its trust store, under the alias the Dockerfile gave it.
