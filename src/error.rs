@@ -197,6 +197,12 @@ pub enum Error {
         path: PathBuf,
         target: PathBuf,
     },
+    /// A file of imggen's own in the project (`imggen.toml`, `imggen.lock`, a record) that is
+    /// not a small regular file inside the project.
+    ProjectFile {
+        path: PathBuf,
+        reason: Box<Reason>,
+    },
     /// A file of the platform checkout that `apply` reads is not a small regular file.
     CheckoutFile {
         path: PathBuf,
@@ -787,6 +793,22 @@ impl fmt::Display for Error {
                 path.display(),
                 target.display()
             ),
+            Self::ProjectFile { path, reason } => {
+                let what = match **reason {
+                    Reason::OutsideProject => {
+                        String::from("leads outside the project (links are followed)")
+                    }
+                    ref other => other.to_string(),
+                };
+                write!(
+                    f,
+                    "`{}` {what}: imggen reads its project file, lockfile and records only as \
+                     small regular files inside the project (a pull request could link one to any \
+                     file of the machine); replace it with such a file, or delete it, then run \
+                     imggen again; nothing was written",
+                    path.display()
+                )
+            }
             Self::CheckoutFile { path, reason } => write!(
                 f,
                 "`{}` {reason}; `imggen apply` reads the checkout's `.env`, `.env.example` and \

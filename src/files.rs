@@ -16,6 +16,29 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// A file of imggen's own that comes with the project, and so with a pull request (the project
+/// file, the lockfile, `apply`'s and `vendor`'s records): `None` when there is none, else read
+/// as a profile's files are: a regular file (never a FIFO that blocks or a device that never
+/// ends) of at most [`crate::confine::MAX_FILE`] bytes, inside the project of its folder (a
+/// link is followed, and refused when it leads out: its content could end up in a message).
+pub fn read_project_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+        Ok(_) => {}
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    crate::confine::read(path, folder)
+        .map(Some)
+        .map_err(|reason| Error::ProjectFile {
+            path: path.to_path_buf(),
+            reason: Box::new(reason),
+        })
+}
+
 /// [`read_optional`] of a file expected to be about `expected` bytes long (what imggen last
 /// rendered there): read without asking the file's size first, one system call fewer per file
 /// than `std::fs::read`. `check` and `render` read a hundred thousand of them over 10,000
@@ -266,7 +289,7 @@ fn in_the_way(dir: &Path, relative: &str) -> Option<Error> {
 /// A TOML file imggen wrote (manifest, vendor record), or `None` when it does not exist.
 /// `fix` says what to do when it does not parse.
 pub fn read_toml<T: DeserializeOwned>(path: &Path, fix: &str) -> Result<Option<T>> {
-    read_optional(path)?
+    read_project_file(path)?
         .map(|bytes| parse_toml(path, &bytes, fix))
         .transpose()
 }

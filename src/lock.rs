@@ -90,7 +90,7 @@ impl Lockfile {
     }
 
     pub fn load_from(path: &Path) -> Result<Self> {
-        match crate::files::read_optional(path)? {
+        match crate::files::read_project_file(path)? {
             Some(bytes) => Self::parse(&path.display().to_string(), &bytes),
             None => Ok(Self::default()),
         }
@@ -215,7 +215,7 @@ impl Lockfile {
     /// Writes the lockfile in place (atomically), unless it already says this.
     pub fn save_to(&self, path: &Path) -> Result<bool> {
         let text = self.to_text();
-        if crate::files::read_optional(path)?.as_deref() == Some(text.as_bytes()) {
+        if crate::files::read_project_file(path)?.as_deref() == Some(text.as_bytes()) {
             return Ok(false);
         }
         crate::files::replace_keeping(path, text.as_bytes(), 0o644)?;

@@ -54,7 +54,7 @@ impl Project {
     /// else in it. Returns whether the file changed.
     pub fn add_pack_dir(dir: &Path) -> Result<bool> {
         let path = Path::new(FILE_NAME);
-        let existing = crate::files::read_optional(path)?;
+        let existing = crate::files::read_project_file(path)?;
         let text = existing
             .as_ref()
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())

@@ -143,3 +143,68 @@ fn mirror_needs_a_registry_to_fill_and_a_valid_one() {
         .stderr_contains("cannot reach the registry")
         .run();
 }
+
+/// What a pull request could commit as a project file of imggen's: a link to a device that never
+/// ends, a FIFO no one writes, a file too large, a link to a file elsewhere on the machine.
+#[cfg(unix)]
+#[test]
+fn a_lockfile_project_file_or_record_that_is_not_a_small_regular_file_of_the_project_is_refused() {
+    let refused = |name: &str, make: &dyn Fn(&std::path::Path), reason: &str| {
+        let test = Test::new();
+        let path = test.dir().join(name);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        make(&path);
+        let output = test
+            .args(["render", "-p", "debian-prebuilt", "--out", "out"])
+            .status(2)
+            .stderr(&format!(
+                "error: `{name}` {reason}: imggen reads its project file, lockfile and records \
+                 only as small regular files inside the project (a pull request could link one \
+                 to any file of the machine); replace it with such a file, or delete it, then \
+                 run imggen again; nothing was written\n"
+            ))
+            .run();
+        assert!(!output.exists("out"), "nothing written");
+    };
+    let link_to = |target: &'static str| {
+        move |path: &std::path::Path| std::os::unix::fs::symlink(target, path).expect("link")
+    };
+    refused(
+        "imggen.lock",
+        &link_to("/dev/zero"),
+        "leads outside the project (links are followed)",
+    );
+    refused(
+        "imggen.toml",
+        &|path| {
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .expect("mkfifo");
+            assert!(made.success());
+        },
+        "is not a regular file",
+    );
+    refused(
+        "imggen.lock",
+        &|path| std::fs::write(path, vec![b'#'; 2 * 1024 * 1024]).expect("write"),
+        "is larger than 1048576 bytes",
+    );
+    refused(
+        "imggen.lock",
+        &link_to("/etc/hostname"),
+        "leads outside the project (links are followed)",
+    );
+}
+
+#[test]
+fn an_apply_record_that_is_not_a_regular_file_is_refused() {
+    let test = Test::new().platform();
+    let record = test.dir().join("platform/imggen/.imggen-apply.toml");
+    std::fs::create_dir_all(record.parent().expect("a folder")).expect("mkdir");
+    std::os::unix::fs::symlink("/dev/zero", &record).expect("link");
+    test.args(["apply", "--platform", "platform", "-p", "debian-prebuilt"])
+        .status(2)
+        .stderr_contains("error: `platform/imggen/.imggen-apply.toml` leads outside the project")
+        .run();
+}
