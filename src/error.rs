@@ -240,6 +240,12 @@ pub enum Error {
     ControlInProfileName {
         name: String,
     },
+    /// An output folder's manifest lists a path that leaves the folder.
+    ManifestPath {
+        manifest: PathBuf,
+        line: usize,
+        path: String,
+    },
     /// A vendored pack's record lists a path that leaves the pack's folder.
     VendorRecordPath {
         record: PathBuf,
@@ -881,6 +887,19 @@ impl fmt::Display for Error {
                 "profile `{name}` holds a control character in its name (the file \
                  `profiles/{name}.toml`); a profile's name names its folder under `render --all` \
                  and is printed, so rename the file"
+            ),
+            Self::ManifestPath {
+                manifest,
+                line,
+                path,
+            } => write!(
+                f,
+                "`{}` line {line}: lists `{}`, which is not a file inside the output folder (a \
+                 relative path without `..`, `.` or empty parts), and imggen replaces and \
+                 removes by these paths; restore the manifest from your history, or delete it \
+                 (imggen then treats every file there as yours); nothing was written or removed",
+                manifest.display(),
+                path.escape_debug()
             ),
             Self::VendorRecordPath { record, path } => write!(
                 f,

@@ -104,13 +104,15 @@ fn open_walking(
     use rustix::fs::{Mode, OFlags};
     // Not blocking: a FIFO put there would otherwise hold the open until a writer came.
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
-    let parts: Vec<&std::ffi::OsStr> = relative
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(part) => Some(part),
-            _ => None,
-        })
-        .collect();
+    // Only plain names: a `..` (or a root) would leave the folder, which `openat2` refuses too.
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for component in relative.components() {
+        match component {
+            std::path::Component::Normal(part) => parts.push(part),
+            std::path::Component::CurDir => {}
+            _ => return Err(rustix::io::Errno::XDEV),
+        }
+    }
     let mut opened: Option<rustix::fd::OwnedFd> = None;
     for (index, part) in parts.iter().enumerate() {
         let folder = if index + 1 < parts.len() {
@@ -932,6 +934,14 @@ mod tests {
         let walked = open_walking(lock.0.as_fd(), Path::new("python-runtime/Dockerfile"));
         let contents = read_sized(&walked.expect("opens"), 2).expect("reads");
         assert_eq!(contents, b"FROM x\n");
+        // Where there is no `openat2`: a `..` is refused as `openat2` refuses it, never dropped
+        // (dropping it named `secret/Dockerfile`'s twin inside the folder instead).
+        std::fs::create_dir(root.join("secret")).expect("folder");
+        std::fs::write(root.join("secret/Dockerfile"), "decoy").expect("write");
+        for climbing in ["../secret/Dockerfile", "python-runtime/../../secret/Dockerfile"] {
+            let walked = open_walking(lock.0.as_fd(), Path::new(climbing));
+            assert_eq!(walked.err(), Some(rustix::io::Errno::XDEV), "{climbing}");
+        }
     }
 
     #[test]

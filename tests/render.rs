@@ -431,3 +431,50 @@ fn render_all_renders_again_only_what_is_not_current() {
     assert_eq!(fresh.tree("fresh"), tree);
     fresh.then().args(["check", "--all", "--out", "all"]).run();
 }
+
+#[test]
+fn a_manifest_that_lists_a_path_outside_the_folder_is_refused_and_nothing_is_removed() {
+    // A pull request edits the output folder's manifest: an entry that climbs out of it, and a
+    // decoy inside with the very bytes it claims (so a hash check would call it imggen's).
+    let first = Test::new()
+        .args(["render", "-p", "debian-prebuilt", "--out", "gen"])
+        .file("outside/keep-me.conf", "precious\n")
+        .file("gen/outside/keep-me.conf", "precious\n")
+        .run();
+    let manifest = first.dir.join("gen/.imggen-manifest.toml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let hash = "sha256:6d3b29e4fc56f2c22adeb1ff0ad24cbef0c7eb4a2f3bba3fbc9e1b5ec3d6e5b4";
+    let edited = text.replace(
+        "[files]\n",
+        &format!("[files]\n\"../outside/keep-me.conf\" = \"{hash}\"\n"),
+    );
+    assert_ne!(edited, text, "the entry went in");
+    std::fs::write(&manifest, &edited).expect("edit");
+    let line = edited
+        .lines()
+        .position(|l| l.starts_with("\"../outside"))
+        .expect("there")
+        + 1;
+    let message = format!(
+        "error: `gen/.imggen-manifest.toml` line {line}: lists `../outside/keep-me.conf`, which \
+         is not a file inside the output folder (a relative path without `..`, `.` or empty \
+         parts), and imggen replaces and removes by these paths; restore the manifest from your \
+         history, or delete it (imggen then treats every file there as yours); nothing was \
+         written or removed\n"
+    );
+    let refused = first
+        .then()
+        .args(["render", "-p", "alpine-layered", "--out", "gen"])
+        .status(2)
+        .stderr(&message)
+        .run();
+    assert_eq!(refused.read("outside/keep-me.conf"), "precious\n");
+    assert_eq!(refused.read("gen/.imggen-manifest.toml"), edited);
+    // `check` does not list it as stale either: it refuses the same way.
+    refused
+        .then()
+        .args(["check", "-p", "alpine-layered", "--out", "gen"])
+        .status(2)
+        .stderr(&message)
+        .run();
+}

@@ -161,9 +161,35 @@ impl Manifest {
     /// The manifest of `dir` from its bytes, already read: in the layout imggen writes, read
     /// without a TOML parser; anything else through it (which also words the errors).
     pub fn parse(dir: &Path, bytes: &[u8]) -> Result<Self> {
-        if let Some(manifest) = std::str::from_utf8(bytes).ok().and_then(read_layout) {
-            return Ok(manifest);
-        }
-        crate::files::parse_toml(&dir.join(FILE_NAME), bytes, FIX)
+        let manifest = match std::str::from_utf8(bytes).ok().and_then(read_layout) {
+            Some(manifest) => manifest,
+            None => crate::files::parse_toml(&dir.join(FILE_NAME), bytes, FIX)?,
+        };
+        manifest.paths_stay_inside(dir, bytes)?;
+        Ok(manifest)
+    }
+
+    /// Every path the manifest lists is a file inside the folder: imggen hashes, replaces and
+    /// removes by them, and a pull request can edit the manifest (`../../elsewhere` would name
+    /// a file outside the folder).
+    fn paths_stay_inside(&self, dir: &Path, bytes: &[u8]) -> Result<()> {
+        let Some(path) = self
+            .files
+            .keys()
+            .chain(self.replacing.keys())
+            .find(|path| !crate::pack::stays_inside(path))
+        else {
+            return Ok(());
+        };
+        let text = String::from_utf8_lossy(bytes);
+        let line = text
+            .lines()
+            .position(|line| line.contains(path.as_str()))
+            .map_or(1, |index| index + 1);
+        Err(crate::error::Error::ManifestPath {
+            manifest: dir.join(FILE_NAME),
+            line,
+            path: path.clone(),
+        })
     }
 }
