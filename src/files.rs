@@ -603,6 +603,8 @@ pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
 /// in a shared `/tmp`), and removed with what it holds when dropped. For files that hold
 /// secrets, such as a login handed to another program, or that another program writes by name.
 pub fn private_dir(prefix: &str) -> Result<PrivateDir> {
+    remove_on_signal();
+    sweep_private_dirs(prefix);
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -611,7 +613,10 @@ pub fn private_dir(prefix: &str) -> Result<PrivateDir> {
     loop {
         let path = base.join(format!("{prefix}-{}-{attempt}", std::process::id()));
         match builder.create(&path) {
-            Ok(()) => return Ok(PrivateDir(path)),
+            Ok(()) => {
+                live_private_dirs().push(path.clone());
+                return Ok(PrivateDir(path));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
                 attempt += 1;
             }
@@ -633,6 +638,67 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        live_private_dirs().retain(|dir| *dir != self.0);
+    }
+}
+
+/// The private folders this process holds now: what a signal must not leave behind.
+fn live_private_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP, removes every private folder this process holds (logins for
+/// an engine or `skopeo`: base64 of a user and password), then exits with status 130; drops do
+/// not run when a signal ends a process. Installed with the first private folder; where
+/// another handler is set already (`test`, `init`), that one stays.
+fn remove_on_signal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            for dir in live_private_dirs().drain(..) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: stopped by a signal; the logins it had written are removed"
+            );
+            std::process::exit(130);
+        });
+    });
+}
+
+/// Removes what a killed imggen (SIGKILL, which no handler sees) left under the temporary
+/// folder: this user's `PREFIX-PID-N` folders whose process is gone.
+fn sweep_private_dirs(prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let lead = format!("{prefix}-");
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&lead))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, n)| n.parse::<u32>().ok().and(pid.parse::<u32>().ok()))
+        else {
+            continue;
+        };
+        let gone = pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
+        #[cfg(unix)]
+        let mine = {
+            use std::os::unix::fs::MetadataExt;
+            entry
+                .metadata()
+                .is_ok_and(|m| m.is_dir() && m.uid() == rustix::process::getuid().as_raw())
+        };
+        #[cfg(not(unix))]
+        let mine = false;
+        if gone && mine {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -938,7 +1004,10 @@ mod tests {
         // (dropping it named `secret/Dockerfile`'s twin inside the folder instead).
         std::fs::create_dir(root.join("secret")).expect("folder");
         std::fs::write(root.join("secret/Dockerfile"), "decoy").expect("write");
-        for climbing in ["../secret/Dockerfile", "python-runtime/../../secret/Dockerfile"] {
+        for climbing in [
+            "../secret/Dockerfile",
+            "python-runtime/../../secret/Dockerfile",
+        ] {
             let walked = open_walking(lock.0.as_fd(), Path::new(climbing));
             assert_eq!(walked.err(), Some(rustix::io::Errno::XDEV), "{climbing}");
         }

@@ -103,3 +103,97 @@ fn test_without_an_engine_says_what_to_install() {
         )
         .run();
 }
+
+/// The login file a build hands the engine holds a user's password (base64): a signal that
+/// ends `imggen build` mid-build must not leave it under the temporary folder, and one a kill
+/// left is swept by the next build.
+#[cfg(unix)]
+#[test]
+fn a_signal_during_a_build_leaves_no_login_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = Test::new();
+    let dir = test.dir();
+    let bin = dir.join("bin");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    // An engine that takes a while to build: long enough to be signalled.
+    let engine = bin.join("buildah");
+    std::fs::write(
+        &engine,
+        "#!/bin/sh\n[ \"$1\" = --version ] && exit 0\ntouch \"$TMPDIR/building\"\nexec sleep 5 >/dev/null 2>&1\n",
+    )
+    .expect("engine");
+    std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let auth = dir.join("auth.json");
+    std::fs::write(
+        &auth,
+        "{\"auths\":{\"reg.example:5000\":{\"auth\":\"dTpzM2NyZXQ=\"}}}\n",
+    )
+    .expect("auth");
+    // A folder a killed build left (its process, a pid no process has, is gone).
+    let stale = tmp.join("imggen-build-4000000000-0");
+    std::fs::create_dir(&stale).expect("stale");
+    std::fs::write(stale.join("logins.json"), "{\"auths\":{}}").expect("stale login");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
+        .args([
+            "build",
+            "-p",
+            "debian-prebuilt",
+            "--out",
+            "out",
+            "--engine",
+            "buildah",
+        ])
+        .args([
+            "--set",
+            "corporate.registry=reg.example:5000",
+            "--only",
+            "python-runtime",
+        ])
+        .current_dir(&dir)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("TMPDIR", &tmp)
+        .env("REGISTRY_AUTH_FILE", &auth)
+        .env("HOME", &dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("imggen runs");
+    let logins = || {
+        std::fs::read_dir(&tmp)
+            .expect("tmp")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("imggen-build-"))
+            .map(|e| e.path())
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !tmp.join("building").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the build never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let during = logins();
+    assert_eq!(
+        during.len(),
+        1,
+        "the login folder, the stale one swept: {during:?}"
+    );
+    assert!(during[0].join("logins.json").exists());
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("error: stopped by a signal; the logins it had written are removed\n"),
+        "{output:?}"
+    );
+    assert_eq!(logins(), Vec::<std::path::PathBuf>::new());
+}
