@@ -205,11 +205,37 @@ fn vendored(into: &Path) -> Result<Vec<(PathBuf, Record)>> {
             continue;
         }
         if let Some(record) = Record::read(&folder)? {
+            refuse_links_inside(&folder)?;
             found.push((folder, record));
         }
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(found)
+}
+
+/// A vendored pack holds plain files and folders only: `--update` reads, writes and removes by
+/// the record's paths, and a link committed inside (a folder pointing out of the project, a
+/// template pointing at a login file) would take those reads and writes elsewhere.
+fn refuse_links_inside(folder: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(folder)
+        .min_depth(1)
+        .follow_links(false)
+    {
+        let entry = entry.map_err(|e| Error::read(folder, e.into()))?;
+        if entry.path_is_symlink() {
+            let relative = entry
+                .path()
+                .strip_prefix(folder)
+                .unwrap_or(entry.path())
+                .display()
+                .to_string();
+            return Err(Error::pack(
+                folder.display().to_string(),
+                crate::error::Reason::Symlink { path: relative },
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn upstream_diff(status: &FileStatus, folder: &Path, color: bool) -> String {

@@ -334,3 +334,40 @@ fn a_vendor_folder_that_is_a_link_is_refused() {
     let output = refused(output, ["vendor", "--update"], message);
     refused(output, ["vendor", "--status"], message);
 }
+
+/// A pull request commits links inside a vendored pack: a folder pointing out of the project
+/// (with a record entry under it, which `--update` would remove), and a template replaced by a
+/// link to a login file (whose contents `--update` would write into the pack).
+#[cfg(unix)]
+#[test]
+fn a_link_inside_a_vendored_pack_is_refused_and_nothing_outside_is_touched() {
+    let output = vendored();
+    std::fs::create_dir_all(output.dir.join("outside")).expect("outside");
+    std::fs::write(output.dir.join("outside/keep-me.conf"), "precious\n").expect("write");
+    std::os::unix::fs::symlink(
+        output.dir.join("outside"),
+        output.dir.join("template-packs/python-runtime/sub"),
+    )
+    .expect("link");
+    let message = "error: template pack `template-packs/python-runtime`: `sub` is a symbolic \
+                   link; packs must hold plain files\n";
+    let output = refused(output, ["vendor", "--update"], message);
+    assert_eq!(output.read("outside/keep-me.conf"), "precious\n");
+    let output = refused(output, ["vendor", "--status"], message);
+    std::fs::remove_file(output.dir.join("template-packs/python-runtime/sub")).expect("rm");
+    let template = output.dir.join(TEMPLATE);
+    std::fs::write(
+        output.dir.join("config.json"),
+        "{\"auths\": {\"r\": \"c2VjcmV0\"}}\n",
+    )
+    .expect("login");
+    std::fs::remove_file(&template).expect("rm");
+    std::os::unix::fs::symlink(output.dir.join("config.json"), &template).expect("link");
+    let message = "error: template pack `template-packs/python-runtime`: `Dockerfile.tera` is a \
+                   symbolic link; packs must hold plain files\n";
+    let output = refused(output, ["vendor", "--update"], message);
+    assert_eq!(
+        output.read("config.json"),
+        "{\"auths\": {\"r\": \"c2VjcmV0\"}}\n"
+    );
+}
