@@ -89,6 +89,15 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         });
     }
     let checkout = Checkout::open(platform)?;
+    // One apply at a time in a checkout, for its whole run: it reads the record and the `.env`
+    // files, then writes them, the build contexts and the record (two runs interleaved left the
+    // record naming one profile and the `.env` files the other's images). A check shares it.
+    let kind = if request.check || request.dry_run {
+        crate::files::Lock::Shared
+    } else {
+        crate::files::Lock::Exclusive
+    };
+    let _checkout_lock = crate::files::lock_folder(&checkout.root, kind)?;
     let out = request
         .out
         .clone()

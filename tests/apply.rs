@@ -1040,3 +1040,50 @@ fn a_wizard_configuration_that_is_not_yaml_is_refused_naming_it() {
         .stderr_contains("(its top level is not a mapping)")
         .run();
 }
+
+/// Two `apply`s of two profiles at once, again and again: each run sees the checkout whole, so
+/// afterwards the record, the `.env` files and the overrides all say one profile.
+#[test]
+fn concurrent_applies_leave_the_checkout_all_one_profile() {
+    let test = Test::new().platform();
+    let dir = test.dir();
+    let bin = env!("CARGO_BIN_EXE_imggen");
+    for round in 0..30 {
+        let children: Vec<std::process::Child> = ["debian-prebuilt", "corporate-hardened"]
+            .iter()
+            .map(|profile| {
+                std::process::Command::new(bin)
+                    .args(["apply", "--platform", "platform", "-p", profile])
+                    .current_dir(&dir)
+                    .env("PATH", "")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("imggen runs")
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().expect("ends");
+            assert!(output.status.success(), "round {round}: {output:?}");
+        }
+        let record = std::fs::read_to_string(dir.join("platform/imggen/.imggen-apply.toml"))
+            .expect("record");
+        let profile = if record.contains("profile = \"corporate-hardened\"") {
+            "corporate-hardened"
+        } else {
+            "debian-prebuilt"
+        };
+        // The last run's: --check of that profile finds nothing to do.
+        let check = std::process::Command::new(bin)
+            .args(["apply", "--platform", "platform", "-p", profile, "--check"])
+            .current_dir(&dir)
+            .env("PATH", "")
+            .output()
+            .expect("imggen runs");
+        assert!(
+            check.status.success(),
+            "round {round}: the checkout is not all `{profile}`:\n{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
