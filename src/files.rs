@@ -516,23 +516,36 @@ pub fn sweep_stale_copies(target: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::read(folder, e)),
     };
-    for entry in entries.filter_map(std::result::Result::ok) {
-        let file_name = entry.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
-        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+    for entry in left_by_gone_processes(entries, &prefix) {
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
             let path = entry.path();
             std::fs::remove_file(&path).map_err(|e| Error::Write { path, source: e })?;
         }
     }
     Ok(())
+}
+
+/// The entries named `PREFIX` + `PID-N` (how [`temporary_name`] and [`private_dir`] name what
+/// they make) whose process is gone: what a killed imggen left. One of a live process (this
+/// one's, or another imggen's still at work) is that process's to finish.
+fn left_by_gone_processes(
+    entries: std::fs::ReadDir,
+    prefix: &str,
+) -> impl Iterator<Item = std::fs::DirEntry> + '_ {
+    entries
+        .filter_map(std::result::Result::ok)
+        .filter(move |entry| {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(prefix))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, n)| n.parse::<u32>().ok().and(pid.parse::<u32>().ok()))
+            else {
+                return false;
+            };
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        })
 }
 
 /// Whether a file name is one [`temporary_name`] made.
@@ -675,18 +688,7 @@ fn sweep_private_dirs(prefix: &str) {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
         return;
     };
-    let lead = format!("{prefix}-");
-    for entry in entries.filter_map(std::result::Result::ok) {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&lead))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, n)| n.parse::<u32>().ok().and(pid.parse::<u32>().ok()))
-        else {
-            continue;
-        };
-        let gone = pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
+    for entry in left_by_gone_processes(entries, &format!("{prefix}-")) {
         #[cfg(unix)]
         let mine = {
             use std::os::unix::fs::MetadataExt;
@@ -696,7 +698,7 @@ fn sweep_private_dirs(prefix: &str) {
         };
         #[cfg(not(unix))]
         let mine = false;
-        if gone && mine {
+        if mine {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
