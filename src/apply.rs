@@ -516,9 +516,10 @@ fn kerberos_test_note(
     Some(format!(
         "note: `make kerberos-setup` ({script}) runs its ticket test in IMAGE_PYTHON (`{python}`) \
          with a package install at start, not in the Kerberos test image (`{kerberos}`), and \
-         reads no key that changes that; `make -C kerberos setup` (kerberos/setup.sh) uses \
-         {env} and IMAGE_MODE; to run the test in the profile's image: `imggen test -p {} \
-         --only {}`",
+         reads no key that changes that; `make -C kerberos setup` (kerberos/setup.sh) picks \
+         {env} and IMAGE_MODE but skips its test (it looks for test_kerberos_simple.py in the \
+         checkout's root); to run the test in the profile's image: `imggen test -p {} --only \
+         {}`",
         r.manifest.profile, role.name
     ))
 }
@@ -1067,16 +1068,22 @@ impl<'a> Checkout<'a> {
             })
     }
 
-    /// Refuses, before anything is written, to write `relative` when it is a link (which would
-    /// change whatever it points at) or when its folder leads outside the checkout.
+    /// Refuses, before anything is written, to write `relative` when it or a folder on its way
+    /// is a link (which would change whatever it points at, or half-apply the checkout when the
+    /// write through it is refused later) or when its folder leads outside the checkout.
     fn writable(&self, relative: &str) -> Result<()> {
-        let path = self.dir.join(relative);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Error::LinkNotWritten { path });
-        }
-        let folder = path.parent().unwrap_or(self.dir);
+        let file = self.dir.join(relative);
+        let folder = file.parent().unwrap_or(self.dir);
         let target = std::fs::canonicalize(folder).map_err(|e| Error::read(folder, e))?;
-        self.inside(folder, &target)
+        self.inside(folder, &target)?;
+        let mut path = self.dir.to_path_buf();
+        for part in Path::new(relative).components() {
+            path.push(part);
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Error::LinkNotWritten { path });
+            }
+        }
+        Ok(())
     }
 
     /// `path`, found to be `canonical`, must lie inside the checkout.

@@ -35,6 +35,8 @@ pub enum Error {
         available: Vec<String>,
     },
     ExtendsCycle {
+        /// The file and line of the `extends` that closes the circle.
+        at: String,
         chain: Vec<String>,
     },
     BadSet {
@@ -525,9 +527,12 @@ impl fmt::Display for Error {
                 "unknown profile `{name}` (available: {}; or give a path to a `.toml` file)",
                 list(available)
             ),
-            Self::ExtendsCycle { chain } => {
-                write!(f, "`extends` forms a cycle: {}", chain.join(" -> "))
-            }
+            Self::ExtendsCycle { at, chain } => write!(
+                f,
+                "{at}: `extends` forms a cycle: {}; remove this `extends` or point it at a \
+                 profile outside the circle",
+                chain.join(" -> ")
+            ),
             Self::BadSet { arg, reason } => write!(f, "bad `--set {arg}`: {reason}"),
             Self::Invalid {
                 location,
@@ -996,9 +1001,13 @@ impl fmt::Display for Shape {
         f.write_str(match self {
             Self::Image | Self::Registry => "not a valid image reference",
             Self::Digest => "a digest is `sha256:` and 64 lowercase hex digits",
-            Self::Url => "expected an http:// or https:// URL without spaces, quotes or `$`",
+            Self::Url => {
+                "expected an http:// or https:// URL with a host (and a port from 1 to 65535 \
+                 when it names one), without spaces, quotes or `$`"
+            }
             Self::EnvUrl => {
-                "expected an http:// or https:// URL of letters, digits and `_@%+=:,./-` only: \
+                "expected an http:// or https:// URL with a host (and a port from 1 to 65535 \
+                 when it names one), of letters, digits and `_@%+=:,./-` only: \
                  it is written into `.env`, which `docker compose` and `docker run --env-file` \
                  read differently once it holds anything else (`?`, `&`, `#`, quotes)"
             }
@@ -1020,8 +1029,10 @@ impl fmt::Display for Shape {
             Self::LabelKey => "label keys use lowercase letters, digits, `.` and `-`",
             Self::Text => "it contains a line break or control character",
             Self::BindPath => {
-                "a bind-mount path has no line break or control character and does not start \
-                 with `~` (Compose would read that as the home folder of whoever runs it)"
+                "a bind-mount path is relative to the compose override and stays inside the \
+                 platform checkout: no leading `/` or `~` (`~` is the home folder of whoever runs \
+                 Compose), no empty part, `..` only as its first part (the checkout), \
+                 and no line break or control character"
             }
             Self::ComposeName => {
                 "compose names use letters, digits and `_.-`, starting with a letter or digit"
@@ -1084,6 +1095,13 @@ pub enum Reason {
     DistroContradicts {
         named: &'static str,
         distro: &'static str,
+    },
+    /// A later layer's `distro` contradicts the name of an image an earlier layer set.
+    DistroContradictsImage {
+        key: &'static str,
+        image: String,
+        at: String,
+        named: &'static str,
     },
     /// A digest pin for an image whose reference carries one already.
     DigestTwice {
@@ -1310,6 +1328,17 @@ impl fmt::Display for Reason {
                 "the image's name says {named}, but the profile's `distro` is `{distro}`, which \
                  picks the package manager its Dockerfile installs with; set \
                  `distro = \"{named}\"`, or choose an image whose name says {distro}"
+            ),
+            Self::DistroContradictsImage {
+                key,
+                image,
+                at,
+                named,
+            } => write!(
+                f,
+                "`images.{key}` = `{image}` (set at {at}) names {named}, and `distro` picks the \
+                 package manager its Dockerfile installs with; set `images.{key}` to an image of \
+                 this distro too, or `distro = \"{named}\"`"
             ),
             Self::DigestTwice { role } => write!(
                 f,

@@ -51,7 +51,8 @@ pub static PROJECTS: [Project; 4] = [
         folder: "platform-bootstrap",
         marker: "Makefile",
         // `make start` in platform-infrastructure exports these from here (the wizard keeps
-        // them here); `kerberos/setup.sh` reads IMAGE_MODE from here.
+        // them here); `kerberos/setup.sh` sources `$PLATFORM_DIR/.env` for IMAGE_MODE, meant to
+        // be this file (as shipped its PLATFORM_DIR is the checkout's root, and its test skips).
         settings: &["IMAGE_MODE", "POSTGRES_HOST_AUTH_METHOD", "ODBC_DRIVER_URL"],
     },
 ];

@@ -322,7 +322,7 @@ impl Credentials {
         if let Some(answer) = asked.get(&key) {
             return Ok(answer.clone());
         }
-        let answer = run_helper(helper, server, self.helper_dir.as_deref())?;
+        let answer = run_helper(helper, server, self.helper_dir.as_deref(), HELPER_TIMEOUT)?;
         asked.insert(key, answer.clone());
         Ok(answer)
     }
@@ -431,8 +431,9 @@ fn run_helper(
     name: &str,
     server: &str,
     dir: Option<&Path>,
+    timeout: Duration,
 ) -> std::result::Result<Option<Login>, Problem> {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     use std::process::{Command, Stdio};
     let fail = |message: String| Problem::CredentialHelper {
         helper: name.to_string(),
@@ -447,12 +448,17 @@ fn run_helper(
     let program = format!("docker-credential-{name}");
     let program = dir.map_or_else(|| PathBuf::from(&program), |d| d.join(&program));
     let spawn = || {
-        Command::new(&program)
+        let mut command = Command::new(&program);
+        command
             .arg("get")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        // Its own process group, so that at the timeout whatever it started goes with it (a
+        // child it left running held the output pipe open, and imggen waited on it for ever).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.spawn()
     };
     // "Text file busy": the helper is being written (installed, updated) this very moment.
     let mut attempt = spawn();
@@ -475,30 +481,8 @@ fn run_helper(
         // A helper that exits without reading says why on its output.
         let _ = stdin.write_all(server.as_bytes());
     }
-    let started = std::time::Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > HELPER_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "it did not answer in {} s",
-                    HELPER_TIMEOUT.as_secs()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(fail(crate::error::io_reason(&e))),
-        }
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut stdout);
-    }
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
+    let (status, stdout, stderr) = wait_for_helper(&mut child, timeout)
+        .ok_or_else(|| fail(format!("it did not answer in {} s", timeout.as_secs())))?;
     if !status.success() {
         let said = format!("{} {}", stdout.trim(), stderr.trim());
         // What Docker's helpers say when they hold nothing for the server.
@@ -529,6 +513,57 @@ fn run_helper(
         // The login file naming the helper is filled in by the caller.
         file: None,
     }))
+}
+
+/// Waits, `timeout` at most, for a helper to close its output and exit: its status and what it
+/// printed. `None` at the timeout, after its whole process group was killed. The helper is not
+/// reaped before that decision, so its group id cannot have passed to another process.
+fn wait_for_helper(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> Option<(std::process::ExitStatus, String, String)> {
+    fn reader(
+        pipe: Option<impl std::io::Read + Send + 'static>,
+    ) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    }
+    let out = reader(child.stdout.take());
+    let err = reader(child.stderr.take());
+    let deadline = std::time::Instant::now() + timeout;
+    let mut status = None;
+    while std::time::Instant::now() < deadline {
+        if out.is_finished() && err.is_finished() {
+            match child.try_wait() {
+                Ok(Some(exited)) => {
+                    status = Some(exited);
+                    break;
+                }
+                Ok(None) => {}
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if status.is_none() {
+        #[cfg(unix)]
+        if let Some(group) = rustix::process::Pid::from_raw(child.id().cast_signed()) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // A process that left the group (a new session) may hold the pipes still: its readers
+        // are left behind, never waited on.
+        return None;
+    }
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    status.map(|status| (status, stdout, stderr))
 }
 
 /// How a registry asked to be authenticated (`WWW-Authenticate`).
@@ -1559,6 +1594,39 @@ esac
         // A name that is a path is refused before anything runs.
         let path = failing("x", HELPER, &store("../../bin/sh"));
         assert!(path.contains("not a helper name"), "{path}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_helper_that_leaves_a_child_holding_its_output_is_killed_with_it_at_the_timeout() {
+        // The helper answers, but a child it started keeps the output pipe open: before, imggen
+        // waited for the pipe as long as the child lived (hung at 100 s with `sleep 3000 &`).
+        let dir = fake_helper(
+            "lingers",
+            "#!/bin/sh\nsleep 3000 &\necho $! > \"$(dirname \"$0\")/child.pid\"\n\
+             printf '{\"Username\":\"u\",\"Secret\":\"p\"}'\n",
+        );
+        let started = std::time::Instant::now();
+        let answer = run_helper(
+            "lingers",
+            "reg.example",
+            Some(dir.path()),
+            Duration::from_millis(800),
+        );
+        let took = started.elapsed();
+        let message = answer.expect_err("no answer in time").to_string();
+        assert!(message.contains("did not answer in"), "{message}");
+        assert!(took < Duration::from_secs(10), "waited {took:?}");
+        let pid = std::fs::read_to_string(dir.path().join("child.pid")).expect("the child's pid");
+        let alive = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        };
+        let gone = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            !alive(&pid)
+        });
+        assert!(gone, "the helper's child {pid} outlived it");
     }
 
     #[test]

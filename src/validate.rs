@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Reason, Result};
 use crate::profile::Stack;
+use crate::profile::layer::Origin;
 use crate::profile::model::{AuthMethod, Distro, Mode, SettingValue};
 use crate::role::ROLES;
 
@@ -29,13 +30,9 @@ impl Rule {
                         .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
             }),
             Self::Url => {
-                (value.starts_with("http://") || value.starts_with("https://"))
-                    && all(|c| c.is_ascii_graphic() && !"\"'`$\\<>{}|^".contains(c))
+                authority_ok(value) && all(|c| c.is_ascii_graphic() && !"\"'`$\\<>{}|^".contains(c))
             }
-            Self::EnvUrl => {
-                (value.starts_with("http://") || value.starts_with("https://"))
-                    && all(crate::filters::is_plain)
-            }
+            Self::EnvUrl => authority_ok(value) && all(crate::filters::is_plain),
             Self::OsPackage => {
                 value.starts_with(|c: char| lower_alnum(c))
                     && all(|c| lower_alnum(c) || ".+-_:=~".contains(c))
@@ -68,7 +65,14 @@ impl Rule {
             }
             Self::Text => !value.chars().any(|c| c.is_control()),
             Self::BindPath => {
-                !value.starts_with('~') && !value.is_empty() && Self::Text.check(value).is_none()
+                // Relative to the override, which sits in a project folder of the checkout:
+                // `..` leads at most to the checkout itself.
+                let parts: Vec<&str> = value.split('/').collect();
+                let stays = parts
+                    .iter()
+                    .enumerate()
+                    .all(|(i, part)| !part.is_empty() && (*part != ".." || i == 0));
+                !value.starts_with(['~', '/']) && stays && Self::Text.check(value).is_none()
             }
             Self::ComposeName => {
                 value.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -188,6 +192,40 @@ fn path_component_ok(part: &str) -> bool {
     true
 }
 
+/// An `http://` or `https://` URL whose authority (`[user@]host[:port]`) names a host and, when
+/// it has a port, a port from 1 to 65535 (a proxy at `:99999` was taken, and every download
+/// through it failed).
+fn authority_ok(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.strip_prefix('[') {
+        // An IPv6 address: `[::1]:3128`.
+        Some(v6) => match v6.split_once(']') {
+            Some((address, after))
+                if !address.is_empty() && (after.is_empty() || after.starts_with(':')) =>
+            {
+                (address, after.strip_prefix(':'))
+            }
+            _ => return false,
+        },
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    let port_ok = port.is_none_or(|port| {
+        port.chars().all(|c| c.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    !host.is_empty() && port_ok
+}
+
 /// `host[:port][/path]`.
 fn registry_problem(value: &str) -> Option<Reason> {
     let (host_port, path) = value.split_once('/').unwrap_or((value, ""));
@@ -219,6 +257,12 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn location(&self, key: &[&str]) -> String {
         self.stack.layers.label(key)
+    }
+
+    /// Whether `key` was set by a later layer than `other` (a default is the earliest of all).
+    fn set_later(&self, key: &[&str], other: &[&str]) -> bool {
+        let layer = |key: &[&str]| self.stack.layers.origin(key).map_or(0, Origin::layer);
+        layer(key) > layer(other)
     }
 
     /// Where `field` of the `index`th element of the list at `key` was set.
@@ -511,6 +555,17 @@ pub fn check(stack: &Stack) -> Result<()> {
             continue;
         };
         if let Some(named) = distro_named(image).filter(|d| *d != p.distro) {
+            // The line to blame is the later of the two: a `distro` a child sets contradicts the
+            // image it inherits, not the other way round.
+            if c.set_later(&["distro"], &["images", role.key]) {
+                let reason = Reason::DistroContradictsImage {
+                    key: role.key,
+                    image: image.clone(),
+                    at: c.location(&["images", role.key]),
+                    named: named.name(),
+                };
+                c.refuse(&["distro"], p.distro.name(), reason)?;
+            }
             let reason = Reason::DistroContradicts {
                 named: named.name(),
                 distro: p.distro.name(),

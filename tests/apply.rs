@@ -722,6 +722,36 @@ fn a_project_folder_linked_outside_the_checkout_is_not_written_into() {
     assert!(!output.exists("platform/imggen"), "nothing written");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_project_folder_linked_inside_the_checkout_is_refused_before_anything_is_written() {
+    // Before, the link was found when writing through it: the build contexts and two other
+    // projects' files were written already ("nothing was written" said otherwise).
+    let test = applying("corporate-hardened");
+    let platform = test.dir().join("platform");
+    std::fs::rename(platform.join("kerberos"), platform.join("kerberos-real")).expect("mv");
+    std::os::unix::fs::symlink("kerberos-real", platform.join("kerberos")).expect("link");
+    let output = test
+        .status(2)
+        .stderr_contains(
+            "error: `platform/kerberos` is a symbolic link, and imggen does not write through one",
+        )
+        .stderr_contains("; nothing was written\n")
+        .run();
+    assert!(!output.exists("platform/imggen"), "no build contexts");
+    for project in [
+        "platform-infrastructure",
+        "platform-bootstrap",
+        "openmetadata",
+        "kerberos-real",
+    ] {
+        assert!(
+            !output.exists(&format!("platform/{project}/.env")),
+            "{project}/.env written"
+        );
+    }
+}
+
 #[test]
 fn the_wizards_configuration_offers_the_profiles_images_and_keeps_its_secrets() {
     // The platform's example, as the wizard copies it, holds the older layout it migrates
@@ -900,9 +930,10 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
              ticket test in IMAGE_PYTHON (`registry.corp.example/platform/python:3.11-hardened`) \
              with a package install at start, not in the Kerberos test image \
              (`registry.corp.example/platform/kerberos-test:3.11-hardened`), and reads no key \
-             that changes that; `make -C kerberos setup` (kerberos/setup.sh) uses \
-             IMAGE_KERBEROS_TEST and IMAGE_MODE; to run the test in the profile's image: `imggen \
-             test -p corporate-hardened --only kerberos-test`\n",
+             that changes that; `make -C kerberos setup` (kerberos/setup.sh) picks \
+             IMAGE_KERBEROS_TEST and IMAGE_MODE but skips its test (it looks for \
+             test_kerberos_simple.py in the checkout's root); to run the test in the profile's \
+             image: `imggen test -p corporate-hardened --only kerberos-test`\n",
         )
         .stdout_contains(
             "note: the checkout now runs 10 images that imggen builds (no engine here to ask \

@@ -72,7 +72,24 @@ fn extends_cycle_shows_the_cycle() {
             .file("profiles/a.toml", "extends = \"b\"\n")
             .file("profiles/b.toml", "extends = \"a\"\n"),
         &["-p", "a"],
-        "error: `extends` forms a cycle: profiles/a.toml -> profiles/b.toml -> profiles/a.toml\n",
+        "error: profiles/b.toml:1: `extends` forms a cycle: profiles/a.toml -> profiles/b.toml -> \
+         profiles/a.toml; remove this `extends` or point it at a profile outside the circle\n",
+    );
+}
+
+#[test]
+fn a_distro_contradicting_an_inherited_image_blames_the_line_that_set_distro() {
+    // Before, the parent's image line was blamed, though the parent is consistent on its own.
+    refused(
+        Test::new().file(
+            "profiles/child.toml",
+            "extends = \"debian-layered\"\n# Alpine, please\ndistro = \"alpine\"\n",
+        ),
+        &["-p", "child"],
+        "error: profiles/child.toml:3: `distro` = `alpine` is not allowed: `images.python` = \
+         `python:3.11-slim-bookworm` (set at debian-layered.toml:7) names debian, and `distro` \
+         picks the package manager its Dockerfile installs with; set `images.python` to an \
+         image of this distro too, or `distro = \"debian\"`\n",
     );
 }
 
@@ -84,8 +101,9 @@ fn a_cycle_is_found_however_its_files_are_named() {
             .file("profiles/a.toml", "extends = \"../profiles/b.toml\"\n")
             .file("profiles/b.toml", "extends = \"a\"\n"),
         &["-p", "a"],
-        "error: `extends` forms a cycle: profiles/a.toml -> profiles/../profiles/b.toml -> \
-         profiles/a.toml\n",
+        "error: profiles/../profiles/b.toml:1: `extends` forms a cycle: profiles/a.toml -> \
+         profiles/../profiles/b.toml -> profiles/a.toml; remove this `extends` or point it at a \
+         profile outside the circle\n",
     );
     // A link to a profile is that profile.
     let test = Test::new()
@@ -95,7 +113,8 @@ fn a_cycle_is_found_however_its_files_are_named() {
     refused(
         test,
         &["-p", "c"],
-        "error: `extends` forms a cycle: profiles/c.toml -> profiles/b.toml -> profiles/a.toml\n",
+        "error: profiles/b.toml:1: `extends` forms a cycle: profiles/c.toml -> profiles/b.toml -> \
+         profiles/a.toml; remove this `extends` or point it at a profile outside the circle\n",
     );
 }
 

@@ -34,7 +34,7 @@ fn a_deep_cycle_is_reported_not_followed_forever() {
     }
     test.args(["render", "-p", "p499.toml", "--out", "out"])
         .status(2)
-        .stderr_contains("error: `extends` forms a cycle: p499.toml -> p498.toml")
+        .stderr_contains("error: p0.toml:1: `extends` forms a cycle: p499.toml -> p498.toml")
         .run();
 }
 

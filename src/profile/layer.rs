@@ -35,6 +35,8 @@ pub struct Place {
 pub struct Origin {
     place: Arc<Place>,
     offset: Option<usize>,
+    /// Which layer set it: 1 for the first applied, counting up (see [`Layers::apply`]).
+    layer: usize,
 }
 
 impl Origin {
@@ -42,7 +44,13 @@ impl Origin {
         Self {
             place: place.clone(),
             offset,
+            layer: 0,
         }
+    }
+
+    /// Which layer set the value: a later layer has a larger number.
+    pub fn layer(&self) -> usize {
+        self.layer
     }
 
     /// `corporate-hardened.toml:14`, or `--set`.
@@ -83,6 +91,8 @@ enum Node {
 #[derive(Debug, Default)]
 pub struct Layers {
     root: BTreeMap<String, Node>,
+    /// How many layers were applied.
+    applied: usize,
 }
 
 /// How to label a value: given the byte offset of its key in the source, the label to record.
@@ -93,7 +103,18 @@ pub trait Labeler {
 impl Layers {
     /// Merges `table` on top of what is there.
     pub fn apply(&mut self, table: &Table, labeler: &dyn Labeler) {
-        merge_table(&mut self.root, table, labeler);
+        /// Stamps each origin with the layer's number.
+        struct Numbered<'a>(&'a dyn Labeler, usize);
+        impl Labeler for Numbered<'_> {
+            fn label(&self, key_offset: Option<usize>) -> Origin {
+                Origin {
+                    layer: self.1,
+                    ..self.0.label(key_offset)
+                }
+            }
+        }
+        self.applied += 1;
+        merge_table(&mut self.root, table, &Numbered(labeler, self.applied));
     }
 
     /// The merged values as a TOML document, ready to deserialize into the typed profile.

@@ -188,7 +188,18 @@ fn extends_chain(start: Source) -> Result<Vec<(Source, Arc<Parsed>)>> {
             if let Some(start) = seen.clone().position(|s| s.id == parent.id) {
                 let mut cycle: Vec<String> = seen.skip(start).map(|s| s.label.clone()).collect();
                 cycle.push(parent.label);
-                return Err(Error::ExtendsCycle { chain: cycle });
+                // The line of the `extends` that closes the circle.
+                let offset = parsed
+                    .doc
+                    .as_table()
+                    .key("extends")
+                    .and_then(toml_edit::Key::span)
+                    .map_or(0, |span| span.start);
+                let line = line_col(&current.text, offset).0;
+                return Err(Error::ExtendsCycle {
+                    at: format!("{}:{line}", current.label),
+                    chain: cycle,
+                });
             }
             next = Some(parent);
         }
