@@ -144,5 +144,13 @@ compose_reads_one_override() {
 }
 run "apply" "Compose reads one override file, in apply's order" compose_reads_one_override
 
+# imggen's .env reader and writer against Compose's own, on generated texts (blanks of every
+# kind, quotes over lines, keys Compose refuses): what each reads, refuses and what a rewrite
+# leaves. The seed is printed, so a disagreement can be replayed.
+cargo build --quiet --example dotenv_rewrite || exit 1
+run "apply" ".env reader and writer agree with Compose (400 generated texts)" \
+    "$venv/bin/python" scripts/validate/dotenv_differential.py \
+    "${CARGO_TARGET_DIR:-$root/target}/debug/examples/dotenv_rewrite" "$venv/bin/docker-compose" 400
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -880,18 +880,19 @@ struct Env<'a> {
 impl Env<'_> {
     /// What Compose reads for `key` here.
     fn value(&self, key: &str) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
-        crate::dotenv::value(self.text, key).map_err(|u| self.unclosed(u))
+        crate::dotenv::value(self.text, key).map_err(|u| self.unreadable(u))
     }
 
     /// The text with `key` set to the plain `value` ([`crate::dotenv::set`]).
     fn set(&self, key: &str, value: &str) -> Result<Vec<u8>> {
-        crate::dotenv::set(self.text, key, value).map_err(|u| self.unclosed(u))
+        crate::dotenv::set(self.text, key, value).map_err(|u| self.unreadable(u))
     }
 
-    fn unclosed(&self, unclosed: crate::dotenv::Unclosed) -> Error {
-        Error::UnclosedQuote {
+    fn unreadable(&self, unreadable: crate::dotenv::Unreadable) -> Error {
+        Error::EnvUnreadable {
             path: self.path.clone(),
-            line: unclosed.line,
+            line: unreadable.line,
+            why: unreadable.why,
         }
     }
 

@@ -2,21 +2,43 @@
 //! key, and setting one key in place. Bytes, not text: a `.env` holds its owner's secrets in
 //! whatever encoding they chose, and every byte imggen does not set stays as it was.
 //!
-//! What Compose v2 accepts, checked with it (`scripts/validate.sh`): `KEY=value`, `KEY = value`,
-//! `KEY: value`, an `export ` before the key, indentation; a comment line starts with `#`; an
-//! unquoted value runs to the end of its line, ends before a ` #`, and loses its trailing
-//! blanks; a value in `'…'` or `"…"` may span lines, and a backslash there takes the next byte
-//! with it (so `\"` does not close it); after a closing quote the line goes on with the next
-//! statement; the last assignment of a key wins. A line that assigns nothing is skipped, and
-//! so is a UTF-8 byte order mark at the start.
+//! Compose v2's grammar, as its reader behaves (checked against it by a differential test,
+//! `scripts/validate/dotenv_differential.py`, and by `scripts/validate.sh`):
+//! - A statement starts after any white space (every Unicode space, line endings included); a
+//!   `#` there comments out the rest of the line. A UTF-8 byte order mark at the start is skipped.
+//! - `export` followed by a space, tab, form feed or line ending is dropped, with the blanks after
+//!   it. Blanks here are the narrow set: space, tab, vertical tab, form feed, carriage return,
+//!   NEL and no-break space. (`export` then a vertical tab is a key of its own.)
+//! - The key runs to `=`, `:` or the line's end, skipping blanks; any character other than a
+//!   letter, digit, `_.-[]` or blank makes Compose refuse the whole file, and so does a space
+//!   left inside the key once trailing white space is trimmed. A key that ends at the line's end
+//!   assigns nothing here (Compose takes it from its own environment).
+//! - Blanks after the `=` are skipped. A value in `'…'` or `"…"` may span lines; a backslash
+//!   there takes the next byte with it (so `\"` does not close it); a quote that never closes
+//!   makes Compose refuse the file; after the closing quote the next statement starts at once.
+//! - An unquoted value runs to the line feed, ends before a ` #`, and loses its trailing white
+//!   space (any Unicode space, a carriage return included).
+//! - The last assignment of a key wins.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// A quoted value that never closes: Compose refuses the file too. `line` is where it opens.
+/// A `.env` Compose refuses to read, and the line where it stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unclosed {
+pub struct Unreadable {
     pub line: usize,
+    pub why: Why,
+}
+
+/// Why Compose refuses a `.env` (the wording is in [`crate::error`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// A quoted value opens on the line and never closes.
+    UnclosedQuote,
+    /// A key holds a character Compose does not allow in a variable name.
+    KeyCharacter(char),
+    /// A key holds a space.
+    KeySpace,
 }
 
 /// One `KEY=value` statement: byte ranges into the text.
@@ -27,66 +49,120 @@ struct Assignment {
     quote: Option<u8>,
 }
 
-fn is_blank(byte: u8) -> bool {
-    byte == b' ' || byte == b'\t'
+/// The character that starts at `at`, and its length in bytes; U+FFFD for a byte that does not
+/// start valid UTF-8 (as Go's reader decodes it), `None` at the end.
+fn char_at(text: &[u8], at: usize) -> Option<(char, usize)> {
+    let &first = text.get(at)?;
+    let len = match first {
+        0x00..=0x7f => return Some((char::from(first), 1)),
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return Some((char::REPLACEMENT_CHARACTER, 1)),
+    };
+    text.get(at..at + len)
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(|s| s.chars().next())
+        .map_or(Some((char::REPLACEMENT_CHARACTER, 1)), |c| Some((c, len)))
+}
+
+/// The narrow blanks Compose skips inside a statement (never a line feed).
+fn is_blank(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\u{b}' | '\u{c}' | '\r' | '\u{85}' | '\u{a0}'
+    )
+}
+
+/// Past every character from `at` on that `skip` accepts.
+fn skip_while(text: &[u8], mut at: usize, skip: impl Fn(char) -> bool) -> usize {
+    while let Some((c, len)) = char_at(text, at) {
+        if !skip(c) {
+            break;
+        }
+        at += len;
+    }
+    at
+}
+
+/// `end` moved back over the white space (any Unicode space) that ends `text[start..end]`.
+fn trim_end(text: &[u8], start: usize, mut end: usize) -> usize {
+    'trim: while end > start {
+        for len in 1..=3.min(end - start) {
+            if let Some((c, n)) = char_at(text, end - len)
+                && n == len
+                && c.is_whitespace()
+            {
+                end -= len;
+                continue 'trim;
+            }
+        }
+        break;
+    }
+    end
 }
 
 /// Every assignment in `text`, in order.
-fn assignments(text: &[u8]) -> Result<Vec<Assignment>, Unclosed> {
-    let skip_blanks = |mut at: usize| {
-        while at < text.len() && is_blank(text[at]) {
-            at += 1;
-        }
-        at
+fn assignments(text: &[u8]) -> Result<Vec<Assignment>, Unreadable> {
+    let line_of = |at: usize| 1 + memchr::memchr_iter(b'\n', &text[..at.min(text.len())]).count();
+    let refuse = |at: usize, why: Why| Unreadable {
+        line: line_of(at),
+        why,
     };
-    // The end of the line `at` is on, before its line ending.
-    let line_end = |at: usize| {
-        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
-        if end > at && text[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        }
-    };
-    let line_of = |at: usize| 1 + memchr::memchr_iter(b'\n', &text[..at]).count();
     let mut found = Vec::new();
-    // A UTF-8 byte order mark before the first key is not part of it (Compose skips it too).
     let mut at = if text.starts_with(b"\xef\xbb\xbf") {
         3
     } else {
         0
     };
-    while at < text.len() {
-        at = skip_blanks(at);
+    loop {
+        at = skip_while(text, at, char::is_whitespace);
         let Some(&first) = text.get(at) else { break };
-        if first == b'\n' || first == b'\r' || first == b'#' {
-            // A line ending, or a comment: the next statement starts on the next line.
-            at = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n + 1);
+        if first == b'#' {
+            at = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
             continue;
         }
-        if text[at..].starts_with(b"export") && text.get(at + 6).is_some_and(|&b| is_blank(b)) {
-            at = skip_blanks(at + 6);
+        if text[at..].starts_with(b"export")
+            && matches!(
+                text.get(at + 6),
+                Some(b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
+            )
+        {
+            at = skip_while(text, at + 6, is_blank);
         }
         let key_start = at;
-        while at < text.len() && !matches!(text[at], b'=' | b':' | b' ' | b'\t' | b'\r' | b'\n') {
-            at += 1;
+        let mut terminator = None;
+        while let Some((c, len)) = char_at(text, at) {
+            if matches!(c, '=' | ':' | '\n') {
+                terminator = Some(c);
+                break;
+            }
+            if !(is_blank(c) || c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']')) {
+                return Err(refuse(at, Why::KeyCharacter(c)));
+            }
+            at += len;
         }
-        let key = key_start..at;
-        at = skip_blanks(at);
-        if key.is_empty() || !matches!(text.get(at), Some(b'=' | b':')) {
-            // Assigns nothing: Compose skips the line.
-            at = line_end(at);
-            continue;
+        let key = key_start..trim_end(text, key_start, at);
+        if text[key.clone()].contains(&b' ') {
+            return Err(refuse(key_start, Why::KeySpace));
         }
-        at = skip_blanks(at + 1);
+        match terminator {
+            // The rest of the file, with no `=`: nothing imggen reads or writes.
+            None => break,
+            // A bare key: Compose takes it from its own environment.
+            Some('\n') => {
+                at += 1;
+                continue;
+            }
+            Some(_) => at += 1,
+        }
+        at = skip_while(text, at, is_blank);
         match text.get(at) {
             Some(&quote @ (b'"' | b'\'')) => {
                 let mut close = at + 1;
                 loop {
                     match text.get(close) {
-                        None => {
-                            return Err(Unclosed { line: line_of(at) });
-                        }
+                        None => return Err(refuse(at, Why::UnclosedQuote)),
                         Some(b'\\') => close += 2,
                         Some(&b) if b == quote => break,
                         Some(_) => close += 1,
@@ -97,20 +173,15 @@ fn assignments(text: &[u8]) -> Result<Vec<Assignment>, Unclosed> {
                     value: at..close + 1,
                     quote: Some(quote),
                 });
-                // The line goes on with the next statement (a comment, or another assignment).
+                // The next statement starts right after the closing quote.
                 at = close + 1;
             }
             _ => {
-                let end = line_end(at);
-                let line = &text[at..end];
-                let cut = memchr::memmem::find(line, b" #").map_or(end, |n| at + n);
-                let mut value_end = cut;
-                while value_end > at && is_blank(text[value_end - 1]) {
-                    value_end -= 1;
-                }
+                let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+                let cut = memchr::memmem::find(&text[at..end], b" #").map_or(end, |n| at + n);
                 found.push(Assignment {
                     key,
-                    value: at..value_end,
+                    value: at..trim_end(text, at, cut),
                     quote: None,
                 });
                 at = end;
@@ -124,7 +195,7 @@ fn assignments(text: &[u8]) -> Result<Vec<Assignment>, Unclosed> {
 /// assigns it. A quoted value comes without its quotes when it has no backslash; one with a
 /// backslash comes as written (quotes and all), which no value imggen writes equals. `$` is
 /// left as written: imggen's values never hold one.
-pub fn value<'a>(text: &'a [u8], key: &str) -> Result<Option<Cow<'a, [u8]>>, Unclosed> {
+pub fn value<'a>(text: &'a [u8], key: &str) -> Result<Option<Cow<'a, [u8]>>, Unreadable> {
     Ok(assignments(text)?
         .into_iter()
         .rev()
@@ -145,7 +216,7 @@ pub fn value<'a>(text: &'a [u8], key: &str) -> Result<Option<Cow<'a, [u8]>>, Unc
 /// key gets the new value in its own quoting, so its `export`, spacing and comment stay; with
 /// none, `KEY=value` is appended in the file's line ending (CRLF when the file uses it). Every
 /// other byte stays.
-pub fn set(text: &[u8], key: &str, value: &str) -> Result<Vec<u8>, Unclosed> {
+pub fn set(text: &[u8], key: &str, value: &str) -> Result<Vec<u8>, Unreadable> {
     debug_assert!(
         value.chars().all(crate::filters::is_plain),
         "only plain values are set: {value:?}"
@@ -249,17 +320,53 @@ mod tests {
     }
 
     #[test]
+    fn blanks_are_composes_own_and_a_line_inside_a_quote_stays_inside() {
+        // A vertical tab before a quote: Compose skips it, so the value is quoted and spans
+        // lines; the line inside it that looks like an assignment is the secret's, not a key.
+        let text = "S=\u{b}\"line1\nIMAGE_X=inside\n\"\nT=\u{a0}'x y'\u{3000}\n";
+        assert_eq!(read(text, "IMAGE_X"), None);
+        assert_eq!(read(text, "T").as_deref(), Some("x y"));
+        assert!(write(text, "IMAGE_X", "new").ends_with("IMAGE_X=new\n"));
+        // Wide white space is not skipped after `=`: it starts an unquoted value.
+        assert_eq!(read("A=\u{3000}'x'\n", "A").as_deref(), Some("\u{3000}'x'"));
+        // `export` then a vertical tab is not the `export` prefix: the key is `export\vA`.
+        assert_eq!(read("export\u{b}A=1\n", "A"), None);
+        assert_eq!(read("export\u{c}A=1\n", "A").as_deref(), Some("1"));
+        // A lone carriage return at the end is trailing white space.
+        assert_eq!(read("A=1\r", "A").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_key_compose_refuses_makes_the_file_unreadable() {
+        for (text, line, why) in [
+            ("A=1\nIMAGE_X\u{3000}=2\n", 2, Why::KeyCharacter('\u{3000}')),
+            ("A@B=1\n", 1, Why::KeyCharacter('@')),
+            ("A=1\n\njust some words\n", 3, Why::KeySpace),
+            ("A B=1\n", 1, Why::KeySpace),
+        ] {
+            assert_eq!(
+                value(text.as_bytes(), "A").err(),
+                Some(Unreadable { line, why }),
+                "{text:?}"
+            );
+        }
+        // A tab inside a key is not a space: Compose takes `A\tB` as the key.
+        assert_eq!(read("A\tB=1\n", "A"), None);
+    }
+
+    #[test]
     fn a_quote_that_never_closes_is_refused_where_it_opens() {
         for (text, line) in [
             ("A=1\nB=\"open\n", 2),
             ("A=1\n\nB='open\\'\n", 3),
             ("B=\"x\\\"", 1),
         ] {
-            assert_eq!(value(text.as_bytes(), "A").err(), Some(Unclosed { line }));
-            assert_eq!(
-                set(text.as_bytes(), "A", "2").err(),
-                Some(Unclosed { line })
-            );
+            let unclosed = Some(Unreadable {
+                line,
+                why: Why::UnclosedQuote,
+            });
+            assert_eq!(value(text.as_bytes(), "A").err(), unclosed);
+            assert_eq!(set(text.as_bytes(), "A", "2").err(), unclosed);
         }
     }
 

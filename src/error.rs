@@ -189,10 +189,11 @@ pub enum Error {
         picks: &'static str,
         wanted: &'static str,
     },
-    /// A `.env` whose quoted value opens at `line` and never closes: Compose cannot read it.
-    UnclosedQuote {
+    /// A `.env` Compose cannot read: it stops at `line`.
+    EnvUnreadable {
         path: PathBuf,
         line: usize,
+        why: crate::dotenv::Why,
     },
     /// A file of the platform checkout that `apply` reads is a link to outside the checkout.
     OutsideCheckout {
@@ -788,13 +789,31 @@ impl fmt::Display for Error {
                     list(&shown)
                 )
             }
-            Self::UnclosedQuote { path, line } => write!(
-                f,
-                "`{}` line {line}: a quoted value opens here and never closes, so `docker \
-                 compose` cannot read this file either; close the quote, then run imggen again; \
-                 nothing was written",
-                path.display()
-            ),
+            Self::EnvUnreadable { path, line, why } => {
+                let (what, fix) = match why {
+                    crate::dotenv::Why::UnclosedQuote => (
+                        "a quoted value opens here and never closes".to_string(),
+                        "close the quote",
+                    ),
+                    crate::dotenv::Why::KeyCharacter(c) => (
+                        format!(
+                            "the key holds {c:?}, which Compose refuses in a variable name \
+                             (letters, digits and `_.-[]`)"
+                        ),
+                        "fix the key (or comment the line out with `#`)",
+                    ),
+                    crate::dotenv::Why::KeySpace => (
+                        "the key holds a space, which Compose refuses".to_string(),
+                        "fix the key (or comment the line out with `#`)",
+                    ),
+                };
+                write!(
+                    f,
+                    "`{}` line {line}: {what}, so `docker compose` cannot read this file either; \
+                     {fix}, then run imggen again; nothing was written",
+                    path.display()
+                )
+            }
             Self::OutsideCheckout { path, target } => write!(
                 f,
                 "`{}` is a link to `{}`, outside the platform checkout: `imggen apply` reads only \

@@ -89,3 +89,18 @@ impl Default for Harness {
         Self::new()
     }
 }
+
+/// The value `docker compose` would give `key` in the `.env` text, as imggen reads it
+/// (`dotenv::value`), and the text with `key` set to `value` as `apply` writes it
+/// (`dotenv::set`); `Err(line)` when Compose cannot read the text either (the line where it
+/// stops). For the differential test against the real Compose
+/// (`scripts/validate/dotenv_differential.py`).
+pub fn dotenv_read_and_set(
+    text: &[u8],
+    key: &str,
+    value: &str,
+) -> Result<(Option<Vec<u8>>, Vec<u8>), usize> {
+    let read = crate::dotenv::value(text, key).map_err(|u| u.line)?;
+    let written = crate::dotenv::set(text, key, value).map_err(|u| u.line)?;
+    Ok((read.map(std::borrow::Cow::into_owned), written))
+}

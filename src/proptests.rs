@@ -72,7 +72,11 @@ proptest! {
             format!("python.env.APP_GREETING={}", quoted(&env_value)),
             format!("labels.\"org.opencontainers.image.title\"={}", quoted(&label_value)),
             // A leading `~` is refused (Compose reads it as the home folder): start it as a path.
-            format!("compose.kerberos_test_script={}", quoted(&format!("./{script}"))),
+            // One file name (a `/` would name folders, `..` climb out: refused by rule).
+            format!(
+                "compose.kerberos_test_script={}",
+                quoted(&format!("./t{}", script.replace('/', "-")))
+            ),
             format!("python.pip_packages=[\"{pip}\"]"),
             format!("python.system_packages=[\"{system}\"]"),
             format!("postgres.databases=[{{ name = \"{db}\", owner = \"{owner}\", password_env = \"DB_PW\", extensions = [\"uuid-ossp\"] }}]"),
