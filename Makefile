@@ -1,8 +1,9 @@
 # `make ci` runs what CI runs.
-.PHONY: ci test snapshots render validate roundtrip e2e entry-points
+.PHONY: ci test snapshots render validate roundtrip e2e e2e-docker entry-points
 
 ci:
-	# fmt, clippy, cargo test, scripts/validate.sh, scripts/entry-points.sh, scripts/roundtrip.sh, e2e
+	# fmt, clippy, cargo test, scripts/validate.sh, scripts/entry-points.sh, scripts/roundtrip.sh,
+	# the e2e scripts (buildah, a Docker daemon, registries)
 	bash .ci/run
 
 test:
@@ -20,6 +21,9 @@ validate:
 
 e2e:
 	bash scripts/e2e-build.sh
+
+e2e-docker:
+	bash scripts/e2e-docker.sh
 
 roundtrip:
 	bash scripts/roundtrip.sh

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 cargo build --release --quiet
-imggen=$(pwd)/target/release/imggen
+imggen=${CARGO_TARGET_DIR:-$(pwd)/target}/release/imggen
 runs=${BENCH_RUNS:-5}
 work=$(mktemp -d)
 trap 'mountpoint -q "$work/ext4" && umount "$work/ext4"; rm -rf "$work"' EXIT

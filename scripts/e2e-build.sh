@@ -3,10 +3,8 @@
 # isolation) builds the rendered folders unchanged, FROM local stand-ins of the upstream Debian
 # bases, and the platform's own image tests run in the results.
 #
-# Stand-ins (cached between runs in buildah's storage and $IMGGEN_E2E_CACHE):
-#   bookworm base  debootstrap --variant=minbase bookworm, imported with buildah
-#   python         Debian bookworm's Python 3.11 with pip  (tagged python:3.11-slim-bookworm)
-#   postgres       Debian 13 (trixie) PostgreSQL 17 + an entrypoint of our own (tagged postgres:17.5-bookworm)
+# Stand-ins (cached between runs in buildah's storage and $IMGGEN_E2E_CACHE): see
+# scripts/e2e/standins.sh.
 # Every build also gets the machine's own extra CA certificates through the corporate-CA
 # knob (an e2e profile stacked on top), so HTTPS (PyPI) works inside the images. A private pip
 # index over HTTPS, signed by a throwaway CA, checks the knob end to end.
@@ -72,61 +70,9 @@ skip() {
     skipped=$((skipped + 1))
     line skip "$1" "$2" "$3"
 }
-has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
-
-# --- stand-ins -------------------------------------------------------------------------------
-debian_base() { # debian_base SUITE: debootstrap --variant=minbase SUITE as imggen-e2e/SUITE-base
-    local suite=$1 tree=$cache/rootfs-$1 ctr
-    has_image "imggen-e2e/$suite-base" && return 0
-    echo "building the $suite base with debootstrap (cached afterwards)"
-    retry sh -c "rm -rf '$tree' && debootstrap --variant=minbase $suite '$tree' http://deb.debian.org/debian >'$cache/debootstrap-$suite.log' 2>&1" || exit 1
-    tar -C "$tree" -cf "$tree.tar" . || exit 1
-    ctr=$(buildah from scratch) || exit 1
-    buildah add "$ctr" "$tree.tar" / >/dev/null || exit 1
-    buildah config --cmd /bin/sh "$ctr"
-    buildah commit -q "$ctr" "imggen-e2e/$suite-base" >/dev/null || exit 1
-    buildah rm "$ctr" >/dev/null
-    rm -rf "$tree" "$tree.tar"
-}
-# bookworm for the Python and JVM stand-ins; trixie (Debian 13) for PostgreSQL 17. Built side
-# by side on a cold machine (mostly downloads); a failure in either stops the script.
-debian_base bookworm &
-bookworm_job=$!
-debian_base trixie &
-trixie_job=$!
-wait "$bookworm_job" || exit 1
-wait "$trixie_job" || exit 1
-
-# A stand-in is rebuilt when its Dockerfile or entrypoint changes: the tag carries their hash.
-standin() { # standin NAME UPSTREAM-TAG...
-    local name=$1 hash
-    shift
-    hash=$(cat scripts/e2e/"$name".Dockerfile scripts/e2e/standin-entrypoint.sh | sha256sum | cut -c1-12)
-    if ! has_image "imggen-e2e/$name:$hash"; then
-        echo "building the $name stand-in (cached afterwards)"
-        retry buildah bud -q --pull=never -t "imggen-e2e/$name:$hash" \
-            -f "scripts/e2e/$name.Dockerfile" scripts/e2e >"$cache/$name.log" 2>&1 \
-            || { cat "$cache/$name.log"; exit 1; }
-    fi
-    local tag
-    for tag in "$@"; do buildah tag "imggen-e2e/$name:$hash" "$tag"; done
-}
-# Tagged under the upstream names and where corporate-hardened's registry layout puts them.
-# The stand-ins build side by side too.
-standin python python:3.11-slim-bookworm docker.io/library/python:3.11-slim-bookworm \
-    registry.corp.example/mirror/library/python:3.11-slim-bookworm &
-python_job=$!
-standin postgres postgres:17.5-bookworm docker.io/library/postgres:17.5-bookworm \
-    registry.corp.example/mirror/library/postgres:17.5-bookworm &
-postgres_job=$!
-standin jvm docker.getcollate.io/openmetadata/server:1.10.1 \
-    registry.corp.example/mirror/openmetadata/server:1.10.1 \
-    opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2 &
-jvm_job=$!
-standin astronomer quay.io/astronomer/astro-runtime:11.10.0 \
-    registry.corp.example/mirror/astronomer/astro-runtime:11.10.0 &
-astronomer_job=$!
-for job in "$python_job" "$postgres_job" "$jvm_job" "$astronomer_job"; do wait "$job" || exit 1; done
+# shellcheck source=scripts/e2e/standins.sh
+. scripts/e2e/standins.sh
+standins_ready || exit 1
 
 # --- the corporate network, for every build below -------------------------------------------
 # A private pip index over HTTPS whose certificate a throwaway CA signed, a corporate apt mirror
@@ -584,45 +530,11 @@ check index python-runtime "without the CA knob a runtime pip install fails on c
 # A throwaway realm on 127.0.0.1; `kinit` writes a ticket cache into a folder that is mounted
 # into the built Kerberos test image at /krb5/cache, as the platform's compose file mounts its
 # volume; the rendered test.py must print SUCCESS with the ticket and must not without it.
-kdc=$work/kdc
-mkdir -p "$kdc" "$work/ticket" "$work/no-ticket"
-kdc_port=$(free_port)
-cat >"$kdc/krb5.conf" <<CONF
-[libdefaults]
-    default_realm = IMGGEN.TEST
-    dns_lookup_kdc = false
-[realms]
-    IMGGEN.TEST = {
-        kdc = 127.0.0.1:$kdc_port
-    }
-CONF
-cat >"$kdc/kdc.conf" <<CONF
-[kdcdefaults]
-    kdc_ports = $kdc_port
-    kdc_tcp_ports = $kdc_port
-[realms]
-    IMGGEN.TEST = {
-        database_name = $kdc/principal
-        key_stash_file = $kdc/stash
-        acl_file = $kdc/kadm5.acl
-    }
-CONF
-touch "$kdc/kadm5.acl"
-export KRB5_CONFIG=$kdc/krb5.conf KRB5_KDC_PROFILE=$kdc/kdc.conf
-password=$(head -c 18 /dev/urandom | base64)
-if kdb5_util create -s -r IMGGEN.TEST -P "$(head -c 18 /dev/urandom | base64)" >"$kdc/setup.log" 2>&1 &&
-    kadmin.local -q "addprinc -pw $password tester@IMGGEN.TEST" >>"$kdc/setup.log" 2>&1; then
-    krb5kdc -n >"$kdc/kdc.log" 2>&1 &
-    kdc_pid=$!
-    sleep 1
-    printf '%s\n' "$password" | kinit -c "FILE:$work/ticket/krb5cc" tester@IMGGEN.TEST >>"$kdc/setup.log" 2>&1
-    result $? kdc - "kinit against the throwaway KDC writes a ticket cache" "$(cat "$kdc/setup.log")"
-    kill "$kdc_pid" 2>/dev/null
-    wait "$kdc_pid" 2>/dev/null
-else
-    result 1 kdc - "a throwaway realm (kdb5_util, kadmin.local)" "$(cat "$kdc/setup.log")"
-fi
-unset KRB5_CONFIG KRB5_KDC_PROFILE
+# shellcheck source=scripts/e2e/kdc.sh
+. scripts/e2e/kdc.sh
+mkdir -p "$work/no-ticket"
+kdc_ticket "$work/kdc" "$work/ticket/krb5cc"
+result $? kdc - "kinit against the throwaway KDC writes a ticket cache" "$(cat "$work/kdc/setup.log")"
 ticket_test() { # ticket_test IMAGE CACHE-DIR TEST-PY [INSTALL-COMMAND]: the platform's test, as compose runs it
     local command="python /app/test.py"
     [ -n "${4:-}" ] && command="$4 && $command"

@@ -32,12 +32,12 @@ test_pki() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # build_imggen: builds imggen in the dev profile (what `cargo test` already built in CI, so
-# nothing is compiled twice; renders take milliseconds either way) and sets $imggen to it.
-# Run from the repository root.
+# nothing is compiled twice; renders take milliseconds either way) and sets $imggen to it, in
+# the target folder cargo uses (CARGO_TARGET_DIR when set). Run from the repository root.
 build_imggen() {
     cargo build --quiet || return 1
     # shellcheck disable=SC2034 # read by the scripts that source this file
-    imggen=$(pwd)/target/debug/imggen
+    imggen=${CARGO_TARGET_DIR:-$(pwd)/target}/debug/imggen
 }
 
 # copy_checkout DIR: a writable copy of the platform's real checkout (read-only test data in

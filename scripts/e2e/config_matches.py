@@ -1,8 +1,10 @@
-"""Compares a built image's configuration (`buildah inspect --type image`, on stdin) with the
-Dockerfile it was built from: the last USER, HEALTHCHECK (its command), ENV names, EXPOSEd
-ports, and CMD/ENTRYPOINT in JSON form must all be in the image. Prints what differs; exit 1 then.
+"""Compares a built image's configuration (`buildah inspect --type image` or `docker image
+inspect`, on stdin) with the Dockerfile it was built from: the last USER, HEALTHCHECK (its
+command), ENV names, EXPOSEd ports, and CMD/ENTRYPOINT in JSON form must all be in the image.
+Prints what differs; exit 1 then.
 
-Usage: buildah inspect --type image TAG | config_matches.py DOCKERFILE"""
+Usage: buildah inspect --type image TAG | config_matches.py DOCKERFILE
+       docker image inspect TAG | config_matches.py DOCKERFILE"""
 
 import json
 import re
@@ -21,7 +23,10 @@ def instructions(path):
 
 
 def main():
-    config = json.load(sys.stdin)["Docker"]["config"]
+    inspected = json.load(sys.stdin)
+    # docker prints a list of images, each with its "Config"; buildah one image, its Docker
+    # configuration under "Docker"/"config".
+    config = inspected[0]["Config"] if isinstance(inspected, list) else inspected["Docker"]["config"]
     problems = []
     user = healthcheck = None
     for keyword, rest in instructions(sys.argv[1]):

@@ -3,7 +3,12 @@
 # POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER (postgres),
 # POSTGRES_DB (= user), POSTGRES_HOST_AUTH_METHOD, POSTGRES_INITDB_ARGS; on an empty PGDATA it
 # runs initdb, then /docker-entrypoint-initdb.d/*.sh (executable: run; else sourced) and *.sql.
+# As upstream, all of that only when the command is the server (`postgres ...`); any other
+# command (`sh -c ...`, `postgres --version` aside) runs as given.
 set -eu
+if [ "${1:-}" != postgres ] || [ "${2:-}" = --version ]; then
+    exec "$@"
+fi
 if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$PGDATA" /var/run/postgresql
     exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
