@@ -12,26 +12,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
-cache=${IMGGEN_E2E_CACHE:-/var/cache/imggen-e2e}
-export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-mkdir -p "$cache"
 
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+# shellcheck source=scripts/e2e/standins.sh
+. scripts/e2e/standins.sh
 
-need=()
-command -v buildah >/dev/null || need+=(buildah)
-command -v debootstrap >/dev/null || need+=(debootstrap)
-command -v psql >/dev/null || need+=(postgresql-client)
-command -v openssl >/dev/null || need+=(openssl)
-command -v tinyproxy >/dev/null || need+=(tinyproxy)
-command -v krb5kdc >/dev/null || need+=(krb5-kdc)
-command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
-command -v kinit >/dev/null || need+=(krb5-user)
-if [ ${#need[@]} -gt 0 ]; then
-    retry apt-get update -qq || exit 1
-    retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
-fi
+install_missing buildah=buildah debootstrap=debootstrap psql=postgresql-client openssl=openssl \
+    tinyproxy=tinyproxy krb5kdc=krb5-kdc kadmin.local=krb5-admin-server kinit=krb5-user || exit 1
 build_imggen || exit 1
 work=$(mktemp -d)
 containers=()
@@ -49,29 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-skipped=0
-line() { printf '%-5s %-20s %-15s %s\n' "$@"; }
-outcomes=() # "PROFILE IMAGE ok|FAIL|skip", for the summary table at the end
-result() { # result STATUS PROFILE IMAGE TEST [DETAIL]
-    outcomes+=("$2 $3 $([ "$1" = 0 ] && echo ok || echo FAIL)")
-    if [ "$1" = 0 ]; then
-        passed=$((passed + 1))
-        line ok "$2" "$3" "$4"
-    else
-        failed=$((failed + 1))
-        line FAIL "$2" "$3" "$4"
-        [ -n "${5:-}" ] && printf '%s\n' "$5" | tail -n 20 | sed 's/^/      /'
-    fi
-}
-skip() {
-    outcomes+=("$1 $2 skip")
-    skipped=$((skipped + 1))
-    line skip "$1" "$2" "$3"
-}
-# shellcheck source=scripts/e2e/standins.sh
-. scripts/e2e/standins.sh
+# shellcheck source=scripts/e2e/report.sh
+. scripts/e2e/report.sh
 standins_ready || exit 1
 
 # --- the corporate network, for every build below -------------------------------------------
@@ -183,12 +150,6 @@ not_in_image() { # not_in_image IMAGE COMMAND...: the command fails in a fresh c
     ! in_image "$@"
 }
 
-check() { # check PROFILE IMAGE TEST COMMAND...
-    local profile=$1 image=$2 test=$3 out
-    shift 3
-    out=$("$@" 2>&1)
-    result $? "$profile" "$image" "$test" "$out"
-}
 
 wait_postgres() { # wait_postgres PORT PID: until the server answers (or its process ended)
     local _
@@ -603,16 +564,4 @@ for image in postgres-test sqlcmd-test pagila-test; do
     skip "corporate-hardened" "$image" "Alpine, as the platform's own test containers: no Alpine mirror here; covered by scripts/validate.sh"
 done
 
-echo
-echo "summary: checks per profile (or part) and image"
-printf '%s\n' "${outcomes[@]}" | awk '
-    { key = $1 " " $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key } count[key, $3]++ }
-    END {
-        printf "%-22s %-20s %4s %4s %4s\n", "profile", "image", "ok", "FAIL", "skip"
-        for (i = 1; i <= n; i++) {
-            split(order[i], part, " ")
-            printf "%-22s %-20s %4d %4d %4d\n", part[1], part[2], count[order[i], "ok"], count[order[i], "FAIL"], count[order[i], "skip"]
-        }
-    }'
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+report_end

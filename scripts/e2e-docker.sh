@@ -16,27 +16,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
-cache=${IMGGEN_E2E_CACHE:-/var/cache/imggen-e2e}
-export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-mkdir -p "$cache"
 started=$(date +%s)
 
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-need=()
-command -v dockerd >/dev/null && [ -x /usr/bin/docker ] || need+=(docker.io)
-command -v buildah >/dev/null || need+=(buildah)
-command -v debootstrap >/dev/null || need+=(debootstrap)
-command -v openssl >/dev/null || need+=(openssl)
-command -v krb5kdc >/dev/null || need+=(krb5-kdc)
-command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
-command -v kinit >/dev/null || need+=(krb5-user)
-command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
-command -v iptables >/dev/null || need+=(iptables)
-if [ ${#need[@]} -gt 0 ]; then
-    retry apt-get update -qq || exit 1
-    retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
-fi
+# shellcheck source=scripts/e2e/standins.sh
+. scripts/e2e/standins.sh
+# The daemon's own client (/usr/bin/docker, 20.10) builds with BuildKit built in; javac compiles
+# the JVM trust check.
+install_missing dockerd=docker.io /usr/bin/docker=docker.io buildah=buildah debootstrap=debootstrap \
+    openssl=openssl krb5kdc=krb5-kdc kadmin.local=krb5-admin-server kinit=krb5-user \
+    javac=openjdk-17-jdk-headless iptables=iptables || exit 1
 build_imggen || exit 1
 work=$(mktemp -d)
 # The real Compose v2 (the daemon's CLI plugin) and uv (the platform's `./platform` wizard runs
@@ -46,8 +36,6 @@ venv=${IMGGEN_VENV:-$root/.venv}
 [ -x "$venv/bin/uv" ] || retry "$venv/bin/pip" install -q uv >/dev/null || exit 1
 compose=$venv/bin/docker-compose
 
-# shellcheck source=scripts/e2e/standins.sh
-. scripts/e2e/standins.sh
 # shellcheck source=scripts/e2e/dockerd.sh
 . scripts/e2e/dockerd.sh
 # shellcheck source=scripts/e2e/kdc.sh
@@ -60,27 +48,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-passed=0
-failed=0
-skipped=0
-line() { printf '%-5s %-22s %-20s %s\n' "$@"; }
-result() { # result STATUS PART IMAGE TEST [DETAIL]
-    if [ "$1" = 0 ]; then
-        passed=$((passed + 1))
-        line ok "$2" "$3" "$4"
-    else
-        failed=$((failed + 1))
-        line FAIL "$2" "$3" "$4"
-        [ -n "${5:-}" ] && printf '%s\n' "$5" | tail -n 25 | sed 's/^/      /'
-    fi
-}
-skip() { skipped=$((skipped + 1)); line skip "$1" "$2" "$3"; }
-check() { # check PART IMAGE TEST COMMAND...
-    local part=$1 image=$2 test=$3 out
-    shift 3
-    out=$("$@" 2>&1)
-    result $? "$part" "$image" "$test" "$out"
-}
+# shellcheck source=scripts/e2e/report.sh
+. scripts/e2e/report.sh
 
 standins_ready || exit 1
 dockerd_start || exit 1
@@ -385,6 +354,5 @@ for index in "${!platform_tests[@]}"; do
         "$(tail -n 20 "$work/daemon-after-$index.log")"
 done
 
-echo
-echo "$passed passed, $failed failed, $skipped skipped ($(($(date +%s) - started)) s)"
-[ "$failed" = 0 ]
+echo "(all parts: $(($(date +%s) - started)) s)"
+report_end

@@ -13,6 +13,16 @@ retry() {
     return 1
 }
 
+# install_missing COMMAND=PACKAGE...: installs with apt-get the Debian packages whose command is
+# not on this machine (a fresh CI machine has none of them).
+install_missing() {
+    local pair need=()
+    for pair in "$@"; do command -v "${pair%%=*}" >/dev/null || need+=("${pair#*=}"); done
+    [ ${#need[@]} -eq 0 ] && return 0
+    retry apt-get update -qq &&
+        retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+}
+
 # test_pki DIR: a throwaway CA (DIR/test-ca.crt, DIR/ca.key) and a server certificate it signed
 # for localhost and 127.0.0.1 (DIR/server.crt, DIR/server.key), valid two days.
 test_pki() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2154 # $cache is set by the script that sources this file
 # The e2e's local stand-ins for the upstream images (sourced, not run), built with buildah into
 # its storage and cached there between runs; shared by scripts/e2e-build.sh and
-# scripts/e2e-docker.sh. Needs $cache (a folder that survives runs), STORAGE_DRIVER=vfs and
-# BUILDAH_ISOLATION=chroot exported, and scripts/lib.sh sourced. Run from the repository root.
+# scripts/e2e-docker.sh. Sets $cache (IMGGEN_E2E_CACHE, a folder that survives runs) and
+# buildah's settings (vfs storage, chroot isolation); needs scripts/lib.sh sourced. Run from
+# the repository root.
 #
 #   bookworm base  debootstrap --variant=minbase bookworm, imported with buildah
 #   trixie base    the same for Debian 13 (PostgreSQL 17)
@@ -11,6 +11,10 @@
 #   postgres       Debian 13 PostgreSQL 17 + an entrypoint of our own
 #   jvm            Debian's OpenJDK 17 runtime (OpenMetadata server, OpenSearch)
 #   astronomer     Python 3.11 with the Astronomer runtime's user
+
+cache=${IMGGEN_E2E_CACHE:-/var/cache/imggen-e2e}
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+mkdir -p "$cache"
 
 has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
