@@ -54,13 +54,17 @@ trap 'exit 130' INT TERM HUP
 standins_ready || exit 1
 dockerd_start || exit 1
 ln -sf "$venv/bin/uv" "$work/bin/uv"
+loads=()
 for entry in "${STANDIN_TAGS[@]}"; do
     # shellcheck disable=SC2086 # a name and its tags, split on purpose
     set -- $entry
     id=$(standin_id "$1")
     shift
-    docker_load "$id" "$@" || { echo "could not load the $id stand-in into dockerd"; exit 1; }
+    # Side by side: each is a buildah push and a docker load, mostly waiting on the disk.
+    { docker_load "$id" "$@" || { echo "could not load the $id stand-in into dockerd"; exit 1; }; } &
+    loads+=($!)
 done
+for load in "${loads[@]}"; do wait "$load" || exit 1; done
 echo "loaded ${#STANDIN_TAGS[@]} stand-ins into dockerd ($(($(date +%s) - started)) s so far)"
 
 # --- the e2e profile: this machine's extra CA certificates (HTTPS to PyPI from the builds), a
@@ -285,7 +289,7 @@ echo "(part done: $(($(date +%s) - started)) s so far)"
 # `imggen apply -p debian-prebuilt` (its images built in part 1). The daemon is emptied of
 # containers, volumes and networks before each (images stay), then gets `platform_network`
 # from the platform's `make fix-network`, as after its setup. PASS is the test's exit 0.
-# NAME|FOLDER|COMMAND (run in FOLDER of the copy, stdin closed, 240 s at most).
+# NAME|FOLDER|COMMAND (run in FOLDER of the copy, stdin closed, 120 s at most).
 platform_tests=(
     "QUICK_SMOKE_TEST.sh|.|bash QUICK_SMOKE_TEST.sh"
     "test-docker-verification.sh|.|bash test-docker-verification.sh"
@@ -321,7 +325,7 @@ platform_test_run() {
     empty_daemon
     # The shared network every platform machine has after its setup, by the platform's own target.
     make -C "$checkout/platform-bootstrap" fix-network >/dev/null 2>&1
-    (cd "$checkout/$folder" && timeout 240 bash -c "$command") </dev/null >"$work/daemon-$when-$2.log" 2>&1
+    (cd "$checkout/$folder" && timeout 120 bash -c "$command") </dev/null >"$work/daemon-$when-$2.log" 2>&1
     status=$?
     # Kept under the cache until the next run, for reading why a test failed.
     mkdir -p "$cache/platform-tests"

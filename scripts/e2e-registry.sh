@@ -21,16 +21,8 @@ export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-need=()
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v skopeo >/dev/null || need+=(skopeo)
-command -v htpasswd >/dev/null || need+=(apache2-utils)
-command -v buildah >/dev/null || need+=(buildah)
-command -v openssl >/dev/null || need+=(openssl)
-if [ ${#need[@]} -gt 0 ]; then
-    retry apt-get update -qq || exit 1
-    retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
-fi
+install_missing docker-registry=docker-registry skopeo=skopeo htpasswd=apache2-utils buildah=buildah \
+    openssl=openssl || exit 1
 build_imggen || exit 1
 
 passed=0

