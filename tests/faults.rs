@@ -547,3 +547,116 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
     );
     assert!(temporaries(&tree(&dir.join("out"))).is_empty());
 }
+
+/// Puts `root` back to `state`: every file as it was, nothing else (links are not followed).
+fn restore(root: &Path, state: &BTreeMap<String, Vec<u8>>) {
+    for (path, _) in tree(root) {
+        if !state.contains_key(&path) {
+            std::fs::remove_file(root.join(&path)).expect("remove");
+        }
+    }
+    for (path, contents) in state {
+        let target = root.join(path);
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("mkdir");
+        if std::fs::read(&target).ok().as_ref() != Some(contents) {
+            std::fs::write(&target, contents).expect("write");
+        }
+    }
+}
+
+/// `apply` on the platform's real checkout, killed at forty points between start-up and its
+/// last rename, alternating two profiles. After each kill every file of the checkout is wholly
+/// what it was before that run or wholly what an uninterrupted run writes (copies staged beside
+/// a `.env` aside: the next run sweeps them), and the next `apply` finishes the job: the
+/// checkout equals the uninterrupted run's, with no staged copy left, and `--check` agrees.
+#[test]
+fn applies_killed_at_forty_points_leave_whole_files_and_the_next_run_finishes() {
+    let test = Test::new().platform();
+    let dir = test.dir();
+    let root = dir.join("platform");
+    // The platform wizard's central .env, with a secret, as a real checkout has.
+    std::fs::write(
+        root.join("platform-bootstrap/.env"),
+        "ENABLE_OPENMETADATA=true\nPLATFORM_DB_PASSWORD=s3cret-admin\n",
+    )
+    .expect("write");
+    // No engine on PATH: apply asks none which images it holds (a run is then ~10 ms).
+    std::fs::create_dir_all(dir.join("no-engine")).expect("mkdir");
+    let command = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(&dir)
+            .env("PATH", dir.join("no-engine"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    };
+    let run = |args: &[&str]| command(args).status().expect("imggen runs").success();
+    let apply = |profile: &'static str| ["apply", "--platform", "platform", "-p", profile];
+    let staged = |path: &String| path.contains(".imggen-tmp-");
+    let mut outcomes = BTreeMap::<&str, usize>::new();
+    for round in 0..40u64 {
+        let profile = PROFILES[(round % 2) as usize];
+        let before = tree(&root);
+        // What an uninterrupted run writes from here, and how long it takes.
+        let started = std::time::Instant::now();
+        assert!(run(&apply(profile)), "round {round}");
+        let took = started.elapsed();
+        let after = tree(&root);
+        restore(&root, &before);
+        // Spread over the run, most of them over its second half, where it writes.
+        let at = took.mul_f64(0.2 + 0.8 * ((round * 37 % 40) as f64 / 40.0));
+        let mut child = command(&apply(profile)).spawn().expect("imggen starts");
+        std::thread::sleep(at);
+        let _ = child.kill();
+        let status = child.wait().expect("reaped");
+        let killed = tree(&root);
+        let mut changed = 0;
+        for (path, contents) in killed.iter().filter(|(path, _)| !staged(path)) {
+            let old = before.get(path) == Some(contents);
+            let new = after.get(path) == Some(contents);
+            // The build contexts' manifest says "incomplete" while they are replaced.
+            let marked = path.ends_with(MANIFEST)
+                && String::from_utf8_lossy(contents).contains("incomplete = true");
+            assert!(
+                old || new || marked,
+                "round {round}: {path} is neither the old file nor the new"
+            );
+            changed += usize::from(!old);
+        }
+        for path in before.keys().chain(after.keys()) {
+            assert!(
+                killed.contains_key(path)
+                    || !(before.contains_key(path) && after.contains_key(path)),
+                "round {round}: {path} is gone"
+            );
+        }
+        let state = if status.success() {
+            "finished"
+        } else if changed == 0 {
+            "killed before writing"
+        } else {
+            "killed while writing"
+        };
+        *outcomes.entry(state).or_default() += 1;
+        // The next run finishes the job.
+        assert!(run(&apply(profile)), "round {round}: the next run");
+        let repaired = tree(&root);
+        assert!(
+            repaired.keys().all(|path| !staged(path)),
+            "round {round}: a staged copy is left"
+        );
+        assert_eq!(
+            repaired, after,
+            "round {round}: the next run did not finish the job"
+        );
+        let check = ["apply", "--platform", "platform", "-p", profile, "--check"];
+        assert!(run(&check), "round {round}: --check after the repair");
+    }
+    eprintln!("kill points reached: {outcomes:?}");
+    assert!(
+        outcomes.len() >= 2,
+        "the kills all landed alike: {outcomes:?}"
+    );
+}
