@@ -1118,3 +1118,101 @@ fn concurrent_applies_leave_the_checkout_all_one_profile() {
         );
     }
 }
+
+/// Secrets planted where a platform checkout and a CI machine keep them (the wizard's central
+/// `.env`, the Kerberos `.env`, `platform-config.yaml`, a registry login in the Docker config, a
+/// CI variable) never reach the output of any command a pull request's CI runs: `apply` in
+/// every mode and format, a refused `apply`, `render`, `check`, `show`, `lint`.
+#[test]
+fn no_command_prints_a_planted_secret() {
+    const SECRETS: [&str; 6] = [
+        "s3cret-admin-Pa55",
+        "s3cret-keytab-Kt",
+        "s3cret-config-Pw",
+        "dXNlcjpzM2NyZXQtcmVnaXN0cnk",
+        "s3cret-registry",
+        "s3cret-ci-variable",
+    ];
+    let test = Test::new()
+        .platform()
+        .file(
+            "platform/platform-bootstrap/.env",
+            "ENABLE_OPENMETADATA=true\nPLATFORM_DB_PASSWORD=s3cret-admin-Pa55\n",
+        )
+        .file(
+            "platform/kerberos/.env",
+            "KEYTAB_PASSWORD=\"s3cret-keytab-Kt\"\n",
+        )
+        .file(
+            "platform/platform-config.yaml",
+            format!(
+                "{}  base_platform:\n    postgres:\n      password: s3cret-config-Pw\n",
+                upstream("platform-config.yaml.example")
+            ),
+        )
+        .file(
+            "docker/config.json",
+            r#"{"auths":{"registry.corp.example":{"auth":"dXNlcjpzM2NyZXQtcmVnaXN0cnk="}}}"#,
+        );
+    let dir = test.dir();
+    let mut printed = String::new();
+    let mut run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
+            .args(args)
+            .current_dir(&dir)
+            .env("DOCKER_CONFIG", dir.join("docker"))
+            .env("CI_DEPLOY_TOKEN", "s3cret-ci-variable")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("imggen runs");
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+        out.status.code()
+    };
+    let apply = [
+        "apply",
+        "--platform",
+        "platform",
+        "-p",
+        "corporate-hardened",
+    ];
+    for extra in [
+        &["--check"][..],
+        &["--dry-run"],
+        &["--check", "--format", "json"],
+        &["--check", "--committed"],
+        &[],
+        &["--format", "json"],
+        &["--check"],
+    ] {
+        let status = run(&[&apply[..], extra].concat());
+        assert!(
+            matches!(status, Some(0 | 1)),
+            "apply {extra:?}: {status:?}\n{printed}"
+        );
+    }
+    // A `.env` Compose cannot read, a secret on the offending line: refused by line, unquoted.
+    std::fs::write(
+        dir.join("platform/kerberos/.env"),
+        "KEYTAB_PASSWORD=\"s3cret-keytab-Kt\nIMAGE_PYTHON=x\n",
+    )
+    .expect("write");
+    assert_eq!(run(&apply), Some(2));
+    for args in [
+        &["render", "-p", "corporate-hardened", "--out", "out"][..],
+        &["check", "-p", "corporate-hardened", "--out", "out"],
+        &["show", "-p", "corporate-hardened"],
+        &["lint", "out/python-runtime/Dockerfile"],
+    ] {
+        let status = run(args);
+        assert!(
+            matches!(status, Some(0 | 1)),
+            "{args:?}: {status:?}\n{printed}"
+        );
+    }
+    assert_holds(
+        &printed,
+        &["kerberos/.env` line 1: a quoted value opens here and never closes"],
+    );
+    assert_lacks(&printed, &SECRETS);
+}
