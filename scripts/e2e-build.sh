@@ -32,6 +32,8 @@ cleanup() {
     for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1; done
     mapfile -t -O "${#built_images[@]}" built_images < <(buildah images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep '^localhost/e2e/')
     [ ${#built_images[@]} -gt 0 ] && buildah rmi "${built_images[@]}" >/dev/null 2>&1
+    # And the layers `imggen build` kept for its next build (--layers).
+    buildah rmi --prune >/dev/null 2>&1
     [ ${#servers[@]} -gt 0 ] && kill "${servers[@]}" 2>/dev/null
     rm -rf "$work"
 }
@@ -257,6 +259,14 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         result $? "$profile" python-runtime "imggen build passed the profile's proxy: it carried $requests requests" \
             "$(tail -n 5 "$work/tinyproxy.log" 2>/dev/null)"
         check "$profile" python-runtime "the tagged image runs" in_image "$tag" sh -c "echo 'Shell works'"
+        # Nothing changed: buildah (with the --layers imggen passes) reuses every layer.
+        began=$SECONDS
+        timeout 1800 "$imggen" build -p "$profile" -p "$extra" --engine buildah --only python-runtime --out "$out" >"$log.again" 2>&1
+        status=$?
+        cached=$(grep -c "Using cache" "$log.again")
+        [ $status = 0 ] && [ "$cached" -gt 0 ] && ! grep -q "Reading package lists" "$log.again"
+        result $? "$profile" python-runtime "a rebuild with nothing changed reuses every layer ($cached cached steps, $((SECONDS - began)) s)" \
+            "$(tail -n 20 "$log.again")"
     fi
     if [ "$profile" = corporate-hardened ]; then
         # `imggen build` itself on the image with a HEALTHCHECK: the engine must keep it.

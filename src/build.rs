@@ -257,6 +257,13 @@ pub fn strays(dir: &Path, files: &Files, folders: &[&str]) -> Vec<String> {
     found
 }
 
+/// How each image is built: pushed after, and with or without the last build's layers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub push: bool,
+    pub no_cache: bool,
+}
+
 /// Builds (and pushes) each job in turn, announcing each with a one-line header on `log`;
 /// `logins` is a login file the engine is handed, when it takes one.
 pub fn run(
@@ -264,10 +271,11 @@ pub fn run(
     dir: &Path,
     jobs: &[Job],
     args: &[(String, String)],
-    push: bool,
+    options: Options,
     logins: Option<&Path>,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<Outcome>> {
+    let Options { push, no_cache } = options;
     let mut outcomes = Vec::new();
     for job in jobs {
         log(&format!(
@@ -282,6 +290,7 @@ pub fn run(
             tag: &job.tag,
             args,
             logins,
+            no_cache,
         })?;
         let pushed = if built && push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
@@ -445,7 +454,10 @@ mod tests {
             Path::new("out"),
             &jobs(&p, &[]),
             &crate::resolve::build_args(&p),
-            true,
+            Options {
+                push: true,
+                no_cache: false,
+            },
             Some(Path::new("/run/logins.json")),
             &mut |l| log.push_str(l),
         )

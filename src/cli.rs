@@ -149,6 +149,10 @@ enum Sub {
         /// points at each image as `name:tag@digest`
         #[arg(long, requires = "push")]
         pin: bool,
+        /// Build every step again, reusing no cached layer (each engine keeps the last build's
+        /// layers otherwise; buildah with --layers)
+        #[arg(long)]
+        no_cache: bool,
         /// Only these images, comma-separated
         #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
         only: Vec<&'static Role>,
@@ -621,6 +625,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             engine,
             push,
             pin,
+            no_cache,
             only,
             pack_dirs,
         } => Command::Build(BuildRequest {
@@ -628,6 +633,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             out,
             engine,
             push,
+            no_cache,
             pin,
             only,
             pack_dirs,

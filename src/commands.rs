@@ -62,6 +62,8 @@ pub struct BuildRequest {
     pub out: PathBuf,
     pub engine: Option<&'static crate::engine::Kind>,
     pub push: bool,
+    /// Build every step again, reusing no cached layer.
+    pub no_cache: bool,
     /// Record the pushed digests in the lockfile and render again, so `.env` names them.
     pub pin: bool,
     pub only: Vec<&'static Role>,
@@ -389,7 +391,10 @@ fn build(request: &BuildRequest) -> Result<u8> {
         &r.dir,
         &jobs,
         &args,
-        request.push,
+        crate::build::Options {
+            push: request.push,
+            no_cache: request.no_cache,
+        },
         login_path.as_deref(),
         &mut |line| emit(line),
     )?;

@@ -37,6 +37,8 @@ pub struct Build<'a> {
     pub tag: &'a str,
     pub args: &'a [(String, String)],
     pub logins: Option<&'a Path>,
+    /// Build every step again, reusing no cached layer (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// What a push gave: whether it worked, and the digest the registry stored (when the engine
@@ -81,6 +83,10 @@ pub struct Kind {
     /// Flags every build gets: podman and buildah default to the OCI image format, which has
     /// no HEALTHCHECK (nor SHELL, STOPSIGNAL), so they build Docker-format images.
     build_flags: &'static [&'static str],
+    /// Flags that make a build reuse the layers of the last one (buildah keeps none unless
+    /// asked: a rebuild with nothing changed took as long as the first); left out with
+    /// `--no-cache`.
+    cache_flags: &'static [&'static str],
     /// Whether `push` writes the pushed digest to a file (`--digestfile`); otherwise it is
     /// read from the image's `RepoDigests` afterwards.
     digest_file: bool,
@@ -101,6 +107,7 @@ pub static ENGINES: [Kind; 4] = [
         build_verb: "build",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
+        cache_flags: &[],
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
@@ -111,6 +118,7 @@ pub static ENGINES: [Kind; 4] = [
         build_verb: "build",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
+        cache_flags: &[],
         digest_file: true,
         login_file: true,
         inspect: &["image", "inspect"],
@@ -121,6 +129,7 @@ pub static ENGINES: [Kind; 4] = [
         build_verb: "bud",
         probe: &["--version"],
         build_flags: &["--format", "docker"],
+        cache_flags: &["--layers"],
         digest_file: true,
         login_file: true,
         inspect: &["inspect", "--type", "image"],
@@ -132,6 +141,7 @@ pub static ENGINES: [Kind; 4] = [
         build_verb: "build",
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
+        cache_flags: &[],
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
@@ -248,11 +258,16 @@ fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
         .collect()
 }
 
-/// `VERB FLAGS… [--authfile LOGINS] -t TAG --build-arg K=V… CONTEXT`: the build command line
-/// docker and buildah share.
+/// `VERB FLAGS… [--layers | --no-cache] [--authfile LOGINS] -t TAG --build-arg K=V… CONTEXT`:
+/// the build command line docker and buildah share.
 fn build_argv(kind: &Kind, build: &Build<'_>) -> Vec<String> {
     let mut argv = vec![kind.build_verb.to_string()];
     argv.extend(kind.build_flags.iter().map(|f| f.to_string()));
+    if build.no_cache {
+        argv.push("--no-cache".into());
+    } else {
+        argv.extend(kind.cache_flags.iter().map(|f| f.to_string()));
+    }
     argv.extend(login_args(kind, build.logins));
     argv.extend(["-t".into(), build.tag.into()]);
     for (k, v) in build.args {
@@ -361,6 +376,7 @@ mod tests {
             build_verb: "build",
             probe: &["--version"],
             build_flags: &[],
+            cache_flags: &[],
             digest_file: false,
             login_file: false,
             inspect: &["image", "inspect"],
@@ -453,6 +469,7 @@ mod tests {
             tag,
             args,
             logins,
+            no_cache: false,
         };
         let logins = Some(Path::new("/run/logins.json"));
         assert_eq!(
@@ -461,6 +478,7 @@ mod tests {
                 "bud",
                 "--format",
                 "docker",
+                "--layers",
                 "--authfile",
                 "/run/logins.json",
                 "-t",
@@ -475,6 +493,27 @@ mod tests {
         assert_eq!(
             build_argv(kind("docker"), &build("t", &[], logins)),
             ["build", "-t", "t", "out/postgres"]
+        );
+        // --no-cache: every engine builds from the start, buildah without --layers.
+        let clean = Build {
+            no_cache: true,
+            ..build("t", &[], None)
+        };
+        assert_eq!(
+            build_argv(kind("buildah"), &clean),
+            [
+                "bud",
+                "--format",
+                "docker",
+                "--no-cache",
+                "-t",
+                "t",
+                "out/postgres"
+            ]
+        );
+        assert_eq!(
+            build_argv(kind("docker"), &clean),
+            ["build", "--no-cache", "-t", "t", "out/postgres"]
         );
     }
 }
