@@ -19,7 +19,8 @@ root=$(pwd)
 . scripts/e2e/standins.sh
 
 install_missing buildah=buildah debootstrap=debootstrap psql=postgresql-client openssl=openssl \
-    tinyproxy=tinyproxy krb5kdc=krb5-kdc kadmin.local=krb5-admin-server kinit=krb5-user || exit 1
+    tinyproxy=tinyproxy krb5kdc=krb5-kdc kadmin.local=krb5-admin-server kinit=krb5-user \
+    javac=openjdk-17-jdk-headless || exit 1
 build_imggen || exit 1
 work=$(mktemp -d)
 containers=()
@@ -84,6 +85,11 @@ carried() { # carried LOG PATTERN BEFORE: how many more lines than BEFORE match
 # What each log says per request: the mirror one `GET` line, tinyproxy one `Request` line.
 mirror_requests() { carried "$work/mirror.log" "^GET " "${1:-0}"; }
 proxy_requests() { carried "$work/tinyproxy.log" "Request .*127.0.0.1:$mirror_port" "${1:-0}"; }
+
+# The JVM trust check, and a server certificate of the test CA for it.
+mkdir -p "$work/java"
+javac -d "$work/java" scripts/e2e/java/TrustCheck.java >"$work/javac.log" 2>&1 || { cat "$work/javac.log"; exit 1; }
+cp "$pki/server.crt" "$work/java/"
 
 # --- the e2e profile: this machine's extra CA certificates, and an index this machine reaches -
 # A profile may only name files inside its project (here: its own folder), so the machine's
@@ -150,6 +156,13 @@ pip_reads_index() { # pip_reads_index IMAGE URL: pip's configuration in IMAGE na
 
 not_in_image() { # not_in_image IMAGE COMMAND...: the command fails in a fresh container
     ! in_image "$@"
+}
+not() { ! "$@"; }
+
+# jvm_trusts IMAGE: the image's JVM (its default trust manager) trusts a server certificate the
+# e2e's test CA signed (scripts/e2e/java/TrustCheck.java, compiled into $work/java).
+jvm_trusts() {
+    run_fresh "$1" -v "$work/java:/imggen-check:ro" -- java -cp /imggen-check TrustCheck /imggen-check/server.crt
 }
 
 
@@ -281,7 +294,7 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
     images=(python-runtime kerberos-test postgres)
     # corporate-hardened also rebuilds the two JVM service images and the Astronomer runtime
     # (the Alpine base and the Alpine test containers: see below).
-    [ "$profile" = corporate-hardened ] && images+=(openmetadata-server opensearch astronomer)
+    [ "$profile" = corporate-hardened ] && images+=(openmetadata-server opensearch mockserver astronomer)
     for image in "${images[@]}"; do
         tag=e2e/$profile-$image
         log=$work/build-$profile-$image.log
@@ -295,7 +308,9 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         fi
         check "$profile" "$image" "built image config = Dockerfile (USER, HEALTHCHECK, ENV, EXPOSE, CMD)" \
             config_matches "$tag" "$out/$image/Dockerfile"
-        check "$profile" "$image" "sh -c \"echo 'Shell works'\"" in_image "$tag" sh -c "echo 'Shell works'"
+        # MockServer's image has no shell (the stand-in does): nothing to check there.
+        [ "$image" = mockserver ] ||
+            check "$profile" "$image" "sh -c \"echo 'Shell works'\"" in_image "$tag" sh -c "echo 'Shell works'"
         if grep -q '^USER ' "$out/$image/Dockerfile"; then
             # The last USER, by number (uid) or by name (the upstream image's own user).
             want=$(sed -n 's/^USER \([^:]*\).*/\1/p' "$out/$image/Dockerfile" | tail -n 1)
@@ -338,6 +353,15 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                 check "$profile" "$image" "the Kerberos client runs: klist -V" in_image "$tag" klist -V
                 check "$profile" "$image" "pip in the image reads the profile's index (/etc/pip.conf)" \
                     pip_reads_index "$tag" "$(sed -n 's/^PIP_INDEX_URL=//p' "$out/.env")"
+                ;;
+            mockserver)
+                # The JVM's default trust manager, with the image's JAVA_TOOL_OPTIONS: a server
+                # certificate the test CA signed is trusted; by the upstream image's, not.
+                upstream=$(sed -n 's/^FROM \([^ ]*\)$/\1/p' "$out/$image/Dockerfile" | tail -n 1)
+                check "$profile" "$image" "the running JVM trusts the corporate CA (JAVA_TOOL_OPTIONS)" \
+                    jvm_trusts "$tag"
+                check "$profile" "$image" "... and the upstream image's JVM does not (the knob did it)" \
+                    not jvm_trusts "$upstream"
                 ;;
             openmetadata-server | opensearch)
                 upstream=$(sed -n 's/^FROM //p' "$out/$image/Dockerfile")

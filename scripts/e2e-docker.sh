@@ -94,7 +94,7 @@ print(*(s for s in ("python", "kerberos", "postgres") if not values[s].get("tag"
 # cannot build here: Alpine's mirrors are not reachable).
 debian_images() {
     case $1 in
-        corporate-hardened) echo python-runtime,kerberos-test,postgres,openmetadata-server,opensearch,astronomer ;;
+        corporate-hardened) echo python-runtime,kerberos-test,postgres,openmetadata-server,opensearch,mockserver,astronomer ;;
         *) echo python-runtime,kerberos-test,postgres ;;
     esac
 }
@@ -268,6 +268,13 @@ for profile in "${profiles[@]}"; do
                 "$service" -cp /imggen-check TrustCheck /imggen-check/server.crt 2>&1)
             result $? "$part" "$service" "docker compose run: the running JVM trusts the corporate CA" "$out"
         done
+        # MockServer, as the platform's mock services run it (platform-bootstrap's .env exported,
+        # as `make mock-start` does), its program in place of the image's entrypoint.
+        out=$(with_env "$checkout/platform-bootstrap" timeout 300 docker compose \
+            -f docker-compose.mock-services.yml --profile optional run --rm --no-deps \
+            -v "$work/java:/imggen-check:ro" --entrypoint java \
+            mock-delinea -cp /imggen-check TrustCheck /imggen-check/server.crt 2>&1)
+        result $? "$part" mockserver "docker compose run mock-delinea: the running JVM trusts the corporate CA" "$out"
         upstream=docker.getcollate.io/openmetadata/server:1.10.1
         check "$part" openmetadata-server "... and the upstream image's JVM does not (the knob did it)" \
             sh -c "! docker run --rm -v '$work/java:/imggen-check:ro' --entrypoint java $upstream -cp /imggen-check TrustCheck /imggen-check/server.crt"

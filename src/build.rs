@@ -422,6 +422,7 @@ mod tests {
                 "postgres-test",
                 "sqlcmd-test",
                 "pagila-test",
+                "mockserver",
                 "astronomer"
             ]
         );

@@ -62,6 +62,48 @@ impl Runner<'_> {
         self.record(role, name, &shown, ran.ok, &ran.output);
         Ok(())
     }
+
+    /// [`Runner::check`] of a program run in place of the image's entrypoint, passing when it
+    /// succeeds and its output holds `expect`.
+    fn check_program(
+        &mut self,
+        role: &str,
+        image: &str,
+        name: &str,
+        command: &[&str],
+        expect: &str,
+    ) -> Result<()> {
+        let command: Vec<String> = command.iter().map(|w| w.to_string()).collect();
+        let ran = self.engine.run_program(image, &command)?;
+        let shown = self.engine.shown_program(image, &command);
+        let ok = ran.ok && ran.output.contains(expect);
+        self.record(role, name, &shown, ok, &ran.output);
+        Ok(())
+    }
+}
+
+/// A JVM image without a shell: the JVM starts, and with CA certificates it reads the trust
+/// store `JAVA_TOOL_OPTIONS` names (the corporate CA is in it: the Dockerfile's first stage put
+/// it there with keytool).
+fn jvm(runner: &mut Runner<'_>, role: &Role, image: &str, files: &Files) -> Result<()> {
+    let role = role.name;
+    runner.check_program(
+        role,
+        image,
+        "java -version",
+        &["java", "-version"],
+        "version",
+    )?;
+    if !ca_aliases(files, role).is_empty() {
+        runner.check_program(
+            role,
+            image,
+            "the JVM reads the trust store with the corporate CA (JAVA_TOOL_OPTIONS)",
+            &["java", "-XshowSettings:properties", "-version"],
+            "javax.net.ssl.trustStore = ",
+        )?;
+    }
+    Ok(())
 }
 
 fn sh(script: &str) -> Vec<String> {
@@ -143,6 +185,7 @@ pub fn run(
                     kerberos(&mut runner, role, image, profile, files)?;
                 }
                 Probe::PostgresServer => postgres(&mut runner, role, image, profile, files)?,
+                Probe::Jvm => jvm(&mut runner, role, image, files)?,
                 Probe::CaTrusted { name, script } => {
                     let aliases = ca_aliases(files, role.name);
                     if !aliases.is_empty() {

@@ -64,8 +64,13 @@ pub enum Upstream {
 /// One image test; `imggen test` knows how to run each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Probe {
-    /// `sh -c "echo 'Shell works'"`: every platform image needs a shell.
+    /// `sh -c "echo 'Shell works'"`: every platform image needs a shell (but MockServer's,
+    /// which has none).
     Shell,
+    /// An image whose program is its JVM and which has no shell (MockServer's): `java -version`
+    /// runs in place of its entrypoint; with CA certificates, the JVM reads the trust store
+    /// `JAVA_TOOL_OPTIONS` names (`java -XshowSettings:properties`).
+    Jvm,
     /// Layered: `pip install requests` works; prebuilt: every pre-installed distribution imports.
     Python,
     /// Prebuilt: `klist -V`; layered: the override's install command, then `klist -V`.
@@ -229,12 +234,12 @@ pub static ROLES: [Role; 11] = [
         // mock-start`): that folder's `.env`.
         projects: &["platform-bootstrap"],
         prebuilt_env: None,
-        builds: false,
+        builds: true,
         by_default: false,
         follows_distro: false,
         section: None,
         services: &[],
-        probes: &[],
+        probes: &[Probe::Jvm],
         requires: &[],
     },
     Role {

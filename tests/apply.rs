@@ -936,7 +936,7 @@ fn after_apply_it_says_how_the_platform_runs_the_kerberos_test_and_what_to_build
              image: `imggen test -p corporate-hardened --only kerberos-test`\n",
         )
         .stdout_contains(
-            "note: the checkout now runs 10 images that imggen builds (no engine here to ask \
+            "note: the checkout now runs 11 images that imggen builds (no engine here to ask \
              which are built): `registry.corp.example/platform/python:3.11-hardened` \
              (IMAGE_PYTHON), ",
         )
@@ -974,7 +974,7 @@ fn after_apply_it_names_only_the_images_the_engine_does_not_hold_yet() {
     let output = applying("corporate-hardened")
         .env("PATH", &engine.path().display().to_string())
         .stdout_contains(
-            "note: the checkout now runs 9 images that buildah does not hold yet: \
+            "note: the checkout now runs 10 images that buildah does not hold yet: \
              `registry.corp.example/platform/kerberos-test:3.11-hardened` (IMAGE_KERBEROS_TEST), ",
         )
         .run();

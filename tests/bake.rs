@@ -94,6 +94,7 @@ fn bake_file_names_every_built_image() {
             ("postgres-test", "tags", "postgres_test"),
             ("sqlcmd-test", "tags", "sqlcmd_test"),
             ("pagila-test", "tags", "pagila_test"),
+            ("mockserver", "tags", "mockserver"),
             ("astronomer", "tags", "astronomer"),
         ] {
             if let Some(tag) = resolved[section].get(key).and_then(|t| t.as_str()) {

@@ -11,7 +11,7 @@ fn a_profile_without_tags_has_nothing_to_build() {
             "rendered `debian-layered` into out\nnothing to build: the profile names no tag for \
              these images (`python.tag`, `kerberos.tag`, `postgres.tag`, \
              `tags.openmetadata_server`, `tags.opensearch`, `tags.alpine`, `tags.postgres_test`, \
-             `tags.sqlcmd_test`, `tags.pagila_test`, `tags.astronomer`)\n",
+             `tags.sqlcmd_test`, `tags.pagila_test`, `tags.mockserver`, `tags.astronomer`)\n",
         )
         .run();
     assert!(
@@ -86,7 +86,7 @@ fn test_refuses_an_image_override_without_a_known_role() {
             "error: invalid value 'pyhton-runtime=x:1' for '--image <ROLE=IMAGE>': unknown role \
              `pyhton-runtime` (roles: `python-runtime`, `kerberos-test`, `postgres`, \
              `openmetadata-server`, `opensearch`, `alpine`, `postgres-test`, `sqlcmd-test`, \
-             `pagila-test`, `astronomer`)\n\nFor more information, try '--help'.\n",
+             `pagila-test`, `mockserver`, `astronomer`)\n\nFor more information, try '--help'.\n",
         )
         .run();
 }

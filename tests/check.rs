@@ -285,7 +285,7 @@ fn untracked_lists_what_a_build_context_holds_beyond_the_render() {
     let output = output
         .then()
         .args(check)
-        .stdout("out: up to date (25 files)\n")
+        .stdout("out: up to date (27 files)\n")
         .run();
     let output = output
         .then()

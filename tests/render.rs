@@ -21,7 +21,7 @@ const OUTPUTS: [&str; 12] = [
 fn corporate_hardened_writes_every_output_and_its_support_files() {
     let output = Test::new()
         .args(["render", "--profile", "corporate-hardened", "--out", "out"])
-        .stdout_contains("rendered `corporate-hardened` into out: 25 created")
+        .stdout_contains("rendered `corporate-hardened` into out: 27 created")
         .run();
     for path in OUTPUTS {
         let text = output.read(&format!("out/{path}"));
@@ -177,7 +177,7 @@ fn files_the_profile_no_longer_renders_are_removed() {
         .args(["render", "-p", "debian-prebuilt", "--out", "out"])
         // Three certificate copies, the init script, and the seven service, test and
         // Astronomer images' folders.
-        .stdout_contains("18 removed")
+        .stdout_contains("20 removed")
         .run();
     assert!(!second.exists("out/postgres/initdb"));
     assert!(!second.exists("out/opensearch"), "emptied folders go too");

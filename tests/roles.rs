@@ -3,7 +3,7 @@
 
 use crate::helper::Test;
 
-const ROLES: &str = "python-runtime, kerberos-test, postgres, openmetadata-server, opensearch, alpine, postgres-test, sqlcmd-test, pagila-test, astronomer";
+const ROLES: &str = "python-runtime, kerberos-test, postgres, openmetadata-server, opensearch, alpine, postgres-test, sqlcmd-test, pagila-test, mockserver, astronomer";
 
 #[test]
 fn build_only_with_an_unknown_role_is_a_usage_error_listing_the_roles() {

@@ -9,7 +9,7 @@
 #   trixie base    the same for Debian 13 (PostgreSQL 17)
 #   python         Debian bookworm's Python 3.11 with pip
 #   postgres       Debian 13 PostgreSQL 17 + an entrypoint of our own
-#   jvm            Debian's OpenJDK 17 runtime (OpenMetadata server, OpenSearch)
+#   jvm            Debian's OpenJDK 17 runtime (OpenMetadata server, OpenSearch, MockServer)
 #   astronomer     Python 3.11 with the Astronomer runtime's user
 
 cache=${IMGGEN_E2E_CACHE:-/var/cache/imggen-e2e}
@@ -23,7 +23,7 @@ has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 STANDIN_TAGS=(
     "python python:3.11-slim-bookworm docker.io/library/python:3.11-slim-bookworm registry.corp.example/mirror/library/python:3.11-slim-bookworm"
     "postgres postgres:17.5-bookworm docker.io/library/postgres:17.5-bookworm registry.corp.example/mirror/library/postgres:17.5-bookworm"
-    "jvm docker.getcollate.io/openmetadata/server:1.10.1 registry.corp.example/mirror/openmetadata/server:1.10.1 opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2"
+    "jvm docker.getcollate.io/openmetadata/server:1.10.1 registry.corp.example/mirror/openmetadata/server:1.10.1 opensearchproject/opensearch:2.19.2 registry.corp.example/mirror/opensearchproject/opensearch:2.19.2 mockserver/mockserver:5.15.0 registry.corp.example/mirror/mockserver/mockserver:5.15.0"
     "astronomer quay.io/astronomer/astro-runtime:11.10.0 registry.corp.example/mirror/astronomer/astro-runtime:11.10.0"
 )
 

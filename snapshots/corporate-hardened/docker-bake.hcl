@@ -3,7 +3,7 @@
 # Builds every image this profile names, in parallel: `docker buildx bake` (or
 # `docker buildx bake --push`). Proxies are build arguments, never stored in the images.
 group "default" {
-  targets = ["python-runtime", "kerberos-test", "postgres", "openmetadata-server", "opensearch", "alpine", "postgres-test", "sqlcmd-test", "pagila-test", "astronomer"]
+  targets = ["python-runtime", "kerberos-test", "postgres", "openmetadata-server", "opensearch", "alpine", "postgres-test", "sqlcmd-test", "pagila-test", "mockserver", "astronomer"]
 }
 
 target "python-runtime" {
@@ -49,6 +49,11 @@ target "sqlcmd-test" {
 target "pagila-test" {
   context = "pagila-test"
   tags = ["registry.corp.example/platform/pagila-test:corp"]
+}
+
+target "mockserver" {
+  context = "mockserver"
+  tags = ["registry.corp.example/platform/mockserver:corp"]
 }
 
 target "astronomer" {

@@ -110,4 +110,31 @@ impl Containers for DockerLike {
             words(command)
         )
     }
+
+    fn run_program(&mut self, image: &str, command: &[String]) -> Result<Ran> {
+        let Some((program, args)) = command.split_first() else {
+            return self.run(image, command, &[]);
+        };
+        let mut argv = vec![
+            "run".to_string(),
+            "--rm".into(),
+            "--entrypoint".into(),
+            program.clone(),
+            image.into(),
+        ];
+        argv.extend(args.iter().cloned());
+        self.capture(&argv)
+    }
+
+    fn shown_program(&self, image: &str, command: &[String]) -> String {
+        let Some((program, args)) = command.split_first() else {
+            return self.shown(image, command);
+        };
+        format!(
+            "{} run --rm --entrypoint {} {image} {}",
+            self.program.name(),
+            words(std::slice::from_ref(program)),
+            words(args)
+        )
+    }
 }

@@ -66,6 +66,16 @@ pub trait Containers {
     fn stop(&mut self, handle: &str) -> Result<()>;
     /// How a user runs `command` in `image` by hand with this engine.
     fn shown(&self, image: &str, command: &[String]) -> String;
+    /// Runs `command` in a fresh container of `image`, its first word in place of the image's
+    /// entrypoint: for an image with no shell whose entrypoint is its program (MockServer's).
+    /// buildah's `run` never uses the entrypoint: the same as [`Containers::run`].
+    fn run_program(&mut self, image: &str, command: &[String]) -> Result<Ran> {
+        self.run(image, command, &[])
+    }
+    /// How a user runs [`Containers::run_program`] by hand.
+    fn shown_program(&self, image: &str, command: &[String]) -> String {
+        self.shown(image, command)
+    }
 }
 
 /// A real engine: it builds and runs containers.
@@ -514,6 +524,33 @@ mod tests {
         assert_eq!(
             build_argv(kind("docker"), &clean),
             ["build", "--no-cache", "-t", "t", "out/postgres"]
+        );
+    }
+}
+
+#[cfg(test)]
+mod program_tests {
+    use super::*;
+
+    #[test]
+    fn a_program_replaces_the_entrypoint_on_docker_and_is_the_command_on_buildah() {
+        let kind = |name| {
+            ENGINES
+                .iter()
+                .find(|k| k.program == name)
+                .expect("an engine")
+        };
+        let command = ["java".to_string(), "-version".to_string()];
+        let docker = (kind("docker").make)(kind("docker"));
+        assert_eq!(
+            docker.shown_program("mockserver/mockserver:5.15.0", &command),
+            "docker run --rm --entrypoint java mockserver/mockserver:5.15.0 -version"
+        );
+        // buildah's `run` never uses the entrypoint: the program is the command.
+        let buildah = (kind("buildah").make)(kind("buildah"));
+        assert_eq!(
+            buildah.shown_program("m:1", &command),
+            buildah.shown("m:1", &command)
         );
     }
 }
