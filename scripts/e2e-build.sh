@@ -154,10 +154,7 @@ pip_reads_index() { # pip_reads_index IMAGE URL: pip's configuration in IMAGE na
     in_image "$1" python3 -m pip config list | grep -qxF "global.index-url='$2'"
 }
 
-not_in_image() { # not_in_image IMAGE COMMAND...: the command fails in a fresh container
-    ! in_image "$@"
-}
-not() { ! "$@"; }
+not() { ! "$@"; } # not COMMAND...: the command fails
 
 # jvm_trusts IMAGE: the image's JVM (its default trust manager) trusts a server certificate the
 # e2e's test CA signed (scripts/e2e/java/TrustCheck.java, compiled into $work/java).
@@ -370,7 +367,7 @@ print(command[2].replace("python /app/test.py", "klist -V"))' "$out/docker-compo
                     check "$profile" "$image" "the JVM trust store has $alias (keytool -list -cacerts)" \
                         in_image "$tag" keytool -list -cacerts -storepass changeit -alias "$alias"
                     check "$profile" "$image" "... and the upstream image's has not (the knob did it)" \
-                        not_in_image "$upstream" keytool -list -cacerts -storepass changeit -alias "$alias"
+                        not in_image "$upstream" keytool -list -cacerts -storepass changeit -alias "$alias"
                 done
                 ;;
         esac

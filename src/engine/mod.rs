@@ -375,6 +375,14 @@ fn words(command: &[String]) -> String {
 mod tests {
     use super::*;
 
+    /// The engine whose program is `program`.
+    fn kind(program: &str) -> &'static Kind {
+        ENGINES
+            .iter()
+            .find(|k| k.program == program)
+            .expect("an engine")
+    }
+
     #[test]
     fn engine_programs_are_unique_and_an_engine_that_is_not_installed_is_not_usable() {
         let mut seen = std::collections::BTreeSet::new();
@@ -409,8 +417,7 @@ mod tests {
         assert_eq!(repo_digest(&json, "127.0.0.1:5000/platform/java:1"), None);
         assert_eq!(repo_digest("not json", "x:1"), None);
 
-        let find = |program: &str| ENGINES.iter().find(|k| k.program == program);
-        let docker = find("docker").expect("known");
+        let docker = kind("docker");
         let mut pushed = Vec::new();
         let result = push_with(
             docker,
@@ -432,7 +439,7 @@ mod tests {
         assert_eq!(pushed, ["push 127.0.0.1:5000/platform/python:3.11"]);
         assert_eq!(result.digest.as_deref(), Some(digest.as_str()));
 
-        let buildah = find("buildah").expect("known");
+        let buildah = kind("buildah");
         let mut file = None;
         let result = push_with(
             buildah,
@@ -467,12 +474,6 @@ mod tests {
 
     #[test]
     fn podman_and_buildah_build_docker_format_images_with_the_logins_imggen_found() {
-        let kind = |name| {
-            ENGINES
-                .iter()
-                .find(|k| k.program == name)
-                .expect("an engine")
-        };
         let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
         let build = |tag, args, logins| Build {
             context: Path::new("out/postgres"),
@@ -526,20 +527,9 @@ mod tests {
             ["build", "--no-cache", "-t", "t", "out/postgres"]
         );
     }
-}
-
-#[cfg(test)]
-mod program_tests {
-    use super::*;
 
     #[test]
     fn a_program_replaces_the_entrypoint_on_docker_and_is_the_command_on_buildah() {
-        let kind = |name| {
-            ENGINES
-                .iter()
-                .find(|k| k.program == name)
-                .expect("an engine")
-        };
         let command = ["java".to_string(), "-version".to_string()];
         let docker = (kind("docker").make)(kind("docker"));
         assert_eq!(
