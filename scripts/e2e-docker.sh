@@ -134,6 +134,14 @@ cp "$pki/server.crt" "$work/java/"
 kdc_ticket "$work/kdc" "$work/ticket/krb5cc"
 result $? kdc - "kinit against a throwaway MIT KDC writes a ticket cache" "$(cat "$work/kdc/setup.log")"
 
+# wizard_checkout DIR: a copy of the real checkout at DIR with platform-bootstrap/.env as the
+# platform's Python wizard writes it: its switches and passwords.
+wizard_checkout() {
+    copy_checkout "$1" &&
+        printf '%s\n' 'ENABLE_OPENMETADATA=true' 'PLATFORM_DB_PASSWORD=s3cret-admin-Pa55' \
+            'OPENMETADATA_DB_PASSWORD=s3cret-om-Pa55' 'AIRFLOW_DB_PASSWORD=s3cret-af-Pa55' \
+            >"$1/platform-bootstrap/.env"
+}
 # with_env DIR COMMAND...: COMMAND in DIR with DIR/.env exported, as the folder's Makefile
 # gives it to what it runs (`-include .env` and `export`).
 with_env() {
@@ -184,10 +192,7 @@ ticket_volume() {
 for profile in "${profiles[@]}"; do
     checkout=$work/platform-$profile
     part=platform/$profile
-    copy_checkout "$checkout" || exit 1
-    # platform-bootstrap/.env as the platform's Python wizard writes it: its switches and passwords.
-    printf '%s\n' 'ENABLE_OPENMETADATA=true' 'PLATFORM_DB_PASSWORD=s3cret-admin-Pa55' \
-        'OPENMETADATA_DB_PASSWORD=s3cret-om-Pa55' 'AIRFLOW_DB_PASSWORD=s3cret-af-Pa55' >"$checkout/platform-bootstrap/.env"
+    wizard_checkout "$checkout" || exit 1
     "$imggen" apply --platform "$checkout" -p "$profile" -p "$work/$profile.toml" >"$work/apply-$profile.log" 2>&1
     result $? "$part" - "imggen apply on a copy of the real checkout" "$(cat "$work/apply-$profile.log")"
     want=$(sed -n 's/^IMAGE_POSTGRES=//p' "$checkout/platform-bootstrap/.env")
@@ -322,9 +327,7 @@ platform_test_run() {
     local when=$1 entry=${platform_tests[$2]} name folder command checkout status
     IFS='|' read -r name folder command <<<"$entry"
     checkout=$work/daemon-$when-$2
-    copy_checkout "$checkout" || return 1
-    printf '%s\n' 'ENABLE_OPENMETADATA=true' 'PLATFORM_DB_PASSWORD=s3cret-admin-Pa55' \
-        'OPENMETADATA_DB_PASSWORD=s3cret-om-Pa55' 'AIRFLOW_DB_PASSWORD=s3cret-af-Pa55' >"$checkout/platform-bootstrap/.env"
+    wizard_checkout "$checkout" || return 1
     if [ "$when" = after ]; then
         "$imggen" apply --platform "$checkout" -p debian-prebuilt -p "$work/debian-prebuilt.toml" \
             >"$work/daemon-apply-$2.log" 2>&1 || { echo FAIL; return; }
