@@ -401,9 +401,21 @@ enum Sub {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    #[command(after_help = "Examples:\n  imggen man > imggen.1 && man ./imggen.1")]
-    Man,
+    /// Print a man page (roff): imggen's own or a subcommand's; or write them all to a folder
+    #[command(
+        after_help = "Examples:\n  imggen man > imggen.1 && man ./imggen.1\n  imggen man render | man -l -\n  imggen man --out ~/.local/share/man/man1     # imggen.1 and a page per subcommand"
+    )]
+    Man {
+        /// The subcommand whose page to print (`render`, `apply`, …; default: imggen's own)
+        #[arg(value_name = "SUBCOMMAND", conflicts_with = "out")]
+        page: Option<String>,
+        /// Write every page (imggen.1, imggen-render.1, …) into DIR instead
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// With --out: overwrite files in DIR that are not imggen's man pages
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
     /// Print a JSON Schema of the profile format, for editors (Taplo, Even Better TOML)
     #[command(
         after_help = "Examples:\n  imggen schema > imggen.schema.json              # then point your editor's TOML schema at it"
@@ -535,6 +547,27 @@ fn role_image_of(
     Ok((role, image.to_string()))
 }
 
+/// Every man page, as (file name, roff): imggen's own (whose SUBCOMMANDS section names the
+/// others) and one per subcommand (`imggen-render.1`), nested ones included.
+fn man_pages() -> Vec<(String, Vec<u8>)> {
+    fn add(cmd: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+        let man = clap_mangen::Man::new(cmd.clone())
+            .source(concat!("imggen ", env!("CARGO_PKG_VERSION")));
+        let mut roff = Vec::new();
+        man.render(&mut roff)
+            .expect("rendering into memory cannot fail");
+        pages.push((man.get_filename(), roff));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            add(sub.clone(), pages);
+        }
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    add(cmd, &mut pages);
+    pages
+}
+
 /// Parses `args`; `Err` carries clap's own message (help and version included).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::Error> {
     let cli = Cli::try_parse_from(args)?;
@@ -544,12 +577,36 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             clap_complete::generate(shell, &mut Cli::command(), "imggen", &mut out);
             Command::Print(out)
         }
-        Sub::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .expect("rendering into memory cannot fail");
-            Command::Print(out)
+        Sub::Man { page, out, force } => {
+            let pages = man_pages();
+            if let Some(out) = out {
+                return Ok(Command::ManPages { out, pages, force });
+            }
+            let file = format!(
+                "imggen{}.1",
+                page.as_ref().map_or(String::new(), |p| format!("-{p}"))
+            );
+            match pages.into_iter().find(|(name, _)| *name == file) {
+                Some((_, roff)) => Command::Print(roff),
+                None => {
+                    let names: Vec<String> = man_pages()
+                        .iter()
+                        .filter_map(|(name, _)| {
+                            name.strip_prefix("imggen-")?
+                                .strip_suffix(".1")
+                                .map(str::to_string)
+                        })
+                        .collect();
+                    return Err(Cli::command().error(
+                        clap::error::ErrorKind::InvalidValue,
+                        format!(
+                            "no man page for `{}`; the pages are imggen's own and: {}",
+                            page.unwrap_or_default(),
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
         Sub::Render {
             select,
@@ -911,6 +968,7 @@ mod tests {
                 let command_line = line.split(" # ").next().unwrap_or(line);
                 let command_line = command_line.split(" > ").next().unwrap_or(command_line);
                 let command_line = command_line.split(" && ").next().unwrap_or(command_line);
+                let command_line = command_line.split(" | ").next().unwrap_or(command_line);
                 let words = shell_words(command_line.trim());
                 Cli::try_parse_from(&words)
                     .unwrap_or_else(|e| panic!("`{}` example `{line}`: {e}", sub.get_name()));

@@ -27,6 +27,12 @@ pub enum Command {
     Mirror(MirrorRequest),
     /// Text the command line made itself (completions, the man page): printed as it is.
     Print(Vec<u8>),
+    /// `imggen man --out DIR`: every man page, as (file name, roff), written into `out`.
+    ManPages {
+        out: PathBuf,
+        pages: Vec<(String, Vec<u8>)>,
+        force: bool,
+    },
 }
 
 /// `set` and `unset`: edits to one profile file.
@@ -151,6 +157,7 @@ pub fn execute(command: Command) -> Result<u8> {
             let _ = std::io::stdout().write_all(&bytes);
             Ok(0)
         }
+        Command::ManPages { out, pages, force } => write_man_pages(&out, &pages, force),
         Command::Diff(request) => diff(&request),
         Command::Vendor(request) => vendor(&request),
         Command::Lint(request) => lint(&request),
@@ -175,6 +182,44 @@ pub fn execute(command: Command) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `imggen man --out DIR`: checks every page's file first (one that is not an imggen man page
+/// is refused without `--force`, and nothing is written), then writes each that changed.
+fn write_man_pages(out: &Path, pages: &[(String, Vec<u8>)], force: bool) -> Result<u8> {
+    let mut changed = Vec::new();
+    for (name, roff) in pages {
+        let path = out.join(name);
+        match crate::files::read_optional(&path)? {
+            Some(old) if old == *roff => {}
+            Some(old) if !force && !is_man_page(&old, name) => {
+                return Err(crate::error::Error::NotOurs { path });
+            }
+            _ => changed.push((path, roff)),
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|source| crate::error::Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for (path, roff) in &changed {
+        crate::files::write_atomic(path, roff, false)?;
+    }
+    emit(&format!(
+        "{}: {} man pages, {} written\n",
+        out.display(),
+        pages.len(),
+        changed.len()
+    ));
+    Ok(0)
+}
+
+/// Whether `text` is imggen's man page `name` (`imggen-render.1`): its title line says so.
+fn is_man_page(text: &[u8], name: &str) -> bool {
+    let title = format!(".TH {} ", name.trim_end_matches(".1"));
+    text.split(|&b| b == b'\n')
+        .take(5)
+        .any(|line| line.starts_with(title.as_bytes()))
 }
 
 fn init(answers: &crate::init::Answers) -> Result<u8> {
@@ -585,17 +630,22 @@ fn lint(request: &LintRequest) -> Result<u8> {
             inputs.push((path.clone(), text, subject));
         }
     } else {
+        let mut notes = Vec::new();
         for path in &request.files {
             let text =
                 std::fs::read_to_string(path).map_err(|e| crate::error::Error::read(path, e))?;
             let shown = path.display().to_string();
+            let role = request
+                .role
+                .or_else(|| lint_role(&shown, &text, &mut notes));
             let subject = crate::lint::Subject {
-                role: request.role.or(crate::role::of_path(&shown)),
+                role,
                 mode: request.mode.unwrap_or(Mode::Layered),
                 platform_name: None,
             };
             inputs.push((shown, text, subject));
         }
+        warn(&notes);
     }
     let findings: Vec<crate::lint::Finding> = inputs
         .iter()
@@ -632,6 +682,36 @@ fn lint(request: &LintRequest) -> Result<u8> {
         emit(&out);
     }
     Ok(u8::from(!findings.is_empty()))
+}
+
+/// The role of a Dockerfile named on the command line without `--role`: read from its folder
+/// (`postgres/Dockerfile`), else from its `FROM` image; a note says which, or which rules
+/// went unchecked for want of one.
+fn lint_role(
+    shown: &str,
+    text: &str,
+    notes: &mut Vec<crate::error::Warning>,
+) -> Option<&'static Role> {
+    use crate::error::Warning;
+    let read = crate::role::of_path(shown)
+        .map(|role| (role, format!("from its folder `{}/`", role.name)))
+        .or_else(|| {
+            crate::lint::role_of_base(text)
+                .map(|(role, image)| (role, format!("from its FROM image `{image}`")))
+        });
+    notes.push(match &read {
+        Some((role, from)) => Warning::LintRoleRead {
+            file: shown.to_string(),
+            role: role.name,
+            from: from.clone(),
+        },
+        None => Warning::LintRoleUnknown {
+            file: shown.to_string(),
+            rules: crate::lint::role_rules().map(|r| r.id).collect(),
+            roles: crate::role::ROLES.iter().map(|r| r.name).collect(),
+        },
+    });
+    read.map(|(role, _)| role)
 }
 
 fn color() -> bool {
@@ -1083,9 +1163,9 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
 }
 
 fn list(what: ListWhat) -> Result<u8> {
-    let mut out = String::new();
-    match what {
+    let out = match what {
         ListWhat::Profiles => {
+            let mut rows = Vec::new();
             let local = source::local_names();
             // A profile that does not load is still listed; the first such error ends the run.
             let mut failed = None;
@@ -1103,27 +1183,33 @@ fn list(what: ListWhat) -> Result<u8> {
                     false => "built-in".to_string(),
                 };
                 // Names come from file names, which come with pull requests.
-                let name = crate::diff::printable(&name);
-                let from = crate::diff::printable(&from);
-                out.push_str(&format!("{name:<22} {from:<28} {description}\n"));
+                rows.push([
+                    crate::diff::printable(&name).into_owned(),
+                    crate::diff::printable(&from).into_owned(),
+                    crate::diff::printable(&description).into_owned(),
+                ]);
             }
+            let out = crate::diff::columns(&rows);
             if let Some(error) = failed {
                 emit(&out);
                 return Err(error);
             }
+            out
         }
         ListWhat::Packs { pack_dirs } => {
             let dirs = crate::project::Project::pack_dirs(&pack_dirs)?;
-            for pack in Packs::load(&dirs)?.all() {
-                let m = &pack.manifest;
-                let source = if pack.builtin { "built-in" } else { &pack.root };
-                out.push_str(&format!(
-                    "{:<20} {:<7} {:<28} {}\n",
-                    m.name, m.version, source, m.description
-                ));
-            }
+            let rows: Vec<[String; 4]> = Packs::load(&dirs)?
+                .all()
+                .map(|pack| {
+                    let m = &pack.manifest;
+                    let source = if pack.builtin { "built-in" } else { &pack.root };
+                    [&m.name, &m.version, source, &m.description]
+                        .map(|cell| crate::diff::printable(cell).into_owned())
+                })
+                .collect();
+            crate::diff::columns(&rows)
         }
-    }
+    };
     emit(&out);
     Ok(0)
 }

@@ -12,12 +12,15 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str, color:
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old_range = first.old_range().start..last.old_range().end;
         let new_range = first.new_range().start..last.new_range().end;
+        // An empty range is numbered by the line before it (`-0,0` at the top), as GNU diff
+        // and patch have it.
+        let start = |range: &std::ops::Range<usize>| range.start + usize::from(!range.is_empty());
         let _ = writeln!(
             out,
             "@@ -{},{} +{},{} @@",
-            old_range.start + 1,
+            start(&old_range),
             old_range.len(),
-            new_range.start + 1,
+            start(&new_range),
             new_range.len()
         );
         for op in &group {
@@ -122,6 +125,31 @@ pub fn compare_files(left: &crate::render::Files, right: &crate::render::Files) 
             (None, Some(_)) => out.only_right.push(path.clone()),
             (None, None) => {}
         }
+    }
+    out
+}
+
+/// Rows as aligned columns: each column but the last padded to its widest cell, two spaces
+/// apart, so a long name never runs into the next column.
+pub fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            if index + 1 < N {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[index]);
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }

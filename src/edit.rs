@@ -121,14 +121,17 @@ impl Edit {
 
     /// Whether the file sets `path` itself.
     pub fn has(&self, path: &[String]) -> bool {
-        let mut item = self.doc.as_item();
-        for key in path {
-            match item.get(key) {
-                Some(next) => item = next,
-                None => return false,
-            }
-        }
-        true
+        self.item(path).is_some()
+    }
+
+    /// The string the file sets at `path` itself, if it sets one.
+    pub fn string(&self, path: &[String]) -> Option<String> {
+        self.item(path)?.as_str().map(str::to_string)
+    }
+
+    fn item(&self, path: &[String]) -> Option<&Item> {
+        path.iter()
+            .try_fold(self.doc.as_item(), |item, key| item.get(key))
     }
 
     pub fn text(&self) -> String {
@@ -145,7 +148,12 @@ impl Edit {
 
     pub fn diff(&self, color: bool) -> String {
         let name = self.path.display().to_string();
-        crate::diff::unified_diff(&self.before, &self.text(), &name, &name, color)
+        // A new file is diffed against nothing, as `diff -N` and git show one.
+        let old_name = match self.path.exists() {
+            true => name.as_str(),
+            false => "/dev/null",
+        };
+        crate::diff::unified_diff(&self.before, &self.text(), old_name, &name, color)
     }
 }
 

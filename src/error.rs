@@ -1604,6 +1604,19 @@ pub enum Warning {
     /// The login for a registry a build pulls from could not be had (its credential helper
     /// failed); the engine pulls with its own logins.
     LoginUnavailable { registry: String, reason: String },
+    /// `imggen lint FILE` without `--role`: the role read from the file's folder or its `FROM`
+    /// image (`from` says which).
+    LintRoleRead {
+        file: String,
+        role: &'static str,
+        from: String,
+    },
+    /// `imggen lint FILE` without `--role`, and no role to read: the rules that were skipped.
+    LintRoleUnknown {
+        file: String,
+        rules: Vec<&'static str>,
+        roles: Vec<&'static str>,
+    },
 }
 
 impl Warning {
@@ -1671,6 +1684,17 @@ impl fmt::Display for Warning {
                 f,
                 "warning: no login for {registry} handed to the engine: {reason}; it pulls from \
                  {registry} with the logins it finds itself"
+            ),
+            Self::LintRoleRead { file, role, from } => write!(
+                f,
+                "note: {file}: linted as the `{role}` image ({from}); `--role ROLE` says otherwise"
+            ),
+            Self::LintRoleUnknown { file, rules, roles } => write!(
+                f,
+                "note: {file}: its role is known neither from its folder nor from its FROM image, \
+                 so {} (what a role needs) went unchecked; name it with `--role ROLE` (one of {})",
+                rules.join(", "),
+                roles.join(", ")
             ),
         }
     }

@@ -200,9 +200,12 @@ impl Prompter for Terminal {
             .map_err(interrupted)
     }
     fn confirm(&mut self, _: &str, question: &str, default: bool) -> Result<bool> {
+        // Like every other prompt, a y/N answer ends with Enter (Enter alone takes the
+        // default): the Enter typed after `y` must not answer the next question.
         dialoguer::Confirm::new()
             .with_prompt(question)
             .default(default)
+            .wait_for_newline(true)
             .interact()
             .map_err(interrupted)
     }
@@ -279,72 +282,42 @@ fn key(path: &str) -> Vec<String> {
 
 /// Asks what is missing, then returns the profile file and its new text (not yet written).
 pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
-    // An existing profile: its values are the defaults, and it is edited in place.
-    let existing = answers
-        .profile
-        .as_ref()
-        .filter(|p| p.exists())
-        .map(|p| load(&Selection::of(&p.display().to_string())))
-        .transpose()?;
-    let current: Option<Profile> = existing.as_ref().map(|s| s.profile.clone());
-    let builtins = crate::profile::source::builtin_names();
-    let from = match (&answers.from, &current) {
-        (Some(from), _) => from.clone(),
-        (None, Some(_)) => {
-            profile_extends(answers).unwrap_or_else(|| crate::profile::DEFAULT_PROFILE.into())
-        }
-        (None, None) => {
-            let options: Vec<(String, String)> = builtins
-                .iter()
-                .map(|n| {
-                    let description = load(&Selection::of(n))
-                        .map(|s| s.profile.description)
-                        .unwrap_or_default();
-                    (n.clone(), description)
-                })
-                .collect();
-            let default = builtins
-                .iter()
-                .position(|n| n == crate::profile::DEFAULT_PROFILE)
-                .unwrap_or(0);
-            builtins[prompter.select(
-                "--from",
-                "Start from which built-in profile?",
-                &options,
-                default,
-            )?]
-            .clone()
-        }
-    };
-    let base = load(&Selection::of(&from))?.profile;
-    let shown = current.clone().unwrap_or_else(|| base.clone());
-    let mut wizard = Wizard {
-        answers,
-        prompter,
-        base,
-        shown,
-        changes: Vec::new(),
-    };
-    wizard.images()?;
-    wizard.mode()?;
-    wizard.distro()?;
-    wizard.corporate()?;
-    wizard.development()?;
-    let Wizard {
-        prompter, changes, ..
-    } = wizard;
-
-    // Where to write it.
+    // The file first: an existing one is edited in place, and its values are the defaults.
     let path = match &answers.profile {
         Some(path) => path.clone(),
         None => PathBuf::from(prompter.input(
             "--profile",
-            "Write the profile to",
+            "Profile file to write (an existing one is edited in place)",
             "profiles/custom.toml",
             &|a| (!a.ends_with(".toml")).then_some(Reason::NotToml),
         )?),
     };
     let mut edit = Edit::open(&path)?;
+    let exists = path.exists();
+    let extends = edit.string(&key("extends"));
+    let from = match (&answers.from, exists) {
+        (Some(from), _) => from.clone(),
+        (None, true) => extends
+            .clone()
+            .unwrap_or_else(|| crate::profile::DEFAULT_PROFILE.into()),
+        (None, false) => ask_from(prompter)?,
+    };
+    // A new file, or `--from` naming another parent: the file extends it from now on, and its
+    // other values are shown over that parent's.
+    if extends.as_deref() != Some(from.as_str()) {
+        edit.set_value(&key("extends"), Value::from(from.as_str()), "extends")?;
+    }
+    // A new file says what it is, so `imggen list profiles` tells it from its parent.
+    if !exists {
+        let description = format!("{from}, customized with `imggen init`");
+        edit.set_value(&key("description"), Value::from(description), "description")?;
+    }
+    let base = load(&Selection::of(&from))?.profile;
+    let shown = if exists {
+        crate::profile::load_edited(&path, &edit.text())?.profile
+    } else {
+        base.clone()
+    };
     // Only the sections the wizard adds get its explanatory comment; the user's stay as they are.
     let sections = [
         (
@@ -361,16 +334,50 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
         .into_iter()
         .filter(|(table, _)| !edit.has(&key(table)))
         .collect();
-    if !edit.has(&key("extends")) {
-        edit.set_value(&key("extends"), Value::from(from.as_str()), "extends")?;
-    }
-    for (path, value) in changes {
+    let mut wizard = Wizard {
+        answers,
+        prompter,
+        base,
+        shown,
+        changes: Vec::new(),
+    };
+    wizard.images()?;
+    wizard.mode()?;
+    wizard.distro()?;
+    wizard.corporate()?;
+    wizard.development()?;
+    for (path, value) in wizard.changes {
         edit.set_value(&path, value, &path.join("."))?;
     }
     for (table, comment) in new_sections {
         edit.comment_table(table, comment);
     }
     Ok(edit)
+}
+
+/// The built-in profile a new file starts from, asked with each one's description.
+fn ask_from(prompter: &mut dyn Prompter) -> Result<String> {
+    let builtins = crate::profile::source::builtin_names();
+    let options: Vec<(String, String)> = builtins
+        .iter()
+        .map(|n| {
+            let description = load(&Selection::of(n))
+                .map(|s| s.profile.description)
+                .unwrap_or_default();
+            (n.clone(), description)
+        })
+        .collect();
+    let default = builtins
+        .iter()
+        .position(|n| n == crate::profile::DEFAULT_PROFILE)
+        .unwrap_or(0);
+    let chosen = prompter.select(
+        "--from",
+        "Start from which built-in profile?",
+        &options,
+        default,
+    )?;
+    Ok(builtins[chosen].clone())
 }
 
 /// The questions after the base profile, each adding the answers that differ from it.
@@ -749,13 +756,6 @@ fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     parts.join("/")
-}
-
-fn profile_extends(answers: &Answers) -> Option<String> {
-    let path = answers.profile.as_ref()?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let doc: toml_edit::DocumentMut = text.parse().ok()?;
-    doc.get("extends")?.as_str().map(str::to_string)
 }
 
 fn base_corporate(base: &Profile, name: &str) -> Option<String> {

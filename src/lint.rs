@@ -15,6 +15,8 @@ pub struct Rule {
     pub why: &'static str,
     /// One line: how to fix it.
     pub fix: &'static str,
+    /// Checked only when the image's role is known (`--role`, its folder or its `FROM` image).
+    pub needs_role: bool,
     /// Where the Dockerfile breaks the rule: (line, message) for each finding.
     check: fn(&Input<'_>) -> Vec<(usize, String)>,
 }
@@ -50,6 +52,7 @@ pub const RULES: [Rule; 10] = [
         name: "no-shell",
         why: "the image has no /bin/sh, so the platform's commands fail with \"sh: not found\"",
         fix: "use a base with /bin/sh (not scratch or distroless), or add busybox or bash; keep SHELL sh or bash",
+        needs_role: false,
         check: no_shell,
     },
     Rule {
@@ -57,6 +60,7 @@ pub const RULES: [Rule; 10] = [
         name: "no-package-manager",
         why: "in layered mode the platform installs packages at start with apk or apt, and this image has neither",
         fix: "use an Alpine or Debian-based image, keep apk/apt, or switch the platform to prebuilt mode",
+        needs_role: false,
         check: no_package_manager,
     },
     Rule {
@@ -64,6 +68,7 @@ pub const RULES: [Rule; 10] = [
         name: "kerberos-tools-missing",
         why: "in prebuilt mode nothing is installed at start, so the Kerberos test needs klist in the image",
         fix: "install the Kerberos tools in the image (Alpine: krb5 krb5-libs; Debian: krb5-user libkrb5-3 libk5crypto3)",
+        needs_role: true,
         check: kerberos_tools_missing,
     },
     Rule {
@@ -71,6 +76,7 @@ pub const RULES: [Rule; 10] = [
         name: "postgres-entrypoint-replaced",
         why: "without docker-entrypoint.sh, POSTGRES_* variables and /docker-entrypoint-initdb.d/ stop working",
         fix: "keep the upstream ENTRYPOINT (docker-entrypoint.sh); change CMD or add init scripts instead",
+        needs_role: true,
         check: entrypoint_replaced,
     },
     Rule {
@@ -78,6 +84,7 @@ pub const RULES: [Rule; 10] = [
         name: "secret-in-image",
         why: "a literal secret in ENV or ARG is stored in the image and its history",
         fix: "pass secrets at run time (docker run -e, compose environment, build secrets), never as ENV/ARG values",
+        needs_role: false,
         check: secret_in_image,
     },
     Rule {
@@ -85,6 +92,7 @@ pub const RULES: [Rule; 10] = [
         name: "unpinned-base",
         why: "a base without a tag, or :latest, changes under you and builds differently tomorrow",
         fix: "name a version tag (python:3.11-slim-bookworm), or pin a digest (@sha256:...)",
+        needs_role: false,
         check: unpinned_base,
     },
     Rule {
@@ -92,6 +100,7 @@ pub const RULES: [Rule; 10] = [
         name: "ends-as-root",
         why: "a hardened image that switches to a user and then back to root runs as root",
         fix: "end with USER <non-root uid>; do root-only steps before it",
+        needs_role: false,
         check: ends_as_root,
     },
     Rule {
@@ -99,6 +108,7 @@ pub const RULES: [Rule; 10] = [
         name: "proxy-in-image",
         why: "proxy settings in ENV are baked into the image and leak the build network into every container",
         fix: "pass proxies as build arguments (http_proxy, https_proxy, no_proxy are predefined ARGs)",
+        needs_role: false,
         check: proxy_in_image,
     },
     Rule {
@@ -106,6 +116,7 @@ pub const RULES: [Rule; 10] = [
         name: "platform-picks-wrong-installer",
         why: "in layered mode the platform picks the Kerberos test's install command from the image name (apt for names with debian, ubuntu, or :3.11 without alpine; apk otherwise), so a misleading name makes the test fail",
         fix: "name the image after its distro (with `alpine` in an Alpine image's name, `debian` in a Debian one's), or use prebuilt mode",
+        needs_role: true,
         check: platform_picks_wrong_installer,
     },
     Rule {
@@ -113,9 +124,33 @@ pub const RULES: [Rule; 10] = [
         name: "copies-a-folder",
         why: "the build context is the whole rendered folder, and it comes with pull requests: a COPY or ADD of a folder or a pattern takes whatever else was put there into the image (a script beside the rendered one in /docker-entrypoint-initdb.d/ runs at the database's first start)",
         fix: "copy each file by name (COPY initdb/zz-imggen-databases.sh /docker-entrypoint-initdb.d/zz-imggen-databases.sh)",
+        needs_role: false,
         check: copies_a_folder,
     },
 ];
+
+/// The rules checked only when the image's role is known.
+pub fn role_rules() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().filter(|r| r.needs_role)
+}
+
+/// The role a Dockerfile is for, read from its final stage's `FROM` image: the one role whose
+/// upstream image has that repository (`postgres:17.5-bookworm` → postgres). `None` when no
+/// role or more than one starts from it (`python` serves both the Python runtime and the
+/// Kerberos test). Returns the role and the image it was read from.
+pub fn role_of_base(text: &str) -> Option<(&'static Role, String)> {
+    let (_, image) = final_base(&crate::dockerfile::parse(text))?;
+    let repository = |image: &str| crate::reference::Reference::parse(image).repository;
+    let wanted = repository(&image);
+    let mut candidates = crate::role::ROLES.iter().filter(|role| {
+        let upstream = crate::role::upstream_image(role);
+        repository(upstream) == wanted
+    });
+    match (candidates.next(), candidates.next()) {
+        (Some(role), None) => Some((role, image)),
+        _ => None,
+    }
+}
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES

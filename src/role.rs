@@ -337,6 +337,14 @@ pub fn of_path(path: &str) -> Option<&'static Role> {
     ROLES.iter().find(|r| r.name == folder)
 }
 
+/// The upstream image a role starts from, following `SameAs` to the role it shares it with.
+pub fn upstream_image(role: &Role) -> &'static str {
+    match role.upstream {
+        Upstream::Image(image) => image,
+        Upstream::SameAs(key) => by_key(key).map_or("", upstream_image),
+    }
+}
+
 /// The roles imggen builds, in table order.
 pub fn built() -> impl Iterator<Item = &'static Role> {
     ROLES.iter().filter(|r| r.builds)

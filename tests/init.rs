@@ -30,12 +30,15 @@ fn a_non_interactive_run_writes_a_minimal_profile_and_renders_it() {
             "--yes",
             "--render",
         ])
+        // A new file's diff is against nothing, numbered as GNU diff and patch number it.
+        .stdout_contains("--- /dev/null\n+++ profiles/org.toml\n@@ -0,0 +1,6 @@\n")
         .stdout_contains("wrote profiles/org.toml\n")
         .stdout_contains("rendered `org` into generated:")
         .run();
     assert_eq!(
         output.read("profiles/org.toml"),
-        "extends = \"debian-prebuilt\"\n\n# Corporate network: trusted CAs, private registry and pip \
+        "extends = \"debian-prebuilt\"\ndescription = \"debian-prebuilt, customized with `imggen \
+         init`\"\n\n# Corporate network: trusted CAs, private registry and pip \
          index, build proxy.\n[corporate]\nregistry = \"registry.corp.example/hub\"\n"
     );
     assert!(
@@ -217,6 +220,7 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
         session.send(keys).expect("types");
         session.flush().expect("flushes");
     };
+    step(&mut session, "Profile file to write", "\r");
     // alpine-layered, alpine-prebuilt, corporate-hardened, debian-layered, debian-prebuilt
     step(
         &mut session,
@@ -226,7 +230,9 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
     step(
         &mut session,
         "Are you using custom or corporate images?",
-        "y",
+        // y/N prompts end with Enter: were the Enter taken as the next answer, the image
+        // typed below would answer the base-image question and the profile would differ.
+        "y\r",
     );
     step(
         &mut session,
@@ -275,11 +281,10 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
         );
     }
     step(&mut session, "Layered or prebuilt mode?", "\r");
-    step(&mut session, "Behind a corporate network", "n");
-    step(&mut session, "for local development only?", "n");
-    step(&mut session, "Write the profile to", "\r");
-    step(&mut session, "Write profiles/custom.toml?", "y");
-    step(&mut session, "Render it into generated/ now?", "y");
+    step(&mut session, "Behind a corporate network", "n\r");
+    step(&mut session, "for local development only?", "n\r");
+    step(&mut session, "Write profiles/custom.toml?", "y\r");
+    step(&mut session, "Render it into generated/ now?", "\r");
     session
         .exp_string("rendered `custom` into generated")
         .expect("renders");
@@ -288,7 +293,8 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
     let profile = std::fs::read_to_string(dir.join("profiles/custom.toml")).expect("profile");
     assert_eq!(
         profile,
-        "extends = \"debian-prebuilt\"\n\n[python]\ntag = \"myorg/python:3.11-custom\"\n\n\
+        "extends = \"debian-prebuilt\"\ndescription = \"debian-prebuilt, customized with `imggen \
+         init`\"\n\n[python]\ntag = \"myorg/python:3.11-custom\"\n\n\
          # PostgreSQL settings.\n[postgres]\ntag = \"myorg/postgres:17.5-hardened\"\n"
     );
 }
@@ -302,6 +308,9 @@ fn ctrl_c_in_the_wizard_restores_the_cursor_and_writes_nothing() {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"));
     command.arg("init").current_dir(&dir).env("TERM", "xterm");
     let mut session = rexpect::session::spawn_command(command, Some(20_000)).expect("spawns");
+    session.exp_string("Profile file to write").expect("asks");
+    session.send("\r").expect("types");
+    session.flush().expect("flushes");
     session
         .exp_string("Start from which built-in profile?")
         .expect("asks");
@@ -355,4 +364,55 @@ fn a_new_profile_named_after_a_built_in_says_it_takes_its_place() {
         .args(["show", "-p", "builtin:debian-prebuilt"])
         .stdout_contains("mode = \"prebuilt\" # debian-prebuilt.toml:4\n")
         .run();
+}
+
+/// The issue's case: `--from` on an existing profile changes what it extends (the diff shows
+/// it), keeps the file's own values, and adds nothing the new parent does not need.
+#[test]
+fn from_on_an_existing_profile_changes_what_it_extends_and_keeps_the_rest() {
+    for profile_flag in [None, Some("custom")] {
+        let test = Test::new().file("profiles/custom.toml", COMMENTED);
+        let from = ["init", "--from", "alpine-prebuilt", "--yes", "--no-render"];
+        let output = match profile_flag {
+            None => test.args(from),
+            Some(name) => test.args(from).args(["-p", name]),
+        }
+        .stdout_contains("-extends = \"debian-prebuilt\"\n+extends = \"alpine-prebuilt\"\n")
+        .stdout_contains("wrote profiles/custom.toml\n")
+        .run();
+        assert_eq!(
+            output.read("profiles/custom.toml"),
+            COMMENTED.replace("debian-prebuilt", "alpine-prebuilt"),
+            "with {profile_flag:?}: only `extends` changed, comments kept, no distro added"
+        );
+        output
+            .then()
+            .args(["show", "-p", "custom"])
+            .stdout_contains("distro = \"alpine\"")
+            .stdout_contains("registry = \"registry-fra.corp.example/hub\"")
+            .run();
+    }
+}
+
+/// Without `--yes` and without a terminal, changing the parent waits for a confirmation.
+#[test]
+fn from_on_an_existing_profile_needs_a_confirmation_and_writes_nothing_without_one() {
+    let output = Test::new()
+        .file("profiles/custom.toml", COMMENTED)
+        .args([
+            "init",
+            "--from",
+            "alpine-prebuilt",
+            "--no-custom-images",
+            "--no-corporate",
+            "--no-development",
+            "--no-render",
+            "-p",
+            "custom",
+        ])
+        .status(2)
+        .stderr_contains("  --yes")
+        .stderr_contains("Write profiles/custom.toml?")
+        .run();
+    assert_eq!(output.read("profiles/custom.toml"), COMMENTED);
 }

@@ -147,3 +147,56 @@ fn text_quoted_from_a_dockerfile_is_printed_escaped() {
         )
         .run();
 }
+
+/// The issue's case: a Dockerfile outside a role's folder, linted without `--role`. Its role is
+/// read from its FROM image (R004 is found), and a note says so.
+#[test]
+fn without_role_the_role_is_read_from_the_from_image_and_said() {
+    Test::new()
+        .file(
+            "path/to/Dockerfile",
+            "FROM postgres:17.5-bookworm\nENTRYPOINT [\"postgres\"]\n",
+        )
+        .args(["lint", "path/to/Dockerfile"])
+        .status(1)
+        .stdout_contains("path/to/Dockerfile:2: R004 postgres-entrypoint-replaced")
+        .stderr(
+            "note: path/to/Dockerfile: linted as the `postgres` image (from its FROM image \
+             `postgres:17.5-bookworm`); `--role ROLE` says otherwise\n",
+        )
+        .run();
+}
+
+/// A base several roles start from (`python` serves the runtime and the Kerberos test): no
+/// role is guessed, and the note names the rules that went unchecked and how to include them.
+#[test]
+fn without_role_and_none_to_read_the_skipped_rules_are_named() {
+    let output = Test::new()
+        .file(
+            "Dockerfile",
+            "FROM python:3.11-slim-bookworm\nCMD [\"python\", \"/app/test.py\"]\n",
+        )
+        .args(["lint", "Dockerfile", "--mode", "prebuilt"])
+        .stdout("1 Dockerfile, no findings\n")
+        .stderr_contains(
+            "note: Dockerfile: its role is known neither from its folder nor from its FROM \
+             image, so R003, R004, R009 (what a role needs) went unchecked; name it with `--role \
+             ROLE` (one of python-runtime, kerberos-test, postgres,",
+        )
+        .run();
+    // The same file with the role named: R003 is checked and found.
+    output
+        .then()
+        .args([
+            "lint",
+            "Dockerfile",
+            "--mode",
+            "prebuilt",
+            "--role",
+            "kerberos-test",
+        ])
+        .status(1)
+        .stdout_contains("R003 kerberos-tools-missing")
+        .stderr("")
+        .run();
+}

@@ -89,10 +89,10 @@ fn list_profiles_lists_a_profile_that_does_not_load_and_then_says_why() {
         .args(["list", "profiles"])
         .status(2)
         .stdout_contains(
-            "broken                 profiles/broken.toml         (does not load; see the error below)\n",
+            "broken              profiles/broken.toml  (does not load; see the error below)\n",
         )
-        .stdout_contains("good                   profiles/good.toml           Fine\n")
-        .stdout_contains("debian-prebuilt        built-in")
+        .stdout_contains("good                profiles/good.toml    Fine\n")
+        .stdout_contains("debian-prebuilt     built-in")
         .stderr_contains("error: profiles/broken.toml:1:8: `nope` is not allowed here")
         .run();
 }
@@ -106,9 +106,9 @@ fn list_profiles_includes_local_ones() {
             "extends = \"debian-prebuilt\"\ndescription = \"Ours\"\n",
         )
         .args(["list", "profiles"])
-        .stdout_contains("alpine-layered         built-in                     Platform defaults")
-        .stdout_contains("debian-prebuilt        profiles/debian-prebuilt.toml Ours\n")
-        .stdout_contains("org                    profiles/org.toml            Our profile\n")
+        .stdout_contains("alpine-layered      built-in                       Platform defaults")
+        .stdout_contains("debian-prebuilt     profiles/debian-prebuilt.toml  Ours\n")
+        .stdout_contains("org                 profiles/org.toml              Our profile\n")
         .run();
 }
 
@@ -133,7 +133,7 @@ fn a_profile_name_with_a_control_character_is_refused_and_listed_escaped() {
         .then()
         .args(["list", "profiles"])
         .status(2)
-        .stdout_contains("a\\u{1b}[2Jb            profiles/a\\u{1b}[2Jb.toml    (does not load")
+        .stdout_contains("a\\u{1b}[2Jb         profiles/a\\u{1b}[2Jb.toml  (does not load")
         .stderr(message)
         .run();
     assert!(!output.stdout.contains('\u{1b}'), "{:?}", output.stdout);

@@ -238,9 +238,7 @@ fn set_overrides_are_named_in_the_header() {
 /// `list packs` in `test`'s folder shows each pack's name, version, origin and description.
 pub fn lists_the_packs(test: Test) -> crate::helper::Output {
     test.args(["list", "packs"])
-        .stdout_contains(
-            "python-runtime       1.0.0   built-in                     The Python runtime image",
-        )
+        .stdout_contains("python-runtime       1.0.0  built-in  The Python runtime image")
         .stdout_contains("compose ")
         .run()
 }

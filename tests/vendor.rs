@@ -86,8 +86,12 @@ fn vendor_then_edit_one_template_and_render_uses_the_edit_and_the_builtins() {
     let output = output
         .then()
         .args(["list", "packs"])
-        .stdout_contains("python-runtime       1.0.0   template-packs/python-runtime")
-        .stdout_contains("postgres             1.0.0   built-in")
+        .stdout_contains(
+            "python-runtime       1.0.0  template-packs/python-runtime  The Python runtime",
+        )
+        .stdout_contains(
+            "postgres             1.0.0  built-in                       The PostgreSQL",
+        )
         .run();
     assert!(
         output
