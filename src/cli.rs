@@ -251,13 +251,13 @@ enum Sub {
         #[arg(long, value_name = "PROFILE")]
         from: Option<String>,
         /// The image the platform runs for a role: what `.env` points at. For a role the profile
-        /// builds, imggen builds it under this name (its base stays the profile's unless
-        /// `--base` says otherwise); for another, it is used as is. E.g. `--image
+        /// can build (it renders its Dockerfile), this is the name to build it as, and it is
+        /// built; for another, the image is used as is. E.g. `--image
         /// python=myorg/python:3.11-custom` or `--image mockserver=mirror/mockserver:5` (repeatable)
         #[arg(long = "image", value_name = "ROLE=IMAGE", value_parser = role_image)]
         images: Vec<(&'static Role, String)>,
-        /// The base image a built role starts `FROM`, e.g. `--base python=python:3.12-slim`
-        /// (repeatable)
+        /// The base image a built role starts `FROM`, e.g. `--base python=python:3.12-slim`;
+        /// for a role that is not built, the image the platform runs as is (repeatable)
         #[arg(long = "base", value_name = "ROLE=IMAGE", value_parser = built_role_image)]
         bases: Vec<(&'static Role, String)>,
         /// Layered (installs at start) or prebuilt (everything baked in)

@@ -258,6 +258,7 @@ fn init(answers: &crate::init::Answers) -> Result<u8> {
     prompter.finish()?;
     if changed {
         emit(&edit.diff(color()));
+        warn(crate::init::unbuilt_note(&edit)?.as_slice());
         let write = answers.yes || prompter.confirm("--yes", &format!("Write {shown}?"), true)?;
         if !write {
             emit("nothing written\n");

@@ -1611,6 +1611,13 @@ pub enum Warning {
         role: &'static str,
         from: String,
     },
+    /// `imggen init`: images the profile renders with its corporate settings but does not
+    /// build, so the platform runs them without those settings. `example`: `postgres.tag=NAME`.
+    RenderedNotBuilt {
+        roles: Vec<&'static str>,
+        settings: Vec<&'static str>,
+        example: String,
+    },
     /// `imggen lint FILE` without `--role`, and no role to read: the rules that were skipped.
     LintRoleUnknown {
         file: String,
@@ -1684,6 +1691,24 @@ impl fmt::Display for Warning {
                 f,
                 "warning: no login for {registry} handed to the engine: {reason}; it pulls from \
                  {registry} with the logins it finds itself"
+            ),
+            Self::RenderedNotBuilt {
+                roles,
+                settings,
+                example,
+            } => write!(
+                f,
+                "note: {} rendered with the profile's {} but not built (no name to build {} \
+                 as): the platform runs the upstream {} as is, without those settings; to build \
+                 one, name it: `imggen set {example}`, or run `imggen init` again and choose \
+                 \"build\"",
+                match roles.as_slice() {
+                    [one] => format!("{one} is"),
+                    many => format!("{} are", many.join(", ")),
+                },
+                settings.join(", "),
+                if roles.len() == 1 { "it" } else { "them" },
+                if roles.len() == 1 { "image" } else { "images" },
             ),
             Self::LintRoleRead { file, role, from } => write!(
                 f,

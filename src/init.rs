@@ -225,15 +225,46 @@ struct ImageQuestion<'a> {
     empty_ok: bool,
 }
 
-/// The wizard's question for the image the platform runs in a role, from the role table.
-fn run_question(role: &Role, builds: bool) -> String {
-    if builds {
+/// The wizard's question for the image the platform runs in a role it does not build.
+fn run_question(role: &Role) -> String {
+    format!("{}: image the platform runs ({})", role.title, role.env)
+}
+
+/// For a role the profile can build: build it, or have the platform run an image as is.
+fn build_question(role: &Role) -> (String, [(String, String); 2]) {
+    (
         format!(
-            "{}: image the platform runs ({}); imggen builds it under this name",
+            "{} ({}): build it with imggen, or run an image as is?",
             role.title, role.env
-        )
-    } else {
-        format!("{}: image the platform runs ({})", role.title, role.env)
+        ),
+        [
+            (
+                "build".to_string(),
+                format!(
+                    "imggen renders {}/Dockerfile (corporate CA, mirrors, ...), `imggen build` \
+                     builds it, {} names it",
+                    role.name, role.env
+                ),
+            ),
+            (
+                "as is".to_string(),
+                format!(
+                    "{} names an image, unchanged; {}/Dockerfile is rendered but not used",
+                    role.env, role.name
+                ),
+            ),
+        ],
+    )
+}
+
+/// The name a role's image is offered to be built as: `platform/<repository>:<tag>` of the
+/// image it starts from (`postgres:17.5-bookworm` → `platform/postgres:17.5-bookworm`).
+fn suggested_name(upstream: &str) -> String {
+    let reference = crate::reference::Reference::parse(upstream);
+    let repository = reference.repository.rsplit('/').next().unwrap_or_default();
+    match reference.tag {
+        Some(tag) => format!("platform/{repository}:{tag}"),
+        None => format!("platform/{repository}"),
     }
 }
 
@@ -340,6 +371,7 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
         base,
         shown,
         changes: Vec::new(),
+        removals: Vec::new(),
     };
     wizard.images()?;
     wizard.mode()?;
@@ -349,10 +381,47 @@ pub fn plan(answers: &Answers, prompter: &mut dyn Prompter) -> Result<Edit> {
     for (path, value) in wizard.changes {
         edit.set_value(&path, value, &path.join("."))?;
     }
+    for path in wizard.removals {
+        edit.unset(&path);
+    }
     for (table, comment) in new_sections {
         edit.comment_table(table, comment);
     }
     Ok(edit)
+}
+
+/// The choice the answers made that a reader may not see: corporate settings (a CA, mirrors,
+/// a pip index) reach only the images imggen builds, and a role the profile renders but does
+/// not build runs its image as it is. `None` when every rendered image is built, or nothing
+/// corporate is set.
+pub fn unbuilt_note(edit: &Edit) -> Result<Option<crate::error::Warning>> {
+    let profile = crate::profile::load_edited(&edit.path, &edit.text())?.profile;
+    let corporate = &profile.corporate;
+    let settings: Vec<&'static str> = [
+        (!corporate.ca_certificates.is_empty(), "corporate CA"),
+        (corporate.apt_mirror.is_some(), "apt mirror"),
+        (!corporate.apk_repositories.is_empty(), "apk repositories"),
+        (corporate.pip_index_url.is_some(), "pip index"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    let unbuilt: Vec<&Role> = ROLES
+        .iter()
+        .filter(|role| role.builds && profile.packs.iter().any(|p| p == role.name))
+        .filter(|role| profile.tag(role).is_none())
+        .collect();
+    let Some(first) = unbuilt.first() else {
+        return Ok(None);
+    };
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(crate::error::Warning::RenderedNotBuilt {
+        roles: unbuilt.iter().map(|r| r.name).collect(),
+        settings,
+        example: format!("{}=NAME", profile.tag_key(first).join(".")),
+    }))
 }
 
 /// The built-in profile a new file starts from, asked with each one's description.
@@ -388,6 +457,9 @@ struct Wizard<'a> {
     /// The values shown as defaults: the existing file's, else the base's.
     shown: Profile,
     changes: Vec<Change>,
+    /// Keys the file sets that the answers take away (a built role's name, when it is now run
+    /// as is).
+    removals: Vec<Vec<String>>,
 }
 
 impl Wizard<'_> {
@@ -412,43 +484,115 @@ impl Wizard<'_> {
         let base = crate::resolve::images(&self.base, &crate::lock::Lockfile::default());
         for role in &ROLES {
             let builds = role.builds && self.shown.packs.iter().any(|p| p == role.name);
-            let run_key: Vec<String> = if builds {
-                self.shown
-                    .tag_key(role)
-                    .iter()
-                    .map(|k| k.to_string())
-                    .collect()
-            } else {
-                vec!["images".into(), role.key.into()]
-            };
-            let run = self.answer(ImageQuestion {
-                flag: format!("--image {}=IMAGE", role.name),
-                question: run_question(role, builds),
-                key: run_key.join("."),
-                given: self.answers.images.get(role.key),
-                default: &shown[role.key].env,
-                empty_ok: false,
-            })?;
-            if run != base[role.key].env {
-                self.changes.push((run_key, Value::from(run.as_str())));
-            }
-            if builds && run != shown[role.key].upstream {
-                let same_as = matches!(role.upstream, Upstream::SameAs(_));
-                let current = self.shown.images.get(role.key).cloned().unwrap_or_default();
-                let from = self.answer(ImageQuestion {
-                    flag: format!("--base {}=IMAGE", role.name),
-                    question: base_question(role),
-                    key: format!("images.{}", role.key),
-                    given: self.answers.bases.get(role.key),
-                    default: &current,
-                    empty_ok: same_as,
+            let image_key = vec!["images".to_string(), role.key.to_string()];
+            if !builds {
+                let run = self.answer(ImageQuestion {
+                    flag: format!("--image {}=IMAGE", role.name),
+                    question: run_question(role),
+                    key: image_key.join("."),
+                    given: self.answers.images.get(role.key),
+                    default: &shown[role.key].env,
+                    empty_ok: false,
                 })?;
-                let before = self.base.images.get(role.key).cloned().unwrap_or_default();
-                if !from.is_empty() && from != before {
-                    self.changes
-                        .push((vec!["images".into(), role.key.into()], Value::from(from)));
+                if run != base[role.key].env {
+                    self.changes.push((image_key, Value::from(run.as_str())));
+                }
+                continue;
+            }
+            if self.builds(role)? {
+                self.built_image(role, &shown)?;
+            } else {
+                // The platform runs `images.<key>` as is: what a built one would start FROM.
+                let run = self.answer(ImageQuestion {
+                    flag: format!("--base {}=IMAGE", role.name),
+                    question: format!(
+                        "{}: image the platform runs as is ({})",
+                        role.title, role.env
+                    ),
+                    key: image_key.join("."),
+                    given: self.answers.bases.get(role.key),
+                    default: &shown[role.key].upstream,
+                    empty_ok: false,
+                })?;
+                if run != base[role.key].upstream {
+                    self.changes.push((image_key, Value::from(run.as_str())));
+                }
+                // The file's own name for it goes: nothing builds it now.
+                let tag_key = self.shown.tag_key(role).map(str::to_string).to_vec();
+                if self.shown.tag(role).is_some() {
+                    self.removals.push(tag_key);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether a role the profile can build is built. Asked only when it is a choice: a role
+    /// the parent profile already builds stays built; with image flags, a role is built when
+    /// `--image` names it or the profile already builds it.
+    fn builds(&mut self, role: &Role) -> Result<bool> {
+        let tagged = self.shown.tag(role).is_some();
+        if self.base.tag(role).is_some() {
+            return Ok(true);
+        }
+        if self.answers.image_flags_given() {
+            return Ok(tagged || self.answers.images.contains_key(role.key));
+        }
+        let (question, options) = build_question(role);
+        let chosen = self.prompter.select(
+            &format!("--image {}=NAME", role.name),
+            &question,
+            &options,
+            usize::from(!tagged),
+        )?;
+        Ok(chosen == 0)
+    }
+
+    /// A built role: the name imggen builds it as (what its `.env` variable names), then the
+    /// base it is built from.
+    fn built_image(
+        &mut self,
+        role: &Role,
+        shown: &BTreeMap<&'static str, crate::resolve::Image>,
+    ) -> Result<()> {
+        let tag_key: Vec<String> = self
+            .shown
+            .tag_key(role)
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let suggested = match self.shown.tag(role) {
+            Some(tag) => tag.to_string(),
+            None => suggested_name(&shown[role.key].upstream),
+        };
+        let name = self.answer(ImageQuestion {
+            flag: format!("--image {}=IMAGE", role.name),
+            question: format!(
+                "{}: name to build it as ({} points at it)",
+                role.title, role.env
+            ),
+            key: tag_key.join("."),
+            given: self.answers.images.get(role.key),
+            default: &suggested,
+            empty_ok: false,
+        })?;
+        if self.base.tag(role) != Some(name.as_str()) {
+            self.changes.push((tag_key, Value::from(name.as_str())));
+        }
+        let same_as = matches!(role.upstream, Upstream::SameAs(_));
+        let current = self.shown.images.get(role.key).cloned().unwrap_or_default();
+        let from = self.answer(ImageQuestion {
+            flag: format!("--base {}=IMAGE", role.name),
+            question: base_question(role),
+            key: format!("images.{}", role.key),
+            given: self.answers.bases.get(role.key),
+            default: &current,
+            empty_ok: same_as,
+        })?;
+        let before = self.base.images.get(role.key).cloned().unwrap_or_default();
+        if !from.is_empty() && from != before {
+            self.changes
+                .push((vec!["images".into(), role.key.into()], Value::from(from)));
         }
         Ok(())
     }
@@ -871,7 +1015,8 @@ mod tests {
                 Some(""), // python: built from the profile's base
                 Some(""), // kerberos: the profile's tag
                 Some(""), // kerberos: built from the Python base
-                Some(""), // postgres: default
+                Some(""), // postgres: built or run as is? the default, as is (no tag)
+                Some(""), // postgres: the image run as is, the default
                 Some(""), // openmetadata server: default
                 Some(""), // opensearch: default
                 Some(""), // alpine: default

@@ -234,9 +234,10 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
         // typed below would answer the base-image question and the profile would differ.
         "y\r",
     );
+    // debian-prebuilt builds the Python and Kerberos images: only their names are asked.
     step(
         &mut session,
-        "Python runtime: image the platform runs",
+        "Python runtime: name to build it as (IMAGE_PYTHON points at it)",
         "myorg/python:3.11-custom\r",
     );
     step(
@@ -244,15 +245,21 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
         "Python runtime: base image it is built from",
         "\r",
     );
-    step(&mut session, "Kerberos test: image the platform runs", "\r");
+    step(&mut session, "Kerberos test: name to build it as", "\r");
     step(
         &mut session,
         "Kerberos test: base image it is built from",
         "\r",
     );
+    // It runs PostgreSQL's image as is; the menu offers building it (up from "as is").
     step(
         &mut session,
-        "PostgreSQL: image the platform runs",
+        "PostgreSQL (IMAGE_POSTGRES): build it with imggen, or run an image as is?",
+        "\x1b[A\r",
+    );
+    step(
+        &mut session,
+        "PostgreSQL: name to build it as (IMAGE_POSTGRES points at it) [platform/postgres:17.5-bookworm]",
         "myorg/postgres:17.5-hardened\r",
     );
     step(
@@ -415,4 +422,46 @@ fn from_on_an_existing_profile_needs_a_confirmation_and_writes_nothing_without_o
         .stderr_contains("Write profiles/custom.toml?")
         .run();
     assert_eq!(output.read("profiles/custom.toml"), COMMENTED);
+}
+
+/// A CA given while PostgreSQL is run as is: the wizard says the CA does not reach it, and
+/// how to build it; building it (a name for it) makes the note go.
+#[test]
+fn a_corporate_ca_for_an_image_that_is_not_built_is_explained() {
+    let cert = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("profiles/certs/example-corporate-ca.crt"),
+    )
+    .expect("a test CA");
+    let init = [
+        "init",
+        "--from",
+        "debian-prebuilt",
+        "--corporate",
+        "--ca-cert",
+        "corp.crt",
+        "--no-development",
+        "--yes",
+        "--no-render",
+        "-p",
+        "org",
+    ];
+    let output = Test::new()
+        .file("corp.crt", &cert)
+        .args(init)
+        .args(["--no-custom-images"])
+        .stderr(
+            "note: postgres is rendered with the profile's corporate CA but not built (no name \
+             to build it as): the platform runs the upstream image as is, without those \
+             settings; to build one, name it: `imggen set postgres.tag=NAME`, or run `imggen \
+             init` again and choose \"build\"\n",
+        )
+        .run();
+    std::fs::remove_file(output.dir.join("profiles/org.toml")).expect("remove");
+    output
+        .then()
+        .args(init)
+        .args(["--image", "postgres=myorg/postgres:17.5-corp"])
+        .stderr("")
+        .run();
 }
