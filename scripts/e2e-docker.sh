@@ -9,6 +9,7 @@
 #      database, owner and extension, both init scripts ran; the platform's Kerberos ticket test
 #      (its scripts' own `docker run` line) prints SUCCESS with a real ticket; the JVM images,
 #      started from the platform's openmetadata project, trust the corporate CA at run time.
+#   Then the README's path, its [daemon] lines included (tests/readme.rs).
 #   3. The platform's own daemon tests, before and after `apply` (docs/platform-daemon-tests.md).
 #
 # One line per check; ends with `N passed, M failed, K skipped`; non-zero exit on any failure.
@@ -296,6 +297,13 @@ for profile in "${profiles[@]}"; do
 done
 
 echo "(part done: $(($(date +%s) - started)) s so far)"
+# --- the README's path as a newcomer follows it, its [daemon] lines included ----------------
+# tests/readme.rs: init, apply, `imggen build`, `imggen test`, the platform's make fix-network
+# and make start, on a fresh folder beside a copy of the real checkout; then make clean.
+cargo test --quiet --test integration -- --ignored the_readme_runs_on_a_docker_daemon \
+    >"$work/readme.log" 2>&1
+result $? readme - "the README run as written, its [daemon] lines included (tests/readme.rs)" \
+    "$(tail -n 60 "$work/readme.log")"
 # --- 3. the platform's own daemon tests, before and after apply -----------------------------
 # Each test on a fresh copy of the checkout with the wizard's .env (above); "after" also ran
 # `imggen apply -p debian-prebuilt` (its images built in part 1). The daemon is emptied of

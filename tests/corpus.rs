@@ -113,3 +113,28 @@ fn every_fixture_has_an_expectation() {
         );
     }
 }
+
+/// The docs count the corpus ("N fixtures (P profiles, K packs)", "P profiles and K packs"):
+/// the counts are the folder's, so they cannot drift from it.
+#[test]
+fn the_docs_count_the_corpus_as_it_is() {
+    let profiles = fixtures("profiles", |p| p.extension().is_some_and(|e| e == "toml")).len();
+    let packs = fixtures("packs", |p| p.is_dir()).len();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |doc: &str| std::fs::read_to_string(root.join(doc)).expect("a doc");
+    let validation = read("docs/validation.md");
+    let counted = format!(
+        "{} fixtures ({profiles} profiles, {packs} packs)",
+        profiles + packs
+    );
+    assert!(
+        validation.contains(&counted),
+        "docs/validation.md says {counted}"
+    );
+    let security = read("docs/security.md");
+    let counted = format!("{profiles} profiles and {packs} packs");
+    assert!(
+        security.contains(&counted),
+        "docs/security.md says {counted}"
+    );
+}

@@ -14,9 +14,9 @@ mod limits; // large inputs: deep extends chains, many packages, deep nesting
 mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
+mod readme; // the README, every command block run as written; man pages and list columns
 mod registries; // imggen.lock, lock and mirror without a network: pins, bad lockfiles, failures
 mod render; // `render`: outputs, headers, determinism, never touching a user's files
 mod roles; // the role table at the edge: every role flag checked by clap, with the list
 mod snapshots; // every built-in profile against `snapshots/`, through `imggen check`
-mod tour; // the README's quick tour, every command run as written
 mod vendor; // vendoring packs: edit, status against upstream, update keeping edits
