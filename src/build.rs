@@ -257,27 +257,50 @@ pub fn strays(dir: &Path, files: &Files, folders: &[&str]) -> Vec<String> {
     found
 }
 
-/// How each image is built: pushed after, and with or without the last build's layers.
-#[derive(Debug, Clone, Copy, Default)]
+/// How the images are built: pushed after, with or without the last build's layers, and how
+/// many side by side.
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub push: bool,
     pub no_cache: bool,
+    /// At most this many builds at once (`--jobs`; at least 1).
+    pub jobs: usize,
 }
 
-/// Builds (and pushes) each job in turn, announcing each with a one-line header on `log`;
-/// `logins` is a login file the engine is handed, when it takes one.
+/// The rendered folder a build runs from: its files as rendered, and where they are on disk.
+#[derive(Clone, Copy)]
+pub struct Rendered<'a> {
+    pub files: &'a Files,
+    pub dir: &'a Path,
+}
+
+/// Builds (and pushes) every job, announcing each with a one-line header on `log`; `logins`
+/// is a login file the engine is handed, when it takes one. Up to `options.jobs` build side by
+/// side, each engine's output line by line after its folder's name; an image built `FROM`
+/// another job's tag waits for that job. A base several jobs start from that the engine does
+/// not hold is pulled once, first. The outcomes are in the jobs' order; an engine that cannot
+/// be run ends the run (after the builds under way) with its error.
 pub fn run(
-    engine: &mut dyn Engine,
-    dir: &Path,
+    engine: &dyn Engine,
+    rendered: Rendered<'_>,
     jobs: &[Job],
     args: &[(String, String)],
     options: Options,
     logins: Option<&Path>,
-    log: &mut dyn FnMut(&str),
+    log: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<Outcome>> {
-    let Options { push, no_cache } = options;
-    let mut outcomes = Vec::new();
-    for job in jobs {
+    let Rendered { files, dir } = rendered;
+    let workers = options.jobs.clamp(1, jobs.len().max(1));
+    if workers > 1 {
+        pull_shared_bases(engine, files, jobs, logins, log)?;
+    }
+    let width = jobs.iter().map(|j| j.folder.len()).max().unwrap_or(0);
+    let prefixes: Vec<Option<String>> = jobs
+        .iter()
+        .map(|job| (workers > 1).then(|| format!("{:<width$} | ", job.folder)))
+        .collect();
+    let build_one = |index: usize| -> Result<Outcome> {
+        let job = &jobs[index];
         log(&format!(
             "==> {}: building {} as `{}`\n",
             engine.name(),
@@ -290,22 +313,131 @@ pub fn run(
             tag: &job.tag,
             args,
             logins,
-            no_cache,
+            no_cache: options.no_cache,
+            prefix: prefixes[index].as_deref(),
         })?;
-        let pushed = if built && push {
+        let pushed = if built && options.push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
             Some(engine.push(&job.tag, logins)?)
         } else {
             None
         };
-        outcomes.push(Outcome {
+        Ok(Outcome {
             job: job.clone(),
             built,
             pushed,
             took: started.elapsed(),
+        })
+    };
+    let mut results: Vec<Option<Result<Outcome>>> = jobs.iter().map(|_| None).collect();
+    for wave in waves(files, jobs) {
+        let queue = std::sync::Mutex::new(wave.into_iter());
+        let done = std::sync::Mutex::new(Vec::new());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    use std::sync::atomic::Ordering;
+                    while !stop.load(Ordering::SeqCst) {
+                        let next = queue.lock().expect("the queue").next();
+                        let Some(index) = next else { break };
+                        let result = build_one(index);
+                        stop.fetch_or(result.is_err(), Ordering::SeqCst);
+                        done.lock().expect("the results").push((index, result));
+                    }
+                });
+            }
         });
+        for (index, result) in done.into_inner().expect("the results") {
+            results[index] = Some(result);
+        }
+        if results.iter().flatten().any(Result::is_err) {
+            break;
+        }
     }
-    Ok(outcomes)
+    results.into_iter().flatten().collect()
+}
+
+/// The jobs in waves: each job after the jobs whose tags its Dockerfile starts `FROM` (or
+/// copies from), so an image built on another is built after it; independent jobs share the
+/// first wave. Indexes into `jobs`, in their order within a wave.
+fn waves(files: &Files, jobs: &[Job]) -> Vec<Vec<usize>> {
+    let needs: Vec<Vec<usize>> = jobs
+        .iter()
+        .map(|job| {
+            let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
+            let bases: Vec<String> = dockerfile
+                .map(|f| {
+                    bases(&f.contents)
+                        .iter()
+                        .map(Reference::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            jobs.iter()
+                .enumerate()
+                .filter(|(_, other)| bases.contains(&Reference::parse(&other.tag).to_string()))
+                .map(|(index, _)| index)
+                .collect()
+        })
+        .collect();
+    let mut placed = vec![false; jobs.len()];
+    let mut waves = Vec::new();
+    while placed.iter().any(|p| !p) {
+        let wave: Vec<usize> = (0..jobs.len())
+            .filter(|&i| !placed[i] && needs[i].iter().all(|&n| placed[n] || n == i))
+            .collect();
+        // A circle of jobs (each FROM the other) cannot be ordered: the rest go as they are.
+        let wave = if wave.is_empty() {
+            (0..jobs.len()).filter(|&i| !placed[i]).collect()
+        } else {
+            wave
+        };
+        for &i in &wave {
+            placed[i] = true;
+        }
+        waves.push(wave);
+    }
+    waves
+}
+
+/// Before builds run side by side: each base two or more of them start from, when the engine
+/// does not hold it, pulled once (rather than by every build at once). A failed pull is left
+/// for the builds to report.
+fn pull_shared_bases(
+    engine: &dyn Engine,
+    files: &Files,
+    jobs: &[Job],
+    logins: Option<&Path>,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<()> {
+    let mut users: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for job in jobs {
+        let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
+        let mut seen = Vec::new();
+        for base in dockerfile.map(|f| bases(&f.contents)).unwrap_or_default() {
+            let base = base.to_string();
+            if !seen.contains(&base) {
+                users.entry(base.clone()).or_default().push(job.folder);
+                seen.push(base);
+            }
+        }
+    }
+    for (base, folders) in users {
+        let built_here = jobs
+            .iter()
+            .any(|j| Reference::parse(&j.tag).to_string() == base);
+        if folders.len() < 2 || built_here || engine.has(&base) {
+            continue;
+        }
+        log(&format!(
+            "==> {}: pulling `{base}` once, for {}\n",
+            engine.name(),
+            folders.join(", ")
+        ));
+        engine.pull(&base, logins)?;
+    }
+    Ok(())
 }
 
 impl Outcome {
@@ -357,8 +489,19 @@ mod tests {
     /// Records what it was asked to do; fails the builds it is told to.
     #[derive(Default)]
     struct Fake {
-        calls: Vec<String>,
+        calls: std::sync::Mutex<Vec<String>>,
         fail: Vec<&'static str>,
+        /// Images its storage holds.
+        holds: Vec<&'static str>,
+    }
+
+    impl Fake {
+        fn record(&self, call: String) {
+            self.calls.lock().expect("the calls").push(call);
+        }
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().expect("the calls").clone()
+        }
     }
 
     impl Engine for Fake {
@@ -370,24 +513,36 @@ mod tests {
             true
         }
 
-        fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+        fn build(&self, build: &Build<'_>) -> Result<bool> {
             let args: Vec<String> = build.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            self.calls.push(format!(
-                "build {} {} [{}]{}",
+            self.record(format!(
+                "build {} {} [{}]{}{}",
                 build.context.display(),
                 build.tag,
                 args.join(" "),
-                shown(build.logins)
+                shown(build.logins),
+                build
+                    .prefix
+                    .map_or(String::new(), |p| format!(" prefix={p:?}"))
             ));
             Ok(!self.fail.iter().any(|f| build.context.ends_with(f)))
         }
 
-        fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
-            self.calls.push(format!("push {tag}{}", shown(logins)));
+        fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
+            self.record(format!("push {tag}{}", shown(logins)));
             Ok(Pushed {
                 ok: true,
                 digest: Some(format!("sha256:{}", "e".repeat(64))),
             })
+        }
+
+        fn has(&self, image: &str) -> bool {
+            self.holds.contains(&image)
+        }
+
+        fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
+            self.record(format!("pull {image}{}", shown(logins)));
+            Ok(true)
         }
     }
 
@@ -445,26 +600,31 @@ mod tests {
             "debian-prebuilt",
             &["corporate.https_proxy=http://proxy:3128"],
         );
-        let mut engine = Fake {
+        let engine = Fake {
             fail: vec!["kerberos-test"],
             ..Fake::default()
         };
-        let mut log = String::new();
+        let log = std::sync::Mutex::new(String::new());
         let outcomes = run(
-            &mut engine,
-            Path::new("out"),
+            &engine,
+            Rendered {
+                files: &Files::new(),
+                dir: Path::new("out"),
+            },
             &jobs(&p, &[]),
             &crate::resolve::build_args(&p),
             Options {
                 push: true,
                 no_cache: false,
+                jobs: 1,
             },
             Some(Path::new("/run/logins.json")),
-            &mut |l| log.push_str(l),
+            &|l| log.lock().expect("the log").push_str(l),
         )
         .expect("runs");
+        let log = log.into_inner().expect("the log");
         assert_eq!(
-            engine.calls,
+            engine.calls(),
             [
                 "build out/python-runtime platform/python:3.11-bookworm-prebuilt [https_proxy=http://proxy:3128] logins=/run/logins.json",
                 "push platform/python:3.11-bookworm-prebuilt logins=/run/logins.json",
@@ -498,6 +658,13 @@ mod tests {
                 (format!("{folder}/Dockerfile"), file)
             })
             .collect()
+    }
+
+    fn out(files: &Files) -> Rendered<'_> {
+        Rendered {
+            files,
+            dir: Path::new("out"),
+        }
     }
 
     fn job(folder: &'static str, tag: &str) -> Job {
@@ -728,5 +895,125 @@ mod tests {
         assert_eq!(crate::files::mode_of(&path), Some(0o600));
         drop(file);
         assert!(!path.exists() && !path.parent().expect("a folder").exists());
+    }
+
+    /// Builds side by side: every line of each after its folder's name, a base two of them
+    /// start from pulled once before (one only one uses is left to its build), the outcomes
+    /// in the jobs' order, and the builds do run at once.
+    #[test]
+    fn side_by_side_builds_prefix_their_output_and_pull_a_shared_base_once() {
+        struct Slow {
+            fake: Fake,
+            active: std::sync::atomic::AtomicUsize,
+            most: std::sync::atomic::AtomicUsize,
+        }
+        impl Engine for Slow {
+            fn name(&self) -> &'static str {
+                "fake"
+            }
+            fn takes_logins(&self) -> bool {
+                false
+            }
+            fn build(&self, build: &Build<'_>) -> Result<bool> {
+                use std::sync::atomic::Ordering;
+                let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(200));
+                self.active.fetch_sub(1, Ordering::SeqCst);
+                self.fake.build(build)
+            }
+            fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
+                self.fake.push(tag, logins)
+            }
+            fn has(&self, image: &str) -> bool {
+                self.fake.has(image)
+            }
+            fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
+                self.fake.pull(image, logins)
+            }
+        }
+        let files = rendered(&[
+            ("python-runtime", "FROM python:3.11-slim-bookworm\n"),
+            ("kerberos-test", "FROM python:3.11-slim-bookworm\n"),
+            ("postgres", "FROM postgres:17.5-bookworm\n"),
+        ]);
+        let jobs = [
+            job("python-runtime", "org/python:1"),
+            job("kerberos-test", "org/kerberos:1"),
+            job("postgres", "org/postgres:1"),
+        ];
+        let engine = Slow {
+            fake: Fake::default(),
+            active: 0.into(),
+            most: 0.into(),
+        };
+        let options = Options {
+            push: false,
+            no_cache: false,
+            jobs: 8,
+        };
+        let outcomes = run(&engine, out(&files), &jobs, &[], options, None, &|_| {}).expect("runs");
+        let calls = engine.fake.calls();
+        assert_eq!(
+            calls[0], "pull docker.io/library/python:3.11-slim-bookworm",
+            "the shared base first, once: {calls:?}"
+        );
+        let mut builds = calls[1..].to_vec();
+        builds.sort();
+        assert_eq!(
+            builds,
+            [
+                "build out/kerberos-test org/kerberos:1 [] prefix=\"kerberos-test  | \"",
+                "build out/postgres org/postgres:1 [] prefix=\"postgres       | \"",
+                "build out/python-runtime org/python:1 [] prefix=\"python-runtime | \"",
+            ]
+        );
+        let folders: Vec<&str> = outcomes.iter().map(|o| o.job.folder).collect();
+        assert_eq!(folders, ["python-runtime", "kerberos-test", "postgres"]);
+        assert!(
+            engine.most.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+            "builds ran side by side"
+        );
+        // One at a time: no prefix (the terminal is the engine's), nothing pulled first.
+        let engine = Fake::default();
+        let one = Options { jobs: 1, ..options };
+        run(&engine, out(&files), &jobs, &[], one, None, &|_| {}).expect("runs");
+        assert_eq!(
+            engine.calls(),
+            [
+                "build out/python-runtime org/python:1 []",
+                "build out/kerberos-test org/kerberos:1 []",
+                "build out/postgres org/postgres:1 []",
+            ]
+        );
+        // A shared base the engine holds is not pulled.
+        let engine = Fake {
+            holds: vec!["docker.io/library/python:3.11-slim-bookworm"],
+            ..Fake::default()
+        };
+        run(&engine, out(&files), &jobs, &[], options, None, &|_| {}).expect("runs");
+        assert!(engine.calls().iter().all(|c| c.starts_with("build ")));
+    }
+
+    /// An image built `FROM` another job's tag is built after it; independent ones together.
+    #[test]
+    fn an_image_built_from_another_jobs_image_waits_for_it() {
+        let files = rendered(&[
+            ("python-runtime", "FROM python:3.11-slim-bookworm\n"),
+            ("kerberos-test", "FROM org/python:1 AS base\nFROM base\n"),
+            ("postgres", "FROM postgres:17.5-bookworm\n"),
+        ]);
+        let jobs = [
+            job("python-runtime", "org/python:1"),
+            job("kerberos-test", "org/kerberos:1"),
+            job("postgres", "org/postgres:1"),
+        ];
+        assert_eq!(waves(&files, &jobs), [vec![0, 2], vec![1]]);
+        // Two that start from each other cannot be ordered: they go as they are.
+        let circle = rendered(&[
+            ("python-runtime", "FROM org/kerberos:1\n"),
+            ("kerberos-test", "FROM org/python:1\n"),
+        ]);
+        assert_eq!(waves(&circle, &jobs[..2]), [vec![0, 1]]);
     }
 }

@@ -131,7 +131,7 @@ enum Sub {
     },
     /// Build the images the profile names tags for, from the rendered folder (exit 1 if one fails)
     #[command(
-        after_help = "Examples:\n  imggen build -p corporate-hardened --out generated\n  imggen build --engine buildah --only postgres --push\n  imggen build --push --pin   # .env names the pushed images by digest"
+        after_help = "Examples:\n  imggen build -p corporate-hardened --out generated\n  imggen build --engine buildah --only postgres --push\n  imggen build --push --pin   # .env names the pushed images by digest\n  imggen build -p corporate-hardened --jobs 1   # one image at a time, the engine's own output"
     )]
     Build {
         #[command(flatten)]
@@ -153,6 +153,10 @@ enum Sub {
         /// layers otherwise; buildah with --layers)
         #[arg(long)]
         no_cache: bool,
+        /// Build up to N images at once, each line of their output after the image's folder
+        /// (default: the number of cores; 1 leaves the terminal to the engine)
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<std::num::NonZeroUsize>,
         /// Only these images, comma-separated
         #[arg(long, value_delimiter = ',', value_name = "ROLES", value_parser = role_arg())]
         only: Vec<&'static Role>,
@@ -683,6 +687,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             push,
             pin,
             no_cache,
+            jobs,
             only,
             pack_dirs,
         } => Command::Build(BuildRequest {
@@ -691,6 +696,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, clap::
             engine,
             push,
             no_cache,
+            jobs: jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, usize::from),
+                usize::from,
+            ),
             pin,
             only,
             pack_dirs,

@@ -70,6 +70,8 @@ pub struct BuildRequest {
     pub push: bool,
     /// Build every step again, reusing no cached layer.
     pub no_cache: bool,
+    /// At most this many builds at once.
+    pub jobs: usize,
     /// Record the pushed digests in the lockfile and render again, so `.env` names them.
     pub pin: bool,
     pub only: Vec<&'static Role>,
@@ -426,23 +428,27 @@ fn build(request: &BuildRequest) -> Result<u8> {
         ));
         return Ok(0);
     }
-    let mut engine = crate::engine::detect(request.engine)?;
+    let engine = crate::engine::detect(request.engine)?;
     let args = crate::resolve::build_args(profile);
     let (logins, warnings) =
         crate::build::hand_logins(engine.as_ref(), &r.files, &jobs, request.push)?;
     warn(&warnings);
     let login_path = logins.as_ref().map(crate::build::LoginFile::path);
     let outcomes = crate::build::run(
-        engine.as_mut(),
-        &r.dir,
+        engine.as_ref(),
+        crate::build::Rendered {
+            files: &r.files,
+            dir: &r.dir,
+        },
         &jobs,
         &args,
         crate::build::Options {
             push: request.push,
             no_cache: request.no_cache,
+            jobs: request.jobs,
         },
         login_path.as_deref(),
-        &mut |line| emit(line),
+        &|line| emit(line),
     )?;
     drop(logins);
     emit(&crate::build::table(&outcomes));

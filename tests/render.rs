@@ -476,3 +476,52 @@ fn a_manifest_that_lists_a_path_outside_the_folder_is_refused_and_nothing_is_rem
         .stderr(&message)
         .run();
 }
+
+/// Layer order for the build cache: with build tools the image keeps, a changed pip
+/// requirement changes the Dockerfile from the pip layer on, never the tools' layer before it.
+#[test]
+fn a_changed_requirement_changes_only_the_pip_layer_and_what_follows() {
+    let profile = |version: &str| {
+        format!(
+            "extends = \"debian-prebuilt\"\n\n[python]\ntoolchain = true\npip_packages = \
+             [\"six=={version}\"]\n"
+        )
+    };
+    let output = Test::new()
+        .file("one.toml", profile("1.16.0"))
+        .file("two.toml", profile("1.17.0"))
+        .args(["render", "-p", "./one.toml", "--out", "one"])
+        .run()
+        .then()
+        .args(["render", "-p", "./two.toml", "--out", "two"])
+        .run();
+    let instructions = |folder: &str| -> Vec<String> {
+        let text = output.read(&format!("{folder}/python-runtime/Dockerfile"));
+        let mut joined = Vec::new();
+        let mut current = String::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            current.push_str(line);
+            if !line.ends_with('\\') {
+                joined.push(std::mem::take(&mut current));
+            }
+        }
+        joined
+    };
+    let (one, two) = (instructions("one"), instructions("two"));
+    let first = one
+        .iter()
+        .zip(&two)
+        .position(|(a, b)| a != b)
+        .expect("the Dockerfiles differ");
+    assert!(
+        two[first].starts_with("RUN pip install"),
+        "the first changed instruction is pip's: {}",
+        two[first]
+    );
+    assert!(
+        one[..first]
+            .iter()
+            .any(|i| i.starts_with("RUN apt-get update") && i.contains("gcc")),
+        "the build tools' layer comes before it: {one:?}"
+    );
+}

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::{
-    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, inspect_argv,
+    pull_argv, push_with, words,
 };
 use crate::error::Result;
 
@@ -77,17 +78,27 @@ impl Engine for Buildah {
         self.program.kind.login_file
     }
 
-    fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+    fn build(&self, build: &Build<'_>) -> Result<bool> {
         let argv = build_argv(self.program.kind, build);
-        self.program.stream(&mut self.command(&argv))
+        self.program.stream(&mut self.command(&argv), build.prefix)
     }
 
-    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
+    fn has(&self, image: &str) -> bool {
+        let argv = inspect_argv(self.program.kind, image);
+        self.program.has(&mut self.command(&argv))
+    }
+
+    fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
+        let argv = pull_argv(self.program.kind, image, logins);
+        self.program.stream(&mut self.command(&argv), None)
+    }
+
+    fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
         push_with(
             self.program.kind,
             tag,
             logins,
-            &mut |argv| self.program.stream(&mut self.command(argv)),
+            &mut |argv| self.program.stream(&mut self.command(argv), None),
             &mut |_| unreachable!("buildah writes a digest file"),
         )
     }

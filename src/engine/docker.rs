@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{
-    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, push_with, words,
+    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, inspect_argv,
+    pull_argv, push_with, words,
 };
 use crate::error::Result;
 
@@ -46,18 +47,29 @@ impl Engine for DockerLike {
         self.program.kind.login_file
     }
 
-    fn build(&mut self, build: &Build<'_>) -> Result<bool> {
+    fn build(&self, build: &Build<'_>) -> Result<bool> {
         let argv = build_argv(self.program.kind, build);
-        self.program.stream(&mut self.program.command(&argv))
+        self.program
+            .stream(&mut self.program.command(&argv), build.prefix)
     }
 
-    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
+    fn has(&self, image: &str) -> bool {
+        let argv = inspect_argv(self.program.kind, image);
+        self.program.has(&mut self.program.command(&argv))
+    }
+
+    fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
+        let argv = pull_argv(self.program.kind, image, logins);
+        self.program.stream(&mut self.program.command(&argv), None)
+    }
+
+    fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
         let program = &self.program;
         push_with(
             program.kind,
             tag,
             logins,
-            &mut |argv| program.stream(&mut program.command(argv)),
+            &mut |argv| program.stream(&mut program.command(argv), None),
             &mut |argv| program.capture(&mut program.command(argv)),
         )
     }

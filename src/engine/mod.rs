@@ -19,15 +19,20 @@ pub struct Ran {
 }
 
 /// What `build` needs from an engine. Output streams to the terminal.
-pub trait Engine {
+pub trait Engine: Sync {
     fn name(&self) -> &'static str;
     /// Whether the engine is handed the logins imggen found (see [`Kind::login_file`]); when
     /// not, `logins` below is not used.
     fn takes_logins(&self) -> bool;
-    /// Builds an image; `Ok(false)` when the build itself failed.
-    fn build(&mut self, build: &Build<'_>) -> Result<bool>;
+    /// Builds an image; `Ok(false)` when the build itself failed. Several may run at once.
+    fn build(&self, build: &Build<'_>) -> Result<bool>;
     /// Pushes `tag` to its registry, with the login in `logins` when given.
-    fn push(&mut self, tag: &str, logins: Option<&Path>) -> Result<Pushed>;
+    fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed>;
+    /// Whether the engine's storage holds `image`.
+    fn has(&self, image: &str) -> bool;
+    /// Pulls `image` into the engine's storage, with the login in `logins` when given;
+    /// `Ok(false)` when the pull failed.
+    fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool>;
 }
 
 /// One image to build: `context` as `tag`, with build arguments and, when the engine takes one,
@@ -39,6 +44,9 @@ pub struct Build<'a> {
     pub logins: Option<&'a Path>,
     /// Build every step again, reusing no cached layer (`--no-cache`).
     pub no_cache: bool,
+    /// Put in front of every line of the engine's output, when builds run side by side (the
+    /// output then goes through a pipe); `None` leaves the terminal to the engine.
+    pub prefix: Option<&'a str>,
 }
 
 /// What a push gave: whether it worked, and the digest the registry stored (when the engine
@@ -179,8 +187,7 @@ pub fn held(images: &[&str]) -> Option<(&'static str, Vec<bool>)> {
         .iter()
         .map(|image| {
             Command::new(kind.program)
-                .args(kind.inspect)
-                .arg(image)
+                .args(inspect_argv(kind, image))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -229,10 +236,37 @@ impl Program {
         }
     }
 
-    /// Runs with output streaming to the terminal.
-    fn stream(&self, command: &mut Command) -> Result<bool> {
-        let status = command.status().map_err(|e| self.fail(&e))?;
+    /// Runs with output streaming to the terminal; with a `prefix`, each line of it (stdout to
+    /// stdout, stderr to stderr) is written whole after the prefix, so that the output of
+    /// builds side by side stays readable.
+    fn stream(&self, command: &mut Command, prefix: Option<&str>) -> Result<bool> {
+        let Some(prefix) = prefix else {
+            let status = command.status().map_err(|e| self.fail(&e))?;
+            return Ok(status.success());
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.fail(&e))?;
+        let (out, err) = (child.stdout.take(), child.stderr.take());
+        std::thread::scope(|scope| {
+            scope.spawn(|| prefixed(out, prefix, &mut || Box::new(std::io::stdout().lock())));
+            scope.spawn(|| prefixed(err, prefix, &mut || Box::new(std::io::stderr().lock())));
+        });
+        let status = child.wait().map_err(|e| self.fail(&e))?;
         Ok(status.success())
+    }
+
+    /// Whether the engine's storage holds `image` (its `inspect` succeeds).
+    fn has(&self, command: &mut Command) -> bool {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     }
 
     /// Runs with output captured.
@@ -260,6 +294,40 @@ impl Program {
         }
         Ok(handle)
     }
+}
+
+/// Copies `reader` line by line to the writer `open` gives (opened per line, so lines of
+/// several copies never interleave inside a line), each line after `prefix`.
+fn prefixed(
+    reader: Option<impl std::io::Read>,
+    prefix: &str,
+    open: &mut dyn FnMut() -> Box<dyn std::io::Write>,
+) {
+    use std::io::BufRead as _;
+    let Some(reader) = reader else { return };
+    for line in std::io::BufReader::new(reader).split(b'\n') {
+        let Ok(line) = line else { return };
+        let mut out = open();
+        let _ = out
+            .write_all(prefix.as_bytes())
+            .and_then(|()| out.write_all(&line))
+            .and_then(|()| out.write_all(b"\n"));
+    }
+}
+
+/// `pull [--authfile LOGINS] IMAGE`.
+fn pull_argv(kind: &Kind, image: &str, logins: Option<&Path>) -> Vec<String> {
+    let mut argv = vec!["pull".to_string()];
+    argv.extend(login_args(kind, logins));
+    argv.push(image.to_string());
+    argv
+}
+
+/// `INSPECT… IMAGE`: succeeds when the engine's storage holds the image.
+fn inspect_argv(kind: &Kind, image: &str) -> Vec<String> {
+    let mut argv: Vec<String> = kind.inspect.iter().map(|a| a.to_string()).collect();
+    argv.push(image.to_string());
+    argv
 }
 
 fn env_args(env: &[(String, String)], flag: &str) -> Vec<String> {
@@ -476,6 +544,7 @@ mod tests {
     fn podman_and_buildah_build_docker_format_images_with_the_logins_imggen_found() {
         let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
         let build = |tag, args, logins| Build {
+            prefix: None,
             context: Path::new("out/postgres"),
             tag,
             args,
@@ -507,6 +576,7 @@ mod tests {
         );
         // --no-cache: every engine builds from the start, buildah without --layers.
         let clean = Build {
+            prefix: None,
             no_cache: true,
             ..build("t", &[], None)
         };
