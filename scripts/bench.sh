@@ -58,6 +58,21 @@ beside_dofigen() {
     row 1 "ratio imggen / dofigen" "${ratio}x" "-" "-"
 }
 beside_dofigen "render, whole profile" out
+# Equal work: what a user of dofigen runs to get every Dockerfile the profile renders, one
+# `dofigen generate` per Dockerfile (in a folder each; the one spec stands in for each image's),
+# against one imggen render of the whole profile; alternating cold runs, medians.
+dockerfiles=$(cd "$work/one" && find out -name Dockerfile | wc -l)
+for n in $(seq "$dockerfiles"); do
+    mkdir -p "$work/peer/$n" && cp benches/dofigen/dofigen.yml "$work/peer/$n/"
+done
+read -r ours theirs ratio < <(SIDE_BY_SIDE_CLEAN_A="out" \
+    python3 scripts/bench/side_by_side.py "${BENCH_PEER_RUNS:-31}" "$work/one" "$work/peer" \
+    -- "$imggen" render --profile corporate-hardened --out out \
+    -- sh -c "for n in \$(seq $dockerfiles); do (cd \$n && \"$dofigen\" generate --offline -f dofigen.yml) || exit 1; done")
+row 1 "render, whole profile" "$ours" "-" "-"
+row 1 "dofigen x $dockerfiles, one per Dockerfile" "$theirs" "-" "-"
+row 1 "ratio imggen / dofigen x $dockerfiles" "${ratio}x" "-" "-"
+peer_ratio=$ratio
 # The same with nothing to write: imggen renders into the folder the runs above left current
 # (it renders, reads and compares every file, and writes nothing).
 beside_dofigen "render, current folder" ""
@@ -69,6 +84,7 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     read -r ms mb < <(MEASURE_CLEAN=out measure "$runs" "$dir" "$imggen" render --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
     row "$total" "render --all (empty folder)" "$ms" "$per" "$mb"
+    render_peak=$mb
     # The same into a new ext4 file system made before each run: the disk of a fresh checkout.
     # The runs above delete what the one before wrote, and ext4 skips recently freed inodes
     # when it makes files, at a cost in system time that grows with the deletes; a new file
@@ -96,7 +112,23 @@ for n in ${BENCH_SIZES:-10 100 1000 10000}; do
     read -r ms mb < <(MEASURE_WARMUP=1 measure "$runs" "$dir" "$imggen" check --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
     row "$total" "check --all" "$ms" "$per" "$mb"
+    check_ms=$ms
+    # The hashing floor for the same files: sha256sum of every file check reads, two processes.
+    read -r ms mb < <(MEASURE_WARMUP=1 measure "$runs" "$dir" \
+        sh -c 'find out -type f -print0 | xargs -0 -P 2 -n 20000 sha256sum >/dev/null')
+    row "$total" "sha256sum of them, 2 processes" "$ms" "-" "$mb"
+    floor_ms=$ms
     read -r ms mb < <(MEASURE_WARMUP=1 measure "$runs" "$dir" "$imggen" render --all --out out)
     per=$(python3 -c "print(f'{$ms * 1000 / $total:.0f}')")
     row "$total" "render --all (up to date)" "$ms" "$per" "$mb"
 done
+# The guards (issue #36): where rendering is kept, at the largest size measured.
+guard() { # guard TEXT VALUE BOUND
+    local verdict=met
+    python3 -c "import sys; sys.exit(0 if $2 <= $3 else 1)" || verdict=MISSED
+    printf 'target: %-50s %8.2f <= %6.2f  %s\n' "$1" "$2" "$3" "$verdict"
+}
+echo
+guard "render, whole profile / dofigen x $dockerfiles" "$peer_ratio" 0.5
+guard "check --all / sha256sum floor ($total profiles)" "$(python3 -c "print($check_ms / $floor_ms)")" 1.2
+guard "render --all peak MB ($total profiles)" "$render_peak" 32

@@ -36,6 +36,8 @@ pub fn jobs(profile: &Profile, only: &[&'static Role]) -> Vec<Job> {
 pub struct Outcome {
     pub job: Job,
     pub built: bool,
+    /// The image was already built from this very context: the engine was not run.
+    pub current: bool,
     /// `None` when not pushed.
     pub pushed: Option<Pushed>,
     pub took: Duration,
@@ -267,6 +269,51 @@ pub struct Options {
     pub jobs: usize,
 }
 
+/// The label each built image carries: the digest of what it was built from (see
+/// [`context_digest`]). An image whose label matches is not built again.
+pub const CONTEXT_LABEL: &str = "imggen.build.context";
+
+/// The digest of everything a job's build reads that imggen knows of: each file of its build
+/// context (as rendered, which the folder on disk is: `build` refuses a stale one), the build
+/// arguments, the engine, and the ID of each image its Dockerfile pulls as the engine holds it.
+/// `None` when the engine holds one of those images not: the build must run (and pull).
+/// Like the engine's own layer cache, it does not see what a `RUN` fetches from the network.
+fn context_digest(
+    engine: &dyn Engine,
+    files: &Files,
+    job: &Job,
+    args: &[(String, String)],
+) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut field = |value: &[u8]| {
+        bytes.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(value);
+    };
+    field(b"imggen build context 1");
+    field(engine.name().as_bytes());
+    let folder = format!("{}/", job.folder);
+    for (path, file) in files.range(folder.clone()..) {
+        let Some(inside) = path.strip_prefix(&folder) else {
+            break;
+        };
+        field(inside.as_bytes());
+        field(&[u8::from(file.executable)]);
+        field(&file.contents);
+    }
+    for (key, value) in args {
+        field(key.as_bytes());
+        field(value.as_bytes());
+    }
+    let dockerfile = files.get(&format!("{folder}Dockerfile"))?;
+    for base in bases(&dockerfile.contents) {
+        let base = base.to_string();
+        let id = engine.inspect(&base)?.id;
+        field(base.as_bytes());
+        field(id.as_bytes());
+    }
+    Some(crate::manifest::hash(&bytes))
+}
+
 /// The rendered folder a build runs from: its files as rendered, and where they are on disk.
 #[derive(Clone, Copy)]
 pub struct Rendered<'a> {
@@ -301,21 +348,44 @@ pub fn run(
         .collect();
     let build_one = |index: usize| -> Result<Outcome> {
         let job = &jobs[index];
-        log(&format!(
-            "==> {}: building {} as `{}`\n",
-            engine.name(),
-            job.folder,
-            job.tag
-        ));
         let started = Instant::now();
-        let built = engine.build(&Build {
-            context: &dir.join(job.folder),
-            tag: &job.tag,
-            args,
-            logins,
-            no_cache: options.no_cache,
-            prefix: prefixes[index].as_deref(),
-        })?;
+        // Computed now: a base built by an earlier job has its new ID by the time this starts.
+        let context = context_digest(engine, files, job, args);
+        let current = !options.no_cache
+            && context.as_ref().is_some_and(|digest| {
+                engine
+                    .inspect(&job.tag)
+                    .is_some_and(|image| image.labels.get(CONTEXT_LABEL) == Some(digest))
+            });
+        let labels: Vec<(String, String)> = context
+            .into_iter()
+            .map(|digest| (CONTEXT_LABEL.to_string(), digest))
+            .collect();
+        let built = if current {
+            log(&format!(
+                "==> {}: {} is up to date: `{}` was built from this very context\n",
+                engine.name(),
+                job.folder,
+                job.tag
+            ));
+            true
+        } else {
+            log(&format!(
+                "==> {}: building {} as `{}`\n",
+                engine.name(),
+                job.folder,
+                job.tag
+            ));
+            engine.build(&Build {
+                context: &dir.join(job.folder),
+                tag: &job.tag,
+                args,
+                logins,
+                no_cache: options.no_cache,
+                labels: &labels,
+                prefix: prefixes[index].as_deref(),
+            })?
+        };
         let pushed = if built && options.push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
             Some(engine.push(&job.tag, logins)?)
@@ -325,80 +395,111 @@ pub fn run(
         Ok(Outcome {
             job: job.clone(),
             built,
+            current,
             pushed,
             took: started.elapsed(),
         })
     };
-    let mut results: Vec<Option<Result<Outcome>>> = jobs.iter().map(|_| None).collect();
-    for wave in waves(files, jobs) {
-        let queue = std::sync::Mutex::new(wave.into_iter());
-        let done = std::sync::Mutex::new(Vec::new());
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    use std::sync::atomic::Ordering;
-                    while !stop.load(Ordering::SeqCst) {
-                        let next = queue.lock().expect("the queue").next();
-                        let Some(index) = next else { break };
-                        let result = build_one(index);
-                        stop.fetch_or(result.is_err(), Ordering::SeqCst);
-                        done.lock().expect("the results").push((index, result));
-                    }
-                });
-            }
-        });
-        for (index, result) in done.into_inner().expect("the results") {
-            results[index] = Some(result);
+    let needs = needs(files, jobs);
+    let schedule = std::sync::Mutex::new(Schedule {
+        states: vec![State::Waiting; jobs.len()],
+        results: jobs.iter().map(|_| None).collect(),
+    });
+    let changed = std::sync::Condvar::new();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut guard = schedule.lock().expect("the schedule");
+                loop {
+                    let Some(index) = guard.next(&needs) else {
+                        if guard.states.contains(&State::Running) {
+                            guard = changed.wait(guard).expect("the schedule");
+                            continue;
+                        }
+                        break;
+                    };
+                    guard.states[index] = State::Running;
+                    drop(guard);
+                    let result = build_one(index);
+                    guard = schedule.lock().expect("the schedule");
+                    guard.states[index] = State::Done;
+                    guard.results[index] = Some(result);
+                    changed.notify_all();
+                }
+            });
         }
-        if results.iter().flatten().any(Result::is_err) {
-            break;
-        }
-    }
-    results.into_iter().flatten().collect()
+    });
+    let schedule = schedule.into_inner().expect("the schedule");
+    schedule.results.into_iter().flatten().collect()
 }
 
-/// The jobs in waves: each job after the jobs whose tags its Dockerfile starts `FROM` (or
-/// copies from), so an image built on another is built after it; independent jobs share the
-/// first wave. Indexes into `jobs`, in their order within a wave.
-fn waves(files: &Files, jobs: &[Job]) -> Vec<Vec<usize>> {
-    let needs: Vec<Vec<usize>> = jobs
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Done,
+}
+
+/// Which jobs are waiting, building and done, and what the done ones gave.
+struct Schedule {
+    states: Vec<State>,
+    results: Vec<Option<Result<Outcome>>>,
+}
+
+impl Schedule {
+    /// The first waiting job whose needs are done; `None` when there is none, or once a job
+    /// failed to run (the ones under way finish, no other starts). A circle of needs that
+    /// would wait forever is broken at its first job.
+    fn next(&self, needs: &[Vec<usize>]) -> Option<usize> {
+        if self.results.iter().flatten().any(Result::is_err) {
+            return None;
+        }
+        let waiting = |i: &usize| self.states[*i] == State::Waiting;
+        let ready = (0..self.states.len())
+            .filter(waiting)
+            .find(|&i| needs[i].iter().all(|&n| self.states[n] == State::Done));
+        let stuck = !self.states.contains(&State::Running);
+        ready.or_else(|| {
+            stuck
+                .then(|| (0..self.states.len()).find(waiting))
+                .flatten()
+        })
+    }
+}
+
+/// What each job waits for, by index into `jobs`: the jobs whose tags its Dockerfile starts
+/// `FROM` (or copies from), so an image built on another is built after it; and an earlier
+/// job whose Dockerfile starts `FROM` the same base, so that it finds that job's first layers in
+/// the cache (buildah's cache, with two such builds at once, keeps two chains of the same steps,
+/// and the next build misses where they part).
+fn needs(files: &Files, jobs: &[Job]) -> Vec<Vec<usize>> {
+    let bases: Vec<Vec<String>> = jobs
         .iter()
         .map(|job| {
             let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
-            let bases: Vec<String> = dockerfile
+            dockerfile
                 .map(|f| {
                     bases(&f.contents)
                         .iter()
                         .map(Reference::to_string)
                         .collect()
                 })
-                .unwrap_or_default();
-            jobs.iter()
-                .enumerate()
-                .filter(|(_, other)| bases.contains(&Reference::parse(&other.tag).to_string()))
-                .map(|(index, _)| index)
-                .collect()
+                .unwrap_or_default()
         })
         .collect();
-    let mut placed = vec![false; jobs.len()];
-    let mut waves = Vec::new();
-    while placed.iter().any(|p| !p) {
-        let wave: Vec<usize> = (0..jobs.len())
-            .filter(|&i| !placed[i] && needs[i].iter().all(|&n| placed[n] || n == i))
-            .collect();
-        // A circle of jobs (each FROM the other) cannot be ordered: the rest go as they are.
-        let wave = if wave.is_empty() {
-            (0..jobs.len()).filter(|&i| !placed[i]).collect()
-        } else {
-            wave
-        };
-        for &i in &wave {
-            placed[i] = true;
-        }
-        waves.push(wave);
-    }
-    waves
+    (0..jobs.len())
+        .map(|i| {
+            (0..jobs.len())
+                .filter(|&j| j != i)
+                .filter(|&j| {
+                    let built_on = bases[i].contains(&Reference::parse(&jobs[j].tag).to_string());
+                    let same_start =
+                        j < i && !bases[i].is_empty() && bases[i].first() == bases[j].first();
+                    built_on || same_start
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Before builds run side by side: each base two or more of them start from, when the engine
@@ -460,6 +561,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
     );
     for o in outcomes {
         let result = match (o.built, &o.pushed) {
+            (true, None) if o.current => "up to date",
             (false, _) => "FAILED",
             (true, Some(Pushed { ok: false, .. })) => "built, push FAILED",
             (true, Some(Pushed { ok: true, .. })) => "built, pushed",
@@ -484,6 +586,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Inspected;
     use crate::profile::{Selection, load};
 
     /// Records what it was asked to do; fails the builds it is told to.
@@ -491,8 +594,10 @@ mod tests {
     struct Fake {
         calls: std::sync::Mutex<Vec<String>>,
         fail: Vec<&'static str>,
-        /// Images its storage holds.
+        /// Images its storage holds (besides the ones it built).
         holds: Vec<&'static str>,
+        /// What it built: tag → labels.
+        built: std::sync::Mutex<BTreeMap<String, Vec<(String, String)>>>,
     }
 
     impl Fake {
@@ -525,7 +630,12 @@ mod tests {
                     .prefix
                     .map_or(String::new(), |p| format!(" prefix={p:?}"))
             ));
-            Ok(!self.fail.iter().any(|f| build.context.ends_with(f)))
+            let ok = !self.fail.iter().any(|f| build.context.ends_with(f));
+            if ok {
+                let mut built = self.built.lock().expect("the images");
+                built.insert(build.tag.to_string(), build.labels.to_vec());
+            }
+            Ok(ok)
         }
 
         fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
@@ -536,8 +646,18 @@ mod tests {
             })
         }
 
-        fn has(&self, image: &str) -> bool {
-            self.holds.contains(&image)
+        fn inspect(&self, image: &str) -> Option<Inspected> {
+            let built = self.built.lock().expect("the images");
+            match built.get(image) {
+                Some(labels) => Some(Inspected {
+                    id: format!("id of {image}"),
+                    labels: labels.iter().cloned().collect(),
+                }),
+                None => self.holds.contains(&image).then(|| Inspected {
+                    id: format!("id of {image}"),
+                    labels: BTreeMap::new(),
+                }),
+            }
         }
 
         fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
@@ -925,8 +1045,8 @@ mod tests {
             fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
                 self.fake.push(tag, logins)
             }
-            fn has(&self, image: &str) -> bool {
-                self.fake.has(image)
+            fn inspect(&self, image: &str) -> Option<Inspected> {
+                self.fake.inspect(image)
             }
             fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
                 self.fake.pull(image, logins)
@@ -1008,12 +1128,63 @@ mod tests {
             job("kerberos-test", "org/kerberos:1"),
             job("postgres", "org/postgres:1"),
         ];
-        assert_eq!(waves(&files, &jobs), [vec![0, 2], vec![1]]);
-        // Two that start from each other cannot be ordered: they go as they are.
+        assert_eq!(needs(&files, &jobs), [vec![], vec![0], vec![]]);
+        // Two that start from each other cannot be ordered: the first of them goes first.
         let circle = rendered(&[
             ("python-runtime", "FROM org/kerberos:1\n"),
             ("kerberos-test", "FROM org/python:1\n"),
         ]);
-        assert_eq!(waves(&circle, &jobs[..2]), [vec![0, 1]]);
+        let circular = needs(&circle, &jobs[..2]);
+        assert_eq!(circular, [vec![1], vec![0]]);
+        let schedule = Schedule {
+            states: vec![State::Waiting; 2],
+            results: vec![None, None],
+        };
+        assert_eq!(schedule.next(&circular), Some(0));
+        // Two that start from the same base: the later waits for the earlier's layers.
+        let shared = rendered(&[
+            ("python-runtime", "FROM python:3.11-slim-bookworm\nRUN a\n"),
+            ("kerberos-test", "FROM python:3.11-slim-bookworm\nRUN b\n"),
+            ("postgres", "FROM postgres:17.5-bookworm\n"),
+        ]);
+        assert_eq!(needs(&shared, &jobs), [vec![], vec![0], vec![]]);
+    }
+
+    /// An image built from this very context (its label says so, and its bases are the ones
+    /// the engine holds) is not built again; a changed file, a base with a new ID, or
+    /// `--no-cache` builds it.
+    #[test]
+    fn an_image_built_from_the_same_context_is_up_to_date_and_not_built_again() {
+        let files = rendered(&[("postgres", "FROM postgres:17.5-bookworm\nRUN a\n")]);
+        let jobs = [job("postgres", "org/postgres:1")];
+        let engine = Fake {
+            holds: vec!["docker.io/library/postgres:17.5-bookworm"],
+            ..Fake::default()
+        };
+        let options = Options {
+            push: false,
+            no_cache: false,
+            jobs: 1,
+        };
+        let build = |files: &Files, options| {
+            run(&engine, out(files), &jobs, &[], options, None, &|_| {}).expect("runs")
+        };
+        assert!(!build(&files, options)[0].current);
+        let again = build(&files, options);
+        assert!(again[0].current && again[0].ok(), "{again:?}");
+        assert!(table(&again).contains("up to date"));
+        assert_eq!(engine.calls().len(), 1, "built once: {:?}", engine.calls());
+        let changed = rendered(&[("postgres", "FROM postgres:17.5-bookworm\nRUN b\n")]);
+        assert!(!build(&changed, options)[0].current);
+        let forced = Options {
+            no_cache: true,
+            ..options
+        };
+        assert!(!build(&changed, forced)[0].current);
+        assert_eq!(engine.calls().len(), 3, "{:?}", engine.calls());
+        // A base the engine does not hold: no digest, so the build runs (and pulls it).
+        let elsewhere = rendered(&[("postgres", "FROM mirror.example/pg:17\nRUN b\n")]);
+        assert!(!build(&elsewhere, options)[0].current);
+        assert!(!build(&elsewhere, options)[0].current);
     }
 }

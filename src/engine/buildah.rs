@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::{
-    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, inspect_argv,
-    pull_argv, push_with, words,
+    Both, Build, Containers, Engine, Inspected, Program, Pushed, Ran, build_argv, env_args,
+    inspect_argv, pull_argv, push_with, words,
 };
 use crate::error::Result;
 
@@ -83,9 +83,9 @@ impl Engine for Buildah {
         self.program.stream(&mut self.command(&argv), build.prefix)
     }
 
-    fn has(&self, image: &str) -> bool {
+    fn inspect(&self, image: &str) -> Option<Inspected> {
         let argv = inspect_argv(self.program.kind, image);
-        self.program.has(&mut self.command(&argv))
+        self.program.inspect(&mut self.command(&argv))
     }
 
     fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{
-    Both, Build, Containers, Engine, Program, Pushed, Ran, build_argv, env_args, inspect_argv,
-    pull_argv, push_with, words,
+    Both, Build, Containers, Engine, Inspected, Program, Pushed, Ran, build_argv, env_args,
+    inspect_argv, pull_argv, push_with, words,
 };
 use crate::error::Result;
 
@@ -53,9 +53,9 @@ impl Engine for DockerLike {
             .stream(&mut self.program.command(&argv), build.prefix)
     }
 
-    fn has(&self, image: &str) -> bool {
+    fn inspect(&self, image: &str) -> Option<Inspected> {
         let argv = inspect_argv(self.program.kind, image);
-        self.program.has(&mut self.program.command(&argv))
+        self.program.inspect(&mut self.program.command(&argv))
     }
 
     fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {

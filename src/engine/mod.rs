@@ -5,6 +5,7 @@
 mod buildah;
 mod docker;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -28,8 +29,12 @@ pub trait Engine: Sync {
     fn build(&self, build: &Build<'_>) -> Result<bool>;
     /// Pushes `tag` to its registry, with the login in `logins` when given.
     fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed>;
+    /// What the engine's storage holds as `image`: its ID and labels; `None` when it holds none.
+    fn inspect(&self, image: &str) -> Option<Inspected>;
     /// Whether the engine's storage holds `image`.
-    fn has(&self, image: &str) -> bool;
+    fn has(&self, image: &str) -> bool {
+        self.inspect(image).is_some()
+    }
     /// Pulls `image` into the engine's storage, with the login in `logins` when given;
     /// `Ok(false)` when the pull failed.
     fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool>;
@@ -44,9 +49,56 @@ pub struct Build<'a> {
     pub logins: Option<&'a Path>,
     /// Build every step again, reusing no cached layer (`--no-cache`).
     pub no_cache: bool,
+    /// Labels the image gets besides its Dockerfile's (`--label`).
+    pub labels: &'a [(String, String)],
     /// Put in front of every line of the engine's output, when builds run side by side (the
     /// output then goes through a pipe); `None` leaves the terminal to the engine.
     pub prefix: Option<&'a str>,
+}
+
+/// An image in the engine's storage: its ID and its labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inspected {
+    pub id: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// How an engine's `inspect` prints an image.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// docker, podman, nerdctl: a JSON array of one image, `Id` and `Config.Labels`.
+    Docker,
+    /// buildah: one object, `FromImageID` and the Docker config's `config.Labels`.
+    Buildah,
+}
+
+impl Shape {
+    fn read(self, json: &str) -> Option<Inspected> {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        let (id, labels) = match self {
+            Shape::Docker => {
+                let image = value.get(0)?;
+                (image.get("Id")?, image.pointer("/Config/Labels"))
+            }
+            Shape::Buildah => (
+                value.get("FromImageID")?,
+                value.pointer("/Docker/config/Labels"),
+            ),
+        };
+        let labels = labels
+            .and_then(serde_json::Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Inspected {
+            id: id.as_str()?.to_string(),
+            labels,
+        })
+    }
 }
 
 /// What a push gave: whether it worked, and the digest the registry stored (when the engine
@@ -113,8 +165,11 @@ pub struct Kind {
     /// login files but run no `credsStore` helper, and imggen does. docker and nerdctl run the
     /// helpers themselves.
     login_file: bool,
-    /// Arguments before an image's name that succeed when the engine's storage holds it.
+    /// Arguments before an image's name that succeed when the engine's storage holds it, and
+    /// print it as JSON.
     inspect: &'static [&'static str],
+    /// How that JSON is laid out.
+    shape: Shape,
     make: fn(&'static Kind) -> Box<dyn Both>,
 }
 
@@ -129,6 +184,7 @@ pub static ENGINES: [Kind; 4] = [
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
+        shape: Shape::Docker,
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -140,6 +196,7 @@ pub static ENGINES: [Kind; 4] = [
         digest_file: true,
         login_file: true,
         inspect: &["image", "inspect"],
+        shape: Shape::Docker,
         make: docker::DockerLike::boxed,
     },
     Kind {
@@ -151,6 +208,7 @@ pub static ENGINES: [Kind; 4] = [
         digest_file: true,
         login_file: true,
         inspect: &["inspect", "--type", "image"],
+        shape: Shape::Buildah,
         make: buildah::Buildah::boxed,
     },
     Kind {
@@ -163,6 +221,7 @@ pub static ENGINES: [Kind; 4] = [
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
+        shape: Shape::Docker,
         make: docker::DockerLike::boxed,
     },
 ];
@@ -259,14 +318,18 @@ impl Program {
         Ok(status.success())
     }
 
-    /// Whether the engine's storage holds `image` (its `inspect` succeeds).
-    fn has(&self, command: &mut Command) -> bool {
-        command
+    /// What the engine's `inspect` (run as `command`) says of an image; `None` when it holds
+    /// none, or says something imggen cannot read.
+    fn inspect(&self, command: &mut Command) -> Option<Inspected> {
+        let out = command
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        self.kind.shape.read(&String::from_utf8_lossy(&out.stdout))
     }
 
     /// Runs with output captured.
@@ -347,6 +410,9 @@ fn build_argv(kind: &Kind, build: &Build<'_>) -> Vec<String> {
         argv.extend(kind.cache_flags.iter().map(|f| f.to_string()));
     }
     argv.extend(login_args(kind, build.logins));
+    for (key, value) in build.labels {
+        argv.extend(["--label".to_string(), format!("{key}={value}")]);
+    }
     argv.extend(["-t".into(), build.tag.into()]);
     for (k, v) in build.args {
         argv.extend(["--build-arg".to_string(), format!("{k}={v}")]);
@@ -466,6 +532,7 @@ mod tests {
             digest_file: false,
             login_file: false,
             inspect: &["image", "inspect"],
+            shape: Shape::Docker,
             make: docker::DockerLike::boxed,
         };
         assert!(!missing.usable());
@@ -545,6 +612,7 @@ mod tests {
         let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
         let build = |tag, args, logins| Build {
             prefix: None,
+            labels: &[],
             context: Path::new("out/postgres"),
             tag,
             args,
@@ -577,6 +645,7 @@ mod tests {
         // --no-cache: every engine builds from the start, buildah without --layers.
         let clean = Build {
             prefix: None,
+            labels: &[],
             no_cache: true,
             ..build("t", &[], None)
         };
@@ -612,5 +681,27 @@ mod tests {
             buildah.shown_program("m:1", &command),
             buildah.shown("m:1", &command)
         );
+    }
+
+    /// Each engine's `inspect` JSON, as the engines print it (trimmed to what is read).
+    #[test]
+    fn inspect_output_gives_the_id_and_labels_of_each_engine() {
+        let docker = r#"[{"Id":"sha256:aa","Config":{"Labels":{"imggen.build.context":"sha256:bb","n":null}}}]"#;
+        let read = Shape::Docker.read(docker).expect("reads");
+        assert_eq!(read.id, "sha256:aa");
+        assert_eq!(
+            read.labels.into_iter().collect::<Vec<_>>(),
+            [("imggen.build.context".to_string(), "sha256:bb".to_string())]
+        );
+        let buildah = r#"{"FromImageID":"cc","Docker":{"config":{"Labels":null}}}"#;
+        assert_eq!(
+            Shape::Buildah.read(buildah),
+            Some(Inspected {
+                id: "cc".into(),
+                labels: BTreeMap::new()
+            })
+        );
+        assert_eq!(Shape::Docker.read("[]"), None);
+        assert_eq!(Shape::Buildah.read("not json"), None);
     }
 }
