@@ -598,6 +598,10 @@ mod tests {
         holds: Vec<&'static str>,
         /// What it built: tag → labels.
         built: std::sync::Mutex<BTreeMap<String, Vec<(String, String)>>>,
+        /// How long each build takes, and how many ran at once (now, and at most).
+        delay: Duration,
+        active: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
     }
 
     impl Fake {
@@ -619,6 +623,11 @@ mod tests {
         }
 
         fn build(&self, build: &Build<'_>) -> Result<bool> {
+            use std::sync::atomic::Ordering;
+            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(self.delay);
+            self.active.fetch_sub(1, Ordering::SeqCst);
             let args: Vec<String> = build.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
             self.record(format!(
                 "build {} {} [{}]{}{}",
@@ -1022,36 +1031,6 @@ mod tests {
     /// in the jobs' order, and the builds do run at once.
     #[test]
     fn side_by_side_builds_prefix_their_output_and_pull_a_shared_base_once() {
-        struct Slow {
-            fake: Fake,
-            active: std::sync::atomic::AtomicUsize,
-            most: std::sync::atomic::AtomicUsize,
-        }
-        impl Engine for Slow {
-            fn name(&self) -> &'static str {
-                "fake"
-            }
-            fn takes_logins(&self) -> bool {
-                false
-            }
-            fn build(&self, build: &Build<'_>) -> Result<bool> {
-                use std::sync::atomic::Ordering;
-                let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
-                self.most.fetch_max(now, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(200));
-                self.active.fetch_sub(1, Ordering::SeqCst);
-                self.fake.build(build)
-            }
-            fn push(&self, tag: &str, logins: Option<&Path>) -> Result<Pushed> {
-                self.fake.push(tag, logins)
-            }
-            fn inspect(&self, image: &str) -> Option<Inspected> {
-                self.fake.inspect(image)
-            }
-            fn pull(&self, image: &str, logins: Option<&Path>) -> Result<bool> {
-                self.fake.pull(image, logins)
-            }
-        }
         let files = rendered(&[
             ("python-runtime", "FROM python:3.11-slim-bookworm\n"),
             ("kerberos-test", "FROM python:3.11-slim-bookworm\n"),
@@ -1062,10 +1041,9 @@ mod tests {
             job("kerberos-test", "org/kerberos:1"),
             job("postgres", "org/postgres:1"),
         ];
-        let engine = Slow {
-            fake: Fake::default(),
-            active: 0.into(),
-            most: 0.into(),
+        let engine = Fake {
+            delay: Duration::from_millis(200),
+            ..Fake::default()
         };
         let options = Options {
             push: false,
@@ -1073,7 +1051,7 @@ mod tests {
             jobs: 8,
         };
         let outcomes = run(&engine, out(&files), &jobs, &[], options, None, &|_| {}).expect("runs");
-        let calls = engine.fake.calls();
+        let calls = engine.calls();
         assert_eq!(
             calls[0], "pull docker.io/library/python:3.11-slim-bookworm",
             "the shared base first, once: {calls:?}"

@@ -486,24 +486,22 @@ impl Wizard<'_> {
             let builds = role.builds && self.shown.packs.iter().any(|p| p == role.name);
             let image_key = vec!["images".to_string(), role.key.to_string()];
             if !builds {
-                let run = self.answer(ImageQuestion {
+                let question = ImageQuestion {
                     flag: format!("--image {}=IMAGE", role.name),
                     question: run_question(role),
                     key: image_key.join("."),
                     given: self.answers.images.get(role.key),
                     default: &shown[role.key].env,
                     empty_ok: false,
-                })?;
-                if run != base[role.key].env {
-                    self.changes.push((image_key, Value::from(run.as_str())));
-                }
+                };
+                self.change_image(question, image_key, &base[role.key].env)?;
                 continue;
             }
             if self.builds(role)? {
                 self.built_image(role, &shown)?;
             } else {
                 // The platform runs `images.<key>` as is: what a built one would start FROM.
-                let run = self.answer(ImageQuestion {
+                let question = ImageQuestion {
                     flag: format!("--base {}=IMAGE", role.name),
                     question: format!(
                         "{}: image the platform runs as is ({})",
@@ -513,16 +511,28 @@ impl Wizard<'_> {
                     given: self.answers.bases.get(role.key),
                     default: &shown[role.key].upstream,
                     empty_ok: false,
-                })?;
-                if run != base[role.key].upstream {
-                    self.changes.push((image_key, Value::from(run.as_str())));
-                }
+                };
+                self.change_image(question, image_key, &base[role.key].upstream)?;
                 // The file's own name for it goes: nothing builds it now.
                 let tag_key = self.shown.tag_key(role).map(str::to_string).to_vec();
                 if self.shown.tag(role).is_some() {
                     self.removals.push(tag_key);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Asks `question`; an answer other than the parent's (`parent`) goes to `key`.
+    fn change_image(
+        &mut self,
+        question: ImageQuestion<'_>,
+        key: Vec<String>,
+        parent: &str,
+    ) -> Result<()> {
+        let image = self.answer(question)?;
+        if image != parent {
+            self.changes.push((key, Value::from(image.as_str())));
         }
         Ok(())
     }
