@@ -26,8 +26,8 @@ pub const MAX_OUTPUT: u64 = crate::confine::MAX_FILE;
 /// The environment variables that raise or lower the bounds of [`Limits`], for a slow machine
 /// or a test. They are read from the environment, never from the project: a pull request that
 /// could raise its own bounds would not be bounded.
-pub const SECONDS_VAR: &str = "IMGGEN_RENDER_SECONDS";
-pub const MEGABYTES_VAR: &str = "IMGGEN_RENDER_MEGABYTES";
+pub const SECONDS_VAR: &str = crate::names::RENDER_SECONDS_VAR;
+pub const MEGABYTES_VAR: &str = crate::names::RENDER_MEGABYTES_VAR;
 
 /// How often the watchdog looks.
 const TICK: Duration = Duration::from_millis(20);

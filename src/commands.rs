@@ -737,7 +737,7 @@ fn diff(request: &DiffRequest) -> Result<u8> {
     let (left_stack, left, _) = cache.render(&request.left)?;
     let (right_stack, right, _) = cache.render(&request.right)?;
     let (left_name, right_name) = (left_stack.title(), right_stack.title());
-    let differences = crate::diff::compare_files(&left, &right);
+    let differences = crate::check::compare_renders(&left, &right);
     if request.json {
         let changed: Vec<serde_json::Value> = differences
             .changed

@@ -82,53 +82,6 @@ pub fn printable_lines(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// How two renders differ, file by file: changed files (text without the generated header
-/// differs), files only one side renders, and files whose only difference is the header.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct FileDifferences {
-    /// Path, left text, right text.
-    pub changed: Vec<(String, String, String)>,
-    pub only_left: Vec<String>,
-    pub only_right: Vec<String>,
-    pub header_only: Vec<String>,
-}
-
-impl FileDifferences {
-    pub fn is_empty(&self) -> bool {
-        self.changed.is_empty()
-            && self.only_left.is_empty()
-            && self.only_right.is_empty()
-            && self.header_only.is_empty()
-    }
-}
-
-pub fn compare_files(left: &crate::render::Files, right: &crate::render::Files) -> FileDifferences {
-    let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    let mut out = FileDifferences::default();
-    for path in paths {
-        let text = |files: &crate::render::Files| {
-            files
-                .get(path)
-                .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-        };
-        match (text(left), text(right)) {
-            (Some(a), Some(b)) if a == b => {}
-            (Some(a), Some(b))
-                if crate::header::without_header(&a) == crate::header::without_header(&b) =>
-            {
-                out.header_only.push(path.clone());
-            }
-            (Some(a), Some(b)) => out.changed.push((path.clone(), a, b)),
-            (Some(_), None) => out.only_left.push(path.clone()),
-            (None, Some(_)) => out.only_right.push(path.clone()),
-            (None, None) => {}
-        }
-    }
-    out
-}
-
 /// Rows as aligned columns: each column but the last padded to its widest cell, two spaces
 /// apart, so a long name never runs into the next column.
 pub fn columns<const N: usize>(rows: &[[String; N]]) -> String {

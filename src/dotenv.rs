@@ -30,16 +30,8 @@ pub struct Unreadable {
     pub why: Why,
 }
 
-/// Why Compose refuses a `.env` (the wording is in [`crate::error`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
-    /// A quoted value opens on the line and never closes.
-    UnclosedQuote,
-    /// A key holds a character Compose does not allow in a variable name.
-    KeyCharacter(char),
-    /// A key holds a space.
-    KeySpace,
-}
+/// Why Compose refuses a `.env`: defined with its wording in [`crate::error`].
+pub use crate::error::Why;
 
 /// One `KEY=value` statement: byte ranges into the text.
 struct Assignment {

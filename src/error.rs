@@ -7,6 +7,17 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+/// Why Compose refuses a `.env` (read by `dotenv`; the wording is below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// A quoted value opens on the line and never closes.
+    UnclosedQuote,
+    /// A key holds a character Compose does not allow in a variable name.
+    KeyCharacter(char),
+    /// A key holds a space.
+    KeySpace,
+}
+
 /// Where a value came from: a file and line, `--set`, or the built-in defaults.
 pub type Location = String;
 
@@ -193,7 +204,7 @@ pub enum Error {
     EnvUnreadable {
         path: PathBuf,
         line: usize,
-        why: crate::dotenv::Why,
+        why: Why,
     },
     /// A file of the platform checkout that `apply` reads is a link to outside the checkout.
     OutsideCheckout {
@@ -589,7 +600,7 @@ impl fmt::Display for Error {
                         format!(
                             "a loop in it may never end (nested `range` loops multiply); fix \
                              the template, or set {} to allow longer",
-                            crate::budget::SECONDS_VAR
+                            crate::names::RENDER_SECONDS_VAR
                         ),
                     ),
                     Bound::Megabytes(n) => (
@@ -597,7 +608,7 @@ impl fmt::Display for Error {
                         format!(
                             "a loop in it may grow a string or a list without end; fix the \
                              template, or set {} to allow more",
-                            crate::budget::MEGABYTES_VAR
+                            crate::names::RENDER_MEGABYTES_VAR
                         ),
                     ),
                     Bound::Output(n) => (
@@ -629,8 +640,8 @@ impl fmt::Display for Error {
                 "pack `{pack}` would write `{path}`, a name imggen keeps for itself in an output \
                  folder (its manifest `{}`, or a temporary file `.NAME{}…`, which the next \
                  render removes); give that output, or the file it copies, another name",
-                crate::manifest::FILE_NAME,
-                crate::files::TEMPORARY
+                crate::names::MANIFEST_FILE,
+                crate::names::TEMPORARY_MARK
             ),
             Self::OutputInsideOutput {
                 path,
@@ -791,18 +802,18 @@ impl fmt::Display for Error {
             }
             Self::EnvUnreadable { path, line, why } => {
                 let (what, fix) = match why {
-                    crate::dotenv::Why::UnclosedQuote => (
+                    Why::UnclosedQuote => (
                         "a quoted value opens here and never closes".to_string(),
                         "close the quote",
                     ),
-                    crate::dotenv::Why::KeyCharacter(c) => (
+                    Why::KeyCharacter(c) => (
                         format!(
                             "the key holds {c:?}, which Compose refuses in a variable name \
                              (letters, digits and `_.-[]`)"
                         ),
                         "fix the key (or comment the line out with `#`)",
                     ),
-                    crate::dotenv::Why::KeySpace => (
+                    Why::KeySpace => (
                         "the key holds a space, which Compose refuses".to_string(),
                         "fix the key (or comment the line out with `#`)",
                     ),
@@ -1451,7 +1462,7 @@ impl fmt::Display for Reason {
                 f,
                 "has a name imggen keeps for its temporary files (`.NAME{}…`, removed by the \
                  next render); rename the file",
-                crate::files::TEMPORARY
+                crate::names::TEMPORARY_MARK
             ),
             Self::NotShipped => f.write_str("is not shipped with imggen"),
             Self::Unreadable { cause } => write!(f, "cannot be read: {cause}"),

@@ -489,7 +489,7 @@ impl FolderLock {
 }
 
 /// The marker in every temporary file's name.
-pub const TEMPORARY: &str = ".imggen-tmp-";
+pub const TEMPORARY: &str = crate::names::TEMPORARY_MARK;
 
 /// A temporary name beside `name`, unique to this process and call: two imggens, or two
 /// writes in one, never share one.

@@ -30,6 +30,7 @@ mod lock;
 mod manifest;
 mod merge;
 mod mirror;
+mod names;
 mod pack;
 mod parallel;
 mod pipeline;

@@ -10,6 +10,7 @@ mod errors; // bad input: exit status 2, the whole message, nothing written
 mod faults; // the output folder under kills, races and links: whole files, a truthful check
 mod helper; // the fluent `Test` builder every test below uses
 mod init; // init without a terminal: flags, missing answers, re-runs that keep comments
+mod layout; // the source's layers: each module imports only from the layers below it
 mod limits; // large inputs: deep extends chains, many packages, deep nesting
 mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
 mod packs; // packs on disk: overriding, extending, refusing bad ones

@@ -16,7 +16,7 @@ mod layout;
 
 pub(crate) use layout::read as read_layout;
 
-pub const FILE_NAME: &str = ".imggen-manifest.toml";
+pub const FILE_NAME: &str = crate::names::MANIFEST_FILE;
 
 /// Whether `path` (relative, `/`-separated) is a name imggen keeps for itself in an output
 /// folder: the manifest, or a temporary file's name at any depth (a leftover of an
