@@ -7,10 +7,28 @@ use std::path::Path;
 /// The crate's layers, bottom first. A module of a layer imports nothing of its own layer or
 /// above.
 const LAYERS: &[&[&str]] = &[
-    // Names, text and tables that everything shares.
-    &["names", "diff", "role", "filters", "dockerfile"],
+    // Names, text, tables and small tools that everything shares.
+    &[
+        "names",
+        "diff",
+        "role",
+        "filters",
+        "dockerfile",
+        "data",
+        "merge",
+        "parallel",
+        "reference",
+        "suggest",
+        "wizard_config",
+    ],
     // The one error type and all of its wording.
     &["error"],
+    // Reading what comes from outside: confined paths, `.env` files, the platform's table.
+    &["confine", "dotenv", "platform"],
+    // Files: reading with limits, writing atomically, locks and temporary names.
+    &["files"],
+    // The project file (`imggen.toml`).
+    &["project"],
 ];
 
 /// The modules a source text names through `crate::` (comments left out).
