@@ -229,7 +229,7 @@ impl Watchdog {
                 profile: oldest.profile.clone(),
                 bound,
             };
-            crate::report(&error);
+            error.print();
             std::process::exit(error.exit_status().into());
         }
     }

@@ -1564,6 +1564,24 @@ pub fn io_reason(error: &io::Error) -> String {
 }
 
 impl Error {
+    /// Prints the error on stderr, its control characters escaped: what it quotes may come
+    /// from a pull request (a key, a file name, a line of a Dockerfile).
+    pub fn print(&self) {
+        let shown = |text: String| crate::diff::printable_lines(&text).into_owned();
+        match self {
+            // Tera's report already starts with `error:` and points at the template.
+            Self::Template(e) => {
+                eprintln!("{}", shown(e.to_string()));
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    eprintln!("caused by: {}", shown(cause.to_string()));
+                    source = cause.source();
+                }
+            }
+            other => eprintln!("error: {}", shown(other.to_string())),
+        }
+    }
+
     /// The exit status: 2 when nothing was written, 1 when a file was written before the failure.
     pub fn exit_status(&self) -> u8 {
         match self {

@@ -71,26 +71,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     match commands::execute(command) {
         Ok(status) => status,
         Err(error) => {
-            report(&error);
+            error.print();
             error.exit_status()
         }
-    }
-}
-
-/// Prints `error` on stderr, its control characters escaped: what it quotes may come from a
-/// pull request (a key, a file name, a line of a Dockerfile).
-fn report(error: &Error) {
-    let shown = |text: String| diff::printable_lines(&text).into_owned();
-    match error {
-        // Tera's report already starts with `error:` and points at the template.
-        Error::Template(e) => {
-            eprintln!("{}", shown(e.to_string()));
-            let mut source = std::error::Error::source(e);
-            while let Some(cause) = source {
-                eprintln!("caused by: {}", shown(cause.to_string()));
-                source = cause.source();
-            }
-        }
-        other => eprintln!("error: {}", shown(other.to_string())),
     }
 }
