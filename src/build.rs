@@ -48,8 +48,7 @@ pub struct Outcome {
 pub fn images(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Reference, bool)> {
     let mut images = BTreeMap::new();
     for job in jobs {
-        let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
-        for base in dockerfile.map(|f| bases(&f.contents)).unwrap_or_default() {
+        for base in job_bases(files, job).unwrap_or_default() {
             images.entry(base.to_string()).or_insert((base, false));
         }
         if push {
@@ -58,6 +57,12 @@ pub fn images(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Refe
         }
     }
     images
+}
+
+/// The images `job`'s Dockerfile (in `files`) pulls (see [`bases`]); `None` without one.
+fn job_bases(files: &Files, job: &Job) -> Option<Vec<Reference>> {
+    let dockerfile = files.get(&format!("{}/Dockerfile", job.folder))?;
+    Some(bases(&dockerfile.contents))
 }
 
 /// The images a Dockerfile pulls: the ones a stage starts `FROM` and the ones `COPY --from`
@@ -304,8 +309,7 @@ fn context_digest(
         field(key.as_bytes());
         field(value.as_bytes());
     }
-    let dockerfile = files.get(&format!("{folder}Dockerfile"))?;
-    for base in bases(&dockerfile.contents) {
+    for base in job_bases(files, job)? {
         let base = base.to_string();
         let id = engine.inspect(&base)?.id;
         field(base.as_bytes());
@@ -476,15 +480,8 @@ fn needs(files: &Files, jobs: &[Job]) -> Vec<Vec<usize>> {
     let bases: Vec<Vec<String>> = jobs
         .iter()
         .map(|job| {
-            let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
-            dockerfile
-                .map(|f| {
-                    bases(&f.contents)
-                        .iter()
-                        .map(Reference::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
+            let bases = job_bases(files, job).unwrap_or_default();
+            bases.iter().map(Reference::to_string).collect()
         })
         .collect();
     (0..jobs.len())
@@ -514,9 +511,8 @@ fn pull_shared_bases(
 ) -> Result<()> {
     let mut users: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for job in jobs {
-        let dockerfile = files.get(&format!("{}/Dockerfile", job.folder));
         let mut seen = Vec::new();
-        for base in dockerfile.map(|f| bases(&f.contents)).unwrap_or_default() {
+        for base in job_bases(files, job).unwrap_or_default() {
             let base = base.to_string();
             if !seen.contains(&base) {
                 users.entry(base.clone()).or_default().push(job.folder);

@@ -209,10 +209,8 @@ pub fn mirrored(registry: &str, layout: RegistryLayout, upstream: &str) -> Strin
 
 /// The platform's default image for the role with `key`.
 fn platform_default(key: &str) -> String {
-    match crate::role::by_key(key).map(|r| r.upstream) {
-        Some(Upstream::Image(image)) => image.to_string(),
-        _ => unreachable!("`SameAs` names a role with its own image"),
-    }
+    let role = crate::role::by_key(key).expect("`SameAs` names a role of the table");
+    crate::role::upstream_image(role).to_string()
 }
 
 /// `upstream` with the registry prefix applied: what `imggen lock` pins.
