@@ -154,6 +154,34 @@ pip_reads_index() { # pip_reads_index IMAGE URL: pip's configuration in IMAGE na
     in_image "$1" python3 -m pip config list | grep -qxF "global.index-url='$2'"
 }
 
+# cache_mounts_test PROFILE E2E-PROFILE: `build.cache_mounts` on the Python runtime. A second
+# build from nothing (`--no-cache`) installs its OS packages again and downloads none of them
+# (the mirror's log counts `.deb` requests), and the image's apt folders are its base's: the
+# caches stayed in the mounts.
+cache_mounts_test() {
+    local profile=$1 extra=$2 tag=e2e/$1-cache-mounts:1 out=$work/$1-cache-mounts
+    local log=$work/build-$1-cache-mounts.log debs status fetched installed base
+    printf '[build]\ncache_mounts = true\n[python]\ntag = "%s"\n' "$tag" >"$work/cache-mounts.toml"
+    built_images+=("$tag")
+    retry timeout 1800 "$imggen" build -p "$profile" -p "$extra" -p "$work/cache-mounts.toml" \
+        --engine buildah --only python-runtime --out "$out" >"$log" 2>&1
+    result $? "$profile" python-runtime "imggen build with build.cache_mounts (RUN --mount=type=cache)" "$(cat "$log")"
+    debs=$(grep -c '^GET .*\.deb ' "$work/mirror.log")
+    timeout 1800 "$imggen" build -p "$profile" -p "$extra" -p "$work/cache-mounts.toml" \
+        --engine buildah --only python-runtime --out "$out" --no-cache >"$log.again" 2>&1
+    status=$?
+    fetched=$(carried "$work/mirror.log" '^GET .*\.deb ' "$debs")
+    installed=$(grep -c '^Setting up ' "$log.again")
+    [ $status = 0 ] && [ "$fetched" = 0 ] && [ "$installed" -gt 0 ]
+    result $? "$profile" python-runtime "cache mounts: a --no-cache rebuild sets up $installed packages and downloads $fetched" \
+        "$(tail -n 30 "$log.again")"
+    base=$(awk '$1 == "FROM" { print $2; exit }' "$out/python-runtime/Dockerfile")
+    apt_folders() { in_image "$1" sh -c 'find /var/cache/apt /var/lib/apt/lists -type f | sort'; }
+    [ -n "$base" ] && [ "$(apt_folders "$tag")" = "$(apt_folders "$base")" ]
+    result $? "$profile" python-runtime "cache mounts: the image's apt folders hold what its base's do ($base)" \
+        "$(diff <(apt_folders "$base") <(apt_folders "$tag") | head -n 20)"
+}
+
 not() { ! "$@"; } # not COMMAND...: the command fails
 
 # jvm_trusts IMAGE: the image's JVM (its default trust manager) trusts a server certificate the
@@ -286,6 +314,7 @@ for profile in debian-prebuilt debian-layered corporate-hardened; do
         [ $status = 0 ] && [ "$cached" -gt 0 ] && ! grep -q "Reading package lists" "$log.layers"
         result $? "$profile" python-runtime "a rebuild of an untagged image reuses every layer ($cached cached steps, $((SECONDS - began)) s)" \
             "$(tail -n 20 "$log.layers")"
+        cache_mounts_test "$profile" "$extra"
     fi
     if [ "$profile" = corporate-hardened ]; then
         # `imggen build` itself on the image with a HEALTHCHECK: the engine must keep it.

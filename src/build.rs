@@ -65,6 +65,18 @@ fn job_bases(files: &Files, job: &Job) -> Option<Vec<Reference>> {
     Some(bases(&dockerfile.contents))
 }
 
+/// Whether a job's Dockerfile mounts something into a `RUN` (`--mount`: the package caches of
+/// `build.cache_mounts`), which only BuildKit-era builders read.
+fn needs_buildkit(files: &Files, job: &Job) -> bool {
+    files
+        .get(&format!("{}/Dockerfile", job.folder))
+        .is_some_and(|dockerfile| {
+            crate::dockerfile::parse(&String::from_utf8_lossy(&dockerfile.contents))
+                .iter()
+                .any(|i| i.keyword == "RUN" && i.flags.iter().any(|f| f.starts_with("--mount")))
+        })
+}
+
 /// The images a Dockerfile pulls: the ones a stage starts `FROM` and the ones `COPY --from`
 /// copies out of; not `scratch`, an earlier stage (by name or number), or one named through a
 /// build argument.
@@ -388,6 +400,7 @@ pub fn run(
                 no_cache: options.no_cache,
                 labels: &labels,
                 prefix: prefixes[index].as_deref(),
+                buildkit: needs_buildkit(files, job),
             })?
         };
         let pushed = if built && options.push {

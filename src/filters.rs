@@ -19,6 +19,9 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("sed_replacement", |v: &str, _: Kwargs, _: &State| {
         sed_replacement(v)
     });
+    tera.register_filter("mount_option", |v: &str, _: Kwargs, _: &State| {
+        mount_option(v)
+    });
 }
 
 fn refuse(what: &str, value: &str, why: &str) -> tera::Error {
@@ -189,9 +192,36 @@ pub fn sed_replacement(value: &str) -> TeraResult<String> {
     Ok(out)
 }
 
+/// The value of an option of `RUN --mount` (`id=…`). BuildKit reads the flag as CSV, buildah
+/// splits it at each `,` and `=`, and neither has a quoting both read: letters, digits, `_`,
+/// `.` and `-` only, or refused.
+pub fn mount_option(value: &str) -> TeraResult<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    if value.is_empty() || !value.chars().all(plain) {
+        return Err(refuse(
+            "a RUN --mount option",
+            value,
+            "only letters, digits, `_`, `.` and `-` are read the same by every builder",
+        ));
+    }
+    Ok(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_options_are_plain_words_or_refused() {
+        assert_eq!(
+            mount_option("imggen-python-runtime-apt").expect("plain"),
+            "imggen-python-runtime-apt"
+        );
+        for bad in ["", "a,target=/etc", "a=b", "a b", "a\nb", "a\"b"] {
+            let error = mount_option(bad).expect_err(bad).to_string();
+            assert!(error.contains("RUN --mount option"), "{error}");
+        }
+    }
 
     /// Values chosen to break naive quoting.
     const HOSTILE: [&str; 6] = ["a b", "it's", "say \"hi\"", "$(id)", "`id`", "x\\y"];

@@ -197,3 +197,48 @@ fn a_signal_during_a_build_leaves_no_login_behind() {
     );
     assert_eq!(logins(), Vec::<std::path::PathBuf>::new());
 }
+
+/// A Dockerfile with cache mounts (`build.cache_mounts`) builds on docker only with BuildKit:
+/// `imggen build` asks for it (`DOCKER_BUILDKIT=1`) for those Dockerfiles alone, so a daemon
+/// without BuildKit still builds the rest with the builder it has.
+#[cfg(unix)]
+#[test]
+fn docker_builds_dockerfiles_with_cache_mounts_with_buildkit() {
+    use std::os::unix::fs::PermissionsExt;
+    let built = |sets: &[&str]| -> String {
+        let test = Test::new();
+        let dir = test.dir();
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        // A docker whose daemon answers, holds no image, and notes how it was asked to build.
+        let engine = bin.join("docker");
+        std::fs::write(
+            &engine,
+            "#!/bin/sh\ncase \"$1\" in\ninfo) echo 20.10.24 ;;\nbuild) echo \"buildkit=${DOCKER_BUILDKIT-unset}\" >>\"$PWD/asked\" ;;\n*) exit 1 ;;\nesac\n",
+        )
+        .expect("engine");
+        std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut args = vec!["build", "-p", "debian-prebuilt", "--out", "out"];
+        args.extend(["--engine", "docker", "--only", "python-runtime"]);
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("HOME", &dir)
+            .env_remove("DOCKER_BUILDKIT")
+            .output()
+            .expect("imggen runs");
+        assert!(output.status.success(), "{output:?}");
+        let dockerfile = std::fs::read_to_string(dir.join("out/python-runtime/Dockerfile"));
+        let mounts = dockerfile
+            .expect("rendered")
+            .contains("RUN --mount=type=cache");
+        assert_eq!(mounts, !sets.is_empty(), "{sets:?}");
+        std::fs::read_to_string(dir.join("asked")).expect("docker was asked to build")
+    };
+    assert_eq!(built(&[]), "buildkit=unset\n");
+    assert_eq!(built(&["build.cache_mounts=true"]), "buildkit=1\n");
+}

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{
-    Both, Build, Containers, Engine, Inspected, Program, Pushed, Ran, build_argv, env_args,
-    inspect_argv, pull_argv, push_with, words,
+    Both, Build, Containers, Engine, Inspected, Program, Pushed, Ran, build_argv, build_env,
+    env_args, inspect_argv, pull_argv, push_with, words,
 };
 use crate::error::Result;
 
@@ -49,8 +49,9 @@ impl Engine for DockerLike {
 
     fn build(&self, build: &Build<'_>) -> Result<bool> {
         let argv = build_argv(self.program.kind, build);
-        self.program
-            .stream(&mut self.program.command(&argv), build.prefix)
+        let mut command = self.program.command(&argv);
+        command.envs(build_env(self.program.kind, build).iter().copied());
+        self.program.stream(&mut command, build.prefix)
     }
 
     fn inspect(&self, image: &str) -> Option<Inspected> {

@@ -54,6 +54,8 @@ pub struct Build<'a> {
     /// Put in front of every line of the engine's output, when builds run side by side (the
     /// output then goes through a pipe); `None` leaves the terminal to the engine.
     pub prefix: Option<&'a str>,
+    /// The Dockerfile uses what only BuildKit-era builders read (`RUN --mount`).
+    pub buildkit: bool,
 }
 
 /// An image in the engine's storage: its ID and its labels.
@@ -157,6 +159,9 @@ pub struct Kind {
     /// asked: a rebuild with nothing changed took as long as the first); left out with
     /// `--no-cache`.
     cache_flags: &'static [&'static str],
+    /// Environment of a build whose Dockerfile needs BuildKit (`RUN --mount`): docker's classic
+    /// builder refuses such a Dockerfile unless BuildKit is asked for.
+    buildkit_env: &'static [(&'static str, &'static str)],
     /// Whether `push` writes the pushed digest to a file (`--digestfile`); otherwise it is
     /// read from the image's `RepoDigests` afterwards.
     digest_file: bool,
@@ -181,6 +186,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         cache_flags: &[],
+        buildkit_env: &[("DOCKER_BUILDKIT", "1")],
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
@@ -193,6 +199,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         cache_flags: &[],
+        buildkit_env: &[],
         digest_file: true,
         login_file: true,
         inspect: &["image", "inspect"],
@@ -205,6 +212,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["--version"],
         build_flags: &["--format", "docker"],
         cache_flags: &["--layers"],
+        buildkit_env: &[],
         digest_file: true,
         login_file: true,
         inspect: &["inspect", "--type", "image"],
@@ -218,6 +226,7 @@ pub static ENGINES: [Kind; 4] = [
         probe: &["info", "--format", "{{.ServerVersion}}"],
         build_flags: &[],
         cache_flags: &[],
+        buildkit_env: &[],
         digest_file: false,
         login_file: false,
         inspect: &["image", "inspect"],
@@ -421,6 +430,16 @@ fn build_argv(kind: &Kind, build: &Build<'_>) -> Vec<String> {
     argv
 }
 
+/// The environment a build runs with beyond imggen's own: what its Dockerfile needs of the
+/// engine (see [`Kind::buildkit_env`]).
+fn build_env<'k>(kind: &'k Kind, build: &Build<'_>) -> &'k [(&'static str, &'static str)] {
+    if build.buildkit {
+        kind.buildkit_env
+    } else {
+        &[]
+    }
+}
+
 /// The push command line: `push [--digestfile FILE] [--authfile LOGINS] TAG`.
 fn push_argv(
     kind: &Kind,
@@ -529,6 +548,7 @@ mod tests {
             probe: &["--version"],
             build_flags: &[],
             cache_flags: &[],
+            buildkit_env: &[],
             digest_file: false,
             login_file: false,
             inspect: &["image", "inspect"],
@@ -612,6 +632,7 @@ mod tests {
         let args = [("https_proxy".to_string(), "http://proxy:3128".to_string())];
         let build = |tag, args, logins| Build {
             prefix: None,
+            buildkit: false,
             labels: &[],
             context: Path::new("out/postgres"),
             tag,

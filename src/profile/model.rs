@@ -41,6 +41,7 @@ pub struct Profile {
     pub labels: BTreeMap<String, String>,
     pub corporate: Corporate,
     pub hardening: Hardening,
+    pub build: Build,
     pub python: Python,
     pub kerberos: Kerberos,
     pub postgres: Postgres,
@@ -64,6 +65,7 @@ impl Default for Profile {
             labels: BTreeMap::new(),
             corporate: Corporate::default(),
             hardening: Hardening::default(),
+            build: Build::default(),
             python: Python::default(),
             kerberos: Kerberos::default(),
             postgres: Postgres::default(),
@@ -155,6 +157,16 @@ pub struct Hardening {
     pub clean_caches: bool,
     /// Add `HEALTHCHECK`s where the image has something to check.
     pub healthchecks: bool,
+}
+
+/// How the images are built.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Build {
+    /// Keep package downloads (apt, apk, pip) in BuildKit cache mounts
+    /// (`RUN --mount=type=cache`): rebuilds reuse them and no cache lands in the image. Needs
+    /// BuildKit, buildah or podman; the classic `docker build` refuses such Dockerfiles.
+    pub cache_mounts: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
