@@ -79,8 +79,8 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     }
     for path in previous.paths() {
         // A file, not the folder a restructure put in its place.
-        let file = std::fs::symlink_metadata(dir.join(path)).is_ok_and(|meta| !meta.is_dir());
-        if !files.contains_key(path) && file {
+        let file = || std::fs::symlink_metadata(dir.join(path)).is_ok_and(|meta| !meta.is_dir());
+        if !files.contains_key(path) && file() {
             drift.stale.push(path.clone());
         }
     }

@@ -29,9 +29,10 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
     let watched = !packs.builtin_only(&resolved.stack.profile.packs);
     let profile = &resolved.stack.title();
     let mut files = Files::new();
+    // One copy of the profile's context; each pack replaces `pack` in it.
+    let mut context = resolved.context.clone();
     for name in &resolved.stack.profile.packs {
         let pack = packs.get(name)?;
-        let mut context = resolved.context.clone();
         let m = &pack.manifest;
         context.insert_value("pack", pack.info());
         let header = crate::header::for_pack(resolved.stack, pack);
