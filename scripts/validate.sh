@@ -120,7 +120,7 @@ for profile in debian-prebuilt corporate-hardened; do
     done
 done
 
-# What `imggen apply` refuses rests on how Compose picks override files (src/platform.rs,
+# What `imggen apply` refuses rests on how Compose picks override files (src/platform/checkout.rs,
 # `OVERRIDES`): one per project, the first of these names; none when `COMPOSE_FILE`
 # lists the files without it. Checked here against the real Compose, so a Compose that changes
 # the rule fails this line rather than leaving apply's refusals wrong.

@@ -1567,7 +1567,7 @@ impl Error {
     /// Prints the error on stderr, its control characters escaped: what it quotes may come
     /// from a pull request (a key, a file name, a line of a Dockerfile).
     pub fn print(&self) {
-        let shown = |text: String| crate::diff::printable_lines(&text).into_owned();
+        let shown = |text: String| crate::output::diff::printable_lines(&text).into_owned();
         match self {
             // Tera's report already starts with `error:` and points at the template.
             Self::Template(e) => {
@@ -1661,7 +1661,11 @@ impl Warning {
         use std::io::Write as _;
         for warning in warnings {
             let text = warning.to_string();
-            let _ = writeln!(io::stderr(), "{}", crate::diff::printable_lines(&text));
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                crate::output::diff::printable_lines(&text)
+            );
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::pack::Packs;
-use crate::pipeline::render;
+use crate::pipeline::pack::Packs;
+use crate::pipeline::run::render;
 use crate::profile::{Selection, load, load_text};
 
 /// Built-in packs, loaded and their templates parsed: done once, then reused.
@@ -22,7 +22,7 @@ impl Harness {
     /// Loads and resolves a built-in profile (no rendering); returns the layer count.
     pub fn resolve(&self, profile: &str) -> Result<usize, String> {
         let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
-        crate::resolve::resolve(&stack, &crate::lock::Lockfile::default())
+        crate::pipeline::resolve::resolve(&stack, &crate::registry::lock::Lockfile::default())
             .map_err(|e| e.to_string())?;
         Ok(stack.chain.len())
     }
@@ -49,7 +49,7 @@ impl Harness {
     pub fn check(&self, profile: &str, dir: &Path) -> Result<bool, String> {
         let stack = load(&Selection::of(profile)).map_err(|e| e.to_string())?;
         let files = render(&self.packs, &stack).map_err(|e| e.to_string())?;
-        Ok(crate::check::compare(&files, dir)
+        Ok(crate::output::check::compare(&files, dir)
             .map_err(|e| e.to_string())?
             .is_clean())
     }
@@ -70,11 +70,11 @@ pub fn load_packs() -> usize {
 pub fn manifest_readers_agree(bytes: &[u8]) -> Result<bool, String> {
     let Some(fast) = std::str::from_utf8(bytes)
         .ok()
-        .and_then(crate::manifest::read_layout)
+        .and_then(crate::output::manifest::read_layout)
     else {
         return Ok(false);
     };
-    let parsed: Option<crate::manifest::Manifest> =
+    let parsed: Option<crate::output::manifest::Manifest> =
         toml_edit::de::from_str(&String::from_utf8_lossy(bytes)).ok();
     match parsed {
         Some(parsed) if parsed == fast => Ok(true),
@@ -100,7 +100,7 @@ pub fn dotenv_read_and_set(
     key: &str,
     value: &str,
 ) -> Result<(Option<Vec<u8>>, Vec<u8>), usize> {
-    let read = crate::dotenv::value(text, key).map_err(|u| u.line)?;
-    let written = crate::dotenv::set(text, key, value).map_err(|u| u.line)?;
+    let read = crate::platform::dotenv::value(text, key).map_err(|u| u.line)?;
+    let written = crate::platform::dotenv::set(text, key, value).map_err(|u| u.line)?;
     Ok((read.map(std::borrow::Cow::into_owned), written))
 }

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use crate::pack::Packs;
+use crate::pipeline::pack::Packs;
 use crate::profile::{Selection, load};
 
 fn packs() -> Arc<Packs> {
     Packs::builtin().expect("built-in packs load")
 }
 
-fn render(selection: &Selection) -> crate::error::Result<crate::render::Files> {
-    crate::pipeline::render(&packs(), &load(selection)?)
+fn render(selection: &Selection) -> crate::error::Result<crate::output::tree::Files> {
+    crate::pipeline::run::render(&packs(), &load(selection)?)
 }
 
 /// Printable text with the characters that break naive quoting, but no control characters.
@@ -48,7 +48,7 @@ fn builtin() -> impl Strategy<Value = String> {
 /// A database or role name PostgreSQL lets a profile create.
 fn name() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9_]{0,20}".prop_filter("not reserved by PostgreSQL", |name| {
-        !crate::validate::reserved_role(name) && !name.starts_with("template")
+        !crate::pipeline::validate::reserved_role(name) && !name.starts_with("template")
     })
 }
 

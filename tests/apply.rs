@@ -847,7 +847,7 @@ fn what_apply_leaves_out_of_a_commit_is_what_the_platforms_gitignore_ignores() {
     let (ignored, tracked): (Vec<&str>, Vec<&str>) =
         status.lines().partition(|line| line.starts_with("!! "));
     let name = |line: &&str| line[3..].rsplit('/').next().unwrap_or_default().to_string();
-    // apply's own names for them (src/platform.rs, UNTRACKED), by the platform's real rules.
+    // apply's own names for them (src/platform/checkout.rs, UNTRACKED), by the platform's real rules.
     let untracked = [
         ".env",
         "docker-compose.override.yml",

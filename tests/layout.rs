@@ -1,43 +1,88 @@
 //! The source's layers, checked against its imports: a module names (`use crate::…`,
-//! `crate::…` paths) only modules of the layers below its own. One table, here; CONTRIBUTING.md
-//! describes it. The modules not yet in it (the pipeline, the output folder, the registry
-//! client and the commands, which still import each other in a circle) are the rest of the
-//! layout work (#38).
+//! `crate::…` paths) only modules of the layers below its own, and every module is in the
+//! table. One table, here; CONTRIBUTING.md describes it. A module is a file (`src/error.rs`,
+//! `src/output/write.rs`) or a folder inside a subsystem (`src/images/engine/`); a subsystem's
+//! `mod.rs` is its face: what it owns, in words, and its modules.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The crate's layers, bottom first. A module of a layer imports nothing of its own layer or
 /// above.
 const LAYERS: &[&[&str]] = &[
-    // Names, text, tables and small tools that everything shares.
+    // Vocabulary every part shares: names, roles, plain data, text tools, the in-memory render,
+    // the quoting filters, the Dockerfile reader, image references.
     &[
         "names",
-        "diff",
         "role",
-        "filters",
-        "dockerfile",
         "data",
-        "merge",
         "parallel",
-        "reference",
         "suggest",
-        "wizard_config",
+        "output::tree",
+        "output::diff",
+        "pipeline::filters",
+        "images::dockerfile",
+        "registry::reference",
+        "cli::merge",
+        "platform::wizard_config",
     ],
-    // The one error type and all of its wording.
-    &["error"],
-    // Reading what comes from outside: confined paths, `.env` files, the platform's table.
-    &["confine", "dotenv", "platform"],
-    // Files (reading with limits, writing atomically, locks, temporary names) and profiles
-    // (the model, layering with provenance, sources, `--set`).
-    &["files", "profile"],
-    // What stands on profiles and files: the render's bounds, packs, the project file
-    // (`imggen.toml`), `show`, the per-field checks of values.
-    &["budget", "pack", "project", "show", "validate"],
-    // Engines, the generated header, lint rules, the lockfile, vendoring.
-    &["engine", "header", "lint", "lock", "vendor"],
+    // The one error type and all of its wording; the typed profile; the platform's table.
+    &["error", "profile::model", "platform::checkout"],
+    // Confined paths, `.env` files, in-memory checks of a render, profile selection and `--set`.
+    &[
+        "output::confine",
+        "platform::dotenv",
+        "pipeline::verify",
+        "profile",
+        "profile::set",
+    ],
+    // Reading and writing inside a folder; profile layers and their sources.
+    &["output::files", "profile::layer", "profile::source"],
+    // What stands on profiles and files: packs, the per-field checks, a template's budget, the
+    // project file, `show`.
+    &[
+        "pipeline::pack",
+        "pipeline::validate",
+        "pipeline::budget",
+        "profile::project",
+        "cli::show",
+    ],
+    // The generated header, the manifest, lint rules, engines, the lockfile, vendoring.
+    &[
+        "pipeline::header",
+        "output::manifest",
+        "images::lint",
+        "images::engine",
+        "registry::lock",
+        "cli::vendor",
+    ],
+    // A resolved profile; the registry client.
+    &["pipeline::resolve", "registry::client"],
+    // Rendering; the upstream images of a profile; profile edits.
+    &["pipeline::render", "registry::upstream", "cli::edit"],
+    // The pipeline driven for one profile or many; mirroring; the wizard.
+    &["pipeline::run", "registry::mirror", "cli::init"],
+    // Writing a folder; building and testing images.
+    &[
+        "output::write",
+        "images::build",
+        "images::imagetest",
+        "proptests",
+    ],
+    // Checking a folder; applying to the platform.
+    &["output::check", "platform::apply"],
+    // Every command carried out; the harness for fuzzing and benchmarks.
+    &["cli::commands", "harness"],
+    // The command line (clap).
+    &["cli::args"],
 ];
 
-/// The modules a source text names through `crate::` (comments left out).
+/// The subsystems: folders whose `mod.rs` is a face (words and `pub mod` lines, no code).
+const FACES: &[&str] = &[
+    "pipeline", "output", "platform", "images", "registry", "cli",
+];
+
+/// The paths a source text names through `crate::` (comments left out), up to a group or the
+/// end of the path: `crate::output::write::{a, b}` names `output::write::`.
 fn named_modules(text: &str) -> Vec<String> {
     let code: String = text
         .lines()
@@ -57,14 +102,14 @@ fn named_modules(text: &str) -> Vec<String> {
                 let name: String = item
                     .trim()
                     .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
                     .collect();
                 names.push(name);
             }
         } else {
             names.push(
                 rest.chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
                     .collect(),
             );
         }
@@ -73,23 +118,56 @@ fn named_modules(text: &str) -> Vec<String> {
     names
 }
 
-/// A module's source files: `src/NAME.rs`, or every file under `src/NAME/`.
-fn sources(module: &str) -> Vec<(String, String)> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let file = src.join(format!("{module}.rs"));
-    if file.is_file() {
-        let text = std::fs::read_to_string(&file).expect("a source file");
-        return vec![(file.display().to_string(), text)];
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The module a source file belongs to: `src/x.rs` and `src/x/mod.rs` are `x`, `src/x/y.rs`
+/// is `x::y`, and every file under `src/x/y/` is `x::y`.
+fn module_of_file(path: &Path) -> String {
+    let relative = path.strip_prefix(src()).expect("under src");
+    let parts: Vec<String> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    match parts.as_slice() {
+        [file] => file.clone(),
+        [folder, file] if file == "mod" => folder.clone(),
+        [folder, module, ..] => format!("{folder}::{module}"),
+        [] => unreachable!("a file has a name"),
     }
+}
+
+/// The module a `crate::` path names: `crate::output::write::plan` is `output::write`,
+/// `crate::error::Error` is `error`.
+fn module_of_path(path: &str) -> String {
+    let mut segments = path.split("::");
+    let first = segments.next().unwrap_or_default().to_string();
+    let folder = src().join(&first);
+    if let Some(second) = segments.next().filter(|s| !s.is_empty())
+        && (folder.join(format!("{second}.rs")).is_file() || folder.join(second).is_dir())
+    {
+        return format!("{first}::{second}");
+    }
+    first
+}
+
+/// Every source file of the crate but its root (`lib.rs`, `main.rs`), with its text.
+fn source_files() -> Vec<(PathBuf, String)> {
     let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(src.join(module)) {
+    for entry in walkdir::WalkDir::new(src()).sort_by_file_name() {
         let entry = entry.expect("a source folder");
-        if entry.path().extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(entry.path()).expect("a source file");
-            found.push((entry.path().display().to_string(), text));
+        let path = entry.path();
+        let root = path.parent() == Some(src().as_path())
+            && matches!(
+                path.file_name().and_then(|n| n.to_str()),
+                Some("lib.rs" | "main.rs")
+            );
+        if path.extension().is_some_and(|e| e == "rs") && !root {
+            let text = std::fs::read_to_string(path).expect("a source file");
+            found.push((path.to_path_buf(), text));
         }
     }
-    assert!(!found.is_empty(), "no source for module `{module}`");
     found
 }
 
@@ -97,32 +175,96 @@ fn sources(module: &str) -> Vec<(String, String)> {
 fn every_module_imports_only_from_the_layers_below_its_own() {
     let layer_of = |name: &str| LAYERS.iter().position(|layer| layer.contains(&name));
     let mut checked = 0;
-    for (layer, modules) in LAYERS.iter().enumerate() {
-        for module in *modules {
-            for (file, text) in sources(module) {
-                for named in named_modules(&text) {
-                    if named == *module {
-                        continue;
-                    }
-                    match layer_of(&named) {
-                        Some(below) if below < layer => {}
-                        found => panic!(
-                            "{file}: `{module}` (layer {layer}) imports `crate::{named}` (layer \
-                             {}): imports point down, never up or across",
-                            found.map_or("not below it".to_string(), |l| l.to_string())
-                        ),
-                    }
-                    checked += 1;
-                }
+    for (file, text) in source_files() {
+        let module = module_of_file(&file);
+        if FACES.contains(&module.as_str()) {
+            continue;
+        }
+        let layer = layer_of(&module)
+            .unwrap_or_else(|| panic!("{}: `{module}` is in no layer", file.display()));
+        for named in named_modules(&text) {
+            let named = module_of_path(&named);
+            if named == module {
+                continue;
             }
+            match layer_of(&named) {
+                Some(below) if below < layer => {}
+                found => panic!(
+                    "{}: `{module}` (layer {layer}) imports `crate::{named}` (layer {}): \
+                     imports point down, never up or across",
+                    file.display(),
+                    found.map_or("none".to_string(), |l| l.to_string())
+                ),
+            }
+            checked += 1;
         }
     }
-    assert!(checked >= 5, "the scan found the imports ({checked})");
+    assert!(checked >= 100, "the scan found the imports ({checked})");
+}
+
+#[test]
+fn every_layered_module_exists_once_and_every_face_is_only_words_and_modules() {
+    let modules: std::collections::BTreeSet<String> = source_files()
+        .iter()
+        .map(|(file, _)| module_of_file(file))
+        .collect();
+    let mut listed = std::collections::BTreeSet::new();
+    for name in LAYERS.iter().flat_map(|layer| layer.iter()) {
+        assert!(
+            modules.contains(*name),
+            "`{name}` is in the table but not in src/"
+        );
+        assert!(listed.insert(*name), "`{name}` is in the table twice");
+    }
+    for face in FACES {
+        let text = std::fs::read_to_string(src().join(face).join("mod.rs")).expect("a face");
+        assert!(
+            text.starts_with("//! "),
+            "src/{face}/mod.rs says its job first"
+        );
+        for line in text.lines() {
+            assert!(
+                line.is_empty() || line.starts_with("//!") || line.starts_with("pub mod "),
+                "src/{face}/mod.rs holds only words and modules: {line}"
+            );
+        }
+    }
 }
 
 #[test]
 fn the_scan_reads_paths_and_groups_and_skips_comments() {
     let text =
         "use crate::{error::Result, role};\n// crate::cli in a comment\nlet x = crate::names::A;\n";
-    assert_eq!(named_modules(text), ["error", "role", "names"]);
+    assert_eq!(named_modules(text), ["error::Result", "role", "names::A"]);
+    assert_eq!(module_of_path("output::write::plan"), "output::write");
+    assert_eq!(module_of_path("images::engine::Kind"), "images::engine");
+    assert_eq!(module_of_path("error::Error"), "error");
+    assert_eq!(module_of_path("profile::"), "profile");
+}
+
+/// CONTRIBUTING.md's table of layers is this file's, row for row.
+#[test]
+fn contributing_shows_the_same_layers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("CONTRIBUTING.md");
+    let text = std::fs::read_to_string(path).expect("CONTRIBUTING.md");
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| ")?;
+            let (number, modules) = rest.split_once(" | ")?;
+            number.parse::<usize>().ok()?;
+            Some(
+                modules
+                    .trim_end_matches(" |")
+                    .split(", ")
+                    .map(|m| m.trim_matches('`').to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let table: Vec<Vec<String>> = LAYERS
+        .iter()
+        .map(|layer| layer.iter().map(|m| m.to_string()).collect())
+        .collect();
+    assert_eq!(rows, table);
 }

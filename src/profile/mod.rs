@@ -4,6 +4,7 @@
 
 pub mod layer;
 pub mod model;
+pub mod project;
 pub mod set;
 pub mod source;
 

@@ -78,7 +78,7 @@ pub fn inside_project(reference: &str) -> bool {
     }
     // Nothing there (unreadable): `find` says so, reading nothing.
     !matches!(
-        crate::confine::inside(Path::new(reference), Path::new(".")),
+        crate::output::confine::inside(Path::new(reference), Path::new(".")),
         Err(Reason::OutsideProject)
     )
 }
@@ -137,7 +137,7 @@ pub fn find(reference: &str, relative_to: &Path, from: Option<&Source>) -> Resul
     let local = Path::new(LOCAL_DIR).join(format!("{reference}.toml"));
     let found = match from {
         // Named on the command line: opened straight away, not asked for first.
-        None => crate::confine::read_if_regular(&local)
+        None => crate::output::confine::read_if_regular(&local)
             .map_err(|reason| refused(&local, from, reason))?
             .map(|read| from_bytes(&local, from, read))
             .transpose()?,
@@ -218,8 +218,8 @@ fn refused(path: &Path, from: Option<&Source>, reason: Reason) -> Error {
 /// The profile file at `path`, which the caller has seen exists.
 fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
     let read = match from {
-        Some(from) => crate::confine::read_profile(path, &from.base_dir),
-        None => crate::confine::read_regular(path),
+        Some(from) => crate::output::confine::read_profile(path, &from.base_dir),
+        None => crate::output::confine::read_regular(path),
     };
     from_bytes(
         path,
@@ -232,7 +232,7 @@ fn from_disk(path: &Path, from: Option<&Source>) -> Result<Source> {
 fn from_bytes(
     path: &Path,
     from: Option<&Source>,
-    (bytes, file): (Vec<u8>, crate::confine::FileId),
+    (bytes, file): (Vec<u8>, crate::output::confine::FileId),
 ) -> Result<Source> {
     let text = String::from_utf8(bytes).map_err(|_| refused(path, from, Reason::NotUtf8))?;
     Ok(source_at(path, text, file_id(file)))
@@ -265,7 +265,7 @@ pub fn with_text(path: &Path, text: String) -> Source {
 }
 
 /// A profile's identity, for finding cycles: the file itself, however a profile names it.
-fn file_id((device, inode): crate::confine::FileId) -> String {
+fn file_id((device, inode): crate::output::confine::FileId) -> String {
     format!("file:{device}:{inode}")
 }
 

@@ -1,0 +1,12 @@
+//! The output folder: the one way files reach disk. `tree` is the render in memory; `files`
+//! reads and writes inside a folder (confined, with limits, atomically, under a lock) through
+//! `confine`; `manifest` records what imggen wrote; `write` makes a folder hold a render,
+//! `check` compares one with it, and `diff` prints the differences.
+
+pub mod check;
+pub mod confine;
+pub mod diff;
+pub mod files;
+pub mod manifest;
+pub mod tree;
+pub mod write;
