@@ -537,9 +537,25 @@ pub(crate) fn reserved_role(name: &str) -> bool {
         .contains(&lower.as_str())
 }
 
+/// Checks every value of a resolved profile stack against its field's rule, in the order of
+/// the profile's sections; the first problem is the error.
 pub fn check(stack: &Stack) -> Result<()> {
     let c = Checker { stack };
-    let p = &stack.profile;
+    images(&c)?;
+    labels(&c)?;
+    corporate(&c)?;
+    c.no_secret(&["description"], None, &stack.profile.description)?;
+    python(&c)?;
+    users(&c)?;
+    postgres_settings(&c)?;
+    postgres_databases(&c)?;
+    compose(&c)?;
+    modes(&c)
+}
+
+/// Image references, digests, the distro they name, platforms and the tags images are built as.
+fn images(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     for (key, image) in p.images.iter() {
         c.one(&["images", key], image, Rule::Image)?;
     }
@@ -594,11 +610,23 @@ pub fn check(stack: &Stack) -> Result<()> {
             )?;
         }
     }
+    Ok(())
+}
+
+/// OCI labels: keys, values, and no secret in either.
+fn labels(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     for (key, value) in &p.labels {
         c.map_key(&["labels"], key, Rule::LabelKey)?;
         c.one(&["labels", key], value, Rule::Text)?;
         c.no_secret(&["labels", key], Some(key), value)?;
     }
+    Ok(())
+}
+
+/// The corporate network: registry, indexes, mirrors and proxies, none with a secret in it.
+fn corporate(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     let corp = &p.corporate;
     c.opt(&["corporate", "registry"], &corp.registry, Rule::Registry)?;
     c.opt(
@@ -642,7 +670,12 @@ pub fn check(stack: &Stack) -> Result<()> {
             return c.refuse_at(&key, index, "", key.join("."), repo, reason);
         }
     }
-    c.no_secret(&["description"], None, &p.description)?;
+    Ok(())
+}
+
+/// The Python image: its packages, environment and working folder.
+fn python(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     let py = &p.python;
     c.each(
         &["python", "system_packages"],
@@ -663,6 +696,13 @@ pub fn check(stack: &Stack) -> Result<()> {
     if p.hardening.non_root && system_folder(&py.workdir) {
         c.refuse(&["python", "workdir"], &py.workdir, Reason::SystemWorkdir)?;
     }
+    Ok(())
+}
+
+/// The non-root users of the Python and Kerberos images.
+fn users(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
+    let py = &p.python;
     for (section, user) in [("python", &py.user), ("kerberos", &p.kerberos.user)] {
         c.one(&[section, "user", "name"], &user.name, Rule::UserName)?;
         for (field, id) in [("uid", user.uid), ("gid", user.gid)] {
@@ -673,6 +713,12 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.in_range(&key, id.into(), 0..=2_147_483_647, Reason::IdOutOfRange)?;
         }
     }
+    Ok(())
+}
+
+/// PostgreSQL's packages, `postgresql.conf` settings and `pg_hba.conf` rules.
+fn postgres_settings(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     let pg = &p.postgres;
     c.each(&["postgres", "packages"], &pg.packages, Rule::OsPackage)?;
     for (name, value) in &pg.settings {
@@ -704,6 +750,12 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.item(&["postgres", "hba"], index, field, value, Rule::HbaToken)?;
         }
     }
+    Ok(())
+}
+
+/// PostgreSQL's databases: names, owners, their passwords' variables and extensions.
+fn postgres_databases(c: &Checker<'_>) -> Result<()> {
+    let pg = &c.stack.profile.postgres;
     let mut passwords: std::collections::BTreeMap<&str, Option<&String>> = Default::default();
     for (index, db) in pg.databases.iter().enumerate() {
         let key = ["postgres", "databases"];
@@ -765,6 +817,12 @@ pub fn check(stack: &Stack) -> Result<()> {
             c.item(&key, index, "extensions", extension, Rule::Extension)?;
         }
     }
+    Ok(())
+}
+
+/// The platform's compose names the override uses: one name per service.
+fn compose(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
     let compose = &p.compose;
     let services = [
         ("postgres_service", &compose.postgres_service),
@@ -802,6 +860,13 @@ pub fn check(stack: &Stack) -> Result<()> {
         &compose.kerberos_test_script,
         Rule::BindPath,
     )?;
+    Ok(())
+}
+
+/// What the profile's modes rule out: `trust` outside development, non-root in layered mode.
+fn modes(c: &Checker<'_>) -> Result<()> {
+    let p = &c.stack.profile;
+    let pg = &p.postgres;
     if pg.auth_method == Some(AuthMethod::Trust) && !p.development {
         return c.refuse(
             &["postgres", "auth_method"],
