@@ -77,27 +77,11 @@ pub struct Outcome {
 
 pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     let platform = &request.platform;
-    let missing: Vec<String> = PROJECTS
-        .iter()
-        .filter(|p| !platform.join(p.folder).join(p.marker).is_file())
-        .map(|p| format!("{}/{}", p.folder, p.marker))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::NotAPlatform {
-            dir: platform.clone(),
-            missing,
-        });
-    }
-    let checkout = Checkout::open(platform)?;
+    let checkout = open_checkout(platform)?;
     // One apply at a time in a checkout, for its whole run: it reads the record and the `.env`
     // files, then writes them, the build contexts and the record (two runs interleaved left the
     // record naming one profile and the `.env` files the other's images). A check shares it.
-    let kind = if request.check || request.dry_run {
-        crate::output::files::Lock::Shared
-    } else {
-        crate::output::files::Lock::Exclusive
-    };
-    let _checkout_lock = crate::output::files::lock_folder(&checkout.root, kind)?;
+    let _checkout_lock = crate::output::files::lock_folder(&checkout.root, request.lock())?;
     let out = request
         .out
         .clone()
@@ -117,27 +101,13 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         ..Record::default()
     };
     let Planned {
-        mut changes,
+        changes,
         kept,
         decisions,
         images,
     } = plan_checkout(&checkout, &r, &env, &out, &record, request.force, &mut next)?;
-    changes.retain(|c| c.before != c.after);
-    if request.committed {
-        // A clone of the platform's repository has none of these: each machine's apply makes
-        // them, and `--check` without `--committed` checks them there.
-        changes.retain(|c| !untracked(&c.path));
-    }
-    // Refused before anything is written, and before a diff could show what a link reaches.
-    for change in &changes {
-        checkout.writable(&change.path)?;
-    }
-    let mut plan = crate::output::write::plan(&r.files, &out, request.force)?;
-    if request.committed {
-        for paths in [&mut plan.create, &mut plan.update, &mut plan.remove] {
-            paths.retain(|p| !untracked(p));
-        }
-    }
+    let changes = to_write(request, &checkout, changes)?;
+    let plan = contexts_plan(request, &r, &out)?;
     let contexts_differ =
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
@@ -151,7 +121,98 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     for line in kept.iter().chain(&notes) {
         let _ = writeln!(report, "{line}");
     }
-    let json = serde_json::json!({
+    let json = outcome_json(request, &out, differs, &changes, &kept, &notes, &plan);
+    if request.check || request.dry_run {
+        preview(&mut report, request, &out, &changes, &plan, differs, color);
+        return Ok(Outcome {
+            report,
+            json,
+            differs,
+        });
+    }
+    commit(request, &out, &r, &changes, &next, &mut report)?;
+    Ok(Outcome {
+        report,
+        json,
+        differs,
+    })
+}
+
+/// The checkout at `platform`, refused unless it holds each compose project the platform has.
+fn open_checkout(platform: &Path) -> Result<Checkout<'_>> {
+    let missing: Vec<String> = PROJECTS
+        .iter()
+        .filter(|p| !platform.join(p.folder).join(p.marker).is_file())
+        .map(|p| format!("{}/{}", p.folder, p.marker))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::NotAPlatform {
+            dir: platform.to_path_buf(),
+            missing,
+        });
+    }
+    Checkout::open(platform)
+}
+
+impl ApplyRequest {
+    /// One apply at a time in a checkout; a check or a dry run shares it.
+    fn lock(&self) -> crate::output::files::Lock {
+        if self.check || self.dry_run {
+            crate::output::files::Lock::Shared
+        } else {
+            crate::output::files::Lock::Exclusive
+        }
+    }
+}
+
+/// The checkout's changes worth writing: those that change something (with `--committed`,
+/// only in files the platform's repository tracks), each refused before anything is written
+/// when its path cannot be written safely.
+fn to_write(
+    request: &ApplyRequest,
+    checkout: &Checkout,
+    mut changes: Vec<Change>,
+) -> Result<Vec<Change>> {
+    changes.retain(|c| c.before != c.after);
+    if request.committed {
+        // A clone of the platform's repository has none of these: each machine's apply makes
+        // them, and `--check` without `--committed` checks them there.
+        changes.retain(|c| !untracked(&c.path));
+    }
+    // Refused before anything is written, and before a diff could show what a link reaches.
+    for change in &changes {
+        checkout.writable(&change.path)?;
+    }
+    Ok(changes)
+}
+
+/// What writing the build contexts into `out` would do (with `--committed`, to tracked files).
+fn contexts_plan(
+    request: &ApplyRequest,
+    r: &Rendered,
+    out: &Path,
+) -> Result<crate::output::write::Plan> {
+    let mut plan = crate::output::write::plan(&r.files, out, request.force)?;
+    if request.committed {
+        for paths in [&mut plan.create, &mut plan.update, &mut plan.remove] {
+            paths.retain(|p| !untracked(p));
+        }
+    }
+    Ok(plan)
+}
+
+/// The outcome for tools (`--format json`).
+fn outcome_json(
+    request: &ApplyRequest,
+    out: &Path,
+    differs: bool,
+    changes: &[Change],
+    kept: &[String],
+    notes: &[String],
+    plan: &crate::output::write::Plan,
+) -> serde_json::Value {
+    let platform = &request.platform;
+    serde_json::json!({
         "platform": platform.display().to_string(),
         "out": out.display().to_string(),
         "in_sync": !differs,
@@ -163,30 +224,48 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         "kept": kept,
         "notes": notes,
         "contexts": { "create": plan.create, "update": plan.update, "remove": plan.remove },
-    });
-    if request.check || request.dry_run {
-        for change in &changes {
-            report.push_str(&change.shown(platform, color));
-        }
-        for (verb, paths) in [
-            ("create", &plan.create),
-            ("update", &plan.update),
-            ("remove", &plan.remove),
-        ] {
-            for path in paths {
-                let _ = writeln!(report, "would {verb} {}", out.join(path).display());
-            }
-        }
-        if !differs {
-            let _ = writeln!(report, "{}: already applied", platform.display());
-        }
-        return Ok(Outcome {
-            report,
-            json,
-            differs,
-        });
+    })
+}
+
+/// `--check` and `--dry-run`: each change shown, each build context file that would change.
+fn preview(
+    report: &mut String,
+    request: &ApplyRequest,
+    out: &Path,
+    changes: &[Change],
+    plan: &crate::output::write::Plan,
+    differs: bool,
+    color: bool,
+) {
+    let platform = &request.platform;
+    for change in changes {
+        report.push_str(&change.shown(platform, color));
     }
-    crate::output::write::execute(&r.files, &r.manifest, &out, request.force)?;
+    for (verb, paths) in [
+        ("create", &plan.create),
+        ("update", &plan.update),
+        ("remove", &plan.remove),
+    ] {
+        for path in paths {
+            let _ = writeln!(report, "would {verb} {}", out.join(path).display());
+        }
+    }
+    if !differs {
+        let _ = writeln!(report, "{}: already applied", platform.display());
+    }
+}
+
+/// Writes the build contexts, then the checkout's files, then the record of what was applied.
+fn commit(
+    request: &ApplyRequest,
+    out: &Path,
+    r: &Rendered,
+    changes: &[Change],
+    next: &Record,
+    report: &mut String,
+) -> Result<()> {
+    let platform = &request.platform;
+    crate::output::write::execute(&r.files, &r.manifest, out, request.force)?;
     for path in PROJECTS
         .iter()
         .flat_map(|p| {
@@ -199,7 +278,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     {
         crate::output::files::sweep_stale_copies(&platform.join(path))?;
     }
-    write_changes(platform, &changes, &mut report)?;
+    write_changes(platform, changes, report)?;
     let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
     write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
     let _ = writeln!(
@@ -210,11 +289,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         crate::output::diff::count(changes.len(), "file", "files"),
         out.display()
     );
-    Ok(Outcome {
-        report,
-        json,
-        differs,
-    })
+    Ok(())
 }
 
 /// What `apply` would change in the checkout, and why.
