@@ -311,34 +311,94 @@ fn postgres(
         "postgres --version",
         &["postgres".into(), "--version".into()],
     )?;
-    let port = free_port();
-    let mut env = vec![("POSTGRES_PASSWORD".to_string(), "imggen-test".to_string())];
-    for db in &profile.postgres.databases {
-        if let (Some(password_env), Some(owner)) = (&db.password_env, &db.owner) {
-            env.push((password_env.clone(), format!("imggen-test-{owner}")));
+    let server = Server::start(runner, image, profile)?;
+    let ready = server.wait_ready(runner)?;
+    let name = "starts and accepts connections (pg_isready)";
+    runner.record(role, name, &server.shown, ready, "");
+    if ready {
+        if let Some(command) = &health {
+            server.healthcheck(runner, role, command)?;
+        }
+        for db in &profile.postgres.databases {
+            server.check_database(runner, role, db)?;
+        }
+        if let Some(method) = profile.postgres.auth_method {
+            server.check_auth_method(runner, role, method)?;
         }
     }
-    let command: Vec<String> = [
-        "postgres",
-        "-c",
-        &format!("port={port}"),
-        "-c",
-        "listen_addresses=127.0.0.1",
-    ]
-    .map(String::from)
-    .to_vec();
-    let handle = runner.engine.start(image, &command, &env)?;
-    let shown = format!(
-        "{} (with POSTGRES_PASSWORD set)",
-        runner.engine.shown(image, &command)
-    );
-    let psql = |db: &str, sql: &str| -> Vec<String> {
+    runner.engine.stop(&server.handle)
+}
+
+/// A PostgreSQL server of the image under test, listening on 127.0.0.1:`port` in its container.
+struct Server {
+    handle: String,
+    port: u16,
+    /// How it was started, as a user would run it.
+    shown: String,
+}
+
+impl Server {
+    /// Started with the superuser's password and each owner's password variable set.
+    fn start(runner: &mut Runner<'_>, image: &str, profile: &Profile) -> Result<Self> {
+        let port = free_port();
+        let mut env = vec![("POSTGRES_PASSWORD".to_string(), "imggen-test".to_string())];
+        for db in &profile.postgres.databases {
+            if let (Some(password_env), Some(owner)) = (&db.password_env, &db.owner) {
+                env.push((password_env.clone(), format!("imggen-test-{owner}")));
+            }
+        }
+        let command: Vec<String> = [
+            "postgres",
+            "-c",
+            &format!("port={port}"),
+            "-c",
+            "listen_addresses=127.0.0.1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let handle = runner.engine.start(image, &command, &env)?;
+        let shown = format!(
+            "{} (with POSTGRES_PASSWORD set)",
+            runner.engine.shown(image, &command)
+        );
+        Ok(Self {
+            handle,
+            port,
+            shown,
+        })
+    }
+
+    /// Whether `pg_isready` answers within a minute (or until Ctrl-C).
+    fn wait_ready(&self, runner: &mut Runner<'_>) -> Result<bool> {
+        let ready_cmd: Vec<String> = [
+            "pg_isready",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..120 {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            if runner.engine.exec(&self.handle, &ready_cmd, &[])?.ok {
+                return Ok(true);
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(false)
+    }
+
+    /// `psql` as the superuser against database `db`, running `sql`.
+    fn psql(&self, db: &str, sql: &str) -> Vec<String> {
         [
             "psql",
             "-h",
             "127.0.0.1",
             "-p",
-            &port.to_string(),
+            &self.port.to_string(),
             "-U",
             "postgres",
             "-d",
@@ -348,95 +408,82 @@ fn postgres(
         ]
         .map(String::from)
         .to_vec()
-    };
-    let password = [("PGPASSWORD".to_string(), "imggen-test".to_string())];
-    let ready_cmd: Vec<String> = ["pg_isready", "-h", "127.0.0.1", "-p", &port.to_string()]
-        .map(String::from)
-        .to_vec();
-    let mut ready = false;
-    for _ in 0..120 {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            break;
-        }
-        if runner.engine.exec(&handle, &ready_cmd, &[])?.ok {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
     }
-    runner.record(
-        role,
-        "starts and accepts connections (pg_isready)",
-        &shown,
-        ready,
-        "",
-    );
-    if ready && let Some(command) = &health {
-        // The Dockerfile's command, unchanged, inside the container. The server here listens on
-        // 127.0.0.1:`port` (each engine run may get its own /run, so not on the socket).
+
+    /// Runs `sql` in `db` and records whether its output is what `ok` accepts.
+    fn query(
+        &self,
+        runner: &mut Runner<'_>,
+        role: &str,
+        name: &str,
+        (db, sql): (&str, &str),
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<()> {
+        let password = [("PGPASSWORD".to_string(), "imggen-test".to_string())];
+        let command = self.psql(db, sql);
+        let ran = runner.engine.exec(&self.handle, &command, &password)?;
+        let passed = ran.ok && ok(&ran.output);
+        runner.record(role, name, &command.join(" "), passed, &ran.output);
+        Ok(())
+    }
+
+    /// The Dockerfile's HEALTHCHECK command, unchanged, inside the container. The server listens
+    /// on 127.0.0.1:`port` (each engine run may get its own /run, so not on the socket).
+    fn healthcheck(&self, runner: &mut Runner<'_>, role: &str, command: &[String]) -> Result<()> {
         let env = [
             ("PGHOST".to_string(), "127.0.0.1".to_string()),
-            ("PGPORT".to_string(), port.to_string()),
+            ("PGPORT".to_string(), self.port.to_string()),
         ];
-        let ran = runner.engine.exec(&handle, command, &env)?;
+        let ran = runner.engine.exec(&self.handle, command, &env)?;
         let name = "the image's HEALTHCHECK reports healthy";
         runner.record(role, name, &command.join(" "), ran.ok, &ran.output);
+        Ok(())
     }
-    if ready {
-        for db in &profile.postgres.databases {
-            let sql = format!(
-                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
-                db.name
-            );
-            let ran = runner
-                .engine
-                .exec(&handle, &psql("postgres", &sql), &password)?;
-            // Without an owner, the user the init scripts ran as (the test's POSTGRES_USER).
-            let owner = db.owner.as_deref().unwrap_or("postgres");
-            let ok = ran.ok && ran.output.trim() == owner;
-            let name = format!("database {} owned by {owner}", db.name);
-            runner.record(
-                role,
-                &name,
-                &psql("postgres", &sql).join(" "),
-                ok,
-                &ran.output,
-            );
-            for ext in &db.extensions {
-                let sql = format!("SELECT extname FROM pg_extension WHERE extname = '{ext}'");
-                let ran = runner
-                    .engine
-                    .exec(&handle, &psql(&db.name, &sql), &password)?;
-                let ok = ran.ok && ran.output.trim() == ext;
-                runner.record(
-                    role,
-                    &format!("extension {ext} in {}", db.name),
-                    &psql(&db.name, &sql).join(" "),
-                    ok,
-                    &ran.output,
-                );
-            }
+
+    /// A database the profile lists: its owner, and each of its extensions.
+    fn check_database(
+        &self,
+        runner: &mut Runner<'_>,
+        role: &str,
+        db: &crate::profile::model::Database,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{}'",
+            db.name
+        );
+        // Without an owner, the user the init scripts ran as (the test's POSTGRES_USER).
+        let owner = db.owner.as_deref().unwrap_or("postgres");
+        let name = format!("database {} owned by {owner}", db.name);
+        self.query(runner, role, &name, ("postgres", &sql), |out| {
+            out.trim() == owner
+        })?;
+        for ext in &db.extensions {
+            let sql = format!("SELECT extname FROM pg_extension WHERE extname = '{ext}'");
+            let name = format!("extension {ext} in {}", db.name);
+            self.query(runner, role, &name, (&db.name, &sql), |out| {
+                out.trim() == ext
+            })?;
         }
-        if let Some(method) = profile.postgres.auth_method {
-            let method = serde_json::to_value(method)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
-            let sql = "SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'";
-            let ran = runner
-                .engine
-                .exec(&handle, &psql("postgres", sql), &password)?;
-            let ok = ran.ok && ran.output.lines().any(|l| l.trim() == method);
-            runner.record(
-                role,
-                &format!("host auth method is {method}"),
-                &psql("postgres", sql).join(" "),
-                ok,
-                &ran.output,
-            );
-        }
+        Ok(())
     }
-    runner.engine.stop(&handle)
+
+    /// The auth method of the server's host rules is the profile's.
+    fn check_auth_method(
+        &self,
+        runner: &mut Runner<'_>,
+        role: &str,
+        method: crate::profile::model::AuthMethod,
+    ) -> Result<()> {
+        let method = serde_json::to_value(method)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let sql = "SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = 'host'";
+        let name = format!("host auth method is {method}");
+        self.query(runner, role, &name, ("postgres", sql), |out| {
+            out.lines().any(|l| l.trim() == method)
+        })
+    }
 }
 
 fn free_port() -> u16 {
