@@ -465,15 +465,35 @@ fn open_folder<'a>(job: &'a Job<'a>, lock: Option<FolderLock>, force: bool) -> R
     })
 }
 
+/// Writes every folder in three steps, each flushed before the next: everything staged beside
+/// its target, the files renamed into place, then the complete manifests.
 fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
-    let flush = |files: &[&Path], folders: &[&Path]| {
-        crate::output::files::flush(files, folders).map_err(|source| Error::Write {
-            path: folders
-                .first()
-                .map_or_else(PathBuf::new, |f| f.to_path_buf()),
-            source,
-        })
+    let Some(touched) = stage_folders(open)? else {
+        return Ok(());
     };
+    replace_files(open)?;
+    // 3. The complete manifests, last.
+    each_folder(open, |folder| match &folder.complete_staged {
+        Some(temp) => {
+            std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))
+        }
+        None => Ok(()),
+    })?;
+    flush(&[], &paths(&touched))
+}
+
+/// Both kinds of flush, an error naming the first folder.
+fn flush(files: &[&Path], folders: &[&Path]) -> Result<()> {
+    crate::output::files::flush(files, folders).map_err(|source| Error::Write {
+        path: folders
+            .first()
+            .map_or_else(PathBuf::new, |f| f.to_path_buf()),
+        source,
+    })
+}
+
+/// Step 1; the folders whose complete manifest is staged, or `None` when nothing was.
+fn stage_folders(open: &mut [Open<'_>]) -> Result<Option<Vec<PathBuf>>> {
     // 1. In every folder that changes, the incomplete marker renamed into place before anything
     // else is written, so no other temporary file exists without it; then every new file and
     // every complete manifest staged, and all of it flushed at once.
@@ -510,11 +530,6 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         .filter(|o| o.complete_staged.is_some())
         .map(|o| o.job.dir.to_path_buf())
         .collect();
-    let dirs: Vec<PathBuf> = open
-        .iter()
-        .filter(|o| o.changes)
-        .map(|o| o.job.dir.to_path_buf())
-        .collect();
     let flushed = staging.and_then(|()| match staged.is_empty() {
         true => Ok(()),
         false => flush(&staged, &paths(&touched)),
@@ -529,8 +544,18 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
         return Err(error);
     }
     if staged.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
+    Ok(Some(touched))
+}
+
+/// Step 2.
+fn replace_files(open: &mut [Open<'_>]) -> Result<()> {
+    let dirs: Vec<PathBuf> = open
+        .iter()
+        .filter(|o| o.changes)
+        .map(|o| o.job.dir.to_path_buf())
+        .collect();
     // 2. Every folder's files renamed into place, and the ones no longer rendered removed. A
     // failed rename rolls its folder back; the others stay marked incomplete (their new files
     // in place), for the next render to finish.
@@ -575,14 +600,7 @@ fn write_folders(open: &mut [Open<'_>]) -> Result<()> {
     folders.sort();
     folders.dedup();
     flush(&[], &folders)?;
-    // 3. The complete manifests, last.
-    each_folder(open, |folder| match &folder.complete_staged {
-        Some(temp) => {
-            std::fs::rename(temp, &folder.manifest_path).map_err(write_error(&folder.manifest_path))
-        }
-        None => Ok(()),
-    })?;
-    flush(&[], &paths(&touched))
+    Ok(())
 }
 
 /// Renames each of `folder`'s [`Plan::set_aside`] to a temporary name beside it, out of the way
