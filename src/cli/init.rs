@@ -743,8 +743,6 @@ impl Wizard<'_> {
 
     /// CA files, registry, pip index, proxies.
     fn corporate(&mut self) -> Result<()> {
-        // Corporate network.
-        let c = &self.shown.corporate;
         let any_corporate_flag = self.answers.ca_certs.is_some()
             || self.answers.registry.is_some()
             || self.answers.pip_index_url.is_some()
@@ -760,102 +758,117 @@ impl Wizard<'_> {
             )?,
         };
         if corporate {
-            let certs = match &self.answers.ca_certs {
-                Some(certs) => certs.join(","),
-                None if any_corporate_flag => c.ca_certificates.join(","),
-                None => self.prompter.input(
-                    "--ca-cert",
-                    "CA certificate files (comma-separated, PEM)",
-                    &c.ca_certificates.join(","),
-                    &pem_check,
-                )?,
+            self.ca_certificates(any_corporate_flag)?;
+            self.corporate_values(any_corporate_flag)?;
+        }
+        Ok(())
+    }
+
+    /// The corporate CA files, as paths relative to the profile file; asked for unless a
+    /// corporate flag was given.
+    fn ca_certificates(&mut self, any_corporate_flag: bool) -> Result<()> {
+        let c = &self.shown.corporate;
+        let certs = match &self.answers.ca_certs {
+            Some(certs) => certs.join(","),
+            None if any_corporate_flag => c.ca_certificates.join(","),
+            None => self.prompter.input(
+                "--ca-cert",
+                "CA certificate files (comma-separated, PEM)",
+                &c.ca_certificates.join(","),
+                &pem_check,
+            )?,
+        };
+        if let Some(problem) = pem_check(&certs) {
+            return Err(Error::invalid(
+                "--ca-cert",
+                "corporate.ca_certificates",
+                certs,
+                problem,
+            ));
+        }
+        // Answers are paths from here; a profile's paths are relative to the profile file.
+        let profile_dir = self
+            .answers
+            .profile
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("profiles"));
+        let certs: Vec<String> = certs
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|cert| relative_to(std::path::Path::new(cert), &profile_dir))
+            .collect();
+        if certs != self.base.corporate.ca_certificates {
+            let mut array = toml_edit::Array::new();
+            for cert in &certs {
+                array.push(cert.as_str());
+            }
+            self.changes
+                .push((key("corporate.ca_certificates"), Value::Array(array)));
+        }
+        Ok(())
+    }
+
+    /// Registry, pip index and proxies: each kept when it is the base profile's.
+    fn corporate_values(&mut self, any_corporate_flag: bool) -> Result<()> {
+        let c = &self.shown.corporate;
+        for (flag, name, given, current, question) in [
+            (
+                "--registry",
+                "registry",
+                &self.answers.registry,
+                &c.registry,
+                "Private registry prefix (host[:port][/path]; empty: none)",
+            ),
+            (
+                "--pip-index-url",
+                "pip_index_url",
+                &self.answers.pip_index_url,
+                &c.pip_index_url,
+                "pip index URL (empty: PyPI)",
+            ),
+            (
+                "--pip-trusted-host",
+                "pip_trusted_host",
+                &self.answers.pip_trusted_host,
+                &c.pip_trusted_host,
+                "pip trusted host (empty: none)",
+            ),
+            (
+                "--http-proxy",
+                "http_proxy",
+                &self.answers.http_proxy,
+                &c.http_proxy,
+                "HTTP proxy for builds (empty: none)",
+            ),
+            (
+                "--https-proxy",
+                "https_proxy",
+                &self.answers.https_proxy,
+                &c.https_proxy,
+                "HTTPS proxy for builds (empty: none)",
+            ),
+            (
+                "--no-proxy",
+                "no_proxy",
+                &self.answers.no_proxy,
+                &c.no_proxy,
+                "Hosts that bypass the proxy (empty: none)",
+            ),
+        ] {
+            let default = current.clone().unwrap_or_default();
+            let answer = match given {
+                Some(value) => value.clone(),
+                None if any_corporate_flag => default,
+                None => self.prompter.input(flag, question, &default, &|_| None)?,
             };
-            if let Some(problem) = pem_check(&certs) {
-                return Err(Error::invalid(
-                    "--ca-cert",
-                    "corporate.ca_certificates",
-                    certs,
-                    problem,
-                ));
-            }
-            // Answers are paths from here; a profile's paths are relative to the profile file.
-            let profile_dir = self
-                .answers
-                .profile
-                .as_ref()
-                .and_then(|p| p.parent())
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("profiles"));
-            let certs: Vec<String> = certs
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|cert| relative_to(std::path::Path::new(cert), &profile_dir))
-                .collect();
-            if certs != self.base.corporate.ca_certificates {
-                let mut array = toml_edit::Array::new();
-                for cert in &certs {
-                    array.push(cert.as_str());
-                }
+            let answer = answer.trim().to_string();
+            let base_value = base_corporate(&self.base, name);
+            if !answer.is_empty() && Some(&answer) != base_value.as_ref() {
                 self.changes
-                    .push((key("corporate.ca_certificates"), Value::Array(array)));
-            }
-            for (flag, name, given, current, question) in [
-                (
-                    "--registry",
-                    "registry",
-                    &self.answers.registry,
-                    &c.registry,
-                    "Private registry prefix (host[:port][/path]; empty: none)",
-                ),
-                (
-                    "--pip-index-url",
-                    "pip_index_url",
-                    &self.answers.pip_index_url,
-                    &c.pip_index_url,
-                    "pip index URL (empty: PyPI)",
-                ),
-                (
-                    "--pip-trusted-host",
-                    "pip_trusted_host",
-                    &self.answers.pip_trusted_host,
-                    &c.pip_trusted_host,
-                    "pip trusted host (empty: none)",
-                ),
-                (
-                    "--http-proxy",
-                    "http_proxy",
-                    &self.answers.http_proxy,
-                    &c.http_proxy,
-                    "HTTP proxy for builds (empty: none)",
-                ),
-                (
-                    "--https-proxy",
-                    "https_proxy",
-                    &self.answers.https_proxy,
-                    &c.https_proxy,
-                    "HTTPS proxy for builds (empty: none)",
-                ),
-                (
-                    "--no-proxy",
-                    "no_proxy",
-                    &self.answers.no_proxy,
-                    &c.no_proxy,
-                    "Hosts that bypass the proxy (empty: none)",
-                ),
-            ] {
-                let default = current.clone().unwrap_or_default();
-                let answer = match given {
-                    Some(value) => value.clone(),
-                    None if any_corporate_flag => default,
-                    None => self.prompter.input(flag, question, &default, &|_| None)?,
-                };
-                let answer = answer.trim().to_string();
-                let base_value = base_corporate(&self.base, name);
-                if !answer.is_empty() && Some(&answer) != base_value.as_ref() {
-                    self.changes
-                        .push((vec!["corporate".into(), name.into()], Value::from(answer)));
-                }
+                    .push((vec!["corporate".into(), name.into()], Value::from(answer)));
             }
         }
         Ok(())
