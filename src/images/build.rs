@@ -361,16 +361,44 @@ pub fn run(
         pull_shared_bases(engine, files, jobs, logins, log)?;
     }
     let width = jobs.iter().map(|j| j.folder.len()).max().unwrap_or(0);
-    let prefixes: Vec<Option<String>> = jobs
-        .iter()
-        .map(|job| (workers > 1).then(|| format!("{:<width$} | ", job.folder)))
-        .collect();
-    let build_one = |index: usize| -> Result<Outcome> {
-        let job = &jobs[index];
+    let builder = Builder {
+        engine,
+        files,
+        dir,
+        args,
+        options: &options,
+        logins,
+        log,
+    };
+    let build = |index: usize| {
+        let prefix = (workers > 1).then(|| format!("{:<width$} | ", jobs[index].folder));
+        builder.one(&jobs[index], prefix.as_deref())
+    };
+    scheduled(workers, &needs(files, jobs), build)
+        .into_iter()
+        .collect()
+}
+
+/// What every job's build shares.
+struct Builder<'a> {
+    engine: &'a dyn Engine,
+    files: &'a Files,
+    dir: &'a Path,
+    args: &'a [(String, String)],
+    options: &'a Options,
+    logins: Option<&'a Path>,
+    log: &'a (dyn Fn(&str) + Sync),
+}
+
+impl Builder<'_> {
+    /// One job: up to date (its image's label matches its context), or built; then pushed
+    /// when asked.
+    fn one(&self, job: &Job, prefix: Option<&str>) -> Result<Outcome> {
+        let (engine, log) = (self.engine, self.log);
         let started = Instant::now();
         // Computed now: a base built by an earlier job has its new ID by the time this starts.
-        let context = context_digest(engine, files, job, args);
-        let current = !options.no_cache
+        let context = context_digest(engine, self.files, job, self.args);
+        let current = !self.options.no_cache
             && context.as_ref().is_some_and(|digest| {
                 engine
                     .inspect(&job.tag)
@@ -396,19 +424,19 @@ pub fn run(
                 job.tag
             ));
             engine.build(&Build {
-                context: &dir.join(job.folder),
+                context: &self.dir.join(job.folder),
                 tag: &job.tag,
-                args,
-                logins,
-                no_cache: options.no_cache,
+                args: self.args,
+                logins: self.logins,
+                no_cache: self.options.no_cache,
                 labels: &labels,
-                prefix: prefixes[index].as_deref(),
-                buildkit: needs_buildkit(files, job),
+                prefix,
+                buildkit: needs_buildkit(self.files, job),
             })?
         };
-        let pushed = if built && options.push {
+        let pushed = if built && self.options.push {
             log(&format!("==> {}: pushing `{}`\n", engine.name(), job.tag));
-            Some(engine.push(&job.tag, logins)?)
+            Some(engine.push(&job.tag, self.logins)?)
         } else {
             None
         };
@@ -419,11 +447,19 @@ pub fn run(
             pushed,
             took: started.elapsed(),
         })
-    };
-    let needs = needs(files, jobs);
+    }
+}
+
+/// Runs `work` for every job on up to `workers` threads, a job starting once the jobs it
+/// `needs` are done, and none once one failed; the results in the jobs' order.
+fn scheduled<T: Send>(
+    workers: usize,
+    needs: &[Vec<usize>],
+    work: impl Fn(usize) -> Result<T> + Sync,
+) -> Vec<Result<T>> {
     let schedule = std::sync::Mutex::new(Schedule {
-        states: vec![State::Waiting; jobs.len()],
-        results: jobs.iter().map(|_| None).collect(),
+        states: vec![State::Waiting; needs.len()],
+        results: needs.iter().map(|_| None).collect(),
     });
     let changed = std::sync::Condvar::new();
     std::thread::scope(|scope| {
@@ -431,7 +467,7 @@ pub fn run(
             scope.spawn(|| {
                 let mut guard = schedule.lock().expect("the schedule");
                 loop {
-                    let Some(index) = guard.next(&needs) else {
+                    let Some(index) = guard.next(needs) else {
                         if guard.states.contains(&State::Running) {
                             guard = changed.wait(guard).expect("the schedule");
                             continue;
@@ -440,7 +476,7 @@ pub fn run(
                     };
                     guard.states[index] = State::Running;
                     drop(guard);
-                    let result = build_one(index);
+                    let result = work(index);
                     guard = schedule.lock().expect("the schedule");
                     guard.states[index] = State::Done;
                     guard.results[index] = Some(result);
@@ -461,12 +497,12 @@ enum State {
 }
 
 /// Which jobs are waiting, building and done, and what the done ones gave.
-struct Schedule {
+struct Schedule<T> {
     states: Vec<State>,
-    results: Vec<Option<Result<Outcome>>>,
+    results: Vec<Option<Result<T>>>,
 }
 
-impl Schedule {
+impl<T> Schedule<T> {
     /// The first waiting job whose needs are done; `None` when there is none, or once a job
     /// failed to run (the ones under way finish, no other starts). A circle of needs that
     /// would wait forever is broken at its first job.
@@ -1126,7 +1162,7 @@ mod tests {
         ]);
         let circular = needs(&circle, &jobs[..2]);
         assert_eq!(circular, [vec![1], vec![0]]);
-        let schedule = Schedule {
+        let schedule = Schedule::<()> {
             states: vec![State::Waiting; 2],
             results: vec![None, None],
         };
@@ -1138,6 +1174,28 @@ mod tests {
             ("postgres", "FROM postgres:17.5-bookworm\n"),
         ]);
         assert_eq!(needs(&shared, &jobs), [vec![], vec![0], vec![]]);
+    }
+
+    /// Work that needs another job's starts after it is done; the results keep the jobs'
+    /// order whatever the finishing order; after a failure no job starts.
+    #[test]
+    fn scheduled_work_waits_for_what_it_needs_and_stops_after_a_failure() {
+        let done = std::sync::Mutex::new(Vec::new());
+        let results = scheduled(2, &[vec![], vec![0], vec![]], |index| {
+            if index == 1 {
+                assert!(done.lock().expect("done").contains(&0), "1 needs 0");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20 * (3 - index as u64)));
+            done.lock().expect("done").push(index);
+            Ok(index)
+        });
+        let indexes: Vec<usize> = results.into_iter().map(|r| r.expect("built")).collect();
+        assert_eq!(indexes, [0, 1, 2]);
+        let failed = scheduled(1, &[vec![], vec![], vec![]], |index| match index {
+            0 => Err(Error::NoEnvRendered),
+            _ => Ok(index),
+        });
+        assert_eq!(failed.len(), 1, "nothing started after the failure");
     }
 
     /// An image built from this very context (its label says so, and its bases are the ones
