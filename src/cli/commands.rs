@@ -913,8 +913,8 @@ fn render_command(selection: Option<&Selection>, dir: &Path, pack_dirs: &[PathBu
     words.join(" ")
 }
 
-fn render(request: &RenderRequest) -> Result<u8> {
-    let target = remembered_target(&request.target)?;
+/// A folder rendered by another selection than this one is switched to it: said first.
+fn note_a_new_selection(target: &Target) -> Result<()> {
     if let Some(selection) = &target.selection
         && let Some(previous) = crate::output::manifest::Manifest::read(&target.out)?
         && !previous.profiles.is_empty()
@@ -931,6 +931,12 @@ fn render(request: &RenderRequest) -> Result<u8> {
             render_command(Some(selection), &target.out, &target.pack_dirs),
         ));
     }
+    Ok(())
+}
+
+fn render(request: &RenderRequest) -> Result<u8> {
+    let target = remembered_target(&request.target)?;
+    note_a_new_selection(&target)?;
     // First every folder rendered and planned, writing nothing, so that a refusal anywhere
     // (bad input, a hand edit) writes nothing anywhere. The folders this pass finds current
     // (nothing to write) are done. For `--all` the renders are not kept: the other folders are

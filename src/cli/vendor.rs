@@ -323,11 +323,9 @@ fn record_resolved(folder: &Path, record: &mut Record) -> Result<Vec<String>> {
     Ok(resolved)
 }
 
-/// `vendor --update [PACK...]` (no names: every vendored pack in `into`): takes upstream
-/// changes into files the org never edited, and merges them three ways (base, yours, built-in)
-/// into files it did. Conflicts are written into the file with markers and listed; the second
-/// value says whether any remain.
-pub fn update(packs: &Packs, names: &[String], into: &Path) -> Result<(String, bool)> {
+/// The vendored packs `update` takes, with their records: the ones named, or every one in
+/// `into`; refused when there is none.
+fn to_update(names: &[String], into: &Path) -> Result<Vec<(PathBuf, Record)>> {
     crate::output::files::refuse_linked_folder(into)?;
     let folders: Vec<(PathBuf, Record)> = if names.is_empty() {
         vendored(into)?
@@ -352,6 +350,15 @@ pub fn update(packs: &Packs, names: &[String], into: &Path) -> Result<(String, b
             crate::error::Reason::NothingToVendor,
         ));
     }
+    Ok(folders)
+}
+
+/// `vendor --update [PACK...]` (no names: every vendored pack in `into`): takes upstream
+/// changes into files the org never edited, and merges them three ways (base, yours, built-in)
+/// into files it did. Conflicts are written into the file with markers and listed; the second
+/// value says whether any remain.
+pub fn update(packs: &Packs, names: &[String], into: &Path) -> Result<(String, bool)> {
+    let folders = to_update(names, into)?;
     let mut report = String::new();
     let mut conflicted = false;
     for (folder, mut record) in folders {
