@@ -127,6 +127,34 @@ for profile in "${profiles[@]}"; do
     result $? "$profile" all "imggen test --engine docker: $(tail -n 1 "$log")" "$(cat "$log")"
 done
 
+# --- 1b. build.cache_mounts on BuildKit (this docker builds with it) --------------------------
+# debian-prebuilt's Python runtime with its package caches in cache mounts, then again with
+# --no-cache: the second sets up its OS packages again and downloads none of them (apt's `Get:`
+# lines for packages, in BuildKit's plain progress), and the image's apt folders hold what its
+# base's do: the caches stayed in the mounts.
+profile=debian-prebuilt
+printf '[build]\ncache_mounts = true\n[python]\ntag = "e2e-docker/cache-mounts:1"\n' >"$work/cache-mounts.toml"
+out=$work/out-cache-mounts
+log=$work/build-cache-mounts.log
+cache_mounts_build() { # cache_mounts_build [FLAG...]
+    timeout 1800 "$imggen" build -p "$profile" -p "$work/$profile.toml" -p "$work/cache-mounts.toml" \
+        --engine docker --only python-runtime --out "$out" "$@"
+}
+retry cache_mounts_build >"$log" 2>&1
+result $? "$profile" python-runtime "build.cache_mounts on BuildKit: imggen build --engine docker" "$(cat "$log")"
+cache_mounts_build --no-cache >"$log.again" 2>&1
+status=$?
+fetched=$(grep -cE 'Get:[0-9]+( [^ ]+){6} \[' "$log.again")
+installed=$(grep -c 'Setting up ' "$log.again")
+[ $status = 0 ] && [ "$fetched" = 0 ] && [ "$installed" -gt 0 ]
+result $? "$profile" python-runtime "cache mounts on BuildKit: a --no-cache rebuild sets up $installed packages and downloads $fetched" \
+    "$(tail -n 30 "$log.again")"
+base=$(awk '$1 == "FROM" { print $2; exit }' "$out/python-runtime/Dockerfile")
+apt_folders() { docker run --rm --entrypoint sh "$1" -c 'find /var/cache/apt /var/lib/apt/lists -type f | sort'; }
+[ -n "$base" ] && [ "$(apt_folders e2e-docker/cache-mounts:1)" = "$(apt_folders "$base")" ]
+result $? "$profile" python-runtime "cache mounts on BuildKit: the image's apt folders hold what its base's do ($base)" \
+    "$(diff <(apt_folders "$base") <(apt_folders e2e-docker/cache-mounts:1) | head -n 20)"
+
 echo "(part done: $(($(date +%s) - started)) s so far)"
 # --- 2. the platform's real checkout, applied, started by its own Makefiles ------------------
 mkdir -p "$work/java" "$work/ticket"
