@@ -128,26 +128,28 @@ for profile in "${profiles[@]}"; do
 done
 
 # --- 1b. build.cache_mounts on BuildKit (this docker builds with it) --------------------------
-# debian-prebuilt's Python runtime with its package caches in cache mounts, then again with
-# --no-cache: the second sets up its OS packages again and downloads none of them (apt's `Get:`
-# lines for packages, in BuildKit's plain progress), and the image's apt folders hold what its
-# base's do: the caches stayed in the mounts.
+# debian-prebuilt's Python runtime with its package caches in cache mounts, then again with an
+# ENV added before the package steps, so they run again (a label would not: BuildKit keeps a
+# RUN's cache across labels; its --no-cache starts the cache mounts empty too): the second sets up its OS packages again
+# and downloads none of them (apt's `Get:` lines for packages, in BuildKit's plain progress), and
+# the image's apt folders hold what its base's do: the caches stayed in the mounts.
 profile=debian-prebuilt
 printf '[build]\ncache_mounts = true\n[python]\ntag = "e2e-docker/cache-mounts:1"\n' >"$work/cache-mounts.toml"
 out=$work/out-cache-mounts
 log=$work/build-cache-mounts.log
-cache_mounts_build() { # cache_mounts_build [FLAG...]
-    timeout 1800 "$imggen" build -p "$profile" -p "$work/$profile.toml" -p "$work/cache-mounts.toml" \
-        --engine docker --only python-runtime --out "$out" "$@"
+cache_mounts_build() { # cache_mounts_build [FLAG...]: rendered (build refuses a stale folder), then built
+    local profiles=(-p "$profile" -p "$work/$profile.toml" -p "$work/cache-mounts.toml")
+    "$imggen" render "${profiles[@]}" --out "$out" "$@" \
+        && timeout 1800 "$imggen" build "${profiles[@]}" --engine docker --only python-runtime --out "$out" "$@"
 }
 retry cache_mounts_build >"$log" 2>&1
 result $? "$profile" python-runtime "build.cache_mounts on BuildKit: imggen build --engine docker" "$(cat "$log")"
-cache_mounts_build --no-cache >"$log.again" 2>&1
+cache_mounts_build --set python.env.E2E_REBUILD=2 >"$log.again" 2>&1
 status=$?
 fetched=$(grep -cE 'Get:[0-9]+( [^ ]+){6} \[' "$log.again")
 installed=$(grep -c 'Setting up ' "$log.again")
 [ $status = 0 ] && [ "$fetched" = 0 ] && [ "$installed" -gt 0 ]
-result $? "$profile" python-runtime "cache mounts on BuildKit: a --no-cache rebuild sets up $installed packages and downloads $fetched" \
+result $? "$profile" python-runtime "cache mounts on BuildKit: a rebuild after a new ENV sets up $installed packages and downloads $fetched" \
     "$(tail -n 30 "$log.again")"
 base=$(awk '$1 == "FROM" { print $2; exit }' "$out/python-runtime/Dockerfile")
 apt_folders() { docker run --rm --entrypoint sh "$1" -c 'find /var/cache/apt /var/lib/apt/lists -type f | sort'; }
