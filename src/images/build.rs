@@ -59,22 +59,25 @@ pub fn images(files: &Files, jobs: &[Job], push: bool) -> BTreeMap<String, (Refe
     images
 }
 
-/// The images `job`'s Dockerfile (in `files`) pulls (see [`bases`]); `None` without one.
-fn job_bases(files: &Files, job: &Job) -> Option<Vec<Reference>> {
+/// `job`'s Dockerfile as rendered (in `files`); `None` without one.
+fn job_dockerfile<'a>(files: &'a Files, job: &Job) -> Option<&'a [u8]> {
     let dockerfile = files.get(&format!("{}/Dockerfile", job.folder))?;
-    Some(bases(&dockerfile.contents))
+    Some(&dockerfile.contents)
+}
+
+/// The images `job`'s Dockerfile pulls (see [`bases`]); `None` without one.
+fn job_bases(files: &Files, job: &Job) -> Option<Vec<Reference>> {
+    job_dockerfile(files, job).map(bases)
 }
 
 /// Whether a job's Dockerfile mounts something into a `RUN` (`--mount`: the package caches of
 /// `build.cache_mounts`), which only BuildKit-era builders read.
 fn needs_buildkit(files: &Files, job: &Job) -> bool {
-    files
-        .get(&format!("{}/Dockerfile", job.folder))
-        .is_some_and(|dockerfile| {
-            crate::images::dockerfile::parse(&String::from_utf8_lossy(&dockerfile.contents))
-                .iter()
-                .any(|i| i.keyword == "RUN" && i.flags.iter().any(|f| f.starts_with("--mount")))
-        })
+    job_dockerfile(files, job).is_some_and(|dockerfile| {
+        crate::images::dockerfile::parse(&String::from_utf8_lossy(dockerfile))
+            .iter()
+            .any(|i| i.keyword == "RUN" && i.flags.iter().any(|f| f.starts_with("--mount")))
+    })
 }
 
 /// The images a Dockerfile pulls: the ones a stage starts `FROM` and the ones `COPY --from`
