@@ -151,7 +151,14 @@ config_matches() { # config_matches TAG DOCKERFILE: the built image's config say
 }
 
 pip_reads_index() { # pip_reads_index IMAGE URL: pip's configuration in IMAGE names URL as its index
-    in_image "$1" python3 -m pip config list | grep -qxF "global.index-url='$2'"
+    local out status
+    out=$(in_image "$1" python3 -m pip config list 2>&1)
+    status=$?
+    if [ $status = 0 ] && grep -qxF "global.index-url='$2'" <<<"$out"; then
+        return 0
+    fi
+    printf 'pip config list (exit %s) did not name %s:\n%s\n' "$status" "$2" "$out"
+    return 1
 }
 
 # cache_mounts_test PROFILE E2E-PROFILE: `build.cache_mounts` on the Python runtime. A second
