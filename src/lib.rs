@@ -7,6 +7,7 @@
 
 mod cli;
 mod data;
+mod digest;
 mod error;
 #[doc(hidden)]
 pub mod harness;

@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     // the quoting filters, the Dockerfile reader, image references.
     &[
         "names",
+        "digest",
         "role",
         "data",
         "parallel",
@@ -68,13 +69,19 @@ const LAYERS: &[&[&str]] = &[
         "images::imagetest",
         "proptests",
     ],
-    // Checking a folder; applying to the platform.
-    &["output::check", "platform::apply"],
+    // Checking a folder; the entrance of a request that changes a folder it does not own.
+    &["output::check", "output::session"],
+    // Applying to the platform.
+    &["platform::apply"],
     // Every command carried out; the harness for fuzzing and benchmarks.
     &["cli::commands", "harness"],
     // The command line (clap).
     &["cli::args"],
 ];
+
+/// The output layer's modules a module may name without entering it: the vocabulary every part
+/// shares (the in-memory render, the text of differences).
+const OUTPUT_VOCABULARY: &[&str] = &["output::tree", "output::diff"];
 
 /// The subsystems: folders whose `mod.rs` is a face (words and `pub mod` lines, no code).
 const FACES: &[&str] = &[
@@ -200,6 +207,27 @@ fn every_module_imports_only_from_the_layers_below_its_own() {
         }
     }
     assert!(checked >= 100, "the scan found the imports ({checked})");
+}
+
+/// An `apply` request enters the output layer once: every read, plan and write of the checkout
+/// and its build contexts goes through the session it opens (which holds the checkout's lock
+/// from the first read to the last write).
+#[test]
+fn apply_enters_the_output_layer_through_its_session_only() {
+    let text = std::fs::read_to_string(src().join("platform/apply.rs")).expect("apply.rs");
+    let output: Vec<String> = named_modules(&text)
+        .iter()
+        .map(|named| module_of_path(named))
+        .filter(|module| module.starts_with("output::"))
+        .filter(|module| !OUTPUT_VOCABULARY.contains(&module.as_str()))
+        .collect();
+    assert!(!output.is_empty(), "the scan found apply's output imports");
+    assert!(
+        output.iter().all(|module| module == "output::session"),
+        "apply names the output layer past its session: {output:?}"
+    );
+    let opened = text.matches("Session::open(").count();
+    assert_eq!(opened, 1, "apply opens one session per request");
 }
 
 #[test]

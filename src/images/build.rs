@@ -333,7 +333,7 @@ fn context_digest(
         field(base.as_bytes());
         field(id.as_bytes());
     }
-    Some(crate::output::manifest::hash(&bytes))
+    Some(crate::digest::hash(&bytes))
 }
 
 /// The rendered folder a build runs from: its files as rendered, and where they are on disk.

@@ -651,7 +651,9 @@ fn place_marker(folder: &mut Open<'_>) -> Result<()> {
     let mut marker = folder.complete.clone();
     marker.incomplete = true;
     for (path, old) in &folder.plan.old {
-        marker.replacing.insert(path.clone(), manifest::hash(old));
+        marker
+            .replacing
+            .insert(path.clone(), crate::digest::hash(old));
     }
     let path = &folder.manifest_path;
     let temp = dir.join(MARKER_TEMPORARY);

@@ -11,9 +11,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::hash;
 use crate::error::{Error, Result};
-use crate::output::files::{read_toml, replace_keeping, write_atomic};
-use crate::output::manifest::hash;
+use crate::output::session::{Changes, Plan, Replacement, Session};
 use crate::pipeline::run::Rendered;
 use crate::platform::checkout::{
     OVERRIDE, OVERRIDES, PROJECTS, Project, UNTRACKED, installer_for, lists_override,
@@ -77,11 +77,10 @@ pub struct Outcome {
 
 pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     let platform = &request.platform;
-    let checkout = open_checkout(platform)?;
     // One apply at a time in a checkout, for its whole run: it reads the record and the `.env`
     // files, then writes them, the build contexts and the record (two runs interleaved left the
     // record naming one profile and the `.env` files the other's images). A check shares it.
-    let _checkout_lock = crate::output::files::lock_folder(&checkout.root, request.lock())?;
+    let checkout = open_checkout(platform, request.writes())?;
     let out = request
         .out
         .clone()
@@ -94,8 +93,9 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         text: &env.contents,
     };
     check_installer(&r, &env)?;
-    let record: Record =
-        read_toml(&out.join(RECORD), "delete it and apply again")?.unwrap_or_default();
+    let record: Record = checkout
+        .read_toml(&out.join(RECORD), "delete it and apply again")?
+        .unwrap_or_default();
     let mut next = Record {
         profile: r.manifest.profile.clone(),
         ..Record::default()
@@ -107,7 +107,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
         images,
     } = plan_checkout(&checkout, &r, &env, &out, &record, request.force, &mut next)?;
     let changes = to_write(request, &checkout, changes)?;
-    let plan = contexts_plan(request, &r, &out)?;
+    let plan = contexts_plan(&checkout, request, &r, &out)?;
     let contexts_differ =
         !(plan.create.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
     let differs = contexts_differ || !changes.is_empty();
@@ -130,7 +130,7 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
             differs,
         });
     }
-    commit(request, &out, &r, &changes, &next, &mut report)?;
+    commit(checkout, request, &out, &r, &changes, &next, &mut report)?;
     Ok(Outcome {
         report,
         json,
@@ -138,8 +138,9 @@ pub fn apply(request: &ApplyRequest, color: bool) -> Result<Outcome> {
     })
 }
 
-/// The checkout at `platform`, refused unless it holds each compose project the platform has.
-fn open_checkout(platform: &Path) -> Result<Checkout<'_>> {
+/// The checkout at `platform`, locked for the request, refused unless it holds each compose
+/// project the platform has.
+fn open_checkout(platform: &Path, writes: bool) -> Result<Checkout<'_>> {
     let missing: Vec<String> = PROJECTS
         .iter()
         .filter(|p| !platform.join(p.folder).join(p.marker).is_file())
@@ -151,17 +152,13 @@ fn open_checkout(platform: &Path) -> Result<Checkout<'_>> {
             missing,
         });
     }
-    Checkout::open(platform)
+    Session::open(platform, writes)
 }
 
 impl ApplyRequest {
-    /// One apply at a time in a checkout; a check or a dry run shares it.
-    fn lock(&self) -> crate::output::files::Lock {
-        if self.check || self.dry_run {
-            crate::output::files::Lock::Shared
-        } else {
-            crate::output::files::Lock::Exclusive
-        }
+    /// Whether the request writes (one at a time in a checkout); a check or a dry run reads.
+    fn writes(&self) -> bool {
+        !(self.check || self.dry_run)
     }
 }
 
@@ -188,11 +185,12 @@ fn to_write(
 
 /// What writing the build contexts into `out` would do (with `--committed`, to tracked files).
 fn contexts_plan(
+    checkout: &Checkout<'_>,
     request: &ApplyRequest,
     r: &Rendered,
     out: &Path,
-) -> Result<crate::output::write::Plan> {
-    let mut plan = crate::output::write::plan(&r.files, out, request.force)?;
+) -> Result<Plan> {
+    let mut plan = checkout.plan(&r.files, out, request.force)?;
     if request.committed {
         for paths in [&mut plan.create, &mut plan.update, &mut plan.remove] {
             paths.retain(|p| !untracked(p));
@@ -209,7 +207,7 @@ fn outcome_json(
     changes: &[Change],
     kept: &[String],
     notes: &[String],
-    plan: &crate::output::write::Plan,
+    plan: &Plan,
 ) -> serde_json::Value {
     let platform = &request.platform;
     serde_json::json!({
@@ -233,7 +231,7 @@ fn preview(
     request: &ApplyRequest,
     out: &Path,
     changes: &[Change],
-    plan: &crate::output::write::Plan,
+    plan: &Plan,
     differs: bool,
     color: bool,
 ) {
@@ -255,8 +253,10 @@ fn preview(
     }
 }
 
-/// Writes the build contexts, then the checkout's files, then the record of what was applied.
+/// Writes the build contexts, then the checkout's files, then the record of what was applied:
+/// one commit of the checkout's session.
 fn commit(
+    checkout: Checkout<'_>,
     request: &ApplyRequest,
     out: &Path,
     r: &Rendered,
@@ -265,8 +265,7 @@ fn commit(
     report: &mut String,
 ) -> Result<()> {
     let platform = &request.platform;
-    crate::output::write::execute(&r.files, &r.manifest, out, request.force)?;
-    for path in PROJECTS
+    let sweep: Vec<String> = PROJECTS
         .iter()
         .flat_map(|p| {
             [
@@ -275,12 +274,40 @@ fn commit(
             ]
         })
         .chain([crate::platform::wizard_config::FILE.to_string()])
-    {
-        crate::output::files::sweep_stale_copies(&platform.join(path))?;
-    }
-    write_changes(platform, changes, report)?;
+        .collect();
+    let replace: Vec<Replacement<'_>> = changes
+        .iter()
+        .map(|change| Replacement {
+            path: &change.path,
+            contents: change.after.as_deref(),
+            // A `.env` (or the wizard's file) holds secrets: a new one is the owner's only.
+            mode: if change.holds_secrets() { 0o600 } else { 0o644 },
+        })
+        .collect();
+    let record = out.join(RECORD);
     let text = toml_edit::ser::to_string_pretty(&next).expect("the record is plain data");
-    write_atomic(&out.join(RECORD), text.as_bytes(), false)?;
+    checkout.commit(&Changes {
+        files: &r.files,
+        manifest: &r.manifest,
+        out,
+        force: request.force,
+        replace: &replace,
+        sweep: &sweep,
+        record: (&record, text.as_bytes()),
+    })?;
+    for change in changes {
+        let what = if change.keys.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", change.key_names().join(", "))
+        };
+        let _ = writeln!(
+            report,
+            "{} {}{what}",
+            change.verb(),
+            platform.join(&change.path).display()
+        );
+    }
     let _ = writeln!(
         report,
         "applied `{}` to {}: {} in the checkout changed; build contexts in {}",
@@ -340,7 +367,7 @@ fn plan_checkout(
             && let Some(after) = &change.after
         {
             let env_text = env_file.after.as_ref().or(env_file.before.as_ref());
-            override_is_read(checkout.dir, project, env_text.map(Vec::as_slice))?;
+            override_is_read(checkout.dir(), project, env_text.map(Vec::as_slice))?;
             next.files.insert(change.path.clone(), hash(after));
         }
         changes.push(env_file);
@@ -379,32 +406,6 @@ fn notes(
         .chain(kerberos_test_note(checkout, r, decisions))
         .chain(to_build_note(r, images, decisions))
         .collect())
-}
-
-/// Writes each change into the checkout (a `.env` keeps its owner and mode; a new one is the
-/// owner's only), saying what it did in `report`.
-fn write_changes(platform: &Path, changes: &[Change], report: &mut String) -> Result<()> {
-    for change in changes {
-        let path = platform.join(&change.path);
-        match &change.after {
-            Some(text) => {
-                // A `.env` (or the wizard's file) holds secrets: a new one is the owner's only.
-                let mode = if change.holds_secrets() { 0o600 } else { 0o644 };
-                replace_keeping(&path, text, mode)?;
-            }
-            None => std::fs::remove_file(&path).map_err(|e| Error::Write {
-                path: path.clone(),
-                source: e,
-            })?,
-        }
-        let what = if change.keys.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", change.key_names().join(", "))
-        };
-        let _ = writeln!(report, "{} {}{what}", change.verb(), path.display());
-    }
-    Ok(())
 }
 
 /// Whether the platform's `.gitignore` keeps `path` (relative, `/`-separated) out of its
@@ -475,7 +476,7 @@ fn unreachable_passwords(
     r: &Rendered,
     changes: &[Change],
 ) -> Result<Vec<String>> {
-    let platform = checkout.dir;
+    let platform = checkout.dir();
     let bootstrap = "platform-bootstrap/.env";
     let text = match changes.iter().find(|c| c.path == bootstrap) {
         Some(change) => change.after.clone().unwrap_or_default(),
@@ -575,7 +576,7 @@ fn kerberos_test_note(
     decisions: &BTreeMap<&'static str, Decision>,
 ) -> Option<String> {
     let script = "platform-bootstrap/dev-tools/setup-kerberos.sh";
-    if !checkout.dir.join(script).is_file() {
+    if !checkout.dir().join(script).is_file() {
         return None;
     }
     let value = |key: &str| decisions.get(key).map_or("", |d| d.value.as_str());
@@ -687,7 +688,7 @@ struct EnvFile {
 
 impl EnvFile {
     fn read(checkout: &Checkout<'_>, project: &'static Project) -> Result<Self> {
-        let folder = checkout.dir.join(project.folder);
+        let folder = checkout.dir().join(project.folder);
         let path = folder.join(".env");
         let before = checkout.read(&path)?;
         let example_path = folder.join(".env.example");
@@ -880,7 +881,7 @@ fn wizard_config_change(
     next: &mut Record,
 ) -> Result<(Option<Change>, Vec<String>)> {
     use crate::platform::wizard_config::{self as config, ENTRIES};
-    let path = checkout.dir.join(config::FILE);
+    let path = checkout.dir().join(config::FILE);
     let before = checkout.read(&path)?;
     let mut map = config::parse(before.as_deref()).map_err(|e| Error::WizardConfig {
         path: path.clone(),
@@ -1015,7 +1016,7 @@ fn override_change(inputs: &OverrideInputs<'_>, project: &Project) -> Result<Opt
     if !project.is_compose_project() {
         return Ok(None);
     }
-    let platform = checkout.dir;
+    let platform = checkout.dir();
     let relative = format!("{}/{OVERRIDE}", project.folder);
     let path = platform.join(&relative);
     let mut services = String::new();
@@ -1113,69 +1114,10 @@ fn override_is_read(platform: &Path, project: &Project, env: Option<&[u8]>) -> R
     Ok(())
 }
 
-/// The platform checkout `apply` works on: its folder as given, and where it really is (links
-/// followed), resolved once. The checkout may come from a pull request (`apply --check` in the
-/// platform's CI): every file `apply` reads or writes there must stay inside it.
-struct Checkout<'a> {
-    dir: &'a Path,
-    root: PathBuf,
-}
-
-impl<'a> Checkout<'a> {
-    fn open(dir: &'a Path) -> Result<Self> {
-        let root = std::fs::canonicalize(dir).map_err(|e| Error::read(dir, e))?;
-        Ok(Self { dir, root })
-    }
-
-    /// A file of the checkout, `None` when there is none: read only when, links followed, it
-    /// is a regular file inside the checkout (a `.env.example` linked to a secret elsewhere on
-    /// the machine would otherwise be printed in the diff).
-    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        let canonical = match std::fs::canonicalize(path) {
-            Ok(canonical) => canonical,
-            // Nothing there (or a link to nothing): a file apply may create.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::read(path, e)),
-        };
-        self.inside(path, &canonical)?;
-        crate::output::confine::read_regular(&canonical)
-            .map(|(contents, _)| Some(contents))
-            .map_err(|reason| Error::CheckoutFile {
-                path: path.to_path_buf(),
-                reason: Box::new(reason),
-            })
-    }
-
-    /// Refuses, before anything is written, to write `relative` when it or a folder on its way
-    /// is a link (which would change whatever it points at, or half-apply the checkout when the
-    /// write through it is refused later) or when its folder leads outside the checkout.
-    fn writable(&self, relative: &str) -> Result<()> {
-        let file = self.dir.join(relative);
-        let folder = file.parent().unwrap_or(self.dir);
-        let target = std::fs::canonicalize(folder).map_err(|e| Error::read(folder, e))?;
-        self.inside(folder, &target)?;
-        let mut path = self.dir.to_path_buf();
-        for part in Path::new(relative).components() {
-            path.push(part);
-            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(Error::LinkNotWritten { path });
-            }
-        }
-        Ok(())
-    }
-
-    /// `path`, found to be `canonical`, must lie inside the checkout.
-    fn inside(&self, path: &Path, canonical: &Path) -> Result<()> {
-        if canonical.starts_with(&self.root) {
-            Ok(())
-        } else {
-            Err(Error::OutsideCheckout {
-                path: path.to_path_buf(),
-                target: canonical.to_path_buf(),
-            })
-        }
-    }
-}
+/// The platform checkout `apply` works on, locked for the request. The checkout may come from a
+/// pull request (`apply --check` in the platform's CI): every file `apply` reads or writes there
+/// must stay inside it, which the session sees to.
+type Checkout<'a> = Session<'a>;
 
 /// `to` relative to the folder `from`, lexically (`../imggen/postgres`), `/`-separated.
 fn relative_path(from: &Path, to: &Path) -> String {

@@ -846,7 +846,7 @@ fn checked_digest(digest: &str) -> std::result::Result<String, Problem> {
 /// `sha256:` and the hex of the content's hash: a manifest's digest (the same as imggen's file
 /// hashes).
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    crate::output::manifest::hash(bytes)
+    crate::digest::hash(bytes)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).

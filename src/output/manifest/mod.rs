@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::digest::hash;
 use crate::error::Result;
 use crate::output::tree::Files;
 
@@ -56,18 +56,6 @@ pub struct Manifest {
     /// While `incomplete`: the hashes of the files being replaced or removed, as they were.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub replacing: BTreeMap<String, String>,
-}
-
-pub fn hash(contents: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(contents);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in digest.iter() {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    out
 }
 
 impl Manifest {
