@@ -301,3 +301,49 @@ fn a_template_cannot_read_the_environment_files_the_clock_or_chance() {
         assert!(!output.exists("out"), "{call}");
     }
 }
+
+/// A cache mount's id is made from its pack's name, and a builder splits `--mount` at `,` and
+/// `=`: a pack folder named with a comma is refused when its image mounts a cache, naming the
+/// name, the filter and the template that called it.
+#[test]
+fn a_pack_name_a_mount_option_cannot_hold_is_refused_with_cache_mounts() {
+    let output = Test::new()
+        .file(
+            "packs/py,thon/pack.toml",
+            "name = \"py,thon\"\nversion = \"1.0.0\"\ndescription = \"a case\"\n\n\
+             [[outputs]]\ntemplate = \"Dockerfile.tera\"\npath = \"py/Dockerfile\"\n",
+        )
+        .file(
+            "packs/py,thon/Dockerfile.tera",
+            "FROM debian:bookworm\nRUN{{ <pkg_cache /> }} {{ <pkg_add packages={[\"curl\"]} /> }}\n",
+        )
+        .file(
+            "profiles/cached.toml",
+            "extends = \"debian-prebuilt\"\npacks = [\"py,thon\"]\n[build]\ncache_mounts = true\n",
+        )
+        .args(["render", "-p", "cached", "--pack-dir", "packs", "--out", "out"])
+        .status(2)
+        .stderr_contains("error: cannot put `py,thon` into a RUN --mount option")
+        .stderr_contains("mount_option")
+        .stderr_contains("packs/py,thon/Dockerfile.tera:2:")
+        .run();
+    assert!(!output.exists("out"));
+    // Without cache mounts the same pack renders: the name is refused only where it is used.
+    let output = output
+        .then()
+        .file(
+            "profiles/cached.toml",
+            "extends = \"debian-prebuilt\"\npacks = [\"py,thon\"]\n",
+        )
+        .args([
+            "render",
+            "-p",
+            "cached",
+            "--pack-dir",
+            "packs",
+            "--out",
+            "out",
+        ])
+        .run();
+    assert!(output.read("out/py/Dockerfile").contains("apt-get install"));
+}
