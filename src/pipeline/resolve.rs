@@ -58,10 +58,13 @@ struct RoleView<'a> {
     services: Vec<&'a str>,
     /// The platform folders whose `.env` holds `env`.
     projects: &'static [&'static str],
-    image: &'a Image,
+    /// The role's entry of `images`, shared with it (Tera's serializer takes a value as it is).
+    image: tera::Value,
 }
 
-fn role_views<'a>(profile: &'a Profile, images: &'a BTreeMap<&str, Image>) -> Vec<RoleView<'a>> {
+/// Every role's view; `images` is the context's `images`, already Tera's value.
+fn role_views<'a>(profile: &'a Profile, images: &tera::Value) -> Vec<RoleView<'a>> {
+    let images = images.as_map().expect("the images are a table");
     ROLES
         .iter()
         .map(|role| RoleView {
@@ -78,7 +81,10 @@ fn role_views<'a>(profile: &'a Profile, images: &'a BTreeMap<&str, Image>) -> Ve
                 .map(|s| profile.compose.service(s))
                 .collect(),
             projects: role.projects,
-            image: &images[role.key],
+            image: images
+                .get(&tera::value::Key::Str(role.key))
+                .expect("every role has an image")
+                .clone(),
         })
         .collect()
 }
@@ -120,8 +126,10 @@ pub fn resolve<'a>(stack: &'a Stack, lock: &Lockfile) -> Result<Resolved<'a>> {
             manager: profile.distro.manager(),
         },
     );
+    // The images once as Tera's value: each role's view shares its entry.
+    let images = tera::Value::from_serializable(&images);
     context.insert("roles", &role_views(profile, &images));
-    context.insert("images", &images);
+    context.insert_value("images", images);
     context.insert("postgres_major", &major);
     // The proxy as build arguments: the same list `imggen build` passes.
     context.insert("build_args", &build_args(profile));
