@@ -46,9 +46,34 @@ fn temporaries(files: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
         .collect()
 }
 
-/// Starts imggen with `args` in `dir`, kills it after `micros` µs (unless it finished), and
-/// returns how it ended.
-fn killed_after(dir: &Path, args: &[&str], micros: u64) -> std::process::ExitStatus {
+/// How long the runs `args` take here, uninterrupted: the slowest of them, so that kills spread
+/// over a run however loaded the machine is (a fixed schedule landed every kill before the
+/// first write on a busy machine).
+fn run_time(dir: &Path, runs: &[&[&str]]) -> Duration {
+    runs.iter()
+        .map(|args| {
+            let started = std::time::Instant::now();
+            let run = imggen(dir, args);
+            assert!(
+                run.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            started.elapsed()
+        })
+        .max()
+        .expect("a run")
+}
+
+/// When round `round` kills a run that takes at most `took`: spread from a tenth of it to its
+/// end (a quicker run finishes in some rounds), in an order that jumps about.
+fn kill_point(round: u64, took: Duration) -> Duration {
+    took.mul_f64(0.1 + 0.9 * ((round * 37 % 41) as f64 / 41.0))
+}
+
+/// Starts imggen with `args` in `dir`, kills it after `wait` (unless it finished), and returns
+/// how it ended.
+fn killed_after(dir: &Path, args: &[&str], wait: Duration) -> std::process::ExitStatus {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -56,7 +81,7 @@ fn killed_after(dir: &Path, args: &[&str], micros: u64) -> std::process::ExitSta
         .stderr(Stdio::null())
         .spawn()
         .expect("imggen starts");
-    std::thread::sleep(Duration::from_micros(micros));
+    std::thread::sleep(wait);
     let _ = child.kill();
     child.wait().expect("reaped")
 }
@@ -144,14 +169,19 @@ fn renders_killed_at_fifty_points_leave_whole_files_and_a_truthful_check() {
     let dir = test.dir();
     let refs = references(&dir);
     let mut outcomes = BTreeMap::<&str, usize>::new();
+    let render = |profile| ["render", "-p", profile, "--out", "out"];
+    let took = run_time(
+        &dir,
+        &[
+            &render(PROFILES[0]),
+            &render(PROFILES[1]),
+            &render(PROFILES[0]),
+        ],
+    );
     for round in 0..50u64 {
         let profile = PROFILES[(round % 2) as usize];
-        // Spread over start-up, rendering, staging, renaming and the manifest (~35 ms).
-        let status = killed_after(
-            &dir,
-            &["render", "-p", profile, "--out", "out"],
-            round * 37 % 41 * 1000 + round * 131 % 1000,
-        );
+        // Spread over start-up, rendering, staging, renaming and the manifest.
+        let status = killed_after(&dir, &render(profile), kill_point(round, took));
         let files = tree(&dir.join("out"));
         let state = if status.success() {
             "finished"
@@ -228,9 +258,13 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
         .collect();
     assert!(refs[1].contains_key("python-runtime/Dockerfile/x"));
     let mut outcomes = BTreeMap::<&str, usize>::new();
+    let timing: Vec<Vec<&str>> = [0, 1, 0]
+        .map(|v| line("render", variants[v], "timing"))
+        .to_vec();
+    let took = run_time(&dir, &timing.iter().map(Vec::as_slice).collect::<Vec<_>>());
     for round in 0..40u64 {
         let render = line("render", variants[(round % 2) as usize], "out");
-        let status = killed_after(&dir, &render, round * 37 % 41 * 1000 + round * 131 % 1000);
+        let status = killed_after(&dir, &render, kill_point(round, took));
         let files = tree(&dir.join("out"));
         let state = match status.success() {
             true => "finished",
@@ -510,10 +544,11 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
         );
     }
     let mut states = std::collections::BTreeSet::new();
+    let render_all = ["render", "--all", "--out", "out"];
+    let took = run_time(&dir, &[&render_all, &render_all]);
     for round in 0..20u64 {
         write_profiles(PROFILES[(round % 2) as usize]);
-        let wait = round * 53 % 97 * 2000 + round * 131 % 1000;
-        let status = killed_after(&dir, &["render", "--all", "--out", "out"], wait);
+        let status = killed_after(&dir, &render_all, kill_point(round, took));
         states.insert(status.success());
         for name in locals {
             let folder = dir.join("out").join(name);
