@@ -127,6 +127,8 @@ impl<'a> Session<'a> {
     /// the record last, so a run killed before it is seen as unfinished by the next.
     pub fn commit(self, changes: &Changes<'_>) -> Result<()> {
         debug_assert!(self.writes, "a session opened to read commits nothing");
+        // Asked again here, whatever the caller asked before (apply does, before it shows a
+        // diff): the entrance refuses a link or a way out of the folder before any write.
         for replacement in changes.replace {
             self.writable(replacement.path)?;
         }
