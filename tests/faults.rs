@@ -640,8 +640,8 @@ fn applies_killed_at_forty_points_leave_whole_files_and_the_next_run_finishes() 
         let took = started.elapsed();
         let after = tree(&root);
         restore(&root, &before);
-        // Spread over the run, most of them over its second half, where it writes.
-        let at = took.mul_f64(0.2 + 0.8 * ((round * 37 % 40) as f64 / 40.0));
+        // Spread over the run this round just timed, as the other kill tests spread theirs.
+        let at = kill_point(round, took);
         let mut child = command(&apply(profile)).spawn().expect("imggen starts");
         std::thread::sleep(at);
         let _ = child.kill();
