@@ -1163,6 +1163,7 @@ fn no_command_prints_a_planted_secret() {
             .env("DOCKER_CONFIG", dir.join("docker"))
             .env("CI_DEPLOY_TOKEN", "s3cret-ci-variable")
             .env("NO_COLOR", "1")
+            .env("IMGGEN_CACHE_DIR", dir.join(".imggen-cache"))
             .output()
             .expect("imggen runs");
         printed.push_str(&String::from_utf8_lossy(&out.stdout));

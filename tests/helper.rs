@@ -5,6 +5,9 @@ use std::process::Command;
 
 pub struct Test {
     dir: tempfile::TempDir,
+    /// imggen's cache (what `check` remembers), the test's own: kept from one command of a
+    /// session to the next, as a user's is.
+    cache: tempfile::TempDir,
     args: Vec<String>,
     status: i32,
     stdout: Option<String>,
@@ -21,12 +24,14 @@ pub struct Output {
     pub stdout: String,
     /// Kept so the folder lives as long as the output is inspected.
     _dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
 }
 
 impl Test {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
+            cache: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
             status: 0,
             stdout: None,
@@ -112,7 +117,8 @@ impl Test {
         command
             .args(&self.args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .env("IMGGEN_CACHE_DIR", self.cache.path());
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -150,6 +156,7 @@ impl Test {
             dir: self.dir.path().to_path_buf(),
             stdout,
             _dir: self.dir,
+            cache: self.cache,
         }
     }
 }
@@ -188,6 +195,7 @@ impl Output {
     pub fn then(self) -> Test {
         let mut test = Test::new();
         test.dir = self._dir;
+        test.cache = self.cache;
         test
     }
 }

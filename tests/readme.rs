@@ -83,6 +83,7 @@ fn run_readme(daemon: bool) -> (Test, PathBuf) {
             .current_dir(&work)
             .env("PATH", &path)
             .env("NO_COLOR", "1")
+            .env("IMGGEN_CACHE_DIR", test.dir().join("cache"))
             .stdin(std::process::Stdio::null())
             .output()
             .expect("sh runs");

@@ -1139,8 +1139,28 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     let fix = render_command(target.selection.as_ref(), &target.out, &target.pack_dirs);
     let mut status = 0;
     let mut folders = Vec::new();
+    let memo = match request.untracked {
+        // What is untracked is told from the render itself.
+        true => crate::output::memo::Memo::off(),
+        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name)),
+    };
     // Rendering and comparing run on every core; reporting stays in the target's order.
-    let compare = |r: crate::pipeline::run::Rendered| {
+    let compare = |loaded: crate::pipeline::run::Loaded| {
+        // A render of these inputs was found here before: its manifest says what it holds.
+        let inputs = memo.is_on().then(|| loaded.inputs()).flatten();
+        let remembered = inputs.as_ref().and_then(|i| memo.recall(&loaded.dir, i));
+        if let Some(manifest) = &remembered
+            && let Ok(Some(files)) = crate::output::check::unchanged(&loaded.dir, manifest)
+        {
+            return Ok(Checked {
+                warnings: loaded.warnings(),
+                dir: loaded.dir,
+                files,
+                drift: crate::output::check::Drift::default(),
+                fresh: true,
+            });
+        }
+        let r = loaded.render()?;
         let mut drift = crate::output::check::compare(&r.files, &r.dir)?;
         if request.untracked {
             let contexts = crate::images::build::contexts(&r.files);
@@ -1151,23 +1171,47 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
         if !drift.is_clean() {
             crate::pipeline::verify::verify(&r.files)?;
         }
-        Ok((r, drift))
+        if drift.is_clean()
+            && let Some(inputs) = &inputs
+        {
+            let manifest = r.manifest.with_files(&r.files).to_text();
+            let manifest = crate::digest::hash(manifest.as_bytes());
+            if remembered.as_ref() != Some(&manifest) {
+                memo.remember(&r.dir, inputs, &manifest);
+            }
+        }
+        Ok(Checked {
+            dir: r.dir,
+            files: r.files.len(),
+            warnings: r.warnings,
+            drift,
+            fresh: false,
+        })
     };
-    crate::pipeline::run::map_rendered(&target, compare, |(r, drift)| {
-        warn(&r.warnings);
+    crate::pipeline::run::map_loaded(&target, compare, |checked| {
+        let Checked {
+            dir,
+            files,
+            warnings,
+            drift,
+            fresh,
+        } = checked;
+        warn(&warnings);
         if !drift.is_clean() {
             status = 1;
         }
         if request.json {
-            folders.push(crate::output::check::to_json(&drift, &r.dir, r.files.len()));
+            let mut folder = crate::output::check::to_json(&drift, &dir, files);
+            folder["fresh"] = fresh.into();
+            folders.push(folder);
         } else if drift.is_clean() {
             emit(&format!(
                 "{}: up to date ({})\n",
-                r.dir.display(),
-                crate::output::diff::count(r.files.len(), "file", "files")
+                dir.display(),
+                crate::output::diff::count(files, "file", "files")
             ));
         } else {
-            emit(&crate::output::check::report(&drift, &r.dir, color()));
+            emit(&crate::output::check::report(&drift, &dir, color()));
             if !drift.untracked.is_empty() {
                 emit(
                     "to remove what is untracked: delete it by hand (imggen never removes what \
@@ -1186,11 +1230,23 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
         }
         Ok(())
     })?;
+    memo.save();
     if request.json {
         let doc = serde_json::json!({ "in_sync": status == 0, "folders": folders, "fix": fix });
         emit(&json_text(&doc));
     }
     Ok(status)
+}
+
+/// One folder as `check` found it.
+struct Checked {
+    dir: PathBuf,
+    /// How many files the profile renders.
+    files: usize,
+    warnings: Vec<crate::error::Warning>,
+    drift: crate::output::check::Drift,
+    /// Found current without rendering: the render of these inputs was found here before.
+    fresh: bool,
 }
 
 fn list(what: ListWhat) -> Result<u8> {

@@ -89,6 +89,34 @@ pub fn compare(files: &Files, dir: &Path) -> Result<Drift> {
     Ok(drift)
 }
 
+/// Whether `dir` holds, whole, the render whose manifest has the digest `manifest`: its manifest
+/// is that one, every file it lists hashes as listed, and no render into it was interrupted.
+/// Then the folder is current, as [`compare`] with that render would find it (the manifest
+/// lists what the render writes, so nothing is missing or stale), and this gives the number of
+/// files; otherwise `None`: the caller renders and compares, which says what differs.
+pub fn unchanged(dir: &Path, manifest: &str) -> Result<Option<usize>> {
+    let lock = crate::output::files::lock_folder(dir, crate::output::files::Lock::Shared)?;
+    let Some(bytes) = Manifest::read_bytes(dir, lock.as_ref())? else {
+        return Ok(None);
+    };
+    if crate::digest::hash(&bytes) != manifest {
+        return Ok(None);
+    }
+    let listed = Manifest::parse(dir, &bytes)?;
+    for (path, digest) in &listed.files {
+        let read = crate::output::files::read_output(dir, lock.as_ref(), path, GUESS)?;
+        if read.is_none_or(|on_disk| crate::digest::hash(&on_disk) != *digest) {
+            return Ok(None);
+        }
+    }
+    // Last, as it lets go of the lock.
+    let interrupted = lock.is_some_and(crate::output::write::interrupted);
+    Ok((!listed.incomplete && !interrupted).then_some(listed.files.len()))
+}
+
+/// What a rendered file is read into first (grown when it is longer): most are a few KB.
+const GUESS: usize = 8192;
+
 /// A readable report: one line per drifted file, then a unified diff for each changed one.
 pub fn report(drift: &Drift, dir: &Path, color: bool) -> String {
     let mut out = String::new();

@@ -268,6 +268,10 @@ fn check_output_path(pack: &str, path: &str) -> Result<()> {
 /// first use and kept.
 pub struct Packs {
     packs: BTreeMap<String, Pack>,
+    /// The digest of the packs on disk these were loaded from (each folder's name, where it
+    /// is, and its files): with imggen's own build (the built-in packs), all a render takes
+    /// from its packs.
+    pub inputs: String,
     teras: std::sync::Mutex<BTreeMap<Vec<String>, std::sync::Arc<tera::Tera>>>,
 }
 
@@ -300,22 +304,28 @@ impl Packs {
             );
         }
         let builtins = packs.clone();
+        let mut inputs = crate::digest::Fields::new("imggen packs on disk");
         for dir in dirs {
             for (folder, root) in pack_folders(dir)? {
                 let files = read_pack_folder(&root)?;
                 let shown = crate::profile::source::clean(&root);
+                inputs.add("pack").add(&folder).add(&shown);
+                for (path, contents) in &files {
+                    inputs.add(path).add(contents);
+                }
                 packs.insert(
                     folder.clone(),
                     Pack::from_files(&folder, &shown, files, Some(&builtins))?,
                 );
             }
         }
-        Self::from_packs(packs)
+        Self::from_packs(packs, inputs.finish())
     }
 
-    fn from_packs(packs: BTreeMap<String, Pack>) -> Result<Self> {
+    fn from_packs(packs: BTreeMap<String, Pack>, inputs: String) -> Result<Self> {
         Ok(Self {
             packs,
+            inputs,
             teras: std::sync::Mutex::new(BTreeMap::new()),
         })
     }

@@ -105,10 +105,21 @@ pub struct Resolved<'a> {
 
 /// `stack` resolved; `lock` pins its base images and the images it pushed.
 pub fn resolve<'a>(stack: &'a Stack, lock: &Lockfile) -> Result<Resolved<'a>> {
+    resolve_named(stack, lock, named_files(stack))
+}
+
+/// [`resolve`] with the files `stack` names already read ([`named_files`]): a caller that
+/// needs them first (`check`, whose digest of a render's inputs holds them) and the render
+/// then see the same bytes. An error reading them is reported after the profile's own.
+pub fn resolve_named<'a>(
+    stack: &'a Stack,
+    lock: &Lockfile,
+    named: Result<NamedFiles>,
+) -> Result<Resolved<'a>> {
     crate::pipeline::validate::check(stack)?;
     let profile = &stack.profile;
     let images = images(profile, lock);
-    let (files, warnings) = read_files(stack)?;
+    let (files, warnings) = named?;
     let major = postgres_major(stack)?;
     let mut context = tera::Context::new();
     context.insert("profile", profile);
@@ -320,9 +331,11 @@ fn now() -> i64 {
 }
 
 /// The files a profile names, by group, and warnings about them.
-type ReadFiles = (BTreeMap<&'static str, Vec<ProfileFile>>, Vec<Warning>);
+pub type NamedFiles = (BTreeMap<&'static str, Vec<ProfileFile>>, Vec<Warning>);
 
-fn read_files(stack: &Stack) -> Result<ReadFiles> {
+/// The files `stack` names (CA certificates, `krb5.conf`, requirements), read from inside its
+/// project, by group, and the warnings they earn.
+pub fn named_files(stack: &Stack) -> Result<NamedFiles> {
     let p = &stack.profile;
     let mut groups = BTreeMap::new();
     let mut warnings = Vec::new();

@@ -10,6 +10,7 @@ use crate::error::{Result, Warning};
 use crate::output::manifest::Manifest;
 use crate::output::tree::Files;
 use crate::pipeline::pack::Packs;
+use crate::pipeline::resolve::NamedFiles;
 use crate::profile::{self, Selection, source};
 use crate::registry::lock::Lockfile;
 
@@ -41,7 +42,18 @@ pub fn render_warned(
     stack: &profile::Stack,
     lock: &Lockfile,
 ) -> Result<(Files, Vec<Warning>)> {
-    let resolved = crate::pipeline::resolve::resolve(stack, lock)?;
+    let named = crate::pipeline::resolve::named_files(stack);
+    render_named(packs, stack, lock, named)
+}
+
+/// [`render_warned`] with the files the profile names already read.
+fn render_named(
+    packs: &Packs,
+    stack: &profile::Stack,
+    lock: &Lockfile,
+    named: Result<NamedFiles>,
+) -> Result<(Files, Vec<Warning>)> {
+    let resolved = crate::pipeline::resolve::resolve_named(stack, lock, named)?;
     let files = crate::pipeline::render::render(packs, &resolved)?;
     Ok((files, resolved.warnings))
 }
@@ -53,8 +65,8 @@ pub struct PackCache {
     /// The command line's folders, then the project file's (read on first use).
     with_project: Mutex<Option<Vec<PathBuf>>>,
     loaded: Mutex<BTreeMap<Vec<PathBuf>, Arc<Packs>>>,
-    /// The project's lockfile (read on first use).
-    lock: Mutex<Option<Arc<Lockfile>>>,
+    /// The project's lockfile (read on first use), and the digest of what it holds.
+    lock: Mutex<Option<(Arc<Lockfile>, Arc<str>)>>,
 }
 
 impl PackCache {
@@ -69,11 +81,20 @@ impl PackCache {
 
     /// The project's lockfile, read once.
     pub fn lock(&self) -> Result<Arc<Lockfile>> {
+        Ok(self.lock_and_digest()?.0)
+    }
+
+    /// The project's lockfile and the digest of all a render takes from it (its pins: what it
+    /// holds as imggen reads it, comments and order aside).
+    fn lock_and_digest(&self) -> Result<(Arc<Lockfile>, Arc<str>)> {
         let mut lock = lock(&self.lock);
         if let Some(read) = lock.as_ref() {
             return Ok(read.clone());
         }
-        let read = Arc::new(Lockfile::load()?);
+        let read = Lockfile::load()?;
+        let mut digest = crate::digest::Fields::new("imggen lockfile");
+        digest.add(format!("{read:?}"));
+        let read = (Arc::new(read), Arc::from(digest.finish()));
         *lock = Some(read.clone());
         Ok(read)
     }
@@ -219,6 +240,22 @@ pub fn map_rendered<T: Send>(
     map_jobs(target, &jobs.iter().collect::<Vec<_>>(), work, each)
 }
 
+/// [`map_rendered`], but `work` is given each profile loaded and not yet rendered: with the
+/// digest of its render's inputs, it may know the render's result without rendering.
+pub fn map_loaded<T: Send>(
+    target: &Target,
+    work: impl Fn(Loaded) -> Result<T> + Sync,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let jobs = target.jobs();
+    for_chunks(target, &jobs.iter().collect::<Vec<_>>(), work, |chunk| {
+        for result in chunk {
+            each(result?)?;
+        }
+        Ok(())
+    })
+}
+
 /// [`map_rendered`] over `jobs`, some of the target's (listed once by [`Target::jobs`]).
 pub fn map_jobs<T: Send>(
     target: &Target,
@@ -226,6 +263,7 @@ pub fn map_jobs<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
+    let work = |loaded: Loaded| work(loaded.render()?);
     for_chunks(target, jobs, work, |chunk| {
         for result in chunk {
             each(result?)?;
@@ -244,6 +282,7 @@ pub fn map_chunks<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
+    let work = |loaded: Loaded| work(loaded.render()?);
     for_chunks(target, jobs, work, |chunk| {
         each(chunk.into_iter().collect::<Result<Vec<T>>>()?)
     })
@@ -278,12 +317,12 @@ impl Target {
 fn for_chunks<T: Send>(
     target: &Target,
     jobs: &[&Job],
-    work: impl Fn(Rendered) -> Result<T> + Sync,
+    work: impl Fn(Loaded) -> Result<T> + Sync,
     mut each: impl FnMut(Vec<Result<T>>) -> Result<()>,
 ) -> Result<()> {
     let cache = PackCache::new(&target.pack_dirs);
     for chunk in jobs.chunks(chunk_size(jobs.len())) {
-        let render = |job: &&Job| render_job(&cache, &job.selection, &job.dir, &work);
+        let render = |job: &&Job| work(Loaded::load(&cache, &job.selection, &job.dir)?);
         each(crate::parallel::map_in_order(
             chunk.iter().collect(),
             render,
@@ -292,27 +331,100 @@ fn for_chunks<T: Send>(
     Ok(())
 }
 
-/// One profile of a target loaded, rendered, and handed to `work`.
-fn render_job<T>(
-    cache: &PackCache,
-    selection: &Selection,
-    dir: &std::path::Path,
-    work: &impl Fn(Rendered) -> Result<T>,
-) -> Result<T> {
-    // The packs once: rendering and the manifest's pack versions both need them.
-    let stack = profile::load(selection)?;
-    let packs = cache.for_stack(&stack)?;
-    let lock = cache.lock()?;
-    let (files, warnings) = render_warned(&packs, &stack, &lock)?;
-    let manifest = Manifest::of(&files, selection, &stack.title(), &stack.chain, &packs);
-    work(Rendered {
-        dir: dir.to_path_buf(),
-        files,
-        manifest,
-        profile: stack.profile,
-        warnings,
-        lock,
-    })
+/// One profile of a target with all its render reads read, not rendered yet: its profile files
+/// loaded, its packs and lockfile found, the files it names read.
+pub struct Loaded {
+    pub dir: PathBuf,
+    pub selection: Selection,
+    stack: profile::Stack,
+    packs: Arc<Packs>,
+    lock: Arc<Lockfile>,
+    lock_inputs: Arc<str>,
+    named: Result<NamedFiles>,
+}
+
+impl Loaded {
+    fn load(cache: &PackCache, selection: &Selection, dir: &std::path::Path) -> Result<Self> {
+        // The packs once: rendering and the manifest's pack versions both need them.
+        let stack = profile::load(selection)?;
+        let packs = cache.for_stack(&stack)?;
+        let (lock, lock_inputs) = cache.lock_and_digest()?;
+        // Read once, for the digest and the render alike; an error waits for the render.
+        let named = crate::pipeline::resolve::named_files(&stack);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            selection: selection.clone(),
+            stack,
+            packs,
+            lock,
+            lock_inputs,
+            named,
+        })
+    }
+
+    /// The digest of everything the render reads, but imggen's own build and the working
+    /// folder (the caller's to add): equal digests, equal renders, equal warnings but those
+    /// of the files it names (which depend on the day: [`Loaded::warnings`] gives them).
+    /// `None` when a file the profile names could not be read (the render says why).
+    pub fn inputs(&self) -> Option<String> {
+        let (groups, _) = self.named.as_ref().ok()?;
+        let mut inputs = crate::digest::Fields::new("imggen render inputs");
+        for reference in &self.selection.profiles {
+            inputs.add("profile").add(reference);
+        }
+        for set in &self.selection.sets {
+            inputs.add("set").add(set);
+        }
+        inputs.add(&self.stack.inputs);
+        inputs.add(&self.packs.inputs);
+        inputs.add(&*self.lock_inputs);
+        // A template's bounds can refuse a render.
+        for var in [
+            crate::pipeline::budget::SECONDS_VAR,
+            crate::pipeline::budget::MEGABYTES_VAR,
+        ] {
+            let value = std::env::var_os(var).unwrap_or_default();
+            inputs.add(var).add(value.as_encoded_bytes());
+        }
+        for (group, files) in groups {
+            for file in files {
+                inputs.add(group).add(&file.name).add(&file.contents);
+            }
+        }
+        Some(inputs.finish())
+    }
+
+    /// The warnings the files the profile names earn now (an expired certificate), as the
+    /// render gives them.
+    pub fn warnings(&self) -> Vec<Warning> {
+        self.named
+            .as_ref()
+            .map(|(_, warnings)| warnings.clone())
+            .unwrap_or_default()
+    }
+
+    /// The profile rendered in memory, with the manifest of the render.
+    pub fn render(self) -> Result<Rendered> {
+        let Self {
+            dir,
+            selection,
+            stack,
+            packs,
+            lock,
+            named,
+            ..
+        } = self;
+        let (files, warnings) = render_named(&packs, &stack, &lock, named)?;
+        let manifest = Manifest::of(&files, &selection, &stack.title(), &stack.chain, &packs);
+        Ok(Rendered {
+            dir,
+            files,
+            manifest,
+            profile: stack.profile,
+            warnings,
+            lock,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,10 @@ pub struct Stack {
     /// The profiles as selected (what headers and folder names use).
     pub selected: Vec<String>,
     pub sets: Vec<Set>,
+    /// The digest of everything the stack was made from: each profile file applied (where it
+    /// is, its text), in order, the names selected and the `--set`s. Equal digests, equal
+    /// stacks: what lets `check` know a render's inputs are unchanged without rendering.
+    pub inputs: String,
 }
 
 impl Stack {
@@ -142,17 +146,27 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
     let mut applied = BTreeSet::new();
     let mut chain = Vec::new();
     let mut names = Vec::new();
+    let mut inputs = crate::digest::Fields::new("imggen profile stack");
     for start in starts {
         let sources = extends_chain(start)?;
         if let Some((first, _)) = sources.first() {
             names.push(first.name.clone());
+            inputs.add("selected").add(&first.name);
         }
         for (source, parsed) in sources.iter().rev() {
             if applied.insert(source.id.clone()) {
                 layers.apply(parsed.doc.as_table(), &FileLabel::of(source));
                 chain.push(source.name.clone());
+                // All a layer is made of: the rest of a `Source` (its file's identity) only
+                // decides which layers apply, and cycles.
+                inputs.add("layer").add(&source.name).add(&source.label);
+                inputs.add(source.base_dir.as_os_str().as_encoded_bytes());
+                inputs.add([u8::from(source.builtin)]).add(&source.text);
             }
         }
+    }
+    for set in sets {
+        inputs.add("set").add(set);
     }
     let sets = sets
         .iter()
@@ -173,6 +187,7 @@ fn load_from(starts: Vec<Source>, sets: &[String]) -> Result<Stack> {
         chain,
         selected: names,
         sets,
+        inputs: inputs.finish(),
     })
 }
 

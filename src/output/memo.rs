@@ -1,0 +1,338 @@
+//! What `check` remembers between runs: for each output folder, the digest of the inputs of
+//! the render it last found there, and the digest of that render's manifest. A later `check`
+//! whose render would have the same inputs knows the render's manifest without rendering, and
+//! compares the folder's files with it by their hashes (`check::unchanged`).
+//!
+//! It is kept in the user's cache, never in the project: the folder and its manifest come with
+//! pull requests, and nothing a pull request commits may vouch for itself. The inputs cover all
+//! a render reads (`run::Loaded::inputs`); here they are joined by imggen's own build (its
+//! code and built-in packs and profiles: the program file, as the file system identifies it),
+//! the working folder and the output folder. A memory that does not read, or does not match,
+//! only means the folder is rendered and compared as without one.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::digest::Fields;
+
+/// The first line of a memory, naming the form of what follows: a line per output folder,
+/// `FOLDER INPUTS MANIFEST` (three digests).
+const FORM: &str = "imggen check memory 1";
+
+/// Where `check` remembers, and what identifies this imggen; off when either is unknown.
+pub struct Memo {
+    at: Option<At>,
+    /// By output folder: the key of the render found there, and the digest of its manifest.
+    folders: Mutex<Folders>,
+}
+
+type Folders = BTreeMap<String, (String, String)>;
+
+struct At {
+    /// The memory of the working folder's project: one file, read once and written once.
+    file: PathBuf,
+    program: String,
+    cwd: PathBuf,
+}
+
+impl Memo {
+    /// The memory in `$IMGGEN_CACHE_DIR` (none when it is set empty), else in
+    /// `$XDG_CACHE_HOME/imggen`, else in `$HOME/.cache/imggen`; `var` reads the environment.
+    pub fn from_env(var: impl Fn(&str) -> Option<OsString>) -> Self {
+        let set = |name: &str| {
+            var(name)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        };
+        let cache = match var(crate::names::CACHE_DIR_VAR) {
+            Some(dir) if dir.is_empty() => None,
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => set("XDG_CACHE_HOME")
+                .or_else(|| set("HOME").map(|home| home.join(".cache")))
+                .map(|cache| cache.join("imggen")),
+        };
+        let at = (|| {
+            let cache = std::path::absolute(cache?).ok()?;
+            let cwd = std::env::current_dir()
+                .and_then(std::fs::canonicalize)
+                .ok()?;
+            let mut project = Fields::new("imggen check project");
+            project.add(cwd.as_os_str().as_encoded_bytes());
+            let project = project.finish();
+            let name = project.strip_prefix("sha256:").unwrap_or(&project);
+            Some(At {
+                file: cache.join("check").join(name),
+                program: this_program()?,
+                cwd,
+            })
+        })();
+        let folders = at.as_ref().map(|at| read(&at.file)).unwrap_or_default();
+        Self {
+            at,
+            folders: Mutex::new(folders),
+        }
+    }
+
+    /// No memory: every folder rendered and compared.
+    pub fn off() -> Self {
+        Self {
+            at: None,
+            folders: Mutex::new(Folders::new()),
+        }
+    }
+
+    /// Whether there is a memory: with none, there is no need of a render's inputs.
+    pub fn is_on(&self) -> bool {
+        self.at.is_some()
+    }
+
+    /// The manifest digest remembered for `dir` under `inputs`, if it is remembered.
+    pub fn recall(&self, dir: &Path, inputs: &str) -> Option<String> {
+        let (folder, key) = self.key(dir, inputs)?;
+        let folders = self.folders();
+        let (remembered, manifest) = folders.get(&folder)?;
+        (*remembered == key).then(|| manifest.clone())
+    }
+
+    /// Remembers that a render of `inputs` into `dir` has the manifest with digest `manifest`
+    /// (kept by [`Memo::save`]).
+    pub fn remember(&self, dir: &Path, inputs: &str, manifest: &str) {
+        if let Some((folder, key)) = self.key(dir, inputs) {
+            self.folders().insert(folder, (key, manifest.to_string()));
+        }
+    }
+
+    /// Writes what was remembered, over what another imggen remembered of other folders
+    /// meanwhile. A memory that cannot be written is not one: nothing else depends on it.
+    pub fn save(&self) {
+        let Some(at) = &self.at else {
+            return;
+        };
+        let ours = self.folders();
+        let mut folders = read(&at.file);
+        let before = folders.clone();
+        folders.extend(ours.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if folders == before {
+            return;
+        }
+        let mut text = format!("{FORM}\n");
+        for (folder, (key, manifest)) in &folders {
+            text.push_str(&format!("{folder} {key} {manifest}\n"));
+        }
+        let _ = write(&at.file, text.as_bytes());
+    }
+
+    fn folders(&self) -> std::sync::MutexGuard<'_, Folders> {
+        self.folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The digest naming `dir` (inside the working folder), and the key of a render of
+    /// `inputs` into it by this imggen.
+    fn key(&self, dir: &Path, inputs: &str) -> Option<(String, String)> {
+        let at = self.at.as_ref()?;
+        let mut folder = Fields::new("imggen check folder");
+        folder.add(at.cwd.as_os_str().as_encoded_bytes());
+        folder.add(dir.as_os_str().as_encoded_bytes());
+        let folder = folder.finish();
+        let mut key = Fields::new("imggen check key");
+        key.add(&at.program).add(&folder).add(inputs);
+        Some((folder, key.finish()))
+    }
+}
+
+/// The folders remembered in `file`; none when it is missing or not in the form written.
+fn read(file: &Path) -> Folders {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Folders::new();
+    };
+    let mut lines = text.lines();
+    // A file cut short (written by hand, or by a full disk) ends without its newline.
+    if lines.next() != Some(FORM) || !text.ends_with('\n') {
+        return Folders::new();
+    }
+    let mut folders = Folders::new();
+    for line in lines {
+        let mut words = line.split(' ');
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some(folder), Some(key), Some(manifest), None)
+                if [folder, key, manifest].into_iter().all(is_digest) =>
+            {
+                folders.insert(folder.to_string(), (key.to_string(), manifest.to_string()));
+            }
+            _ => return Folders::new(),
+        }
+    }
+    folders
+}
+
+/// `sha256:` and 64 lowercase hex digits, as [`crate::digest`] writes them.
+fn is_digest(word: &str) -> bool {
+    word.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// This imggen's build, as its program file is identified: where it is, which file it is, its
+/// size, when it was last changed. Any other build (or the same path rebuilt, or replaced) is
+/// another program, whose renders may differ.
+fn this_program() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let path = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    let mut program = Fields::new("imggen program");
+    program.add(path.as_os_str().as_encoded_bytes());
+    for number in [meta.dev(), meta.ino(), meta.size()] {
+        program.add(number.to_le_bytes());
+    }
+    for number in [
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    ] {
+        program.add(number.to_le_bytes());
+    }
+    Some(program.finish())
+}
+
+/// `contents` into `path`, whole or not at all (a temporary renamed over it); the folders made
+/// for the owner alone. Not flushed to disk: a memory lost in a crash is only a render more.
+fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(folder)?;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IN: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+    const OTHER: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000002";
+    const NEW: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000003";
+    const MANIFEST: &str =
+        "sha256:00000000000000000000000000000000000000000000000000000000000000a1";
+    const M2: &str = "sha256:00000000000000000000000000000000000000000000000000000000000000a2";
+    const A: &str = "sha256:00000000000000000000000000000000000000000000000000000000000000aa";
+    const B: &str = "sha256:00000000000000000000000000000000000000000000000000000000000000bb";
+
+    fn memo_in(cache: &Path) -> Memo {
+        Memo::from_env(|name| {
+            (name == crate::names::CACHE_DIR_VAR).then(|| cache.as_os_str().to_owned())
+        })
+    }
+
+    #[test]
+    fn a_folder_is_recalled_under_the_inputs_it_was_remembered_with_only() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let dir = Path::new("generated");
+        let memo = memo_in(cache.path());
+        assert_eq!(memo.recall(dir, IN), None);
+        memo.remember(dir, IN, MANIFEST);
+        memo.save();
+        let memo = memo_in(cache.path());
+        assert_eq!(memo.recall(dir, IN).as_deref(), Some(MANIFEST));
+        assert_eq!(memo.recall(dir, OTHER), None, "other inputs");
+        assert_eq!(memo.recall(Path::new("out"), IN), None, "another folder");
+        // New inputs replace the folder's memory.
+        memo.remember(dir, NEW, M2);
+        memo.save();
+        let memo = memo_in(cache.path());
+        assert_eq!(memo.recall(dir, IN), None);
+        assert_eq!(memo.recall(dir, NEW).as_deref(), Some(M2));
+        assert_eq!(memo.folders().len(), 1);
+    }
+
+    #[test]
+    fn two_imggens_saving_keep_both_their_folders() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let (first, second) = (memo_in(cache.path()), memo_in(cache.path()));
+        first.remember(Path::new("a"), IN, A);
+        second.remember(Path::new("b"), IN, B);
+        first.save();
+        second.save();
+        let memo = memo_in(cache.path());
+        assert_eq!(memo.recall(Path::new("a"), IN).as_deref(), Some(A));
+        assert_eq!(memo.recall(Path::new("b"), IN).as_deref(), Some(B));
+    }
+
+    #[test]
+    fn a_memory_that_does_not_read_is_none_and_no_memory_is_kept_when_off() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let dir = Path::new("generated");
+        let memo = memo_in(cache.path());
+        memo.remember(dir, IN, MANIFEST);
+        memo.save();
+        let file = &memo.at.as_ref().expect("on").file;
+        let text = std::fs::read_to_string(file).expect("written");
+        std::fs::write(file, format!("{text}extra\n")).expect("write");
+        assert_eq!(
+            memo_in(cache.path()).recall(dir, IN),
+            None,
+            "a line too many"
+        );
+        std::fs::write(file, &text[..text.len() - 10]).expect("write");
+        assert_eq!(memo_in(cache.path()).recall(dir, IN), None, "cut short");
+        std::fs::write(file, text.replace(&MANIFEST[8..], "not-hex")).expect("write");
+        assert_eq!(memo_in(cache.path()).recall(dir, IN), None, "not a digest");
+        std::fs::write(file, &text).expect("write");
+        assert_eq!(
+            memo_in(cache.path()).recall(dir, IN).as_deref(),
+            Some(MANIFEST)
+        );
+        let off = Memo::from_env(|name| (name == crate::names::CACHE_DIR_VAR).then(OsString::new));
+        off.remember(dir, IN, MANIFEST);
+        assert_eq!(off.recall(dir, IN), None);
+        assert!(Memo::off().key(dir, IN).is_none());
+    }
+
+    #[test]
+    fn the_cache_is_found_as_the_environment_says() {
+        let folder = |vars: &[(&str, &str)]| {
+            let memo = Memo::from_env(|name| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| OsString::from(v))
+            });
+            memo.at
+                .map(|at| at.file.parent().expect("in a folder").to_path_buf())
+        };
+        assert_eq!(
+            folder(&[("HOME", "/home/u")]),
+            Some(PathBuf::from("/home/u/.cache/imggen/check"))
+        );
+        assert_eq!(
+            folder(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "/c")]),
+            Some(PathBuf::from("/c/imggen/check"))
+        );
+        assert_eq!(
+            folder(&[
+                ("XDG_CACHE_HOME", "/c"),
+                (crate::names::CACHE_DIR_VAR, "/m")
+            ]),
+            Some(PathBuf::from("/m/check"))
+        );
+        assert_eq!(
+            folder(&[("HOME", "/home/u"), (crate::names::CACHE_DIR_VAR, "")]),
+            None
+        );
+        assert_eq!(folder(&[]), None);
+    }
+}
