@@ -1145,49 +1145,7 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
         false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name)),
     };
     // Rendering and comparing run on every core; reporting stays in the target's order.
-    let compare = |loaded: crate::pipeline::run::Loaded| {
-        // A render of these inputs was found here before: its manifest says what it holds.
-        let inputs = memo.is_on().then(|| loaded.inputs()).flatten();
-        let remembered = inputs.as_ref().and_then(|i| memo.recall(&loaded.dir, i));
-        if let Some(manifest) = &remembered
-            && let Ok(Some(files)) = crate::output::check::unchanged(&loaded.dir, manifest)
-        {
-            return Ok(Checked {
-                warnings: loaded.warnings(),
-                dir: loaded.dir,
-                files,
-                drift: crate::output::check::Drift::default(),
-                fresh: true,
-            });
-        }
-        let r = loaded.render()?;
-        let mut drift = crate::output::check::compare(&r.files, &r.dir)?;
-        if request.untracked {
-            let contexts = crate::images::build::contexts(&r.files);
-            drift.untracked = crate::images::build::strays(&r.dir, &r.files, &contexts);
-        }
-        // Bytes the folder already holds were verified when written; new ones are now, so a
-        // render that would be refused is reported as render reports it.
-        if !drift.is_clean() {
-            crate::pipeline::verify::verify(&r.files)?;
-        }
-        if drift.is_clean()
-            && let Some(inputs) = &inputs
-        {
-            let manifest = r.manifest.with_files(&r.files).to_text();
-            let manifest = crate::digest::hash(manifest.as_bytes());
-            if remembered.as_ref() != Some(&manifest) {
-                memo.remember(&r.dir, inputs, &manifest);
-            }
-        }
-        Ok(Checked {
-            dir: r.dir,
-            files: r.files.len(),
-            warnings: r.warnings,
-            drift,
-            fresh: false,
-        })
-    };
+    let compare = |loaded| check_one(loaded, &memo, request.untracked);
     crate::pipeline::run::map_loaded(&target, compare, |checked| {
         let Checked {
             dir,
@@ -1236,6 +1194,52 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
         emit(&json_text(&doc));
     }
     Ok(status)
+}
+
+/// One folder of a check: found current from `memo` (its render's inputs and the folder's hashes
+/// as remembered), or rendered and compared, and then remembered when current.
+fn check_one(
+    loaded: crate::pipeline::run::Loaded,
+    memo: &crate::output::memo::Memo,
+    untracked: bool,
+) -> Result<Checked> {
+    let inputs = memo.is_on().then(|| loaded.inputs()).flatten();
+    let remembered = inputs.as_ref().and_then(|i| memo.recall(&loaded.dir, i));
+    if let Some(manifest) = &remembered
+        && let Ok(Some(files)) = crate::output::check::unchanged(&loaded.dir, manifest)
+    {
+        return Ok(Checked {
+            warnings: loaded.warnings(),
+            dir: loaded.dir,
+            files,
+            drift: crate::output::check::Drift::default(),
+            fresh: true,
+        });
+    }
+    let r = loaded.render()?;
+    let mut drift = crate::output::check::compare(&r.files, &r.dir)?;
+    if untracked {
+        let contexts = crate::images::build::contexts(&r.files);
+        drift.untracked = crate::images::build::strays(&r.dir, &r.files, &contexts);
+    }
+    if !drift.is_clean() {
+        // Bytes the folder already holds were verified when written; new ones are now, so a
+        // render that would be refused is reported as render reports it.
+        crate::pipeline::verify::verify(&r.files)?;
+    } else if let Some(inputs) = &inputs {
+        let manifest = r.manifest.with_files(&r.files).to_text();
+        let manifest = crate::digest::hash(manifest.as_bytes());
+        if remembered.as_ref() != Some(&manifest) {
+            memo.remember(&r.dir, inputs, &manifest);
+        }
+    }
+    Ok(Checked {
+        dir: r.dir,
+        files: r.files.len(),
+        warnings: r.warnings,
+        drift,
+        fresh: false,
+    })
 }
 
 /// One folder as `check` found it.
