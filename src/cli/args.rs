@@ -65,7 +65,7 @@ enum Sub {
     Render(RenderArgs),
     /// Check that the output folder holds exactly what the profile renders (exit 1 if not)
     #[command(
-        after_help = "Examples:\n  imggen check --out generated                    # against what the folder was rendered from\n  imggen check -p corporate-hardened --out generated --format json"
+        after_help = "Examples:\n  imggen check --out generated                    # against what the folder was rendered from\n  imggen check -p corporate-hardened --out generated --format json\n\nA folder found current is remembered in imggen's cache ($IMGGEN_CACHE_DIR, else\n$XDG_CACHE_HOME/imggen or ~/.cache/imggen; set IMGGEN_CACHE_DIR empty for none), never in the\nproject: while nothing its render reads changes, the next check hashes its files against the\nmanifest that render leaves instead of rendering (JSON: \"fresh\": true)."
     )]
     Check(CheckArgs),
     /// Show how the render of one profile selection differs from another's (exit 1 if it does)
