@@ -318,3 +318,30 @@ fn digest(bytes: &[u8]) -> String {
         .collect();
     format!("sha256:{hex}")
 }
+
+#[test]
+fn another_build_of_imggen_remembers_for_itself() {
+    // The same program in another file (an upgrade, a rebuild) is another build: its renders
+    // may differ, so what this one remembered does not answer for it.
+    let output = remembered();
+    let other = output.dir.join("bin/imggen");
+    std::fs::create_dir_all(other.parent().expect("a parent")).expect("mkdir");
+    std::fs::copy(env!("CARGO_BIN_EXE_imggen"), &other).expect("copy");
+    let cache = output.dir.join("cache-of-the-test");
+    let run = |program: &std::path::Path| {
+        let out = std::process::Command::new(program)
+            .args(["check", "--out", "out", "--format", "json"])
+            .current_dir(&output.dir)
+            .env("IMGGEN_CACHE_DIR", &cache)
+            .output()
+            .expect("imggen runs");
+        assert!(out.status.success(), "{out:?}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        fresh(&json)
+    };
+    let ours = std::path::Path::new(env!("CARGO_BIN_EXE_imggen"));
+    assert!(!run(ours), "the first check remembers");
+    assert!(run(ours), "and is remembered");
+    assert!(!run(&other), "another build renders");
+    assert!(run(&other), "and remembers for itself");
+}
