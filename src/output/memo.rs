@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use crate::digest::Fields;
 
 /// The first line of a memory, naming the form of what follows: a line per output folder,
-/// `FOLDER INPUTS MANIFEST` (three digests).
+/// `FOLDER KEY MANIFEST` (three digests: the folder's, the key of its render, its manifest's).
 const FORM: &str = "imggen check memory 1";
 
 /// Where `check` remembers, and what identifies this imggen; off when either is unknown.
