@@ -36,17 +36,12 @@ const LAYERS: &[&[&str]] = &[
         "profile",
         "profile::set",
     ],
-    // Reading and writing inside a folder; what `check` remembers; profile layers and their
-    // sources.
-    &[
-        "output::files",
-        "output::memo",
-        "profile::layer",
-        "profile::source",
-    ],
+    // Reading and writing inside a folder; profile layers and their sources.
+    &["output::files", "profile::layer", "profile::source"],
     // What stands on profiles and files: packs, the per-field checks, a template's budget, the
-    // project file, `show`.
+    // project file, `show`, what `check` remembers.
     &[
+        "output::memo",
         "pipeline::pack",
         "pipeline::validate",
         "pipeline::budget",

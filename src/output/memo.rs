@@ -202,8 +202,9 @@ fn this_program() -> Option<String> {
     Some(program.finish())
 }
 
-/// `contents` into `path`, whole or not at all (a temporary renamed over it); the folders made
-/// for the owner alone. Not flushed to disk: a memory lost in a crash is only a render more.
+/// `contents` into `path`, whole or not at all (staged beside it, then renamed over it), the
+/// owner's alone; what a killed imggen staged there is swept first. Not flushed to disk: a
+/// memory lost in a crash is only a render more.
 fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt as _;
     let folder = path.parent().unwrap_or(Path::new("."));
@@ -211,12 +212,10 @@ fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(folder)?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, contents)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
+    let _ = crate::output::files::sweep_stale_copies(path);
+    let staged = crate::output::files::stage_beside(path, contents, 0o600)?;
+    std::fs::rename(&staged, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&staged);
     })
 }
 
@@ -258,6 +257,14 @@ mod tests {
         assert_eq!(memo.recall(dir, IN), None);
         assert_eq!(memo.recall(dir, NEW).as_deref(), Some(M2));
         assert_eq!(memo.folders().len(), 1);
+        // The owner's alone, and only the memory is left in its folder.
+        use std::os::unix::fs::PermissionsExt as _;
+        let file = &memo.at.as_ref().expect("on").file;
+        let mode = |path: &Path| std::fs::metadata(path).expect("there").permissions().mode();
+        assert_eq!(mode(file) & 0o777, 0o600);
+        assert_eq!(mode(file.parent().expect("a folder")) & 0o777, 0o700);
+        let left = std::fs::read_dir(file.parent().expect("a folder")).expect("read");
+        assert_eq!(left.count(), 1);
     }
 
     #[test]
