@@ -245,15 +245,10 @@ pub fn map_rendered<T: Send>(
 pub fn map_loaded<T: Send>(
     target: &Target,
     work: impl Fn(Loaded) -> Result<T> + Sync,
-    mut each: impl FnMut(T) -> Result<()>,
+    each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let jobs = target.jobs();
-    for_chunks(target, &jobs.iter().collect::<Vec<_>>(), work, |chunk| {
-        for result in chunk {
-            each(result?)?;
-        }
-        Ok(())
-    })
+    each_in_order(target, &jobs.iter().collect::<Vec<_>>(), work, each)
 }
 
 /// [`map_rendered`] over `jobs`, some of the target's (listed once by [`Target::jobs`]).
@@ -261,9 +256,18 @@ pub fn map_jobs<T: Send>(
     target: &Target,
     jobs: &[&Job],
     work: impl Fn(Rendered) -> Result<T> + Sync,
+    each: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    each_in_order(target, jobs, |loaded| work(loaded.render()?), each)
+}
+
+/// `work` on each of `jobs` loaded, its results handed to `each` in the jobs' order.
+fn each_in_order<T: Send>(
+    target: &Target,
+    jobs: &[&Job],
+    work: impl Fn(Loaded) -> Result<T> + Sync,
     mut each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    let work = |loaded: Loaded| work(loaded.render()?);
     for_chunks(target, jobs, work, |chunk| {
         for result in chunk {
             each(result?)?;
@@ -369,11 +373,9 @@ impl Loaded {
     pub fn inputs(&self) -> Option<String> {
         let (groups, _) = self.named.as_ref().ok()?;
         let mut inputs = crate::digest::Fields::new("imggen render inputs");
+        // The references as given (the manifest keeps them); the stack's digest holds the sets.
         for reference in &self.selection.profiles {
             inputs.add("profile").add(reference);
-        }
-        for set in &self.selection.sets {
-            inputs.add("set").add(set);
         }
         inputs.add(&self.stack.inputs);
         inputs.add(&self.packs.inputs);
