@@ -13,6 +13,6 @@ pub const TEMPORARY_MARK: &str = ".imggen-tmp-";
 pub const RENDER_SECONDS_VAR: &str = "IMGGEN_RENDER_SECONDS";
 pub const RENDER_MEGABYTES_VAR: &str = "IMGGEN_RENDER_MEGABYTES";
 
-/// The environment variable naming the folder of imggen's cache (what `check` remembers of
-/// the folders it found current); set empty, there is none.
+/// The environment variable naming the folder of imggen's cache (what `check` and `render`
+/// remember of the folders they found current or wrote); set empty, there is none.
 pub const CACHE_DIR_VAR: &str = "IMGGEN_CACHE_DIR";

@@ -19,7 +19,7 @@ fn imggen(dir: &Path, args: &[&str]) -> std::process::Output {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        // What `check` remembers, the test's own (beside the folders it inspects).
+        // What `check` and `render` remember, the test's own (beside the folders it inspects).
         .env("IMGGEN_CACHE_DIR", dir.join(".imggen-cache"))
         .output()
         .expect("imggen runs")

@@ -5,7 +5,7 @@ use std::process::Command;
 
 pub struct Test {
     dir: tempfile::TempDir,
-    /// imggen's cache (what `check` remembers), the test's own: kept from one command of a
+    /// imggen's cache (what `check` and `render` remember), the test's own: kept from one command of a
     /// session to the next, as a user's is.
     cache: tempfile::TempDir,
     args: Vec<String>,
@@ -60,6 +60,11 @@ impl Test {
     /// The test's folder, for tests that drive processes themselves (kills, races).
     pub fn dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
+    }
+
+    /// The test's own imggen cache, for tests that drive processes themselves.
+    pub fn cache(&self) -> PathBuf {
+        self.cache.path().to_path_buf()
     }
 
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {

@@ -209,6 +209,7 @@ fn the_interactive_wizard_in_a_terminal_gives_the_same_profile() {
     command
         .arg("init")
         .current_dir(&dir)
+        .env("IMGGEN_CACHE_DIR", test.cache())
         .env("TERM", "xterm")
         .env("NO_COLOR", "1");
     let mut session = rexpect::session::spawn_command(command, Some(20_000)).expect("spawns");
@@ -313,7 +314,11 @@ fn ctrl_c_in_the_wizard_restores_the_cursor_and_writes_nothing() {
     let test = Test::new();
     let dir = test.dir();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imggen"));
-    command.arg("init").current_dir(&dir).env("TERM", "xterm");
+    command
+        .arg("init")
+        .current_dir(&dir)
+        .env("IMGGEN_CACHE_DIR", test.cache())
+        .env("TERM", "xterm");
     let mut session = rexpect::session::spawn_command(command, Some(20_000)).expect("spawns");
     session.exp_string("Profile file to write").expect("asks");
     session.send("\r").expect("types");

@@ -13,7 +13,7 @@ mod init; // init without a terminal: flags, missing answers, re-runs that keep 
 mod layout; // the source's layers: each module imports only from the layers below it
 mod limits; // large inputs: deep extends chains, many packages, deep nesting
 mod lint; // lint: clean output, findings on hand-written Dockerfiles, --explain
-mod memo; // what `check` remembers: found current from memory, any input changed seen
+mod memo; // what `check` and `render` remember: found current from memory, any input changed seen
 mod packs; // packs on disk: overriding, extending, refusing bad ones
 mod profiles; // stacking, `extends`, `--set`, shadowing and `show`
 mod readme; // the README, every command block run as written; man pages and list columns

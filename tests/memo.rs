@@ -1,8 +1,12 @@
-//! What `check` remembers in the user's cache: a folder it found current is found so again by
-//! its files' hashes, without rendering, while nothing the render reads has changed; and a
-//! change to anything the render reads is seen exactly as a `check` without memory sees it.
+//! What `check` and `render` remember in the user's cache: a folder found current (or just
+//! rendered) is found current again by its files' hashes, without rendering, while nothing the
+//! render reads has changed; and a change to anything the render reads is seen exactly as
+//! without memory.
 
 use crate::helper::{Output, Test};
+
+/// The mark in the name of a file imggen is still writing.
+const TEMPORARY: &str = ".imggen-tmp-";
 
 const ORG: &str = "extends = \"team\"\n\
                    [python]\nrequirements = \"files/requirements.txt\"\n\
@@ -24,8 +28,16 @@ fn lockfile(digest: &str) -> String {
 
 /// A project whose render reads every kind of input: a profile in `./profiles/` extending
 /// another that extends a built-in, the files it names, a pack folder the project file lists,
-/// and a lockfile; rendered into `out/`.
+/// and a lockfile; rendered into `out/` without memory (so `check` is the one to remember).
 fn project() -> Output {
+    files()
+        .env("IMGGEN_CACHE_DIR", "")
+        .args(["render", "-p", "org", "--out", "out"])
+        .run()
+}
+
+/// The project's files, not rendered yet.
+fn files() -> Test {
     Test::new()
         .file("profiles/org.toml", ORG)
         .file("profiles/team.toml", TEAM)
@@ -35,8 +47,6 @@ fn project() -> Output {
         .file("packs/python-runtime/Dockerfile.tera", TEMPLATE)
         .file("imggen.toml", "pack_dirs = [\"packs\"]\n")
         .file("imggen.lock", lockfile(A))
-        .args(["render", "-p", "org", "--out", "out"])
-        .run()
 }
 
 /// `check --out out` as JSON, with imggen's memory (`memory`) or without; `status` expected.
@@ -287,10 +297,10 @@ fn untracked_files_are_looked_for_in_the_render_never_in_memory() {
 #[test]
 fn every_folder_of_all_is_remembered() {
     let output = Test::new().args(["render", "--all", "--out", "out"]).run();
-    let check = |output: Output| {
+    let check = |output: Output, out: &str| {
         let output = output
             .then()
-            .args(["check", "--all", "--out", "out", "--format", "json"])
+            .args(["check", "--all", "--out", out, "--format", "json"])
             .run();
         let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
         let folders = json["folders"].as_array().expect("folders").clone();
@@ -303,10 +313,107 @@ fn every_folder_of_all_is_remembered() {
                 .collect::<Vec<_>>(),
         )
     };
-    let (output, first) = check(output);
-    assert!(first.iter().all(|fresh| !fresh));
-    let (_, second) = check(output);
-    assert!(second.iter().all(|fresh| *fresh));
+    let (output, first) = check(output, "out");
+    assert!(first.iter().all(|fresh| *fresh), "render remembered each");
+    let output = output
+        .then()
+        .env("IMGGEN_CACHE_DIR", "")
+        .args(["render", "--all", "--out", "fresh-out"])
+        .run();
+    let (output, first) = check(output, "fresh-out");
+    assert!(first.iter().all(|fresh| !fresh), "rendered without memory");
+    let (_, second) = check(output, "fresh-out");
+    assert!(second.iter().all(|fresh| *fresh), "check remembered each");
+}
+
+/// `render -p org` into `out` with memory, after `change`: said and written exactly as
+/// without memory, and remembered for the next check. Returns what it said.
+fn rendered_as_without_memory(change: impl Fn(&std::path::Path)) -> String {
+    let render = |memory: bool| {
+        let output = files().args(["render", "-p", "org", "--out", "out"]).run();
+        change(&output.dir);
+        let mut test = output.then().args(["render", "-p", "org", "--out", "out"]);
+        if !memory {
+            test = test.env("IMGGEN_CACHE_DIR", "");
+        }
+        let output = test.run();
+        let said = output.stdout.clone();
+        let tree = output.tree("out");
+        let (_, json) = check(output, true, 0);
+        (said, tree, fresh(&json))
+    };
+    let (with, with_tree, remembered) = render(true);
+    let (without, without_tree, _) = render(false);
+    assert_eq!(with, without);
+    assert_eq!(with_tree, without_tree);
+    assert!(remembered, "the render is remembered");
+    with
+}
+
+#[test]
+fn a_render_of_remembered_inputs_into_the_folder_holding_it_writes_nothing() {
+    let said = rendered_as_without_memory(|_| {});
+    assert!(
+        said.contains(": 0 created, 0 updated, 11 unchanged, 0 removed"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_render_after_an_input_changed_writes_the_new_render() {
+    let said = rendered_as_without_memory(|dir| edit(dir, "profiles/team.toml", "/app", "/opt"));
+    assert!(said.contains(" 1 updated,"), "{said}");
+}
+
+#[test]
+fn a_render_finishes_what_a_killed_write_left_though_the_files_are_remembered() {
+    let leftover = format!("out/postgres/.Dockerfile{}999999999-0", TEMPORARY);
+    rendered_as_without_memory(|dir| write(dir, &leftover, "half"));
+    let output = files()
+        .args(["render", "-p", "org", "--out", "out"])
+        .run()
+        .then()
+        .file(&leftover, "half")
+        .args(["render", "-p", "org", "--out", "out"])
+        .run();
+    assert!(!output.dir.join(&leftover).exists(), "swept");
+}
+
+#[test]
+fn a_hand_edit_is_refused_by_a_render_with_memory_too() {
+    for memory in [true, false] {
+        let output = files().args(["render", "-p", "org", "--out", "out"]).run();
+        let before = output.tree("out");
+        let mut test = output
+            .then()
+            .file("out/.env", "IMAGE_MODE=layered\n")
+            .args(["render", "-p", "org", "--out", "out"])
+            .status(2)
+            .stderr_contains("edited by hand");
+        if !memory {
+            test = test.env("IMGGEN_CACHE_DIR", "");
+        }
+        let output = test.run();
+        assert_ne!(output.tree("out"), before, "the edit stays");
+        assert_eq!(
+            std::fs::read_to_string(output.dir.join("out/.env")).expect("read"),
+            "IMAGE_MODE=layered\n"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_remembers_nothing() {
+    let output = files()
+        .args(["render", "-p", "org", "--out", "out", "--dry-run"])
+        .run();
+    let output = output
+        .then()
+        .env("IMGGEN_CACHE_DIR", "")
+        .args(["render", "-p", "org", "--out", "out"])
+        .run();
+    let (_, json) = check(output, true, 0);
+    assert!(!fresh(&json), "{json}");
 }
 
 /// The manifest's digest of `bytes`.

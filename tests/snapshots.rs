@@ -14,7 +14,7 @@ fn imggen(args: &[&str]) -> std::process::Output {
         .args(args)
         .current_dir(ROOT)
         .env("NO_COLOR", "1")
-        // What `check` remembers: in the build's folder, never the user's cache.
+        // What `check` and `render` remember: in the build's folder, never the user's cache.
         .env(
             "IMGGEN_CACHE_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("imggen-cache"),

@@ -60,12 +60,12 @@ struct Out {
 enum Sub {
     /// Render every output of the selected profile into the output folder
     #[command(
-        after_help = "Examples:\n  imggen render                                   # the default profile, or what generated/ records\n  imggen render -p corporate-hardened --out generated\n  imggen render -p debian-prebuilt -p profiles/org.toml --set python.tag=myorg/python:3.11\n  imggen render --all --out rendered              # every known profile, one folder each\n  imggen render -p org --dry-run                  # what would be written, removed or refused"
+        after_help = "Examples:\n  imggen render                                   # the default profile, or what generated/ records\n  imggen render -p corporate-hardened --out generated\n  imggen render -p debian-prebuilt -p profiles/org.toml --set python.tag=myorg/python:3.11\n  imggen render --all --out rendered              # every known profile, one folder each\n  imggen render -p org --dry-run                  # what would be written, removed or refused\n\nWhat a render leaves is remembered in imggen's cache (see `imggen check --help`): a later\nrender or check of the same inputs into a folder still holding it hashes the files instead of\nrendering. A dry run remembers nothing."
     )]
     Render(RenderArgs),
     /// Check that the output folder holds exactly what the profile renders (exit 1 if not)
     #[command(
-        after_help = "Examples:\n  imggen check --out generated                    # against what the folder was rendered from\n  imggen check -p corporate-hardened --out generated --format json\n\nA folder found current is remembered in imggen's cache ($IMGGEN_CACHE_DIR, else\n$XDG_CACHE_HOME/imggen or ~/.cache/imggen; set IMGGEN_CACHE_DIR empty for none), never in the\nproject: while nothing its render reads changes, the next check hashes its files against the\nmanifest that render leaves instead of rendering (JSON: \"fresh\": true)."
+        after_help = "Examples:\n  imggen check --out generated                    # against what the folder was rendered from\n  imggen check -p corporate-hardened --out generated --format json\n\nA folder found current (or just rendered) is remembered in imggen's cache ($IMGGEN_CACHE_DIR, else\n$XDG_CACHE_HOME/imggen or ~/.cache/imggen; set IMGGEN_CACHE_DIR empty for none), never in the\nproject: while nothing its render reads changes, the next check hashes its files against the\nmanifest that render leaves instead of rendering (JSON: \"fresh\": true)."
     )]
     Check(CheckArgs),
     /// Show how the render of one profile selection differs from another's (exit 1 if it does)

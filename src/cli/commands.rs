@@ -948,23 +948,31 @@ fn render(request: &RenderRequest) -> Result<u8> {
     // second pass, rendering them again to write, verifies only what came out different.
     let mut fingerprints = std::collections::HashMap::new();
     let mut report = Report::default();
-    let plan = |r: crate::pipeline::run::Rendered| {
-        let job = crate::output::write::Job {
-            files: &r.files,
-            manifest: &r.manifest,
-            dir: &r.dir,
-            verified: false,
-        };
-        let plan = crate::output::write::plan_job(&job, request.force)?;
-        // Verified by `plan_job` (a folder it finds current is not written, nor verified).
-        let written = !keep && !request.dry_run && !plan.current;
-        let verified = written.then(|| crate::pipeline::verify::fingerprint(&r.files));
-        Ok((r, plan, verified))
+    // A dry run writes nothing anywhere, the memory included.
+    let memo = match request.dry_run {
+        true => crate::output::memo::Memo::off(),
+        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name)),
     };
+    // `--all` notes the fingerprint of what the first pass verified.
+    let fingerprinted = !keep && !request.dry_run;
+    let plan = |loaded| plan_folder(loaded, &memo, request.force, fingerprinted);
     // Listed once: the second pass writes exactly the folders the first planned.
     let jobs = target.jobs();
     let jobs: Vec<&crate::pipeline::run::Job> = jobs.iter().collect();
-    crate::pipeline::run::map_jobs(&target, &jobs, plan, |(r, plan, verified)| {
+    crate::pipeline::run::map_loaded_jobs(&target, &jobs, plan, |planned| {
+        let (r, plan, verified) = match planned {
+            // Never on a dry run, which has no memory.
+            Planned::Remembered {
+                dir,
+                line,
+                warnings,
+            } => {
+                warn(&warnings);
+                report.planned(&dir, Some(line));
+                return Ok(());
+            }
+            Planned::Rendered(rendered) => *rendered,
+        };
         if let Some(fingerprint) = verified {
             fingerprints.insert(r.dir.clone(), fingerprint);
         }
@@ -1023,7 +1031,104 @@ fn render(request: &RenderRequest) -> Result<u8> {
         crate::pipeline::run::map_chunks(&target, &to_write, verified, &mut write)?;
     }
     report.finish();
+    memo.save();
     Ok(0)
+}
+
+/// `render`'s first pass over one folder: found current from `memo`, or rendered (and
+/// remembered) and planned; with the files' fingerprint when `fingerprinted` and the plan
+/// writes them (`plan_job` verified them; a folder it finds current is neither written nor
+/// verified).
+fn plan_folder(
+    loaded: crate::pipeline::run::Loaded,
+    memo: &crate::output::memo::Memo,
+    force: bool,
+    fingerprinted: bool,
+) -> Result<Planned> {
+    let recall = Recall::of(memo, &loaded);
+    // Holding the render of these very inputs (and no write's leftovers): current, without
+    // rendering.
+    if let Some(files) = recall.current
+        && crate::output::files::temporaries(&loaded.dir).is_empty()
+    {
+        let line = rendered_line(&loaded.title(), &loaded.dir, [0, 0, files, 0]);
+        return Ok(Planned::Remembered {
+            warnings: loaded.warnings(),
+            dir: loaded.dir,
+            line,
+        });
+    }
+    let r = loaded.render()?;
+    recall.remember(memo, &r);
+    let job = crate::output::write::Job {
+        files: &r.files,
+        manifest: &r.manifest,
+        dir: &r.dir,
+        verified: false,
+    };
+    let plan = crate::output::write::plan_job(&job, force)?;
+    let verified =
+        (fingerprinted && !plan.current).then(|| crate::pipeline::verify::fingerprint(&r.files));
+    Ok(Planned::Rendered(Box::new((r, plan, verified))))
+}
+
+/// A folder as `render`'s first pass found it.
+enum Planned {
+    /// Holding the render of its inputs, as remembered: current, and not rendered.
+    Remembered {
+        dir: PathBuf,
+        line: String,
+        warnings: Vec<crate::error::Warning>,
+    },
+    /// Rendered and planned, with the fingerprint of the files when the plan writes them.
+    Rendered(
+        Box<(
+            crate::pipeline::run::Rendered,
+            crate::output::write::Plan,
+            Option<[u8; 32]>,
+        )>,
+    ),
+}
+
+/// A profile's render as the memory knows it ([`crate::output::memo`]).
+struct Recall {
+    /// The digest of the render's inputs: none without a memory (or with a named file that
+    /// could not be read).
+    inputs: Option<String>,
+    /// The digest of the manifest remembered for these inputs.
+    manifest: Option<String>,
+    /// How many files the folder holds, when it holds that render still.
+    current: Option<usize>,
+}
+
+impl Recall {
+    fn of(memo: &crate::output::memo::Memo, loaded: &crate::pipeline::run::Loaded) -> Self {
+        let inputs = memo.is_on().then(|| loaded.inputs()).flatten();
+        let manifest = inputs.as_ref().and_then(|i| memo.recall(&loaded.dir, i));
+        let current = manifest.as_ref().and_then(|manifest| {
+            crate::output::check::unchanged(&loaded.dir, manifest)
+                .ok()
+                .flatten()
+        });
+        Self {
+            inputs,
+            manifest,
+            current,
+        }
+    }
+
+    /// Remembers `r` as the render of these inputs: what it renders, whatever the folder
+    /// holds, so a folder holding something else is never found current by it.
+    fn remember(&self, memo: &crate::output::memo::Memo, r: &crate::pipeline::run::Rendered) {
+        let Some(inputs) = &self.inputs else {
+            return;
+        };
+        let manifest = r.manifest.with_files(&r.files).to_text();
+        let manifest = crate::digest::hash(manifest.as_bytes());
+        if self.manifest.as_ref() != Some(&manifest) {
+            memo.remember(&r.dir, inputs, &manifest);
+        }
+    }
 }
 
 /// What `render` says: a line per folder, in the target's order. The first pass knows the
@@ -1078,15 +1183,8 @@ impl Report {
 
 /// What `render` says about one folder it wrote.
 fn written_line(r: &crate::pipeline::run::Rendered, plan: &crate::output::write::Plan) -> String {
-    let mut line = format!(
-        "rendered `{}` into {}: {} created, {} updated, {} unchanged, {} removed\n",
-        r.manifest.profile,
-        r.dir.display(),
-        plan.create.len(),
-        plan.update.len(),
-        plan.unchanged.len(),
-        plan.remove.len()
-    );
+    let counts = [&plan.create, &plan.update, &plan.unchanged, &plan.remove].map(Vec::len);
+    let mut line = rendered_line(&r.manifest.profile, &r.dir, counts);
     for path in &plan.keep {
         line.push_str(&format!(
             "kept {}: no longer rendered, but edited by hand (delete it yourself)\n",
@@ -1094,6 +1192,20 @@ fn written_line(r: &crate::pipeline::run::Rendered, plan: &crate::output::write:
         ));
     }
     line
+}
+
+/// `rendered `PROFILE` into DIR: ...`, with how many files were created, updated, unchanged
+/// and removed.
+fn rendered_line(
+    profile: &str,
+    dir: &Path,
+    [create, update, unchanged, remove]: [usize; 4],
+) -> String {
+    format!(
+        "rendered `{profile}` into {}: {create} created, {update} updated, {unchanged} unchanged, \
+         {remove} removed\n",
+        dir.display()
+    )
 }
 
 fn describe_plan(plan: &crate::output::write::Plan, dir: &Path) -> String {
@@ -1203,11 +1315,8 @@ fn check_one(
     memo: &crate::output::memo::Memo,
     untracked: bool,
 ) -> Result<Checked> {
-    let inputs = memo.is_on().then(|| loaded.inputs()).flatten();
-    let remembered = inputs.as_ref().and_then(|i| memo.recall(&loaded.dir, i));
-    if let Some(manifest) = &remembered
-        && let Ok(Some(files)) = crate::output::check::unchanged(&loaded.dir, manifest)
-    {
+    let recall = Recall::of(memo, &loaded);
+    if let Some(files) = recall.current {
         return Ok(Checked {
             warnings: loaded.warnings(),
             dir: loaded.dir,
@@ -1226,12 +1335,8 @@ fn check_one(
         // Bytes the folder already holds were verified when written; new ones are now, so a
         // render that would be refused is reported as render reports it.
         crate::pipeline::verify::verify(&r.files)?;
-    } else if let Some(inputs) = &inputs {
-        let manifest = r.manifest.with_files(&r.files).to_text();
-        let manifest = crate::digest::hash(manifest.as_bytes());
-        if remembered.as_ref() != Some(&manifest) {
-            memo.remember(&r.dir, inputs, &manifest);
-        }
+    } else {
+        recall.remember(memo, &r);
     }
     Ok(Checked {
         dir: r.dir,

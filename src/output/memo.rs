@@ -1,7 +1,8 @@
-//! What `check` remembers between runs: for each output folder, the digest of the inputs of
-//! the render it last found there, and the digest of that render's manifest. A later `check`
-//! whose render would have the same inputs knows the render's manifest without rendering, and
-//! compares the folder's files with it by their hashes (`check::unchanged`).
+//! What `check` and `render` remember between runs: for each output folder, the digest of the
+//! inputs of the render last found or made there, and the digest of that render's manifest. A
+//! later `check` or `render` whose render would have the same inputs knows the render's manifest
+//! without rendering, and compares the folder's files with it by their hashes
+//! (`check::unchanged`).
 //!
 //! It is kept in the user's cache, never in the project: the folder and its manifest come with
 //! pull requests, and nothing a pull request commits may vouch for itself. The inputs cover all
@@ -21,7 +22,8 @@ use crate::digest::Fields;
 /// `FOLDER KEY MANIFEST` (three digests: the folder's, the key of its render, its manifest's).
 const FORM: &str = "imggen check memory 1";
 
-/// Where `check` remembers, and what identifies this imggen; off when either is unknown.
+/// Where `check` and `render` remember, and what identifies this imggen; off when either is
+/// unknown.
 pub struct Memo {
     at: Option<At>,
     /// By output folder: the key of the render found there, and the digest of its manifest.

@@ -248,7 +248,7 @@ pub fn map_loaded<T: Send>(
     each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let jobs = target.jobs();
-    each_in_order(target, &jobs.iter().collect::<Vec<_>>(), work, each)
+    map_loaded_jobs(target, &jobs.iter().collect::<Vec<_>>(), work, each)
 }
 
 /// [`map_rendered`] over `jobs`, some of the target's (listed once by [`Target::jobs`]).
@@ -258,11 +258,12 @@ pub fn map_jobs<T: Send>(
     work: impl Fn(Rendered) -> Result<T> + Sync,
     each: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    each_in_order(target, jobs, |loaded| work(loaded.render()?), each)
+    map_loaded_jobs(target, jobs, |loaded| work(loaded.render()?), each)
 }
 
-/// `work` on each of `jobs` loaded, its results handed to `each` in the jobs' order.
-fn each_in_order<T: Send>(
+/// [`map_loaded`] over `jobs`: `work` on each of them loaded, its results handed to `each` in
+/// the jobs' order.
+pub fn map_loaded_jobs<T: Send>(
     target: &Target,
     jobs: &[&Job],
     work: impl Fn(Loaded) -> Result<T> + Sync,
@@ -394,6 +395,11 @@ impl Loaded {
             }
         }
         Some(inputs.finish())
+    }
+
+    /// The profile's title, as its manifest gives it.
+    pub fn title(&self) -> String {
+        self.stack.title()
     }
 
     /// The warnings the files the profile names earn now (an expired certificate), as the
