@@ -30,11 +30,17 @@ impl Fields {
     }
 
     pub fn finish(self) -> String {
-        named(&self.0.finalize())
+        named(&self.finish_raw())
+    }
+
+    /// The digest as its 32 bytes.
+    pub fn finish_raw(self) -> [u8; 32] {
+        self.0.finalize().into()
     }
 }
 
-fn named(digest: &[u8]) -> String {
+/// The `sha256:…` name of a digest's 32 bytes.
+pub fn named(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
@@ -45,8 +51,43 @@ fn named(digest: &[u8]) -> String {
     out
 }
 
+/// The 32 bytes of a digest named as [`hash`] names it (`sha256:` and 64 lowercase hex
+/// digits); `None` for anything else.
+pub fn parse(name: &str) -> Option<[u8; 32]> {
+    let hex = name.strip_prefix("sha256:")?.as_bytes();
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut raw = [0; 32];
+    for (byte, pair) in raw.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(raw)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_parses_back_to_its_bytes_and_nothing_else_parses() {
+        let name = super::hash(b"imggen");
+        let raw = super::parse(&name).expect("parses");
+        assert_eq!(super::named(&raw), name);
+        for bad in [
+            name.to_uppercase(),
+            name.replace("sha256:", "sha512:"),
+            name[..70].to_string(),
+            format!("{name}0"),
+            name.replacen('a', "g", 1),
+        ] {
+            assert_eq!(super::parse(&bad), None, "{bad}");
+        }
+    }
+
     #[test]
     fn the_digest_of_nothing_is_sha256s_known_value() {
         assert_eq!(

@@ -951,7 +951,7 @@ fn render(request: &RenderRequest) -> Result<u8> {
     // A dry run writes nothing anywhere, the memory included.
     let memo = match request.dry_run {
         true => crate::output::memo::Memo::off(),
-        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name)),
+        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name), &target.out),
     };
     // `--all` notes the fingerprint of what the first pass verified.
     let fingerprinted = !keep && !request.dry_run;
@@ -1254,7 +1254,7 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     let memo = match request.untracked {
         // What is untracked is told from the render itself.
         true => crate::output::memo::Memo::off(),
-        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name)),
+        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name), &target.out),
     };
     // Rendering and comparing run on every core; reporting stays in the target's order.
     let compare = |loaded| check_one(loaded, &memo, request.untracked);

@@ -10,6 +10,10 @@
 //! code and built-in packs and profiles: the program file, as the file system identifies it),
 //! the working folder and the output folder. A memory that does not read, or does not match,
 //! only means the folder is rendered and compared as without one.
+//!
+//! One file per working folder and output folder (`--out`): a run reads the memory of the
+//! folders it renders into, not of every output folder ever used there, and what it holds in
+//! memory grows with its own target's folders only.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -30,19 +34,24 @@ pub struct Memo {
     folders: Mutex<Folders>,
 }
 
-type Folders = BTreeMap<String, (String, String)>;
+/// By output folder's digest: the key of its render and its manifest's digest. Digests are
+/// held as their bytes: a memory of 10,000 folders is a megabyte, not four.
+type Folders = BTreeMap<Raw, (Raw, Raw)>;
+
+type Raw = [u8; 32];
 
 struct At {
-    /// The memory of the working folder's project: one file, read once and written once.
+    /// The memory of the working folder's output folder: one file, read once and written once.
     file: PathBuf,
     program: String,
     cwd: PathBuf,
 }
 
 impl Memo {
-    /// The memory in `$IMGGEN_CACHE_DIR` (none when it is set empty), else in
+    /// The memory of the output folder `out` (as given: inside the working folder, or
+    /// absolute) in `$IMGGEN_CACHE_DIR` (none when it is set empty), else in
     /// `$XDG_CACHE_HOME/imggen`, else in `$HOME/.cache/imggen`; `var` reads the environment.
-    pub fn from_env(var: impl Fn(&str) -> Option<OsString>) -> Self {
+    pub fn from_env(var: impl Fn(&str) -> Option<OsString>, out: &Path) -> Self {
         let set = |name: &str| {
             var(name)
                 .filter(|value| !value.is_empty())
@@ -60,10 +69,16 @@ impl Memo {
             let cwd = std::env::current_dir()
                 .and_then(std::fs::canonicalize)
                 .ok()?;
-            let mut project = Fields::new("imggen check project");
-            project.add(cwd.as_os_str().as_encoded_bytes());
-            let project = project.finish();
-            let name = project.strip_prefix("sha256:").unwrap_or(&project);
+            let mut target = Fields::new("imggen check target");
+            target.add(cwd.as_os_str().as_encoded_bytes());
+            // Spelled one way: no `.` in it, no slash at its end.
+            let out: PathBuf = std::path::absolute(cwd.join(out))
+                .ok()?
+                .components()
+                .collect();
+            target.add(out.as_os_str().as_encoded_bytes());
+            let target = target.finish();
+            let name = target.strip_prefix("sha256:").unwrap_or(&target);
             Some(At {
                 file: cache.join("check").join(name),
                 program: this_program()?,
@@ -95,14 +110,16 @@ impl Memo {
         let (folder, key) = self.key(dir, inputs)?;
         let folders = self.folders();
         let (remembered, manifest) = folders.get(&folder)?;
-        (*remembered == key).then(|| manifest.clone())
+        (*remembered == key).then(|| crate::digest::named(manifest))
     }
 
     /// Remembers that a render of `inputs` into `dir` has the manifest with digest `manifest`
     /// (kept by [`Memo::save`]).
     pub fn remember(&self, dir: &Path, inputs: &str, manifest: &str) {
-        if let Some((folder, key)) = self.key(dir, inputs) {
-            self.folders().insert(folder, (key, manifest.to_string()));
+        if let (Some((folder, key)), Some(manifest)) =
+            (self.key(dir, inputs), crate::digest::parse(manifest))
+        {
+            self.folders().insert(folder, (key, manifest));
         }
     }
 
@@ -114,14 +131,22 @@ impl Memo {
         };
         let ours = self.folders();
         let mut folders = read(&at.file);
-        let before = folders.clone();
-        folders.extend(ours.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if folders == before {
+        let mut changed = false;
+        for (folder, entry) in ours.iter() {
+            changed |= folders.insert(*folder, *entry) != Some(*entry);
+        }
+        if !changed {
             return;
         }
-        let mut text = format!("{FORM}\n");
-        for (folder, (key, manifest)) in &folders {
-            text.push_str(&format!("{folder} {key} {manifest}\n"));
+        // A line is three names of 71 bytes, two spaces and a newline.
+        let mut text = String::with_capacity(FORM.len() + 1 + folders.len() * 216);
+        text.push_str(FORM);
+        text.push('\n');
+        for (folder, (key, manifest)) in folders.iter() {
+            for (raw, end) in [(folder, ' '), (key, ' '), (manifest, '\n')] {
+                text.push_str(&crate::digest::named(raw));
+                text.push(end);
+            }
         }
         let _ = write(&at.file, text.as_bytes());
     }
@@ -134,15 +159,15 @@ impl Memo {
 
     /// The digest naming `dir` (inside the working folder), and the key of a render of
     /// `inputs` into it by this imggen.
-    fn key(&self, dir: &Path, inputs: &str) -> Option<(String, String)> {
+    fn key(&self, dir: &Path, inputs: &str) -> Option<(Raw, Raw)> {
         let at = self.at.as_ref()?;
         let mut folder = Fields::new("imggen check folder");
         folder.add(at.cwd.as_os_str().as_encoded_bytes());
         folder.add(dir.as_os_str().as_encoded_bytes());
-        let folder = folder.finish();
+        let folder = folder.finish_raw();
         let mut key = Fields::new("imggen check key");
-        key.add(&at.program).add(&folder).add(inputs);
-        Some((folder, key.finish()))
+        key.add(&at.program).add(folder).add(inputs);
+        Some((folder, key.finish_raw()))
     }
 }
 
@@ -158,27 +183,15 @@ fn read(file: &Path) -> Folders {
     }
     let mut folders = Folders::new();
     for line in lines {
-        let mut words = line.split(' ');
+        let mut words = line.split(' ').map(crate::digest::parse);
         match (words.next(), words.next(), words.next(), words.next()) {
-            (Some(folder), Some(key), Some(manifest), None)
-                if [folder, key, manifest].into_iter().all(is_digest) =>
-            {
-                folders.insert(folder.to_string(), (key.to_string(), manifest.to_string()));
+            (Some(Some(folder)), Some(Some(key)), Some(Some(manifest)), None) => {
+                folders.insert(folder, (key, manifest));
             }
             _ => return Folders::new(),
         }
     }
     folders
-}
-
-/// `sha256:` and 64 lowercase hex digits, as [`crate::digest`] writes them.
-fn is_digest(word: &str) -> bool {
-    word.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
 }
 
 /// This imggen's build, as its program file is identified: where it is, which file it is, its
@@ -235,9 +248,10 @@ mod tests {
     const B: &str = "sha256:00000000000000000000000000000000000000000000000000000000000000bb";
 
     fn memo_in(cache: &Path) -> Memo {
-        Memo::from_env(|name| {
-            (name == crate::names::CACHE_DIR_VAR).then(|| cache.as_os_str().to_owned())
-        })
+        Memo::from_env(
+            |name| (name == crate::names::CACHE_DIR_VAR).then(|| cache.as_os_str().to_owned()),
+            Path::new("generated"),
+        )
     }
 
     #[test]
@@ -283,6 +297,30 @@ mod tests {
     }
 
     #[test]
+    fn each_output_folder_has_a_memory_of_its_own() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let var = |name: &str| {
+            (name == crate::names::CACHE_DIR_VAR).then(|| cache.path().as_os_str().to_owned())
+        };
+        let (out, other) = (Memo::from_env(var, Path::new("out")), memo_in(cache.path()));
+        out.remember(Path::new("out/a"), IN, A);
+        out.save();
+        other.remember(Path::new("generated"), IN, B);
+        other.save();
+        let file = |memo: &Memo| memo.at.as_ref().expect("on").file.clone();
+        assert_ne!(file(&out), file(&other));
+        let out = Memo::from_env(var, Path::new("out"));
+        assert_eq!(out.folders().len(), 1, "only its own folder");
+        assert_eq!(out.recall(Path::new("out/a"), IN).as_deref(), Some(A));
+        let other = memo_in(cache.path());
+        assert_eq!(other.recall(Path::new("out/a"), IN), None);
+        assert_eq!(other.recall(Path::new("generated"), IN).as_deref(), Some(B));
+        // The same folder however it is spelled.
+        let spelled = Memo::from_env(var, Path::new("./out/"));
+        assert_eq!(file(&spelled), file(&out));
+    }
+
+    #[test]
     fn a_memory_that_does_not_read_is_none_and_no_memory_is_kept_when_off() {
         let cache = tempfile::tempdir().expect("temp dir");
         let dir = Path::new("generated");
@@ -306,7 +344,10 @@ mod tests {
             memo_in(cache.path()).recall(dir, IN).as_deref(),
             Some(MANIFEST)
         );
-        let off = Memo::from_env(|name| (name == crate::names::CACHE_DIR_VAR).then(OsString::new));
+        let off = Memo::from_env(
+            |name| (name == crate::names::CACHE_DIR_VAR).then(OsString::new),
+            dir,
+        );
         off.remember(dir, IN, MANIFEST);
         assert_eq!(off.recall(dir, IN), None);
         assert!(Memo::off().key(dir, IN).is_none());
@@ -315,11 +356,14 @@ mod tests {
     #[test]
     fn the_cache_is_found_as_the_environment_says() {
         let folder = |vars: &[(&str, &str)]| {
-            let memo = Memo::from_env(|name| {
-                vars.iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| OsString::from(v))
-            });
+            let memo = Memo::from_env(
+                |name| {
+                    vars.iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| OsString::from(v))
+                },
+                Path::new("out"),
+            );
             memo.at
                 .map(|at| at.file.parent().expect("in a folder").to_path_buf())
         };
