@@ -73,9 +73,33 @@ fn kill_point(round: u64, took: Duration) -> Duration {
     took.mul_f64(0.1 + 0.9 * ((round * 37 % 41) as f64 / 41.0))
 }
 
+/// Kill points for rounds of a run timed at `took` uninterrupted: spread by [`kill_point`]
+/// over the time the run takes, which a run seen finishing sooner shortens halfway to what it
+/// took (the machine got quicker since it was timed, other tests' load gone: later rounds
+/// still land inside the run; one quick run alone does not crowd them into its start).
+struct Kills {
+    took: Duration,
+}
+
+impl Kills {
+    /// Runs imggen with `args` in `dir`, killed at round `round`'s point (unless it finished
+    /// first), and returns how it ended.
+    fn run(&mut self, dir: &Path, args: &[&str], round: u64) -> std::process::ExitStatus {
+        let (status, finished_in) = killed_after(dir, args, kill_point(round, self.took));
+        if let Some(finished_in) = finished_in {
+            self.took = (self.took + finished_in) / 2;
+        }
+        status
+    }
+}
+
 /// Starts imggen with `args` in `dir`, kills it after `wait` (unless it finished), and returns
-/// how it ended.
-fn killed_after(dir: &Path, args: &[&str], wait: Duration) -> std::process::ExitStatus {
+/// how it ended, with how long it took when it finished before the kill.
+fn killed_after(
+    dir: &Path,
+    args: &[&str],
+    wait: Duration,
+) -> (std::process::ExitStatus, Option<Duration>) {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -83,9 +107,18 @@ fn killed_after(dir: &Path, args: &[&str], wait: Duration) -> std::process::Exit
         .stderr(Stdio::null())
         .spawn()
         .expect("imggen starts");
-    std::thread::sleep(wait);
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            return (status, Some(started.elapsed()));
+        }
+        let Some(left) = wait.checked_sub(started.elapsed()) else {
+            break;
+        };
+        std::thread::sleep(left.min(Duration::from_millis(1)));
+    }
     let _ = child.kill();
-    child.wait().expect("reaped")
+    (child.wait().expect("reaped"), None)
 }
 
 /// What each profile renders, from clean folders: the versions a file may have.
@@ -172,18 +205,20 @@ fn renders_killed_at_fifty_points_leave_whole_files_and_a_truthful_check() {
     let refs = references(&dir);
     let mut outcomes = BTreeMap::<&str, usize>::new();
     let render = |profile| ["render", "-p", profile, "--out", "out"];
-    let took = run_time(
-        &dir,
-        &[
-            &render(PROFILES[0]),
-            &render(PROFILES[1]),
-            &render(PROFILES[0]),
-        ],
-    );
+    let mut kills = Kills {
+        took: run_time(
+            &dir,
+            &[
+                &render(PROFILES[0]),
+                &render(PROFILES[1]),
+                &render(PROFILES[0]),
+            ],
+        ),
+    };
     for round in 0..50u64 {
         let profile = PROFILES[(round % 2) as usize];
         // Spread over start-up, rendering, staging, renaming and the manifest.
-        let status = killed_after(&dir, &render(profile), kill_point(round, took));
+        let status = kills.run(&dir, &render(profile), round);
         let files = tree(&dir.join("out"));
         let state = if status.success() {
             "finished"
@@ -263,10 +298,12 @@ fn renders_that_turn_a_file_into_a_folder_killed_at_forty_points_are_repaired() 
     let timing: Vec<Vec<&str>> = [0, 1, 0]
         .map(|v| line("render", variants[v], "timing"))
         .to_vec();
-    let took = run_time(&dir, &timing.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let mut kills = Kills {
+        took: run_time(&dir, &timing.iter().map(Vec::as_slice).collect::<Vec<_>>()),
+    };
     for round in 0..40u64 {
         let render = line("render", variants[(round % 2) as usize], "out");
-        let status = killed_after(&dir, &render, kill_point(round, took));
+        let status = kills.run(&dir, &render, round);
         let files = tree(&dir.join("out"));
         let state = match status.success() {
             true => "finished",
@@ -547,10 +584,12 @@ fn render_all_killed_at_twenty_points_leaves_every_folder_whole() {
     }
     let mut states = std::collections::BTreeSet::new();
     let render_all = ["render", "--all", "--out", "out"];
-    let took = run_time(&dir, &[&render_all, &render_all]);
+    let mut kills = Kills {
+        took: run_time(&dir, &[&render_all, &render_all]),
+    };
     for round in 0..20u64 {
         write_profiles(PROFILES[(round % 2) as usize]);
-        let status = killed_after(&dir, &render_all, kill_point(round, took));
+        let status = kills.run(&dir, &render_all, round);
         states.insert(status.success());
         for name in locals {
             let folder = dir.join("out").join(name);
