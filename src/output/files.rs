@@ -554,9 +554,10 @@ pub fn is_temporary(name: &str) -> bool {
 }
 
 /// The temporary files under `dir` (links below it not followed), and folders under a
-/// temporary name (not listed further): what an interrupted write left. `check --all` walks every output folder for them, so each folder costs one `open`, its
-/// `getdents` and a `close`: an entry's type comes with it, with no `stat` (except on a file
-/// system that does not say, where the entry is asked with `lstat`).
+/// temporary name (not listed further): what an interrupted write left. `render --all` looks
+/// in every output folder for them (a folder holding one is not current), so each folder costs
+/// one `open`, its `getdents` and a `close`: an entry's type comes with it, with no `stat`
+/// (except on a file system that does not say, where the entry is asked with `lstat`).
 pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
     use rustix::fs::{FileType, Mode, OFlags, RawDir};
     use std::os::unix::ffi::OsStrExt as _;
