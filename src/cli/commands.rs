@@ -949,10 +949,7 @@ fn render(request: &RenderRequest) -> Result<u8> {
     let mut fingerprints = std::collections::HashMap::new();
     let mut report = Report::default();
     // A dry run writes nothing anywhere, the memory included.
-    let memo = match request.dry_run {
-        true => crate::output::memo::Memo::off(),
-        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name), &target.out),
-    };
+    let memo = memory(&target, !request.dry_run);
     // `--all` notes the fingerprint of what the first pass verified.
     let fingerprinted = !keep && !request.dry_run;
     let plan = |loaded| plan_folder(loaded, &memo, request.force, fingerprinted);
@@ -1033,6 +1030,15 @@ fn render(request: &RenderRequest) -> Result<u8> {
     report.finish();
     memo.save();
     Ok(0)
+}
+
+/// The memory of `target`'s output folder, as the environment places it, when `wanted`; else
+/// none.
+fn memory(target: &Target, wanted: bool) -> crate::output::memo::Memo {
+    match wanted {
+        true => crate::output::memo::Memo::from_env(|name| std::env::var_os(name), &target.out),
+        false => crate::output::memo::Memo::off(),
+    }
 }
 
 /// `render`'s first pass over one folder: found current from `memo`, or rendered (and
@@ -1251,11 +1257,8 @@ fn check_folders(request: &CheckRequest) -> Result<u8> {
     let fix = render_command(target.selection.as_ref(), &target.out, &target.pack_dirs);
     let mut status = 0;
     let mut folders = Vec::new();
-    let memo = match request.untracked {
-        // What is untracked is told from the render itself.
-        true => crate::output::memo::Memo::off(),
-        false => crate::output::memo::Memo::from_env(|name| std::env::var_os(name), &target.out),
-    };
+    // What is untracked is told from the render itself.
+    let memo = memory(&target, !request.untracked);
     // Rendering and comparing run on every core; reporting stays in the target's order.
     let compare = |loaded| check_one(loaded, &memo, request.untracked);
     crate::pipeline::run::map_loaded(&target, compare, |checked| {
