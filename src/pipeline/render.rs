@@ -3,26 +3,32 @@
 //! Pure: reads nothing, writes nothing. The result is an ordered map, so everything downstream
 //! (write, check, snapshots) sees files in the same order every time.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warning};
 use crate::output::tree::{File, Files};
 use crate::pipeline::pack::{Pack, Packs};
 use crate::pipeline::resolve::Resolved;
 
-pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
-    let tera = packs.tera_for(&resolved.stack.profile.packs)?;
+/// Renders `resolved` (its context taken, each pack setting its own `pack` in it) and hands
+/// back the files with the warnings the profile earned.
+pub fn render(packs: &Packs, resolved: Resolved<'_>) -> Result<(Files, Vec<Warning>)> {
+    let Resolved {
+        stack,
+        mut context,
+        files: named,
+        warnings,
+    } = resolved;
+    let tera = packs.tera_for(&stack.profile.packs)?;
     let tera = tera.as_ref();
     // Templates of a pack on disk came with the project (and maybe a pull request): each of
     // their renders is watched (`budget`).
-    let watched = !packs.builtin_only(&resolved.stack.profile.packs);
-    let profile = &resolved.stack.title();
+    let watched = !packs.builtin_only(&stack.profile.packs);
+    let profile = &stack.title();
     let mut files = Files::new();
-    // One copy of the profile's context; each pack replaces `pack` in it.
-    let mut context = resolved.context.clone();
-    for name in &resolved.stack.profile.packs {
+    for name in &stack.profile.packs {
         let pack = packs.get(name)?;
         let m = &pack.manifest;
         context.insert_value("pack", pack.info());
-        let header = crate::pipeline::header::for_pack(resolved.stack, pack);
+        let header = crate::pipeline::header::for_pack(stack, pack);
         let template = Render {
             tera,
             context: &context,
@@ -51,12 +57,12 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
             if !template.holds(pack, "copies", index, copy.when.is_some())? {
                 continue;
             }
-            let Some(group) = resolved.files.get(copy.files.as_str()) else {
+            let Some(group) = named.get(copy.files.as_str()) else {
                 return Err(Error::pack(
                     pack.root.clone(),
                     crate::error::Reason::UnknownFileGroup {
                         group: copy.files.clone(),
-                        known: resolved.files.keys().map(|k| k.to_string()).collect(),
+                        known: named.keys().map(|k| k.to_string()).collect(),
                     },
                 ));
             };
@@ -76,7 +82,7 @@ pub fn render(packs: &Packs, resolved: &Resolved<'_>) -> Result<Files> {
         }
     }
     refuse_nested(&files)?;
-    Ok(files)
+    Ok((files, warnings))
 }
 
 /// Refuses two outputs where one would be a folder holding the other (`a` and `a/b`): the
@@ -210,11 +216,13 @@ mod tests {
     fn rendering_is_deterministic() {
         let packs = Packs::builtin().expect("packs load");
         let stack = load(&Selection::of("corporate-hardened")).expect("loads");
-        let resolved =
-            crate::pipeline::resolve::resolve(&stack, &crate::registry::lock::Lockfile::default())
-                .expect("resolves");
-        let first = render(&packs, &resolved).expect("renders");
-        let second = render(&packs, &resolved).expect("renders");
+        let once = || {
+            let lock = crate::registry::lock::Lockfile::default();
+            let resolved = crate::pipeline::resolve::resolve(&stack, &lock).expect("resolves");
+            render(&packs, resolved).expect("renders").0
+        };
+        let first = once();
+        let second = once();
         assert_eq!(first, second);
         assert!(first.contains_key("python-runtime/Dockerfile"));
         assert!(first.contains_key(".env"));

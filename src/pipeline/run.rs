@@ -54,8 +54,7 @@ fn render_named(
     named: Result<NamedFiles>,
 ) -> Result<(Files, Vec<Warning>)> {
     let resolved = crate::pipeline::resolve::resolve_named(stack, lock, named)?;
-    let files = crate::pipeline::render::render(packs, &resolved)?;
-    Ok((files, resolved.warnings))
+    crate::pipeline::render::render(packs, resolved)
 }
 
 /// Packs loaded once per distinct list of pack folders (the command line's plus a profile's).
