@@ -13,12 +13,14 @@
 //!
 //! One file per working folder and output folder (`--out`): a run reads the memory of the
 //! folders it renders into, not of every output folder ever used there, and what it holds in
-//! memory grows with its own target's folders only.
+//! memory grows with its own target's folders only. The cache keeps the memories used last
+//! (`prune`), so it stays bounded however many folders imggen ever rendered into.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use crate::digest::Fields;
 
@@ -136,6 +138,10 @@ impl Memo {
             changed |= folders.insert(*folder, *entry) != Some(*entry);
         }
         if !changed {
+            // Still in use: kept as if written now (see `prune`), at most one touch a day.
+            if !ours.is_empty() {
+                refresh(&at.file, SystemTime::now());
+            }
             return;
         }
         // A line is three names of 71 bytes, two spaces and a newline.
@@ -148,7 +154,11 @@ impl Memo {
                 text.push(end);
             }
         }
-        let _ = write(&at.file, text.as_bytes());
+        if write(&at.file, text.as_bytes()).is_ok()
+            && let Some(folder) = at.file.parent()
+        {
+            prune(folder, SystemTime::now());
+        }
     }
 
     fn folders(&self) -> std::sync::MutexGuard<'_, Folders> {
@@ -192,6 +202,56 @@ fn read(file: &Path) -> Folders {
         }
     }
     folders
+}
+
+/// How many memories the cache keeps (one per working folder and output folder), the most
+/// recently used; and how long it keeps one unused.
+const KEPT: usize = 256;
+const KEPT_UNUSED: Duration = Duration::from_secs(30 * DAY);
+const DAY: u64 = 24 * 60 * 60;
+
+/// Removes from `folder` the memories beyond the [`KEPT`] most recently used, and those unused
+/// for [`KEPT_UNUSED`] (a memory's modification time is its last use, `refresh`): the cache
+/// stays bounded however many folders imggen ever rendered into, and a memory of an older
+/// imggen's form goes with time. Only files named as memories are touched: the cache folder
+/// is the user's to point anywhere.
+fn prune(folder: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let mut memories: Vec<(SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(is_memory_name))
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            Some((meta.modified().ok()?, entry.path())).filter(|_| meta.is_file())
+        })
+        .collect();
+    memories.sort_by(|a, b| b.cmp(a));
+    for (index, (used, path)) in memories.iter().enumerate() {
+        let unused = now.duration_since(*used).is_ok_and(|age| age > KEPT_UNUSED);
+        if index >= KEPT || unused {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Marks the memory at `file` used at `now`, when it was last marked more than a day before.
+fn refresh(file: &Path, now: SystemTime) {
+    let stale = std::fs::metadata(file)
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|used| {
+            now.duration_since(used)
+                .is_ok_and(|age| age.as_secs() > DAY)
+        });
+    if stale && let Ok(opened) = std::fs::File::options().append(true).open(file) {
+        let _ = opened.set_modified(now);
+    }
+}
+
+/// Whether `name` is how a memory's file is named: its digest's 64 hexadecimal digits.
+fn is_memory_name(name: &str) -> bool {
+    crate::digest::parse(&format!("sha256:{name}")).is_some()
 }
 
 /// This imggen's build, as its program file is identified: where it is, which file it is, its
@@ -351,6 +411,92 @@ mod tests {
         off.remember(dir, IN, MANIFEST);
         assert_eq!(off.recall(dir, IN), None);
         assert!(Memo::off().key(dir, IN).is_none());
+    }
+
+    /// A memory-named file (or a user's file, named `name`) in `folder`, last used `age` ago.
+    fn used_ago(folder: &Path, name: &str, age: Duration) -> PathBuf {
+        let path = folder.join(name);
+        std::fs::write(&path, format!("{FORM}\n")).expect("write");
+        let file = std::fs::File::options().append(true).open(&path);
+        let when = SystemTime::now() - age;
+        file.and_then(|f| f.set_modified(when)).expect("dated");
+        path
+    }
+
+    fn memory_name(n: usize) -> String {
+        format!("{n:064x}")
+    }
+
+    #[test]
+    fn the_cache_keeps_the_memories_used_last_and_lately_and_nothing_of_the_users() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let folder = cache.path().join("check");
+        std::fs::create_dir_all(&folder).expect("folder");
+        let minutes = |n: u64| Duration::from_secs(60 * n);
+        let unused = used_ago(&folder, &memory_name(1), KEPT_UNUSED + minutes(1));
+        let lately = used_ago(&folder, &memory_name(2), KEPT_UNUSED - minutes(60));
+        // The cache folder may be one the user keeps files in.
+        let users = used_ago(&folder, "notes.txt", KEPT_UNUSED * 10);
+        let almost = used_ago(
+            &folder,
+            &format!("{}.bak", memory_name(3)),
+            KEPT_UNUSED * 10,
+        );
+        let memo = memo_in(cache.path());
+        memo.remember(Path::new("generated"), IN, MANIFEST);
+        memo.save();
+        let ours = memo.at.as_ref().expect("on").file.clone();
+        assert!(ours.exists() && lately.exists());
+        assert!(!unused.exists(), "unused for longer than kept");
+        assert!(users.exists() && almost.exists(), "not named as a memory");
+        // Many memories, used a minute apart: the most recent are kept, ours among them.
+        let many: Vec<PathBuf> = (0..KEPT + 2)
+            .map(|n| used_ago(&folder, &memory_name(100 + n), minutes(n as u64 + 1)))
+            .collect();
+        memo.remember(Path::new("generated"), IN, M2);
+        memo.save();
+        let memories = std::fs::read_dir(&folder)
+            .expect("read")
+            .flatten()
+            .filter(|entry| entry.file_name().to_str().is_some_and(is_memory_name))
+            .count();
+        assert_eq!(memories, KEPT);
+        assert!(ours.exists() && many[KEPT - 2].exists());
+        assert!(
+            !many[KEPT - 1].exists() && !lately.exists(),
+            "the least recently used"
+        );
+        assert!(users.exists() && almost.exists());
+    }
+
+    #[test]
+    fn a_memory_used_without_change_is_marked_used_once_a_day() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let dir = Path::new("generated");
+        let memo = memo_in(cache.path());
+        memo.remember(dir, IN, MANIFEST);
+        memo.save();
+        let file = memo.at.as_ref().expect("on").file.clone();
+        let used = || {
+            let meta = std::fs::metadata(&file).expect("there");
+            let age = SystemTime::now().duration_since(meta.modified().expect("mtime"));
+            age.unwrap_or_default().as_secs()
+        };
+        let dated = |age: u64| {
+            let when = SystemTime::now() - Duration::from_secs(age);
+            let opened = std::fs::File::options().append(true).open(&file);
+            opened.and_then(|f| f.set_modified(when)).expect("dated");
+        };
+        let contents = std::fs::read(&file).expect("read");
+        for (age, touched) in [(2 * DAY, true), (DAY / 2, false)] {
+            dated(age);
+            let memo = memo_in(cache.path());
+            assert_eq!(memo.recall(dir, IN).as_deref(), Some(MANIFEST));
+            memo.remember(dir, IN, MANIFEST);
+            memo.save();
+            assert_eq!(used() < 60, touched, "last used {age} s ago");
+            assert_eq!(std::fs::read(&file).expect("read"), contents);
+        }
     }
 
     #[test]
