@@ -380,14 +380,21 @@ mod tests {
         assert_eq!(file(&spelled), file(&out));
     }
 
+    /// A memory in `cache` that remembers `generated` under `IN`, saved; and its file.
+    fn saved(cache: &Path) -> (Memo, PathBuf) {
+        let memo = memo_in(cache);
+        memo.remember(Path::new("generated"), IN, MANIFEST);
+        memo.save();
+        let file = memo.at.as_ref().expect("on").file.clone();
+        (memo, file)
+    }
+
     #[test]
     fn a_memory_that_does_not_read_is_none_and_no_memory_is_kept_when_off() {
         let cache = tempfile::tempdir().expect("temp dir");
         let dir = Path::new("generated");
-        let memo = memo_in(cache.path());
-        memo.remember(dir, IN, MANIFEST);
-        memo.save();
-        let file = &memo.at.as_ref().expect("on").file;
+        let (_, file) = saved(cache.path());
+        let file = &file;
         let text = std::fs::read_to_string(file).expect("written");
         std::fs::write(file, format!("{text}extra\n")).expect("write");
         assert_eq!(
@@ -442,10 +449,7 @@ mod tests {
             &format!("{}.bak", memory_name(3)),
             KEPT_UNUSED * 10,
         );
-        let memo = memo_in(cache.path());
-        memo.remember(Path::new("generated"), IN, MANIFEST);
-        memo.save();
-        let ours = memo.at.as_ref().expect("on").file.clone();
+        let (memo, ours) = saved(cache.path());
         assert!(ours.exists() && lately.exists());
         assert!(!unused.exists(), "unused for longer than kept");
         assert!(users.exists() && almost.exists(), "not named as a memory");
@@ -473,10 +477,7 @@ mod tests {
     fn a_memory_used_without_change_is_marked_used_once_a_day() {
         let cache = tempfile::tempdir().expect("temp dir");
         let dir = Path::new("generated");
-        let memo = memo_in(cache.path());
-        memo.remember(dir, IN, MANIFEST);
-        memo.save();
-        let file = memo.at.as_ref().expect("on").file.clone();
+        let (_, file) = saved(cache.path());
         let used = || {
             let meta = std::fs::metadata(&file).expect("there");
             let age = SystemTime::now().duration_since(meta.modified().expect("mtime"));
