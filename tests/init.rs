@@ -101,6 +101,28 @@ fn yes_takes_every_default_and_images_are_what_the_platform_runs() {
     );
 }
 
+/// The README's next commands name the profile `-p custom`: the folder init rendered remembers
+/// it so, and a render by that name is the same render (no note of a switch).
+#[test]
+fn the_folder_init_renders_remembers_the_profile_by_its_name() {
+    let output = Test::new()
+        .args(["init", "--from", "debian-prebuilt", "--yes"])
+        .stdout_contains("wrote profiles/custom.toml\n")
+        .run();
+    let manifest = output.read("generated/.imggen-manifest.toml");
+    assert!(
+        manifest.contains("\nprofiles = [\"custom\"]\n"),
+        "{manifest}"
+    );
+    let again = output
+        .then()
+        .args(["render", "-p", "custom"])
+        .stdout("rendered `custom` into generated: 0 created, 0 updated, 7 unchanged, 0 removed\n")
+        .stderr("")
+        .run();
+    again.then().args(["check"]).stderr("").run();
+}
+
 #[test]
 fn base_sets_what_a_built_image_starts_from() {
     let output = Test::new()

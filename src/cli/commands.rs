@@ -292,8 +292,10 @@ fn init(answers: &crate::cli::init::Answers) -> Result<u8> {
             .map_err(after_write)?,
     };
     if render {
+        // As the README's next commands name it (`-p custom`), so the folder remembers that.
+        let selected = source::name_for(&path).unwrap_or(shown);
         let target = Target {
-            selection: Some(Selection::of(&shown)),
+            selection: Some(Selection::of(&selected)),
             out: PathBuf::from(crate::pipeline::run::DEFAULT_OUT),
             pack_dirs: Vec::new(),
         };

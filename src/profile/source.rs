@@ -94,6 +94,18 @@ pub fn file_for(reference: &Path) -> PathBuf {
     }
 }
 
+/// The name `-p NAME` finds the profile file at `path` by (`custom` for
+/// `profiles/custom.toml`), when it is one of `./profiles/`'s; `None` for any other path.
+pub fn name_for(path: &Path) -> Option<String> {
+    let spelled: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let name = spelled.file_stem()?.to_str()?;
+    let found = !is_path(name) && !name.chars().any(char::is_control);
+    (found && file_for(Path::new(name)) == spelled).then(|| name.to_string())
+}
+
 /// The built-in profile a profile file at `path` would shadow: the one `render -p NAME` stops
 /// finding once `profiles/NAME.toml` exists.
 pub fn shadowed_builtin(path: &Path) -> Option<String> {
@@ -297,4 +309,34 @@ pub fn clean(path: &Path) -> String {
         text = rest.to_string();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_in_the_profiles_folder_is_named_as_render_finds_it() {
+        let name = |path: &str| name_for(Path::new(path));
+        assert_eq!(name("profiles/custom.toml").as_deref(), Some("custom"));
+        assert_eq!(name("./profiles/custom.toml").as_deref(), Some("custom"));
+        assert_eq!(name("profiles/./v1.2.toml").as_deref(), Some("v1.2"));
+        for elsewhere in [
+            "custom.toml",
+            "other/custom.toml",
+            "profiles/team/custom.toml",
+            "/work/profiles/custom.toml",
+            "../profiles/custom.toml",
+            "profiles/x.toml.toml",
+            "profiles/custom.yaml",
+        ] {
+            assert_eq!(name(elsewhere), None, "{elsewhere}");
+        }
+        // Every name given is found at the file it names.
+        let found = name("profiles/custom.toml").expect("named");
+        assert_eq!(
+            file_for(Path::new(&found)),
+            Path::new("profiles/custom.toml")
+        );
+    }
 }
