@@ -1633,6 +1633,16 @@ pub enum Warning {
     /// The login for a registry a build pulls from could not be had (its credential helper
     /// failed); the engine pulls with its own logins.
     LoginUnavailable { registry: String, reason: String },
+    /// A role's own knobs (`postgres.settings`, ...) set in a profile that does not build its
+    /// image: the platform runs `runs` as it is, without them. `location`: where the first is
+    /// set; `tag_key`: where a name to build it as goes.
+    KnobsNotBuilt {
+        location: String,
+        title: &'static str,
+        knobs: Vec<String>,
+        runs: String,
+        tag_key: String,
+    },
     /// `imggen lint FILE` without `--role`: the role read from the file's folder or its `FROM`
     /// image (`from` says which).
     LintRoleRead {
@@ -1742,6 +1752,25 @@ impl fmt::Display for Warning {
                 settings.join(", "),
                 if roles.len() == 1 { "it" } else { "them" },
                 if roles.len() == 1 { "image" } else { "images" },
+            ),
+            Self::KnobsNotBuilt {
+                location,
+                title,
+                knobs,
+                runs,
+                tag_key,
+            } => write!(
+                f,
+                "warning: {location}: {} {} only the {title} image imggen builds, and this \
+                 profile does not build it (no `{tag_key}`): the platform runs `{runs}` as it \
+                 is, without {them}. Name the image to build in `{tag_key}`, or remove {them}",
+                knobs
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if knobs.len() == 1 { "reaches" } else { "reach" },
+                them = if knobs.len() == 1 { "it" } else { "them" },
             ),
             Self::LintRoleRead { file, role, from } => write!(
                 f,

@@ -138,3 +138,50 @@ fn a_profile_name_with_a_control_character_is_refused_and_listed_escaped() {
         .run();
     assert!(!output.stdout.contains('\u{1b}'), "{:?}", output.stdout);
 }
+
+/// A role's own knobs reach only the image imggen builds: set where the profile builds none,
+/// they are named with where they are set, and the render goes on.
+#[test]
+fn knobs_of_an_image_the_profile_does_not_build_are_named_where_they_are_set() {
+    let profile = "extends = \"debian-layered\"\n\n[python]\npip_packages = [\"requests\"]\n\n\
+                   [postgres]\nauth_method = \"scram-sha-256\"\n\n[postgres.settings]\n\
+                   work_mem = \"64MB\"\n";
+    let output = Test::new()
+        .file("profiles/org.toml", profile)
+        .args(["render", "-p", "org", "--out", "out"])
+        .stderr(
+            "warning: profiles/org.toml:4: `python.pip_packages` reaches only the Python \
+             runtime image imggen builds, and this profile does not build it (no `python.tag`): \
+             the platform runs `python:3.11-slim-bookworm` as it is, without it. Name the image \
+             to build in `python.tag`, or remove it\n\
+             warning: profiles/org.toml:10: `postgres.settings` reaches only the PostgreSQL \
+             image imggen builds, and this profile does not build it (no `postgres.tag`): the \
+             platform runs `postgres:17.5-bookworm` as it is, without it. Name the image to \
+             build in `postgres.tag`, or remove it\n",
+        )
+        .run();
+    // Rendered all the same: the Dockerfiles hold them, for whoever builds them.
+    assert!(
+        output
+            .read("out/postgres/postgresql.conf")
+            .contains("work_mem = '64MB'\n")
+    );
+    // Built under a name (in the section, or under [tags]), nothing is said; the
+    // authentication method alone reaches the platform through `.env`.
+    let built = "extends = \"org\"\n[tags]\npostgres = \"org/postgres:17\"\n\n[python]\n\
+                 tag = \"org/python:3\"\n";
+    Test::new()
+        .file("profiles/org.toml", profile)
+        .file("profiles/built.toml", built)
+        .args(["render", "-p", "built", "--out", "out"])
+        .stderr("")
+        .run();
+    Test::new()
+        .file(
+            "profiles/auth.toml",
+            "extends = \"debian-layered\"\n[postgres]\nauth_method = \"scram-sha-256\"\n",
+        )
+        .args(["render", "-p", "auth", "--out", "out"])
+        .stderr("")
+        .run();
+}

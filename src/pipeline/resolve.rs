@@ -119,7 +119,8 @@ pub fn resolve_named<'a>(
     crate::pipeline::validate::check(stack)?;
     let profile = &stack.profile;
     let images = images(profile, lock);
-    let (files, warnings) = named?;
+    let (files, mut warnings) = named?;
+    warnings.extend(unbuilt_knobs(stack, &images));
     let major = postgres_major(stack)?;
     let mut context = tera::Context::new();
     context.insert("profile", profile);
@@ -155,6 +156,31 @@ pub fn resolve_named<'a>(
         files,
         warnings,
     })
+}
+
+/// A warning for each role whose own knobs the profile sets but whose image it does not build
+/// (no tag): the platform runs that image as it is, and the knobs reach nothing it runs.
+fn unbuilt_knobs(stack: &Stack, images: &BTreeMap<&'static str, Image>) -> Vec<Warning> {
+    let profile = &stack.profile;
+    ROLES
+        .iter()
+        .filter(|role| profile.tag(role).is_none())
+        .filter_map(|role| {
+            let section = role.section?;
+            let knobs = profile.build_only_knobs(role);
+            let first = knobs.first()?;
+            Some(Warning::KnobsNotBuilt {
+                location: stack.layers.label_within(&[section, first]),
+                title: role.title,
+                knobs: knobs.iter().map(|k| format!("{section}.{k}")).collect(),
+                runs: images
+                    .get(role.key)
+                    .map(|i| i.env.clone())
+                    .unwrap_or_default(),
+                tag_key: profile.tag_key(role).join("."),
+            })
+        })
+        .collect()
 }
 
 /// Every role's image, by role key: the upstream reference (registry prefix and digest applied),

@@ -147,6 +147,25 @@ impl Layers {
             .map_or_else(|| crate::error::DEFAULTS.into(), Origin::label)
     }
 
+    /// [`Layers::label`], but for a table the label of the first value set inside it (a
+    /// table itself has no origin: each of its values has its own).
+    pub fn label_within(&self, path: &[&str]) -> String {
+        fn first_set(node: &Node) -> Option<&Origin> {
+            match node {
+                Node::Leaf { origin, .. } => Some(origin),
+                Node::Table(table) => table.values().find_map(first_set),
+            }
+        }
+        let mut node = path.first().and_then(|key| self.root.get(*key));
+        for key in path.iter().skip(1) {
+            if let Some(Node::Table(table)) = node {
+                node = table.get(*key);
+            }
+        }
+        node.and_then(first_set)
+            .map_or_else(|| crate::error::DEFAULTS.into(), Origin::label)
+    }
+
     /// [`Layers::label`] of one element's field (see [`Layers::origin_at`]).
     pub fn label_at(&self, path: &[&str], index: usize, field: &str) -> String {
         self.origin_at(path, index, field)

@@ -389,6 +389,18 @@ impl Profile {
         }
     }
 
+    /// The knobs of `role`'s own section (`postgres.settings`, `python.pip_packages`, ...) set
+    /// to other than their defaults that only the image imggen builds carries: all of them but
+    /// `tag`, and `postgres.auth_method` (which the platform's `.env` takes).
+    pub fn build_only_knobs(&self, role: &Role) -> Vec<String> {
+        match role.section {
+            Some("python") => changed(&self.python, &[]),
+            Some("kerberos") => changed(&self.kerberos, &[]),
+            Some("postgres") => changed(&self.postgres, &["auth_method"]),
+            _ => Vec::new(),
+        }
+    }
+
     /// The profile key that holds `role`'s tag: `python.tag`, or `tags.<key>`.
     pub fn tag_key(&self, role: &Role) -> [&'static str; 2] {
         match role.section {
@@ -409,6 +421,26 @@ impl Compose {
             other => unreachable!("compose service `{other}` has no name in the model"),
         }
     }
+}
+
+/// The fields of `section` whose values differ from its default's, in their names' order, but
+/// `tag` and those in `reaching`.
+fn changed<T: Serialize + Default + PartialEq>(section: &T, reaching: &[&str]) -> Vec<String> {
+    if *section == T::default() {
+        return Vec::new();
+    }
+    let fields = |section: &T| match serde_json::to_value(section) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    };
+    let default = fields(&T::default());
+    fields(section)
+        .into_iter()
+        .filter(|(name, value)| {
+            name != "tag" && !reaching.contains(&name.as_str()) && default.get(name) != Some(value)
+        })
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The packs a profile renders when it names none: the roles the table marks, then compose.
