@@ -166,8 +166,8 @@ fn knobs_of_an_image_the_profile_does_not_build_are_named_where_they_are_set() {
             .read("out/postgres/postgresql.conf")
             .contains("work_mem = '64MB'\n")
     );
-    // Built under a name (in the section, or under [tags]), nothing is said; the
-    // authentication method alone reaches the platform through `.env`.
+    // Built under a name (in the section, or under [tags]), nothing is said; nor of the
+    // authentication method (`.env` takes it) or of the major version a tag without one needs.
     let built = "extends = \"org\"\n[tags]\npostgres = \"org/postgres:17\"\n\n[python]\n\
                  tag = \"org/python:3\"\n";
     Test::new()
@@ -179,7 +179,8 @@ fn knobs_of_an_image_the_profile_does_not_build_are_named_where_they_are_set() {
     Test::new()
         .file(
             "profiles/auth.toml",
-            "extends = \"debian-layered\"\n[postgres]\nauth_method = \"scram-sha-256\"\n",
+            "extends = \"debian-layered\"\n[images]\npostgres = \"postgres:latest\"\n\
+             [postgres]\nauth_method = \"scram-sha-256\"\nmajor = 17\n",
         )
         .args(["render", "-p", "auth", "--out", "out"])
         .stderr("")

@@ -391,12 +391,13 @@ impl Profile {
 
     /// The knobs of `role`'s own section (`postgres.settings`, `python.pip_packages`, ...) set
     /// to other than their defaults that only the image imggen builds carries: all of them but
-    /// `tag`, and `postgres.auth_method` (which the platform's `.env` takes).
+    /// `tag`, `postgres.auth_method` (which the platform's `.env` takes) and `postgres.major`
+    /// (which a render needs when the image's tag does not say it).
     pub fn build_only_knobs(&self, role: &Role) -> Vec<String> {
         match role.section {
             Some("python") => changed(&self.python, &[]),
             Some("kerberos") => changed(&self.kerberos, &[]),
-            Some("postgres") => changed(&self.postgres, &["auth_method"]),
+            Some("postgres") => changed(&self.postgres, &["auth_method", "major"]),
             _ => Vec::new(),
         }
     }
