@@ -139,7 +139,7 @@ fn base_sets_what_a_built_image_starts_from() {
             "--yes",
             "--no-render",
         ])
-        .stdout_contains("render it with: imggen render --profile profiles/org.toml\n")
+        .stdout_contains("render it with: imggen render --profile org\n")
         .run();
     let profile = output.read("profiles/org.toml");
     assert!(

@@ -291,9 +291,9 @@ fn init(answers: &crate::cli::init::Answers) -> Result<u8> {
             .confirm("--render|--no-render", RENDER, true)
             .map_err(after_write)?,
     };
+    // As the README's next commands name it (`-p custom`), so a folder remembers that.
+    let selected = source::name_for(&path).unwrap_or(shown);
     if render {
-        // As the README's next commands name it (`-p custom`), so the folder remembers that.
-        let selected = source::name_for(&path).unwrap_or(shown);
         let target = Target {
             selection: Some(Selection::of(&selected)),
             out: PathBuf::from(crate::pipeline::run::DEFAULT_OUT),
@@ -307,7 +307,7 @@ fn init(answers: &crate::cli::init::Answers) -> Result<u8> {
         .map_err(after_write);
     }
     emit(&format!(
-        "render it with: imggen render --profile {shown}\n"
+        "render it with: imggen render --profile {selected}\n"
     ));
     Ok(0)
 }
