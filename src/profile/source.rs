@@ -109,15 +109,8 @@ pub fn name_for(path: &Path) -> Option<String> {
 /// The built-in profile a profile file at `path` would shadow: the one `render -p NAME` stops
 /// finding once `profiles/NAME.toml` exists.
 pub fn shadowed_builtin(path: &Path) -> Option<String> {
-    if path.parent() != Some(Path::new(LOCAL_DIR)) {
-        return None;
-    }
-    let name = path
-        .to_str()?
-        .strip_prefix(LOCAL_DIR)?
-        .get(1..)?
-        .strip_suffix(".toml")?;
-    builtin(name).map(|_| name.to_string())
+    let name = name_for(path)?;
+    builtin(&name).map(|_| name)
 }
 
 /// Finds the profile `reference` names.
