@@ -90,17 +90,27 @@ impl Default for Harness {
     }
 }
 
-/// The value `docker compose` would give `key` in the `.env` text, as imggen reads it
-/// (`dotenv::value`), and the text with `key` set to `value` as `apply` writes it
-/// (`dotenv::set`); `Err(line)` when Compose cannot read the text either (the line where it
-/// stops). For the differential test against the real Compose
-/// (`scripts/validate/dotenv_differential.py`).
-pub fn dotenv_read_and_set(
-    text: &[u8],
-    key: &str,
-    value: &str,
-) -> Result<(Option<Vec<u8>>, Vec<u8>), usize> {
-    let read = crate::platform::dotenv::value(text, key).map_err(|u| u.line)?;
-    let written = crate::platform::dotenv::set(text, key, value).map_err(|u| u.line)?;
-    Ok((read.map(std::borrow::Cow::into_owned), written))
+/// What `apply` reads and writes of one key in a `.env` text ([`dotenv_read_and_set`]).
+pub struct DotenvRewrite {
+    /// The value `docker compose` would give the key, as imggen reads it (`dotenv::value`).
+    pub read: Option<Vec<u8>>,
+    /// The text with the key set, dropping the values replaced.
+    pub dropped: Vec<u8>,
+    /// The same, keeping them as comments.
+    pub commented: Vec<u8>,
+}
+
+/// `key` read in the `.env` text and set to `value` as `apply` writes it (`dotenv::set`), both
+/// ways; `Err(line)` when Compose cannot read the text either (the line where it stops). For the
+/// differential test against the real Compose (`scripts/validate/dotenv_differential.py`).
+pub fn dotenv_read_and_set(text: &[u8], key: &str, value: &str) -> Result<DotenvRewrite, usize> {
+    use crate::platform::dotenv::{self, Earlier};
+    let set = |earlier| dotenv::set(text, key, value, earlier).map_err(|u| u.line);
+    Ok(DotenvRewrite {
+        read: dotenv::value(text, key)
+            .map_err(|u| u.line)?
+            .map(std::borrow::Cow::into_owned),
+        dropped: set(Earlier::Dropped)?,
+        commented: set(Earlier::Commented)?,
+    })
 }

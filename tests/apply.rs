@@ -227,7 +227,8 @@ fn check_and_dry_run_show_the_change_without_secrets_and_write_nothing() {
             "platform/platform-bootstrap/.env: would update it; its other lines are not shown (they \
              hold secrets)\n  IMAGE_PYTHON: unset -> `platform/python:3.11-bookworm-prebuilt`\n",
         )
-        .stdout_contains("  IMAGE_POSTGRES: `postgres:16` -> `postgres:17.5-bookworm`\n")
+        .stdout_contains("  IMAGE_POSTGRES: `postgres:16` -> `postgres:17.5-bookworm` (the value replaced \
+             stays as a comment above its line)\n")
         .stdout_contains(
             "platform/platform-infrastructure/.env: would create it from .env.example; its other \
              lines are not shown (they hold secrets)\n  IMAGE_POSTGRES: unset -> \
@@ -305,6 +306,102 @@ fn a_value_the_user_changed_since_wins_everywhere_until_force() {
         );
     }
     assert!(forced.exists("platform/platform-infrastructure/docker-compose.override.yml"));
+}
+
+/// The central `.env` as the platform's shell wizard leaves it before imggen's first apply
+/// (the real checkout has none: it is written on each machine).
+const WIZARD_WRITTEN_ENV: &str = "PLATFORM_DB_PASSWORD=s3cret\nIMAGE_MODE=layered\n\
+                                  IMAGE_POSTGRES=mycorp/postgres:16\nIMAGE_ALPINE=\n";
+
+#[test]
+fn a_value_imggen_did_not_set_stays_above_its_line_as_a_comment() {
+    let first = applying("debian-prebuilt")
+        .file("platform/platform-bootstrap/.env", WIZARD_WRITTEN_ENV)
+        .stdout_contains(
+            "stay above their lines as `# before imggen apply, KEY was …` comments: \
+             IMAGE_POSTGRES, IMAGE_MODE\n",
+        )
+        .run();
+    let central = first.read("platform/platform-bootstrap/.env");
+    assert_holds(
+        &central,
+        &[
+            "PLATFORM_DB_PASSWORD=s3cret\n# before imggen apply, IMAGE_MODE was layered\n\
+             IMAGE_MODE=prebuilt\n# before imggen apply, IMAGE_POSTGRES was mycorp/postgres:16\n\
+             IMAGE_POSTGRES=postgres:17.5-bookworm\nIMAGE_ALPINE=alpine:3.19\n",
+        ],
+    );
+    // An empty value says nothing worth keeping.
+    assert_lacks(&central, &["IMAGE_ALPINE was"]);
+    // The platform's own diagnostic greps the file without an anchor: it finds imggen's value
+    // only. Its `docker` fails, and stops the script at its next part (`docker ps`), before it
+    // would start the platform or write its log in /tmp.
+    let stub = first.dir.join("no-docker");
+    std::fs::create_dir_all(&stub).expect("mkdir");
+    let docker = "#!/bin/sh\n[ \"$1\" = ps ] && kill -TERM \"$PPID\"\nexit 1\n";
+    std::fs::write(stub.join("docker"), docker).expect("write");
+    let mut permissions = std::fs::metadata(stub.join("docker"))
+        .expect("stat")
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(stub.join("docker"), permissions).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        stub.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let diagnosed = std::process::Command::new("bash")
+        .arg("diagnose-postgres.sh")
+        .current_dir(first.dir.join("platform"))
+        .env("PATH", path)
+        .output()
+        .expect("run the platform's diagnose-postgres.sh");
+    let shown = String::from_utf8_lossy(&diagnosed.stdout);
+    assert_holds(&shown, &["Image configured: postgres:17.5-bookworm\n"]);
+    // Applied again, nothing more is commented; a later edit of the user's is kept, and
+    // `--force` keeps it as a comment too.
+    let second = again(first, "debian-prebuilt").run();
+    assert_eq!(second.read("platform/platform-bootstrap/.env"), central);
+    let path = second.dir.join("platform/platform-bootstrap/.env");
+    std::fs::write(
+        &path,
+        central.replace(
+            "IMAGE_POSTGRES=postgres:17.5-bookworm",
+            "IMAGE_POSTGRES=mine:2",
+        ),
+    )
+    .expect("edit");
+    let forced = again(second, "debian-prebuilt").args(["--force"]).run();
+    assert_holds(
+        &forced.read("platform/platform-bootstrap/.env"),
+        &[
+            "was mycorp/postgres:16\n# before imggen apply, IMAGE_POSTGRES was mine:2\n\
+           IMAGE_POSTGRES=postgres:17.5-bookworm\n",
+        ],
+    );
+}
+
+/// A `.env.example` that assigns an image (the real checkout's only comment theirs out): its
+/// value is the platform's default, which the example keeps, so imggen replaces it in `.env`
+/// without a comment.
+const EXAMPLE_ASSIGNING_AN_IMAGE: &str =
+    "DB_USER_PASSWORD=changeme\nIMAGE_OPENSEARCH=opensearchproject/opensearch:2.19.1\n";
+
+#[test]
+fn a_default_the_example_still_holds_is_replaced_without_a_comment() {
+    let output = applying("debian-prebuilt")
+        .file(
+            "platform/openmetadata/.env.example",
+            EXAMPLE_ASSIGNING_AN_IMAGE,
+        )
+        .file("platform/openmetadata/.env", EXAMPLE_ASSIGNING_AN_IMAGE)
+        .run();
+    let env = output.read("platform/openmetadata/.env");
+    assert_holds(
+        &env,
+        &["IMAGE_OPENSEARCH=opensearchproject/opensearch:2.19.2\n"],
+    );
+    assert_lacks(&env, &["before imggen apply"]);
 }
 
 #[test]
@@ -490,13 +587,20 @@ fn an_env_is_read_as_compose_reads_it_and_only_imggens_values_change() {
     let output = applying("debian-prebuilt")
         .file("platform/openmetadata/.env", HAND_WRITTEN_ENV)
         // IMAGE_OPENSEARCH already has the value in quotes: only the other key is set.
-        .stdout_contains("updated platform/openmetadata/.env: IMAGE_OPENMETADATA_SERVER\n")
+        .stdout_contains(
+            "updated platform/openmetadata/.env: IMAGE_OPENMETADATA_SERVER; the earlier values, \
+             which imggen had not set, stay above their lines as `# before imggen apply, KEY was \
+             …` comments: IMAGE_OPENMETADATA_SERVER\n",
+        )
         .run();
     let after = std::fs::read(output.dir.join("platform/openmetadata/.env")).expect("applied");
     // The value is replaced where Compose reads it (the first line, after the byte order mark),
-    // keeping its `:` and comment; the key inside the quoted secret is not an assignment, so
-    // the secret stays whole; nothing is appended.
-    let expected: &[u8] = b"\xef\xbb\xbfIMAGE_OPENMETADATA_SERVER: \
+    // keeping its `:` and comment, and the user's value stays above it as a comment; the key
+    // inside the quoted secret is not an assignment, so the secret stays whole; nothing is
+    // appended.
+    let expected: &[u8] = b"\xef\xbb\xbf\
+    # before imggen apply, IMAGE_OPENMETADATA_SERVER was old/server:1\n\
+    IMAGE_OPENMETADATA_SERVER: \
     docker.getcollate.io/openmetadata/server:1.10.1 # by hand\n\
     TLS_KEY=\"-----BEGIN KEY-----\nIMAGE_OPENMETADATA_SERVER=not-a-key\n-----END KEY-----\"\n\
     export IMAGE_OPENSEARCH = 'opensearchproject/opensearch:2.19.2' # pinned by ops\n\

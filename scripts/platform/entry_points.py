@@ -390,6 +390,10 @@ def main():
         result(secrets and all(line in after.splitlines() for line in secrets) and "s3cret" not in out.stdout + out.stderr,
                profile, "the wizard's secrets stay in platform-bootstrap/.env, and are never printed", after)
         expected = rendered_env(os.path.join(p.dir, "imggen/.env"))
+        earlier = "# before imggen apply, IMAGE_POSTGRES was postgres:16\n"
+        result(earlier in after and "IMAGE_POSTGRES" in out.stdout.split("comments:")[-1],
+               profile, "the wizard's earlier IMAGE_POSTGRES stays in platform-bootstrap/.env as a comment, and is named",
+               after + out.stdout)
         check_make_start(p, expected)
         check_platform_start(p, expected)
         check_kerberos_start(p, expected)

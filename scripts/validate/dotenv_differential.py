@@ -4,10 +4,12 @@ Generates random `.env` texts from the pieces people (and attackers) write: `exp
 of blank (space, tab, vertical tab, form feed, NBSP, NEL), `=` and `:`, quotes that span lines
 and hold lines that look like assignments, backslashes, comments, CRLF. For each text:
 
-  * imggen (examples/dotenv_rewrite) reads IMAGE_X and sets it to a new value, as `apply` does;
+  * imggen (examples/dotenv_rewrite) reads IMAGE_X and sets it to a new value, as `apply` does:
+    once dropping the values it replaces, once keeping them as `# before imggen apply, IMAGE_X was …` comments;
   * Compose reads the text before and after (`env_file:` of one service per text, in one
     `docker-compose config` run);
-  * after the rewrite Compose must read the new IMAGE_X and every other key as before; what
+  * after each rewrite Compose must read the new IMAGE_X and every other key as before (the
+    kept rewrite must hold a comment for a value Compose read that differs from the new); what
     imggen read must be what Compose read (when imggen gives a decoded value); a text Compose
     refuses, imggen must refuse too, and the other way round.
 
@@ -73,6 +75,10 @@ def text(rng):
             lines.append(blanks(rng) + "# " + bare(rng))
         elif choice < 0.15:
             lines.append(blanks(rng))
+        elif choice < 0.3 and lines:
+            # On the same line: after a closing quote the next statement starts at once (and
+            # may start on a line that began inside the quote); else it is the value's rest.
+            lines[-1] += blanks(rng, 1) + statement(rng)
         else:
             lines.append(statement(rng))
     ending = "\r\n" if rng.random() < 0.2 else "\n"
@@ -109,7 +115,7 @@ def main():
             with open(os.path.join(folder, before), "w", encoding="utf-8", newline="") as handle:
                 handle.write(text(rng))
             run = subprocess.run(
-                [rewrite, before, "IMAGE_X", NEW, f"case{i}.after.env"],
+                [rewrite, before, "IMAGE_X", NEW, f"case{i}.after.env", f"case{i}.kept.env"],
                 cwd=folder,
                 capture_output=True,
                 text=True,
@@ -124,7 +130,9 @@ def main():
         for before in refused:
             if isinstance(compose_read(compose, folder, [before]), dict):
                 problems.append(f"{before}: imggen finds an unclosed quote, Compose reads it")
-        files = [b for b, _ in accepted] + [b.replace(".env", ".after.env") for b, _ in accepted]
+        files = [b for b, _ in accepted] + [
+            b.replace(".env", suffix) for suffix in (".after.env", ".kept.env") for b, _ in accepted
+        ]
         read = compose_read(compose, folder, files)
         if not isinstance(read, dict):
             # Find which: Compose refuses a file imggen read and rewrote.
@@ -133,20 +141,27 @@ def main():
                     problems.append(f"{name}: Compose refuses it, imggen read it")
         else:
             for before, imggen_read in accepted:
-                after = before.replace(".env", ".after.env")
-                old, new = read[before], read[after]
-                if new.get("IMAGE_X") != NEW:
-                    problems.append(f"{before}: after the rewrite Compose reads IMAGE_X={new.get('IMAGE_X')!r}")
-                for key in set(old) | set(new):
-                    if key != "IMAGE_X" and old.get(key) != new.get(key):
-                        problems.append(f"{before}: the rewrite changed {key}: {old.get(key)!r} -> {new.get(key)!r}")
+                old = read[before]
+                for suffix in (".after.env", ".kept.env"):
+                    after = before.replace(".env", suffix)
+                    new = read[after]
+                    if new.get("IMAGE_X") != NEW:
+                        problems.append(f"{after}: after the rewrite Compose reads IMAGE_X={new.get('IMAGE_X')!r}")
+                    for key in set(old) | set(new):
+                        if key != "IMAGE_X" and old.get(key) != new.get(key):
+                            problems.append(f"{after}: the rewrite changed {key}: {old.get(key)!r} -> {new.get(key)!r}")
+                kept = os.path.join(folder, before.replace(".env", ".kept.env"))
+                with open(kept, encoding="utf-8", newline="") as handle:
+                    commented = "# before imggen apply, IMAGE_X was " in handle.read()
+                if old.get("IMAGE_X") not in (None, NEW) and not commented:
+                    problems.append(f"{before}: the kept rewrite holds no comment for IMAGE_X={old.get('IMAGE_X')!r}")
                 # imggen gives a quoted value with a backslash as written (it equals no value
                 # imggen writes); every other value must be Compose's.
                 raw = isinstance(imggen_read, str) and imggen_read[:1] in "\"'" and "\\" in imggen_read
                 if not raw and imggen_read != old.get("IMAGE_X"):
                     problems.append(f"{before}: imggen reads IMAGE_X={imggen_read!r}, Compose {old.get('IMAGE_X')!r}")
         for problem in problems:
-            name = problem.split(":", 1)[0].replace(".after", "")
+            name = problem.split(":", 1)[0].replace(".after", "").replace(".kept", "")
             path = os.path.join(folder, name)
             shown = open(path, encoding="utf-8", newline="").read() if os.path.exists(path) else ""
             print(f"{problem}\n    text: {shown!r}")

@@ -18,6 +18,7 @@ use crate::pipeline::run::Rendered;
 use crate::platform::checkout::{
     OVERRIDE, OVERRIDES, PROJECTS, Project, UNTRACKED, installer_for, lists_override,
 };
+use crate::platform::dotenv::Earlier;
 use crate::profile::Selection;
 use crate::profile::model::Mode;
 use crate::role::Requirement;
@@ -217,7 +218,12 @@ fn outcome_json(
         "written": !(request.check || request.dry_run),
         "files": changes
             .iter()
-            .map(|c| serde_json::json!({ "path": c.path, "action": c.verb(), "keys": c.key_names() }))
+            .map(|c| serde_json::json!({
+                "path": c.path,
+                "action": c.verb(),
+                "keys": c.key_names(),
+                "kept_as_comments": c.commented(),
+            }))
             .collect::<Vec<_>>(),
         "kept": kept,
         "notes": notes,
@@ -296,11 +302,21 @@ fn commit(
         record: (&record, text.as_bytes()),
     })?;
     for change in changes {
-        let what = if change.keys.is_empty() {
+        let mut what = if change.keys.is_empty() {
             String::new()
         } else {
             format!(": {}", change.key_names().join(", "))
         };
+        let commented = change.commented();
+        if !commented.is_empty() {
+            let _ = write!(
+                what,
+                "; the earlier values, which imggen had not set, stay above their lines as \
+                 `{}KEY was …` comments: {}",
+                crate::platform::dotenv::EARLIER,
+                commented.join(", ")
+            );
+        }
         let _ = writeln!(
             report,
             "{} {}{what}",
@@ -419,6 +435,15 @@ impl Change {
         self.keys.iter().map(|k| k.key.as_str()).collect()
     }
 
+    /// The keys whose replaced values stay in the file as comments.
+    fn commented(&self) -> Vec<&str> {
+        self.keys
+            .iter()
+            .filter(|k| k.commented)
+            .map(|k| k.key.as_str())
+            .collect()
+    }
+
     /// A `.env` or the wizard's configuration (passwords, tokens), not imggen's own override.
     fn holds_secrets(&self) -> bool {
         !self.path.ends_with(OVERRIDE)
@@ -455,7 +480,16 @@ impl Change {
                 || "unset".to_string(),
                 |b| format!("`{}`", b.escape_debug()),
             );
-            let _ = writeln!(out, "  {}: {before} -> `{}`", change.key, change.after);
+            let kept = if change.commented {
+                " (the value replaced stays as a comment above its line)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {before} -> `{}`{kept}",
+                change.key, change.after
+            );
         }
         out
     }
@@ -681,6 +715,8 @@ struct EnvFile {
     before: Option<Vec<u8>>,
     /// Whether `text` comes from `.env.example` (no `.env` yet).
     from_example: bool,
+    /// The project's `.env.example`: the platform's defaults.
+    example: Option<Vec<u8>>,
     /// The path errors name: the `.env`, or the example it starts from.
     source: PathBuf,
     text: Vec<u8>,
@@ -692,17 +728,18 @@ impl EnvFile {
         let path = folder.join(".env");
         let before = checkout.read(&path)?;
         let example_path = folder.join(".env.example");
-        let example = match &before {
-            Some(_) => None,
-            None => checkout.read(&example_path)?,
-        };
-        let from_example = example.is_some();
+        let example = checkout.read(&example_path)?;
+        let from_example = before.is_none() && example.is_some();
         let source = if from_example { example_path } else { path };
-        let text = before.clone().or(example).unwrap_or_default();
+        let text = before
+            .clone()
+            .or_else(|| example.clone())
+            .unwrap_or_default();
         Ok(Self {
             project,
             before,
             from_example,
+            example,
             source,
             text,
         })
@@ -718,6 +755,32 @@ impl EnvFile {
     /// What Compose reads for `key` here.
     fn current(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.env().value(key)?.map(std::borrow::Cow::into_owned))
+    }
+
+    /// What becomes of `current`, the value this file gives `key`, when imggen replaces it:
+    /// kept as a comment unless it is empty, imggen set it here (`ours`), or it is the
+    /// platform's default (what `.env.example` gives the key, which stays there).
+    fn earlier(&self, key: &str, current: Option<&[u8]>, ours: Option<&String>) -> Result<Earlier> {
+        let Some(current) = current.filter(|c| !c.is_empty() && self.before.is_some()) else {
+            return Ok(Earlier::Dropped);
+        };
+        let example = match &self.example {
+            Some(text) => Env {
+                path: self.source.with_file_name(".env.example"),
+                text,
+            }
+            .value(key)?
+            .map(std::borrow::Cow::into_owned),
+            None => None,
+        };
+        Ok(
+            if ours.is_some_and(|o| o.as_bytes() == current) || example.as_deref() == Some(current)
+            {
+                Earlier::Dropped
+            } else {
+                Earlier::Commented
+            },
+        )
     }
 
     /// The file with every key of its project set as decided; `next` records what imggen
@@ -747,11 +810,13 @@ impl EnvFile {
                 continue;
             }
             if current.as_deref() != Some(decision.value.as_bytes()) {
-                self.text = self.env().set(key, &decision.value)?;
+                let earlier = self.earlier(key, current.as_deref(), ours)?;
+                self.text = self.env().set(key, &decision.value, earlier)?;
                 keys.push(KeyChange {
                     key: key.to_string(),
                     before: current.map(|c| String::from_utf8_lossy(&c).into_owned()),
                     after: decision.value.clone(),
+                    commented: earlier == Earlier::Commented,
                 });
             }
             let written = match (user_edit, ours) {
@@ -921,6 +986,7 @@ fn wizard_config_change(
                 key: name.clone(),
                 before: current,
                 after: desired.clone(),
+                commented: false,
             });
         }
         next.config.insert(name, desired);
@@ -945,6 +1011,8 @@ struct KeyChange {
     key: String,
     before: Option<String>,
     after: String,
+    /// Whether the value replaced stays in the file as a comment ([`Earlier::Commented`]).
+    commented: bool,
 }
 
 /// A `.env` as bytes, with the path its errors name.
@@ -960,8 +1028,8 @@ impl Env<'_> {
     }
 
     /// The text with `key` set to the plain `value` ([`crate::platform::dotenv::set`]).
-    fn set(&self, key: &str, value: &str) -> Result<Vec<u8>> {
-        crate::platform::dotenv::set(self.text, key, value).map_err(|u| self.unreadable(u))
+    fn set(&self, key: &str, value: &str, earlier: Earlier) -> Result<Vec<u8>> {
+        crate::platform::dotenv::set(self.text, key, value, earlier).map_err(|u| self.unreadable(u))
     }
 
     fn unreadable(&self, unreadable: crate::platform::dotenv::Unreadable) -> Error {

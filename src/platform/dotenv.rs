@@ -203,17 +203,38 @@ pub fn value<'a>(text: &'a [u8], key: &str) -> Result<Option<Cow<'a, [u8]>>, Unr
         }))
 }
 
+/// What [`set`] does with a value it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Earlier {
+    /// Gone: imggen's own value, or one the platform's `.env.example` still holds.
+    Dropped,
+    /// Kept as a comment (`# before imggen apply, KEY was value`) on the line above the
+    /// assignment, or at the end of the file when that line starts inside another statement:
+    /// a value someone else wrote is never lost. The comment holds no `KEY=`, so the
+    /// platform's scripts that grep or sed for one (some unanchored) never take it for the key.
+    Commented,
+}
+
+/// What a comment that keeps an earlier value starts with.
+pub const EARLIER: &str = "# before imggen apply, ";
+
 /// `text` with `key` set to `value`, a plain value (letters, digits, `_@%+=:,./-`, as imggen's
 /// `.env` filter allows) that reads the same bare or in either quote. Every assignment of the
 /// key gets the new value in its own quoting, so its `export`, spacing and comment stay; with
-/// none, `KEY=value` is appended in the file's line ending (CRLF when the file uses it). Every
-/// other byte stays.
-pub fn set(text: &[u8], key: &str, value: &str) -> Result<Vec<u8>, Unreadable> {
+/// none, `KEY=value` is appended in the file's line ending (CRLF when the file uses it). Each
+/// value replaced goes as `earlier` says. Every other byte stays.
+pub fn set(text: &[u8], key: &str, value: &str, earlier: Earlier) -> Result<Vec<u8>, Unreadable> {
     debug_assert!(
         value.chars().all(crate::pipeline::filters::is_plain),
         "only plain values are set: {value:?}"
     );
+    let ending: &[u8] = if memchr::memmem::find(text, b"\r\n").is_some() {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
     let mut out = Vec::with_capacity(text.len() + key.len() + value.len() + 2);
+    let mut at_end = Vec::new();
     let mut copied = 0;
     let mut found = false;
     for a in assignments(text)? {
@@ -221,28 +242,67 @@ pub fn set(text: &[u8], key: &str, value: &str) -> Result<Vec<u8>, Unreadable> {
             continue;
         }
         found = true;
+        let written = &text[a.value.clone()];
+        let quote = a.quote.as_slice();
+        let replacement = [quote, value.as_bytes(), quote].concat();
+        if earlier == Earlier::Commented && written != replacement.as_slice() {
+            let comment = comment(key, written, ending);
+            match own_line(text, a.key.start) {
+                Some(line) if line >= copied => {
+                    out.extend_from_slice(&text[copied..line]);
+                    out.extend_from_slice(&comment);
+                    copied = line;
+                }
+                _ => at_end.extend_from_slice(&comment),
+            }
+        }
         out.extend_from_slice(&text[copied..a.value.start]);
-        out.extend(a.quote);
-        out.extend_from_slice(value.as_bytes());
-        out.extend(a.quote);
+        out.extend_from_slice(&replacement);
         copied = a.value.end;
     }
     out.extend_from_slice(&text[copied..]);
-    if !found {
-        let ending: &[u8] = if memchr::memmem::find(text, b"\r\n").is_some() {
-            b"\r\n"
-        } else {
-            b"\n"
-        };
+    let mut append = |line: &[u8]| {
         if !out.is_empty() && !out.ends_with(b"\n") {
             out.extend_from_slice(ending);
         }
-        out.extend_from_slice(key.as_bytes());
-        out.push(b'=');
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(ending);
+        out.extend_from_slice(line);
+    };
+    if !at_end.is_empty() {
+        append(&at_end);
+    }
+    if !found {
+        append(&[key.as_bytes(), b"=", value.as_bytes(), ending].concat());
     }
     Ok(out)
+}
+
+/// `# before imggen apply, KEY was value`, the value as written (quotes and all), each line of
+/// a value that spans lines commented too.
+fn comment(key: &str, written: &[u8], ending: &[u8]) -> Vec<u8> {
+    let mut line = format!("{EARLIER}{key} was ").into_bytes();
+    for &byte in written {
+        line.push(byte);
+        if byte == b'\n' {
+            line.extend_from_slice(b"# ");
+        }
+    }
+    line.extend_from_slice(ending);
+    line
+}
+
+/// Where the line of the assignment whose key starts at `key` begins, when nothing but white
+/// space and `export` stands before the key there (so a comment line put in front of it
+/// comments nothing else out, and starts inside no quoted value); `None` otherwise.
+fn own_line(text: &[u8], key: usize) -> Option<usize> {
+    let mut line = memchr::memrchr(b'\n', &text[..key]).map_or(0, |n| n + 1);
+    if line == 0 && text.starts_with(b"\xef\xbb\xbf") {
+        line = 3;
+    }
+    let mut at = skip_while(text, line, char::is_whitespace);
+    if text.get(at..key)?.starts_with(b"export") {
+        at = skip_while(text, at + 6, is_blank);
+    }
+    (at == key).then_some(line)
 }
 
 #[cfg(test)]
@@ -256,7 +316,13 @@ mod tests {
     }
 
     fn write(text: &str, key: &str, value: &str) -> String {
-        String::from_utf8(set(text.as_bytes(), key, value).expect("closed")).expect("utf-8")
+        String::from_utf8(set(text.as_bytes(), key, value, Earlier::Dropped).expect("closed"))
+            .expect("utf-8")
+    }
+
+    fn keeping(text: &str, key: &str, value: &str) -> String {
+        String::from_utf8(set(text.as_bytes(), key, value, Earlier::Commented).expect("closed"))
+            .expect("utf-8")
     }
 
     #[test]
@@ -358,7 +424,10 @@ mod tests {
                 why: Why::UnclosedQuote,
             });
             assert_eq!(value(text.as_bytes(), "A").err(), unclosed);
-            assert_eq!(set(text.as_bytes(), "A", "2").err(), unclosed);
+            assert_eq!(
+                set(text.as_bytes(), "A", "2", Earlier::Dropped).err(),
+                unclosed
+            );
         }
     }
 
@@ -389,6 +458,49 @@ mod tests {
     }
 
     #[test]
+    fn a_value_kept_as_a_comment_stands_above_its_line_as_written() {
+        for (before, after) in [
+            (
+                "S=x\nIMAGE_X=mine:1 # note\n",
+                "S=x\n# before imggen apply, IMAGE_X was mine:1\nIMAGE_X=new # note\n",
+            ),
+            (
+                "  export IMAGE_X='mine'\r\n",
+                "# before imggen apply, IMAGE_X was 'mine'\r\n  export IMAGE_X='new'\r\n",
+            ),
+            // Each assignment Compose would read; an equal one is not commented.
+            (
+                "IMAGE_X=a\nIMAGE_X=new\nIMAGE_X=b\n",
+                "# before imggen apply, IMAGE_X was a\nIMAGE_X=new\nIMAGE_X=new\n\
+                 # before imggen apply, IMAGE_X was b\nIMAGE_X=new\n",
+            ),
+            // A value over several lines: each of its lines commented.
+            (
+                "IMAGE_X=\"a\nb\"\n",
+                "# before imggen apply, IMAGE_X was \"a\n# b\"\nIMAGE_X=\"new\"\n",
+            ),
+            (
+                "\u{feff}IMAGE_X=a\n",
+                "\u{feff}# before imggen apply, IMAGE_X was a\nIMAGE_X=new\n",
+            ),
+            // Where the line starts inside another statement: at the end of the file.
+            (
+                "S='s\nt' IMAGE_X=a\nB=1",
+                "S='s\nt' IMAGE_X=new\nB=1\n# before imggen apply, IMAGE_X was a\n",
+            ),
+            // Nothing to keep: appended as without.
+            ("B=1\n", "B=1\nIMAGE_X=new\n"),
+        ] {
+            let written = keeping(before, "IMAGE_X", "new");
+            assert_eq!(written, after, "{before:?}");
+            assert_eq!(read(&written, "IMAGE_X").as_deref(), Some("new"));
+            for other in ["S", "B"] {
+                assert_eq!(read(&written, other), read(before, other), "{before:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_byte_order_mark_is_not_part_of_the_first_key() {
         assert_eq!(read("\u{feff}A=1\n", "A").as_deref(), Some("1"));
         assert_eq!(write("\u{feff}A=1\n", "A", "2"), "\u{feff}A=2\n");
@@ -398,7 +510,7 @@ mod tests {
     fn bytes_that_are_not_utf8_stay() {
         let text = b"SECRET=caf\xe9\nA=1\n";
         assert_eq!(
-            set(text, "A", "2").expect("closed"),
+            set(text, "A", "2", Earlier::Dropped).expect("closed"),
             b"SECRET=caf\xe9\nA=2\n"
         );
         assert_eq!(
