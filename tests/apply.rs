@@ -919,6 +919,53 @@ fn the_wizards_configuration_offers_the_profiles_images_and_keeps_its_secrets() 
     assert_eq!(mode & 0o777, 0o600);
 }
 
+/// The wizard's configuration as a person keeps it: the platform's example (which the wizard
+/// copies) with notes, a YAML 1.1 `yes` (PyYAML's true) and an image of their own.
+fn hand_kept_config() -> String {
+    format!(
+        "# ops: ask before changing\n{}",
+        upstream("platform-config.yaml.example")
+            .replace("enabled: true", "enabled: yes  # by hand")
+            .replace("image: ubuntu:22.04", "image: mycorp/ubuntu:22.04")
+    )
+}
+
+#[test]
+fn a_hand_kept_wizard_configuration_is_edited_in_place() {
+    let config = hand_kept_config();
+    let applied = applying("debian-prebuilt")
+        .file("platform/platform-config.yaml", &config)
+        .stdout_contains("`# before imggen apply, KEY was …` comments: services.kerberos.image\n")
+        .run();
+    let after = applied.read("platform/platform-config.yaml");
+    // Only the entries' lines change or are added; the notes, `yes` and the example's order stay.
+    assert_holds(
+        &after,
+        &[
+            "# ops: ask before changing\nservices:\n  kerberos:\n    domain: CORP.EXAMPLE.COM\n    \
+             enabled: yes  # by hand\n    # before imggen apply, image was mycorp/ubuntu:22.04\n    \
+             image: \"platform/kerberos-test:3.11-bookworm-prebuilt\"\n    use_prebuilt: true\n",
+            "    image: \"postgres:17.5-bookworm\"\n    password: null\n",
+        ],
+    );
+    // The example's own default is nothing to keep.
+    assert_lacks(&after, &["was postgres:17.5-alpine"]);
+    // A file in a style the line editor does not take is written whole, and said so.
+    let flow = "services: {kerberos: {image: mycorp/ubuntu:22.04}}\n";
+    let whole = applying("debian-prebuilt")
+        .file("platform/platform-config.yaml", flow)
+        .stdout_contains(
+            "note: platform-config.yaml is written whole (its comments and quoting not kept)",
+        )
+        .run();
+    let written: serde_yaml::Value =
+        serde_yaml::from_str(&whole.read("platform/platform-config.yaml")).expect("YAML");
+    assert_eq!(
+        written["services"]["kerberos"]["image"].as_str(),
+        Some("platform/kerberos-test:3.11-bookworm-prebuilt")
+    );
+}
+
 /// `git` with arguments in `dir`, which must succeed; its standard output.
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
     let output = std::process::Command::new("git")

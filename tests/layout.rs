@@ -24,12 +24,14 @@ const LAYERS: &[&[&str]] = &[
         "images::dockerfile",
         "registry::reference",
         "cli::merge",
-        "platform::wizard_config",
+        "platform::yaml_lines",
     ],
-    // The one error type and all of its wording; the typed profile; the platform's table.
-    &["error", "profile::model", "platform::checkout"],
-    // Confined paths, `.env` files, in-memory checks of a render, profile selection and `--set`.
+    // The one error type and all of its wording; the typed profile; the wizard's saved answers.
+    &["error", "profile::model", "platform::wizard_config"],
+    // The platform's table, confined paths, `.env` files, in-memory checks of a render, profile
+    // selection and `--set`.
     &[
+        "platform::checkout",
         "output::confine",
         "platform::dotenv",
         "pipeline::verify",

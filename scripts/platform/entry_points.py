@@ -372,6 +372,46 @@ def check_kept_value(p, expected):
     result(forced.returncode == 0, p.profile, "apply --force sets the profile's value again", forced.stdout + forced.stderr)
 
 
+READ_CONFIG = """
+import json, sys, yaml
+print(json.dumps(yaml.safe_load(open('platform-config.yaml'))))
+"""
+
+
+def check_hand_config(p, expected, python):
+    """platform-config.yaml as a person keeps it (the platform's example, which the wizard copies
+    when there is none, with their notes, a YAML 1.1 `yes` and an image of their own): apply
+    --force edits it in place, so the notes and `yes` stay and their image stays as a comment; the
+    wizard's reader (PyYAML) finds the profile's images, and the wizard writes them to .env."""
+    path = os.path.join(p.dir, "platform-config.yaml")
+    with open(os.path.join(p.dir, "platform-config.yaml.example"), encoding="utf-8") as handle:
+        example = handle.read()
+    mine = "mycorp/ubuntu:22.04"
+    text = "# ops: ask before changing\n" + example.replace("enabled: true", "enabled: yes  # by hand", 1) \
+        .replace("image: ubuntu:22.04", f"image: {mine}")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    out = p.apply("--force")
+    with open(path, encoding="utf-8") as handle:
+        after = handle.read()
+    read = p.run([python, "-c", READ_CONFIG])
+    config = json.loads(read.stdout) if read.returncode == 0 else {}
+    services = config.get("services", {})
+    kerberos, postgres = services.get("kerberos", {}), services.get("postgres", {})
+    ok = (out.returncode == 0 and "# ops: ask before changing\n" in after and "enabled: yes  # by hand\n" in after
+          and f"# before imggen apply, image was {mine}\n" in after and kerberos.get("enabled") is True
+          and kerberos.get("image") == expected["IMAGE_KERBEROS_TEST"]
+          and postgres.get("image") == expected["IMAGE_POSTGRES"])
+    result(ok, p.profile, "a hand-kept platform-config.yaml: edited in place, PyYAML reads the profile's images",
+           after + out.stdout + out.stderr + read.stderr)
+    wizard = p.run([python, "-c", WIZARD])
+    env = rendered_env(os.path.join(p.dir, "platform-bootstrap/.env"))
+    # The wizard writes IMAGE_POSTGRES only when it is not the platform's default.
+    got = env.get("IMAGE_POSTGRES", "postgres:17.5-alpine")
+    result(wizard.returncode == 0 and got == expected["IMAGE_POSTGRES"], p.profile,
+           "./platform setup on that file writes the profile's IMAGE_POSTGRES", wizard.stdout[-3000:] + wizard.stderr)
+
+
 def main():
     imggen, compose, checkout, work, *profiles = sys.argv[1:]
     python = sys.executable
@@ -406,6 +446,7 @@ def main():
         check_bootstrap_kerberos_script(p, expected)
         check_wizard(p, expected, python)
         check_kept_value(p, expected)
+        check_hand_config(p, expected, python)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

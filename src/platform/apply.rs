@@ -948,10 +948,16 @@ fn wizard_config_change(
     use crate::platform::wizard_config::{self as config, ENTRIES};
     let path = checkout.dir().join(config::FILE);
     let before = checkout.read(&path)?;
-    let mut map = config::parse(before.as_deref()).map_err(|e| Error::WizardConfig {
-        path: path.clone(),
-        reason: e.0,
-    })?;
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: config::NotAMapping| Error::WizardConfig { path, reason: e.0 }
+    };
+    let mut map = config::parse(before.as_deref()).map_err(unreadable(&path))?;
+    // The defaults the wizard copies its file from: a value equal to one is not kept.
+    let example_path = checkout.dir().join(config::EXAMPLE);
+    let example = config::parse(checkout.read(&example_path)?.as_deref())
+        .map_err(unreadable(&example_path))?;
+    let mut settings = Vec::new();
     let mut keys = Vec::new();
     let mut kept = Vec::new();
     for entry in &ENTRIES {
@@ -982,23 +988,55 @@ fn wizard_config_change(
         }
         if current.as_deref() != Some(desired.as_str()) {
             config::set(&mut map, entry, &desired);
+            let keep = current.as_ref().is_some_and(|c| {
+                !c.is_empty() && ours != Some(c) && config::get(&example, entry).as_ref() != Some(c)
+            });
             keys.push(KeyChange {
                 key: name.clone(),
                 before: current,
                 after: desired.clone(),
-                commented: false,
+                commented: keep,
             });
+            settings.push((entry, desired.clone()));
         }
         next.config.insert(name, desired);
     }
     if keys.is_empty() {
         return Ok((None, kept));
     }
+    let settings: Vec<config::Setting<'_>> = settings
+        .iter()
+        .zip(&keys)
+        .map(|((entry, value), key)| config::Setting {
+            entry,
+            value,
+            keep: key.commented,
+        })
+        .collect();
+    let (after, in_place) = config::text_after(
+        before.as_deref(),
+        &settings,
+        &map,
+        crate::platform::dotenv::EARLIER,
+    );
+    if !in_place {
+        for key in &mut keys {
+            key.commented = false;
+        }
+        if before.is_some() {
+            kept.push(format!(
+                "note: {} is written whole (its comments and quoting not kept): imggen edits in \
+                 place only a file in plain block style, without flow mappings, anchors, tags or \
+                 values over several lines on the way to its entries",
+                config::FILE
+            ));
+        }
+    }
     Ok((
         Some(Change {
             path: config::FILE.to_string(),
             before,
-            after: Some(config::write(&map)),
+            after: Some(after),
             keys,
             from_example: false,
         }),

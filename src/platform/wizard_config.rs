@@ -10,6 +10,9 @@ use serde_yaml::{Mapping, Value};
 /// The wizard's configuration file, relative to the checkout.
 pub const FILE: &str = "platform-config.yaml";
 
+/// What the wizard copies [`FILE`] from when there is none: the platform's defaults.
+pub const EXAMPLE: &str = "platform-config.yaml.example";
+
 /// What an entry holds.
 #[derive(Clone, Copy)]
 pub enum Holds {
@@ -230,11 +233,48 @@ pub fn set(map: &mut Mapping, entry: &Entry, value: &str) {
             .and_then(Value::as_mapping_mut)
             .expect("made a mapping above");
     }
-    let value = match entry.holds {
+    current.insert(Value::from(*last), typed(entry, value));
+}
+
+/// The entry's value as the file holds it: a boolean for a [`Holds::Flag`], else a string.
+fn typed(entry: &Entry, value: &str) -> Value {
+    match entry.holds {
         Holds::Flag { .. } => Value::Bool(value == "true"),
         Holds::Image(_) => Value::String(value.to_string()),
+    }
+}
+
+/// One entry `apply` sets: its value, and whether the value it replaces stays as a comment.
+pub struct Setting<'a> {
+    pub entry: &'a Entry,
+    pub value: &'a str,
+    pub keep: bool,
+}
+
+/// The file's text after `settings`, and whether it was edited in place: `before` with each
+/// entry's line set or added ([`crate::platform::yaml_lines`]), so comments, quoting and every
+/// other value stay as written, a value kept going to a comment that starts with `earlier`,
+/// when that reads back as `map` (the parse of `before` with the entries set); else `map`
+/// written whole (a file the line editor does not take, or none).
+pub fn text_after(
+    before: Option<&[u8]>,
+    settings: &[Setting<'_>],
+    map: &Mapping,
+    earlier: &str,
+) -> (Vec<u8>, bool) {
+    let in_place = || {
+        let mut text = std::str::from_utf8(before?).ok()?.to_string();
+        for setting in settings {
+            let value = scalar(&typed(setting.entry, setting.value));
+            let keep = setting.keep.then_some(earlier);
+            text = crate::platform::yaml_lines::set(&text, setting.entry.path, &value, keep)?;
+        }
+        (parse(Some(text.as_bytes())).ok()? == *map).then_some(text)
     };
-    current.insert(Value::from(*last), value);
+    match in_place() {
+        Some(text) => (text.into_bytes(), true),
+        None => (write(map), false),
+    }
 }
 
 /// The file's text for `map`, in block style. Every string is written double-quoted (with
