@@ -554,6 +554,7 @@ fn a_password_the_init_script_needs_and_nothing_passes_is_named_once() {
 #[test]
 fn format_json_says_what_changed_for_tools() {
     let output = applying("debian-prebuilt")
+        .file("platform/platform-bootstrap/.env", WIZARD_WRITTEN_ENV)
         .args(["--check", "--format", "json"])
         .status(1)
         .run();
@@ -568,6 +569,17 @@ fn format_json_says_what_changed_for_tools() {
         .expect("listed");
     assert_eq!(infra["action"], "created");
     assert_eq!(infra["keys"], serde_json::json!(["IMAGE_POSTGRES"]));
+    assert_eq!(infra["kept_as_comments"], serde_json::json!([]));
+    let central = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == "platform-bootstrap/.env")
+        .expect("listed");
+    assert_eq!(
+        central["kept_as_comments"],
+        serde_json::json!(["IMAGE_POSTGRES", "IMAGE_MODE"])
+    );
     assert!(!output.exists("platform/imggen"));
 }
 
