@@ -561,23 +561,20 @@ fn format_json_says_what_changed_for_tools() {
     let doc: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(doc["in_sync"], false);
     assert_eq!(doc["written"], false);
-    let infra = doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .find(|f| f["path"] == "platform-infrastructure/.env")
-        .expect("listed");
+    let file = |path: &str| {
+        doc["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["path"] == path)
+            .expect("listed")
+    };
+    let infra = file("platform-infrastructure/.env");
     assert_eq!(infra["action"], "created");
     assert_eq!(infra["keys"], serde_json::json!(["IMAGE_POSTGRES"]));
     assert_eq!(infra["kept_as_comments"], serde_json::json!([]));
-    let central = doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .find(|f| f["path"] == "platform-bootstrap/.env")
-        .expect("listed");
     assert_eq!(
-        central["kept_as_comments"],
+        file("platform-bootstrap/.env")["kept_as_comments"],
         serde_json::json!(["IMAGE_POSTGRES", "IMAGE_MODE"])
     );
     assert!(!output.exists("platform/imggen"));
