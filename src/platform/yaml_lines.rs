@@ -3,7 +3,9 @@
 //! quoting and YAML 1.1 words (`yes`, `off`) included, which a parse and a rewrite would lose.
 //! Only the plain block style people and PyYAML's `yaml.dump` write is edited: anything else on
 //! the way (a flow mapping, an anchor or tag, a value over several lines, tabs for indentation,
-//! several documents) gives `None`, and the caller writes the file whole.
+//! several documents) gives `None`, and so does a file with a block scalar (`|`, `>`) or a
+//! quoted value over several lines anywhere, whose lines a line editor could take for others;
+//! the caller then writes the file whole.
 
 /// A line: where its text starts and ends (without its line ending), and its indentation.
 struct Line {
@@ -27,12 +29,14 @@ fn lines(text: &str) -> Option<Vec<Line>> {
         } else {
             Some(body.len() - content.len())
         };
-        // Directives, document markers and complex keys: not this editor's.
+        // Directives, document markers and complex keys: not this editor's; nor values whose
+        // next lines are theirs, whatever those lines look like.
         if indent == Some(0)
             && (content.starts_with("---")
                 || content.starts_with("...")
                 || content.starts_with('%'))
             || content.starts_with("? ")
+            || indent.is_some() && spans_lines(content)
         {
             return None;
         }
@@ -44,6 +48,40 @@ fn lines(text: &str) -> Option<Vec<Line>> {
         start += piece.len();
     }
     Some(found)
+}
+
+/// Whether the value a line's content starts goes on over the next lines by its own rules: a
+/// block scalar, or a quoted value that does not close on this line.
+fn spans_lines(content: &str) -> bool {
+    let mut value = content;
+    while let Some(rest) = value
+        .strip_prefix('-')
+        .filter(|r| r.is_empty() || r.starts_with(' '))
+    {
+        value = rest.trim_start();
+    }
+    // Past a key: a quoted one to its closing quote and `:`, a plain one to its `: `.
+    if value.starts_with(['"', '\'']) {
+        match value_end(value, 0) {
+            None => return true,
+            Some(end) if value[end..].starts_with(':') => value = &value[end + 1..],
+            Some(_) => return false,
+        }
+    } else if let Some(at) = value.find(": ") {
+        value = &value[at + 1..];
+    } else if value.ends_with(':') {
+        value = "";
+    }
+    value = value.trim_start();
+    // Past anchors and tags, to what they stand before.
+    while value.starts_with(['&', '!']) {
+        value = value.find(' ').map_or("", |at| value[at..].trim_start());
+    }
+    match value.chars().next() {
+        Some('|' | '>') => true,
+        Some('"' | '\'') => value_end(value, 0).is_none(),
+        _ => false,
+    }
 }
 
 /// What follows `key:` on a line whose content (after its indentation) is `content`, when the
@@ -101,11 +139,19 @@ fn value_end(body: &str, at: usize) -> Option<usize> {
     }
 }
 
-/// The first content line after `from` (up to `to`) indented at most `indent`: where a block
-/// opened at that indentation ends.
-fn block_end(lines: &[Line], from: usize, to: usize, indent: usize) -> usize {
+/// The first content line after `from` (up to `to`) indented at most `indent`, other than an
+/// item of a sequence at `indent` (PyYAML writes a key's sequence at the key's own indentation):
+/// where the value of a key at that indentation ends.
+fn block_end(text: &str, lines: &[Line], from: usize, to: usize, indent: usize) -> usize {
     (from..to)
-        .find(|&i| lines[i].indent.is_some_and(|n| n <= indent))
+        .find(|&i| match lines[i].indent {
+            Some(n) if n < indent => true,
+            Some(n) if n == indent => {
+                let content = &text[lines[i].start + n..lines[i].end];
+                !(content == "-" || content.starts_with("- "))
+            }
+            _ => false,
+        })
         .unwrap_or(to)
 }
 
@@ -166,7 +212,7 @@ pub fn set(text: &str, path: &[&str], scalar: &str, earlier: Option<&str>) -> Op
         let body = &text[line.start..line.end];
         let value_from = value_at - line.start;
         let skipped = body[value_from..].len() - body[value_from..].trim_start().len();
-        let children_end = block_end(&lines, at + 1, to, own);
+        let children_end = block_end(text, &lines, at + 1, to, own);
         if depth + 1 < path.len() {
             // A section: nothing may follow its key on the line but a comment.
             if !matches!(
@@ -317,6 +363,227 @@ mod tests {
                 None,
                 "{text:?}"
             );
+        }
+    }
+
+    mod generated {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_yaml::{Mapping, Value};
+
+        /// A YAML document's value as generated: written by [`write`].
+        #[derive(Debug, Clone)]
+        enum Node {
+            Map(Vec<Entry>),
+            /// A value on the key's line, as written.
+            Scalar(&'static str),
+            /// Items at the key's indentation, as PyYAML writes them.
+            Seq(Vec<&'static str>),
+            /// What the line editor leaves to a whole rewrite.
+            Other(u8),
+        }
+
+        #[derive(Debug, Clone)]
+        struct Entry {
+            key: &'static str,
+            /// 0 plain, 1 double-quoted, 2 single-quoted.
+            style: u8,
+            note_before: bool,
+            note_after: bool,
+            value: Node,
+        }
+
+        const KEYS: [&str; 5] = ["services", "kerberos", "postgres", "image", "enabled"];
+        const SCALARS: [&str; 12] = [
+            "abc",
+            "yes",
+            "no",
+            "1.5",
+            "a:b",
+            "x#y",
+            "\"q\\\"x\"",
+            "'it''s'",
+            "null",
+            "~",
+            "",
+            "postgres:17.5-alpine",
+        ];
+
+        fn node() -> impl Strategy<Value = Node> {
+            let leaf = prop_oneof![
+                4 => prop::sample::select(&SCALARS[..]).prop_map(Node::Scalar),
+                1 => prop::collection::vec(prop::sample::select(&SCALARS[..5]), 1..3)
+                    .prop_map(Node::Seq),
+                1 => (0u8..6).prop_map(Node::Other),
+            ];
+            leaf.prop_recursive(3, 32, 4, |inner| {
+                prop::collection::vec(
+                    (
+                        prop::sample::select(&KEYS[..]),
+                        0u8..3,
+                        any::<bool>(),
+                        any::<bool>(),
+                        inner,
+                    ),
+                    0..4,
+                )
+                .prop_map(map_of)
+            })
+        }
+
+        fn write(entries: &[Entry], indent: usize, out: &mut String) {
+            let pad = " ".repeat(indent);
+            for e in entries {
+                if e.note_before {
+                    out.push_str(&format!("{pad}# note: {}: x\n", e.key));
+                }
+                let key = match e.style {
+                    0 => e.key.to_string(),
+                    1 => format!("\"{}\"", e.key),
+                    _ => format!("'{}'", e.key),
+                };
+                let note = if e.note_after { "  # by hand" } else { "" };
+                match &e.value {
+                    Node::Map(children) => {
+                        out.push_str(&format!("{pad}{key}:{note}\n"));
+                        write(children, indent + 2, out);
+                    }
+                    Node::Scalar(value) => out.push_str(&format!("{pad}{key}: {value}{note}\n")),
+                    Node::Seq(items) => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        for item in items {
+                            out.push_str(&format!("{pad}- {item}\n"));
+                        }
+                    }
+                    Node::Other(kind) => {
+                        let inner = " ".repeat(indent + 2);
+                        out.push_str(&match kind {
+                            0 => format!("{pad}{key}: {{a: 1}}\n"),
+                            1 => format!("{pad}{key}: [1, 2]\n"),
+                            2 => format!("{pad}{key}: &anchor v\n"),
+                            3 => format!("{pad}{key}: |\n{inner}text\n{inner}# not a comment\n"),
+                            4 => format!("{pad}{key}: \"over\n{inner}# two lines\"\n"),
+                            _ => format!("{pad}{key}: plain\n{inner}goes on\n"),
+                        });
+                    }
+                }
+            }
+        }
+
+        fn parse(text: &str) -> Option<Mapping> {
+            match serde_yaml::from_str::<Value>(text).ok()? {
+                Value::Mapping(map) => Some(map),
+                Value::Null => Some(Mapping::new()),
+                _ => None,
+            }
+        }
+
+        /// The document with `path` set as `apply` sets it; whether the path met a value the
+        /// editor may refuse (a section that is not a mapping, a leaf that is a collection).
+        fn expected(mut map: Mapping, path: &[&str], scalar: &str) -> (Mapping, bool) {
+            let value: Value = serde_yaml::from_str(scalar).expect("a scalar");
+            let mut hard = false;
+            let mut current = &mut map;
+            let (last, sections) = path.split_last().expect("a path");
+            for part in sections {
+                let key = Value::from(*part);
+                match current.get(&key) {
+                    Some(Value::Mapping(_)) => {}
+                    found => {
+                        hard |= found.is_some();
+                        current.insert(key.clone(), Value::Mapping(Mapping::new()));
+                    }
+                }
+                current = current
+                    .get_mut(&key)
+                    .and_then(Value::as_mapping_mut)
+                    .expect("a mapping");
+            }
+            hard |= matches!(
+                current.get(*last),
+                Some(Value::Mapping(_) | Value::Sequence(_) | Value::Tagged(_))
+            );
+            current.insert(Value::from(*last), value);
+            (map, hard)
+        }
+
+        fn has_other(entries: &[Entry]) -> bool {
+            entries.iter().any(|e| match &e.value {
+                Node::Map(children) => has_other(children),
+                Node::Other(_) => true,
+                _ => false,
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            /// Whatever the file, the editor gives `None` or a file that reads as the one set,
+            /// with every line it had but the entry's own; on a file with nothing it leaves to a
+            /// whole rewrite, and a path through mappings, it always edits.
+            #[test]
+            fn an_edit_reads_back_as_the_value_set_and_keeps_every_other_line(
+                root in prop::collection::vec(
+                    (prop::sample::select(&KEYS[..]), 0u8..3, any::<bool>(), any::<bool>(), node()),
+                    0..4,
+                ),
+                path in prop::collection::vec(prop::sample::select(&KEYS[..]), 1..4),
+                scalar in prop::sample::select(&["\"new:1\"", "true"][..]),
+            ) {
+                let Node::Map(entries) = map_of(root) else { unreachable!("a mapping") };
+                let mut text = String::new();
+                write(&entries, 0, &mut text);
+                let Some(before) = parse(&text) else { return Ok(()) };
+                let (want, hard) = expected(before, &path, scalar);
+                let edited = set(&text, &path, scalar, KEEP);
+                if let Some(edited) = &edited {
+                    prop_assert_eq!(parse(edited), Some(want), "{}\n->\n{}", text, edited);
+                    let lines: Vec<&str> = text.lines().collect();
+                    let kept = common_lines(&lines, &edited.lines().collect::<Vec<_>>());
+                    prop_assert!(kept + 1 >= lines.len(), "{}\n->\n{}", text, edited);
+                } else {
+                    prop_assert!(hard || has_other(&entries), "refused:\n{}", text);
+                }
+            }
+        }
+
+        /// How many lines of `a` stand in `b` in their order (the longest common subsequence).
+        fn common_lines(a: &[&str], b: &[&str]) -> usize {
+            let mut row = vec![0; b.len() + 1];
+            for line in a {
+                let mut diagonal = 0;
+                for (j, other) in b.iter().enumerate() {
+                    let up = row[j + 1];
+                    row[j + 1] = if line == other {
+                        diagonal + 1
+                    } else {
+                        up.max(row[j])
+                    };
+                    diagonal = up;
+                }
+            }
+            row[b.len()]
+        }
+
+        /// A mapping of the generated entries, each key once (YAML refuses a key twice).
+        fn map_of(root: Vec<(&'static str, u8, bool, bool, Node)>) -> Node {
+            let mut seen = Vec::new();
+            Node::Map(
+                root.into_iter()
+                    .filter(|(key, ..)| {
+                        let new = !seen.contains(key);
+                        seen.push(*key);
+                        new
+                    })
+                    .map(|(key, style, note_before, note_after, value)| Entry {
+                        key,
+                        style,
+                        note_before,
+                        note_after,
+                        value,
+                    })
+                    .collect(),
+            )
         }
     }
 }
