@@ -997,22 +997,17 @@ fn wizard_config_change(
                 after: desired.clone(),
                 commented: keep,
             });
-            settings.push((entry, desired.clone()));
+            settings.push(config::Setting {
+                entry,
+                value: desired.clone(),
+                keep,
+            });
         }
         next.config.insert(name, desired);
     }
     if keys.is_empty() {
         return Ok((None, kept));
     }
-    let settings: Vec<config::Setting<'_>> = settings
-        .iter()
-        .zip(&keys)
-        .map(|((entry, value), key)| config::Setting {
-            entry,
-            value,
-            keep: key.commented,
-        })
-        .collect();
     let (after, in_place) = config::text_after(
         before.as_deref(),
         &settings,
@@ -1026,8 +1021,8 @@ fn wizard_config_change(
         if before.is_some() {
             kept.push(format!(
                 "note: {} is written whole (its comments and quoting not kept): imggen edits in \
-                 place only a file in plain block style, without flow mappings, anchors, tags or \
-                 values over several lines on the way to its entries",
+                 place only a file in plain block style (no flow mappings, anchors or tags on the \
+                 way to its entries, no block scalars or quoted values over several lines)",
                 config::FILE
             ));
         }

@@ -247,7 +247,7 @@ fn typed(entry: &Entry, value: &str) -> Value {
 /// One entry `apply` sets: its value, and whether the value it replaces stays as a comment.
 pub struct Setting<'a> {
     pub entry: &'a Entry,
-    pub value: &'a str,
+    pub value: String,
     pub keep: bool,
 }
 
@@ -265,7 +265,7 @@ pub fn text_after(
     let in_place = || {
         let mut text = std::str::from_utf8(before?).ok()?.to_string();
         for setting in settings {
-            let value = scalar(&typed(setting.entry, setting.value));
+            let value = scalar(&typed(setting.entry, &setting.value));
             let keep = setting.keep.then_some(earlier);
             text = crate::platform::yaml_lines::set(&text, setting.entry.path, &value, keep)?;
         }
