@@ -757,11 +757,10 @@ impl EnvFile {
         Ok(self.env().value(key)?.map(std::borrow::Cow::into_owned))
     }
 
-    /// What becomes of `current`, the value this file gives `key`, when imggen replaces it:
-    /// kept as a comment unless it is empty, imggen set it here (`ours`), or it is the
-    /// platform's default (what `.env.example` gives the key, which stays there).
+    /// What becomes of `current`, the value this file gives `key`, when imggen replaces it
+    /// ([`worth_keeping`], against `.env.example`); nothing is kept of a file not made yet.
     fn earlier(&self, key: &str, current: Option<&[u8]>, ours: Option<&String>) -> Result<Earlier> {
-        let Some(current) = current.filter(|c| !c.is_empty() && self.before.is_some()) else {
+        let Some(current) = current.filter(|_| self.before.is_some()) else {
             return Ok(Earlier::Dropped);
         };
         let example = match &self.example {
@@ -774,11 +773,10 @@ impl EnvFile {
             None => None,
         };
         Ok(
-            if ours.is_some_and(|o| o.as_bytes() == current) || example.as_deref() == Some(current)
-            {
-                Earlier::Dropped
-            } else {
+            if worth_keeping(current, ours.map(String::as_bytes), example.as_deref()) {
                 Earlier::Commented
+            } else {
+                Earlier::Dropped
             },
         )
     }
@@ -989,7 +987,12 @@ fn wizard_config_change(
         if current.as_deref() != Some(desired.as_str()) {
             config::set(&mut map, entry, &desired);
             let keep = current.as_ref().is_some_and(|c| {
-                !c.is_empty() && ours != Some(c) && config::get(&example, entry).as_ref() != Some(c)
+                let example = config::get(&example, entry);
+                worth_keeping(
+                    c.as_bytes(),
+                    ours.map(String::as_bytes),
+                    example.as_deref().map(str::as_bytes),
+                )
             });
             keys.push(KeyChange {
                 key: name.clone(),
@@ -1037,6 +1040,13 @@ fn wizard_config_change(
         }),
         kept,
     ))
+}
+
+/// Whether a value `apply` replaces stays in its file as a comment: one someone else wrote, so
+/// neither empty, nor what imggen set there (`ours`), nor the platform's default (what the
+/// example the file is made from gives it, which stays in the example).
+fn worth_keeping(current: &[u8], ours: Option<&[u8]>, example: Option<&[u8]>) -> bool {
+    !current.is_empty() && ours != Some(current) && example != Some(current)
 }
 
 /// One key a `.env` change sets (or an entry of the wizard's configuration).
