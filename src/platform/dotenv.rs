@@ -206,7 +206,8 @@ pub fn value<'a>(text: &'a [u8], key: &str) -> Result<Option<Cow<'a, [u8]>>, Unr
 /// What [`set`] does with a value it replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Earlier {
-    /// Gone: imggen's own value, or one the platform's `.env.example` still holds.
+    /// Gone (`apply` drops imggen's own value, an empty one, and a default the platform's
+    /// `.env.example` still holds).
     Dropped,
     /// Kept as a comment (`# before imggen apply, KEY was value`) on the line above the
     /// assignment, or at the end of the file when that line starts inside another statement:
